@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Compile-time knobs of the core.  Each is #ifndef-guarded so a build can
+ * override it with -D; code tests them with if (X), never #ifdef, so every
+ * branch is compiled in every build.
+ */
+#ifndef VAPIC_CONFIG_H
+#define VAPIC_CONFIG_H
+
+/* Count early injections in stats (a self-check; costs one compare). */
+#ifndef VAPIC_CONFIG_CHECK_EARLY
+#define VAPIC_CONFIG_CHECK_EARLY 1
+#endif
+
+/* Log guest misbehaviour through host_ops.log (rare paths only). */
+#ifndef VAPIC_CONFIG_LOG_GUEST
+#define VAPIC_CONFIG_LOG_GUEST 1
+#endif
+
+#endif /* VAPIC_CONFIG_H */

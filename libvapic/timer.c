@@ -1,0 +1,1024 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The LAPIC timer state machine (Intel SDM vol. 3A, "APIC Timer").
+ *
+ * Every state change on the vCPU thread has the same shape:
+ *
+ *	begin_write()	cancel the host timer (synchronously) and sync():
+ *			complete any expiry that is already due, so a tick
+ *			that happened in guest time is never lost by the write
+ *	...mutate...
+ *	finish_write()	rearm(): the one place that decides whether a host
+ *			timer is needed and arms it; completes at once a
+ *			target that is already due
+ *
+ * vapic_timer_poll() is sync() + deliver(): it hands out the pending tick
+ * once the guest TSC has reached its deadline.  The host timer only wakes
+ * the vCPU thread up; time is always re-read and compared in guest TSC, so
+ * an early or spurious host timer cannot cause an early interrupt.
+ */
+#include "internal.h"
+#include <vapic/clock.h>
+#include <vapic/errors.h>
+#include <vapic/timer.h>
+
+#define LVTT_WRITABLE \
+	(VAPIC_LVT_VECTOR_MASK | VAPIC_LVT_MASKED | VAPIC_LVTT_MODE_MASK)
+#define LVTT_MODE_TSC_BIT (1U << 18)
+
+const struct vapic_stat_desc vapic_timer_stat_descs[] = {
+#define D(f, n) { "timer_" #f, (u32)__builtin_offsetof(struct vapic_timer_stats, f), n }
+	D(arms, 1),	   D(arm_failures, 1), D(fires, 1),
+	D(injections, 1),  D(posted, 1),       D(early, 1),
+	D(immediate, 1),   D(masked, 1),       D(missed, 1),
+	D(coalesced, 1),   D(catchup, 1),      D(dropped, 1),
+	D(clamped, 1),	   D(waits, 1),	       D(wait_ns, 1),
+	D(lateness_hist, VAPIC_HIST_BUCKETS),
+#undef D
+};
+const uint32_t vapic_timer_stat_ndescs = VAPIC_ARRAY_SIZE(vapic_timer_stat_descs);
+
+/* ---------------------------------------------------------------------- */
+/* Small helpers                                                          */
+
+static inline u32 timer_mode(u32 lvtt)
+{
+	return (lvtt & VAPIC_LVTT_MODE_MASK) >> VAPIC_LVTT_MODE_SHIFT;
+}
+
+/* TDCR bits 3,1,0 -> divisor: 000b = 2 ... 110b = 128, 111b = 1. */
+static inline u32 tdcr_to_divide(u32 tdcr)
+{
+	u32 idx = (tdcr & 3) | ((tdcr >> 1) & 4);
+
+	return idx == 7 ? 1 : 2U << idx;
+}
+
+static inline bool posted_mode(const struct vapic_timer *t)
+{
+	return (t->cfg.flags & VAPIC_TIMER_F_POSTED) && t->ops->post;
+}
+
+static inline bool deliverable(const struct vapic_timer *t)
+{
+	return !(t->lvtt & VAPIC_LVT_MASKED) && !t->sw_disabled;
+}
+
+static inline u64 now_tsc(const struct vapic_timer *t)
+{
+	return t->ops->guest_tsc(t->host);
+}
+
+static void log_(const struct vapic_timer *t, int lvl, const char *msg, u64 a,
+		 u64 b)
+{
+	if (t->ops->log)
+		t->ops->log(t->host, lvl, msg, a, b);
+}
+
+static void record_lateness(struct vapic_timer *t, u64 late_tsc)
+{
+	u64 ns = vapic_tsc_to_ns(late_tsc, t->cfg.guest_tsc_khz);
+	unsigned int b = fls64_(ns);
+
+	if (b >= VAPIC_HIST_BUCKETS)
+		b = VAPIC_HIST_BUCKETS - 1;
+	STAT_INC_(t->stats.lateness_hist[b]);
+}
+
+/*
+ * KVM's adaptive advance (arch/x86/kvm/lapic.c, adjust_lapic_timer_advance):
+ * ignore samples outside [100, 10000] TSC cycles, move 1/8 of the error,
+ * reset to the initial value past the maximum.  @delta_tsc is the guest TSC
+ * when the expiry was first seen minus its deadline: < 0 fired too early,
+ * > 0 too late.  u32 arithmetic as KVM, so an underflow also resets.
+ */
+static void adjust_advance(struct vapic_timer *t, s64 delta_tsc)
+{
+	u64 mag = delta_tsc < 0 ? (u64)-delta_tsc : (u64)delta_tsc;
+	u32 adv = t->advance_ns;
+	u32 step;
+
+	if (t->cfg.advance_ns != VAPIC_ADVANCE_ADAPTIVE)
+		return;
+	if (mag > VAPIC_ADVANCE_ADJUST_MAX_TSC ||
+	    mag < VAPIC_ADVANCE_ADJUST_MIN_TSC)
+		return;
+	step = (u32)(vapic_tsc_to_ns(mag, t->cfg.guest_tsc_khz) /
+		     VAPIC_ADVANCE_ADJUST_STEP);
+	if (delta_tsc < 0)
+		adv -= step;
+	else
+		adv += step;
+	if (adv > VAPIC_ADVANCE_NS_MAX)
+		adv = VAPIC_ADVANCE_NS_INIT;
+	VAPIC_WRITE_ONCE(t->advance_ns, adv);
+}
+
+/* ---------------------------------------------------------------------- */
+/* One-shot / periodic position arithmetic                                */
+/*
+ * Time inside a period is kept in "sub" units of 1/bus_khz guest TSC
+ * cycles.  One bus cycle is then exactly guest_tsc_khz sub units and a
+ * period of TMICT * divide bus cycles is TMICT * divide * guest_tsc_khz sub
+ * units: exact for any pair of frequencies, with no drift across periods.
+ */
+
+static u64 period_sub_for(const struct vapic_timer *t, u32 count,
+			  bool periodic, bool *clamped)
+{
+	/* < 2^32 * 2^7 * 2^25 = 2^64: cannot overflow (config is checked). */
+	u64 p = (u64)count * t->divide * t->cfg.guest_tsc_khz;
+
+	*clamped = false;
+	if (periodic && p < t->min_period_sub) {
+		*clamped = true;
+		p = t->min_period_sub;
+	}
+	return p;
+}
+
+/* Sub units elapsed since the period start at guest TSC @now (mod 2^64). */
+static struct vapic_u128 elapsed_sub(u64 now, u64 start_tsc, u32 start_frac,
+				     u32 bus_khz)
+{
+	return u128_sub_(u128_mul_(now - start_tsc, bus_khz), start_frac);
+}
+
+/* First guest TSC at which the current period has fully elapsed. */
+static u64 position_target(u64 start_tsc, u32 start_frac, u64 period_sub,
+			   u32 bus_khz)
+{
+	struct vapic_u128 end = u128_add_(u128_from_(period_sub), start_frac);
+	u64 rem, q;
+	bool ovf;
+
+	/* bus_khz >= VAPIC_KHZ_MIN, so q < 2^55: no overflow. */
+	q = u128_div_(end, bus_khz, &rem, &ovf);
+	return start_tsc + q + (rem ? 1 : 0);
+}
+
+/* Place the period start so that @e sub units have elapsed at @now. */
+static void position_set(struct vapic_timer *t, u64 now, u64 e)
+{
+	u32 b = t->cfg.bus_khz;
+	u32 rem;
+	u64 q = vapic_div_u64_rem(e, b, &rem);
+
+	if (rem)
+		q++;
+	VAPIC_WRITE_ONCE(t->start_tsc, now - q);
+	VAPIC_WRITE_ONCE(t->start_frac, rem ? b - rem : 0);
+	VAPIC_WRITE_ONCE(t->target_tsc,
+			 position_target(t->start_tsc, t->start_frac,
+					 t->period_sub, b));
+}
+
+/* Move the period start forward by @k whole periods. */
+static void position_advance(struct vapic_timer *t, u64 k)
+{
+	u32 b = t->cfg.bus_khz;
+	struct vapic_u128 total =
+		u128_add_(u128_mul_(k, t->period_sub), t->start_frac);
+	u64 rem, q;
+	bool ovf;
+
+	q = u128_div_(total, b, &rem, &ovf);
+	VAPIC_WRITE_ONCE(t->start_tsc, t->start_tsc + q);
+	VAPIC_WRITE_ONCE(t->start_frac, (u32)rem);
+	VAPIC_WRITE_ONCE(t->target_tsc,
+			 position_target(t->start_tsc, t->start_frac,
+					 t->period_sub, b));
+}
+
+/*
+ * complete_expiry() - the running timer's target has been reached at guest
+ * TSC @now (>= target).  Returns how many ticks fell due (>= 1; more than 1
+ * only for a periodic timer whose expiries were not processed in time).
+ * Called by the owner of the running state: the vCPU thread, or in posted
+ * mode the timer callback (then inside the sequence counter).
+ */
+static u64 complete_expiry(struct vapic_timer *t, u64 now)
+{
+	struct vapic_u128 e;
+	u64 k, rem;
+	bool ovf;
+
+	switch (timer_mode(t->lvtt)) {
+	case VAPIC_TIMER_TSC_DEADLINE:
+		/* SDM: the timer disarms itself and clears the MSR. */
+		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
+		VAPIC_WRITE_ONCE(t->running, false);
+		return 1;
+	case VAPIC_TIMER_PERIODIC:
+		e = elapsed_sub(now, t->start_tsc, t->start_frac,
+				t->cfg.bus_khz);
+		k = u128_div_(e, t->period_sub, &rem, &ovf);
+		if (!k)
+			k = 1;
+		position_advance(t, k);
+		return k;
+	default:
+		VAPIC_WRITE_ONCE(t->running, false);
+		return 1;
+	}
+}
+
+/* Account @k ticks that fell due at @due_tsc (the first of them). */
+static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
+{
+	u64 extra;
+
+	if (!deliverable(t)) {
+		STAT_ADD_(t->stats.masked, k);
+		return;
+	}
+	extra = k - 1;
+	STAT_ADD_(t->stats.missed, extra);
+	if (t->pending) {
+		/* One more tick while one is already pending. */
+		extra++;
+		if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE)
+			STAT_INC_(t->stats.coalesced);
+	} else {
+		t->pending = true;
+		t->pending_vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
+		t->pending_due_tsc = due_tsc;
+	}
+	if (t->cfg.missed_policy == VAPIC_MISSED_CATCHUP && extra) {
+		u64 room = t->cfg.catchup_max - t->backlog;
+
+		if (extra > room) {
+			STAT_ADD_(t->stats.dropped, extra - room);
+			extra = room;
+		}
+		t->backlog += (u32)extra;
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Host timer                                                             */
+
+static void cancel_hw(struct vapic_timer *t)
+{
+	if (t->hw_armed) {
+		t->ops->timer_cancel(t->host);
+		t->hw_armed = false;
+	}
+	t->need_arm = false;
+}
+
+/*
+ * rearm() - arm the host timer for the running target, or leave it idle.
+ * Precondition: the host timer is not armed.  A target already due is
+ * completed here, so no host timer is armed for a deadline in the past.
+ *
+ * This is the single place where the timer goes from "has a target" to
+ * "host timer armed", so anything that must follow the armed deadline (the
+ * lazy TSC-deadline page's 'armed' field) hooks here.
+ */
+static int rearm(struct vapic_timer *t, u64 now)
+{
+	u64 delta_ns, expires, now_ns;
+	u32 adv;
+	int r;
+
+	t->need_arm = false;
+	if (!t->running || !deliverable(t))
+		return 0;
+	if (now >= t->target_tsc) {
+		u64 due = t->target_tsc;
+
+		STAT_INC_(t->stats.immediate);
+		queue_ticks(t, complete_expiry(t, now), due);
+		if (!t->running)
+			return 0;
+	}
+	now_ns = t->ops->now_ns(t->host);
+	delta_ns = vapic_tsc_to_ns(t->target_tsc - now, t->cfg.guest_tsc_khz);
+	adv = VAPIC_READ_ONCE(t->advance_ns);
+	expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+	if (expires < now_ns)
+		expires = UINT64_MAX;
+	t->measured = false;
+	t->in_window = false;
+	VAPIC_WRITE_ONCE(t->fired, 0);
+	r = t->ops->timer_arm(t->host, expires);
+	if (VAPIC_UNLIKELY(r < 0)) {
+		t->need_arm = true;
+		STAT_INC_(t->stats.arm_failures);
+		log_(t, VAPIC_LOG_ERR, "host timer_arm failed (err, expires_ns)",
+		     (u64)(s64)r, expires);
+		return VAPIC_EHOST;
+	}
+	t->hw_armed = true;
+	STAT_INC_(t->stats.arms);
+	return 0;
+}
+
+/*
+ * sync() - vCPU thread: complete an expiry that is due.  Returns
+ * VAPIC_TIMER_WAIT (and *wait_ns) inside the advance window, VAPIC_TIMER_
+ * INJECT if an expiry was completed (the caller must re-arm), else
+ * VAPIC_TIMER_NONE.
+ */
+static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
+{
+	u64 due;
+
+	/*
+	 * Posted mode: while the host timer is armed and has not handed the
+	 * expiry back, the callback owns the running state.
+	 */
+	if (posted_mode(t) && t->hw_armed && !vapic_load_acquire(&t->fired))
+		return VAPIC_TIMER_NONE;
+	if (vapic_xchg(&t->fired, 0))
+		t->in_window = true;
+	if (!t->running) {
+		t->in_window = false;
+		return VAPIC_TIMER_NONE;
+	}
+	if (now < t->target_tsc) {
+		if (!t->in_window)
+			return VAPIC_TIMER_NONE;
+		if (!t->measured) {
+			adjust_advance(t, (s64)(now - t->target_tsc));
+			t->measured = true;
+		}
+		*wait_ns = vapic_tsc_to_ns_ceil(t->target_tsc - now,
+						t->cfg.guest_tsc_khz);
+		return VAPIC_TIMER_WAIT;
+	}
+	if (t->in_window && !t->measured)
+		adjust_advance(t, (s64)(now - t->target_tsc));
+	t->in_window = false;
+	t->measured = false;
+	due = t->target_tsc;
+	queue_ticks(t, complete_expiry(t, now), due);
+	return VAPIC_TIMER_INJECT;
+}
+
+/* Take the running state over from the callback and flush due expiries. */
+static void begin_write(struct vapic_timer *t, u64 now)
+{
+	u64 wait_ns;
+
+	cancel_hw(t);
+	(void)sync(t, now, &wait_ns);
+	t->in_window = false;
+	t->measured = false;
+}
+
+static bool tick_ready(const struct vapic_timer *t)
+{
+	return t->pending || (t->backlog && deliverable(t));
+}
+
+static int finish_write(struct vapic_timer *t, u64 now)
+{
+	int r = rearm(t, now);
+
+	if (r < 0)
+		return r;
+	return tick_ready(t) ? VAPIC_TIMER_DUE : 0;
+}
+
+static void stop_counting(struct vapic_timer *t)
+{
+	VAPIC_WRITE_ONCE(t->running, false);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Init / reset                                                           */
+
+VAPIC_API void vapic_timer_config_default(struct vapic_timer_config *cfg,
+					  uint32_t guest_tsc_khz)
+{
+	cfg->bus_khz = VAPIC_BUS_KHZ_DEFAULT;
+	cfg->guest_tsc_khz = guest_tsc_khz;
+	cfg->min_period_ns = VAPIC_MIN_PERIOD_NS_DEFAULT;
+	cfg->missed_policy = VAPIC_MISSED_COALESCE;
+	cfg->catchup_max = VAPIC_CATCHUP_MAX_DEFAULT;
+	cfg->advance_ns = VAPIC_ADVANCE_ADAPTIVE;
+	cfg->flags = VAPIC_TIMER_F_TSC_DEADLINE;
+}
+
+static int check_config(const struct vapic_timer_config *cfg)
+{
+	if (cfg->flags & ~VAPIC_TIMER_F_ALL)
+		return VAPIC_EINVAL;
+	if (cfg->missed_policy != VAPIC_MISSED_COALESCE &&
+	    cfg->missed_policy != VAPIC_MISSED_CATCHUP)
+		return VAPIC_EINVAL;
+	if (cfg->bus_khz < VAPIC_KHZ_MIN || cfg->bus_khz > VAPIC_KHZ_MAX ||
+	    cfg->guest_tsc_khz < VAPIC_KHZ_MIN ||
+	    cfg->guest_tsc_khz > VAPIC_KHZ_MAX)
+		return VAPIC_ERANGE;
+	if (cfg->min_period_ns > VAPIC_MIN_PERIOD_NS_MAX)
+		return VAPIC_ERANGE;
+	if (!cfg->catchup_max || cfg->catchup_max > VAPIC_CATCHUP_MAX_LIMIT)
+		return VAPIC_ERANGE;
+	if (cfg->advance_ns != VAPIC_ADVANCE_ADAPTIVE &&
+	    (cfg->advance_ns < 0 ||
+	     cfg->advance_ns > (s32)VAPIC_ADVANCE_FIXED_MAX_NS))
+		return VAPIC_ERANGE;
+	return 0;
+}
+
+static void reset_regs(struct vapic_timer *t)
+{
+	t->lvtt = VAPIC_LVT_MASKED;
+	t->tmict = 0;
+	t->tdcr = 0;
+	t->divide = tdcr_to_divide(0);
+	VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
+	stop_counting(t);
+	t->target_tsc = 0;
+	t->start_tsc = 0;
+	t->start_frac = 0;
+	t->period_sub = 0;
+	t->need_arm = false;
+	VAPIC_WRITE_ONCE(t->fired, 0);
+	t->in_window = false;
+	t->measured = false;
+	t->pending = false;
+	t->pending_vector = 0;
+	t->pending_due_tsc = 0;
+	t->backlog = 0;
+}
+
+VAPIC_API int vapic_timer_init(struct vapic_timer *t,
+			       const struct vapic_timer_config *cfg,
+			       const struct vapic_host_ops *ops, void *host)
+{
+	u64 min_tsc;
+	int r;
+
+	if (!t || !cfg || !vapic_host_ops_valid(ops))
+		return VAPIC_EINVAL;
+	r = check_config(cfg);
+	if (r)
+		return r;
+	__builtin_memset(t, 0, sizeof(*t));
+	t->ops = ops;
+	t->host = host;
+	t->cfg = *cfg;
+	/* <= 10^3 * 2^25 TSC cycles * 2^25 < 2^60 sub units. */
+	min_tsc = vapic_ns_to_tsc_ceil(cfg->min_period_ns, cfg->guest_tsc_khz);
+	t->min_period_sub = min_tsc * cfg->bus_khz;
+	t->advance_ns = cfg->advance_ns == VAPIC_ADVANCE_ADAPTIVE ?
+				VAPIC_ADVANCE_NS_INIT :
+				(u32)cfg->advance_ns;
+	reset_regs(t);
+	return 0;
+}
+
+VAPIC_API void vapic_timer_reset(struct vapic_timer *t)
+{
+	cancel_hw(t);
+	reset_regs(t);
+	(void)rearm(t, 0);
+}
+
+VAPIC_API void vapic_timer_destroy(struct vapic_timer *t)
+{
+	cancel_hw(t);
+	stop_counting(t);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Register writes                                                        */
+
+VAPIC_API int vapic_timer_write_lvtt(struct vapic_timer *t, uint32_t val,
+				     bool strict)
+{
+	bool tscd = t->cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE;
+	u32 mode, old_mode;
+	u64 now;
+
+	if (strict) {
+		u32 rsvd = ~VAPIC_LVTT_VALID_MASK;
+
+		if (!tscd)
+			rsvd |= LVTT_MODE_TSC_BIT;
+		mode = timer_mode(val);
+		if ((val & rsvd) || mode == VAPIC_TIMER_MODE_RESERVED)
+			return VAPIC_ERSVD;
+	}
+	val &= LVTT_WRITABLE;
+	if (!tscd)
+		val &= ~LVTT_MODE_TSC_BIT; /* bit 18 reserved: bit 17 rules */
+	if (t->sw_disabled)
+		val |= VAPIC_LVT_MASKED;
+
+	now = now_tsc(t);
+	begin_write(t, now);
+	mode = timer_mode(val);
+	old_mode = timer_mode(t->lvtt);
+	if (mode != old_mode) {
+		/* SDM: a write that changes the timer mode disarms it. */
+		t->tmict = 0;
+		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
+		stop_counting(t);
+		t->backlog = 0;
+	}
+	t->lvtt = val;
+	return finish_write(t, now);
+}
+
+VAPIC_API int vapic_timer_write_tmict(struct vapic_timer *t, uint32_t val)
+{
+	u32 mode = timer_mode(t->lvtt);
+	bool clamped;
+	u64 now;
+
+	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC)
+		return 0; /* SDM: ignored in TSC-deadline mode */
+	now = now_tsc(t);
+	begin_write(t, now);
+	t->tmict = val;
+	t->backlog = 0;
+	if (!val) {
+		stop_counting(t);
+	} else {
+		t->period_sub = period_sub_for(
+			t, val, mode == VAPIC_TIMER_PERIODIC, &clamped);
+		if (clamped) {
+			STAT_INC_(t->stats.clamped);
+			log_(t, VAPIC_LOG_INFO,
+			     "periodic timer clamped to min period (tmict, divide)",
+			     val, t->divide);
+		}
+		position_set(t, now, 0);
+		VAPIC_WRITE_ONCE(t->running, true);
+	}
+	return finish_write(t, now);
+}
+
+VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
+				     bool strict)
+{
+	u32 mode = timer_mode(t->lvtt);
+	u32 new_div;
+	u64 now;
+
+	if (strict && (val & ~VAPIC_TDCR_VALID_MASK))
+		return VAPIC_ERSVD;
+	val &= VAPIC_TDCR_VALID_MASK;
+	new_div = tdcr_to_divide(val);
+	now = now_tsc(t);
+	begin_write(t, now);
+	t->tdcr = val;
+	if (new_div != t->divide) {
+		u64 old_period = t->period_sub;
+
+		t->divide = new_div;
+		if (t->running && (mode == VAPIC_TIMER_ONESHOT ||
+				   mode == VAPIC_TIMER_PERIODIC)) {
+			/*
+			 * Keep the count and the progress inside the current
+			 * tick: scale the elapsed part of the period by
+			 * new/old (the count continues at the new rate).
+			 */
+			struct vapic_u128 e = elapsed_sub(
+				now, t->start_tsc, t->start_frac,
+				t->cfg.bus_khz);
+			u64 rem, e2;
+			bool clamped, ovf;
+
+			t->period_sub = period_sub_for(
+				t, t->tmict, mode == VAPIC_TIMER_PERIODIC,
+				&clamped);
+			if (clamped)
+				STAT_INC_(t->stats.clamped);
+			/* e < old_period after sync(): e * new fits 128. */
+			e2 = u128_div_(u128_mul_(e.lo, t->period_sub),
+				       old_period, &rem, &ovf);
+			position_set(t, now, e2);
+		}
+	}
+	return finish_write(t, now);
+}
+
+VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
+					     uint64_t deadline_tsc)
+{
+	u64 now;
+
+	if (timer_mode(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
+		return 0; /* SDM: writes ignored in other modes */
+	now = now_tsc(t);
+	begin_write(t, now);
+	VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
+	if (!deadline_tsc) {
+		stop_counting(t);
+	} else {
+		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
+		VAPIC_WRITE_ONCE(t->running, true);
+	}
+	return finish_write(t, now);
+}
+
+VAPIC_API void vapic_timer_set_sw_enabled(struct vapic_timer *t, bool enabled)
+{
+	u64 now;
+
+	if (enabled == !t->sw_disabled)
+		return;
+	now = now_tsc(t);
+	begin_write(t, now);
+	t->sw_disabled = !enabled;
+	if (!enabled)
+		t->lvtt |= VAPIC_LVT_MASKED;
+	(void)finish_write(t, now);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Register reads                                                         */
+
+struct snap {
+	bool running;
+	u64 target_tsc;
+	u64 start_tsc;
+	u32 start_frac;
+	u64 tsc_deadline;
+};
+
+/* Consistent view of the running state (the posted callback may write). */
+static void snapshot(const struct vapic_timer *t, struct snap *s)
+{
+	u32 seq;
+
+	do {
+		seq = seq_read_begin_(&t->seq);
+		s->running = VAPIC_READ_ONCE(t->running);
+		s->target_tsc = VAPIC_READ_ONCE(t->target_tsc);
+		s->start_tsc = VAPIC_READ_ONCE(t->start_tsc);
+		s->start_frac = VAPIC_READ_ONCE(t->start_frac);
+		s->tsc_deadline = VAPIC_READ_ONCE(t->tsc_deadline);
+	} while (seq_read_retry_(&t->seq, seq));
+}
+
+VAPIC_API uint32_t vapic_timer_read_lvtt(const struct vapic_timer *t)
+{
+	return t->lvtt;
+}
+
+VAPIC_API uint32_t vapic_timer_read_tmict(const struct vapic_timer *t)
+{
+	return t->tmict;
+}
+
+VAPIC_API uint32_t vapic_timer_read_tdcr(const struct vapic_timer *t)
+{
+	return t->tdcr;
+}
+
+VAPIC_API enum vapic_timer_mode vapic_timer_mode(const struct vapic_timer *t)
+{
+	return (enum vapic_timer_mode)timer_mode(t->lvtt);
+}
+
+VAPIC_API uint32_t vapic_timer_read_tmcct(struct vapic_timer *t)
+{
+	u32 mode = timer_mode(t->lvtt);
+	struct vapic_u128 e;
+	struct snap s;
+	u64 rem, done;
+	bool ovf;
+
+	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC)
+		return 0; /* SDM: reads 0 in TSC-deadline mode */
+	snapshot(t, &s);
+	if (!s.running || !t->tmict)
+		return 0;
+	e = elapsed_sub(now_tsc(t), s.start_tsc, s.start_frac, t->cfg.bus_khz);
+	if (mode == VAPIC_TIMER_ONESHOT) {
+		if (u128_ge_(e, t->period_sub))
+			return 0;
+		rem = e.lo;
+	} else {
+		(void)u128_div_(e, t->period_sub, &rem, &ovf);
+	}
+	/* rem < period_sub: ticks done = floor(rem * tmict / period). */
+	done = u128_div_(u128_mul_(rem, t->tmict), t->period_sub, &rem, &ovf);
+	return t->tmict - (u32)done;
+}
+
+VAPIC_API uint64_t vapic_timer_read_tsc_deadline(struct vapic_timer *t)
+{
+	struct snap s;
+
+	if (timer_mode(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
+		return 0; /* SDM: reads 0 in other modes */
+	snapshot(t, &s);
+	if (!s.tsc_deadline)
+		return 0;
+	/* Once the guest TSC reached it, the timer fired: reads 0. */
+	if (now_tsc(t) >= s.tsc_deadline)
+		return 0;
+	return s.tsc_deadline;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Poll / expiry                                                          */
+
+static int deliver(struct vapic_timer *t, u32 flags, u64 now,
+		   struct vapic_timer_event *ev)
+{
+	if (t->pending) {
+		if (flags & VAPIC_POLL_VECTOR_BUSY) {
+			if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE) {
+				/* Merges with the IRR bit already set. */
+				STAT_INC_(t->stats.coalesced);
+				t->pending = false;
+			}
+			return VAPIC_TIMER_NONE;
+		}
+		t->pending = false;
+		ev->vector = t->pending_vector;
+		if (VAPIC_CONFIG_CHECK_EARLY && now < t->pending_due_tsc)
+			STAT_INC_(t->stats.early);
+		else
+			record_lateness(t, now - t->pending_due_tsc);
+		STAT_INC_(t->stats.injections);
+		return VAPIC_TIMER_INJECT;
+	}
+	if (t->backlog && deliverable(t) && !(flags & VAPIC_POLL_VECTOR_BUSY)) {
+		t->backlog--;
+		ev->vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
+		STAT_INC_(t->stats.catchup);
+		STAT_INC_(t->stats.injections);
+		return VAPIC_TIMER_INJECT;
+	}
+	return VAPIC_TIMER_NONE;
+}
+
+VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
+			       struct vapic_timer_event *ev)
+{
+	u64 now = now_tsc(t);
+	u64 wait_ns = 0;
+	int r;
+
+	if (VAPIC_UNLIKELY(t->need_arm))
+		(void)rearm(t, now);
+	r = sync(t, now, &wait_ns);
+	if (r == VAPIC_TIMER_WAIT) {
+		ev->wait_ns = wait_ns;
+		STAT_INC_(t->stats.waits);
+		STAT_ADD_(t->stats.wait_ns, wait_ns);
+		return VAPIC_TIMER_WAIT;
+	}
+	if (r == VAPIC_TIMER_INJECT) {
+		/* A periodic timer needs its next period armed. */
+		cancel_hw(t);
+		(void)rearm(t, now);
+	}
+	return deliver(t, flags, now, ev);
+}
+
+/* Posted mode: the callback owns the running state while it runs. */
+static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
+{
+	u64 now = now_tsc(t);
+	u64 target = t->target_tsc;
+	u64 k, now_ns, delta_ns;
+	u32 vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
+	u32 adv;
+
+	if (!t->running)
+		return VAPIC_TFN_DONE;
+	if (now < target) {
+		if (!t->measured) {
+			adjust_advance(t, (s64)(now - target));
+			t->measured = true;
+		}
+		*expires_ns = t->ops->now_ns(t->host) +
+			      vapic_tsc_to_ns_ceil(target - now,
+						   t->cfg.guest_tsc_khz);
+		return VAPIC_TFN_WAIT;
+	}
+	if (!t->measured)
+		adjust_advance(t, (s64)(now - target));
+	t->measured = false;
+	/* Illegal vectors need the LAPIC's ESR: the vCPU thread handles it. */
+	if (vector < VAPIC_VECTOR_MIN_LEGAL || t->ops->post(t->host, vector)) {
+		vapic_store_release(&t->fired, 1);
+		t->ops->kick(t->host);
+		return VAPIC_TFN_DONE;
+	}
+	seq_write_begin_(&t->seq);
+	k = complete_expiry(t, now);
+	seq_write_end_(&t->seq);
+	STAT_ADD_(t->stats.missed, k - 1);
+	STAT_INC_(t->stats.injections);
+	STAT_INC_(t->stats.posted);
+	record_lateness(t, now - target);
+	if (!t->running)
+		return VAPIC_TFN_DONE;
+	now_ns = t->ops->now_ns(t->host);
+	delta_ns = vapic_tsc_to_ns(t->target_tsc - now, t->cfg.guest_tsc_khz);
+	adv = VAPIC_READ_ONCE(t->advance_ns);
+	*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+	STAT_INC_(t->stats.arms);
+	return VAPIC_TFN_REARM;
+}
+
+VAPIC_API int vapic_timer_expired(struct vapic_timer *t, uint64_t *expires_ns)
+{
+	STAT_INC_(t->stats.fires);
+	if (posted_mode(t))
+		return expired_posted(t, expires_ns);
+	/* Release: the vCPU thread's acquire of 'fired' sees our state. */
+	vapic_store_release(&t->fired, 1);
+	t->ops->kick(t->host);
+	return VAPIC_TFN_DONE;
+}
+
+VAPIC_API bool vapic_timer_next_deadline(struct vapic_timer *t,
+					 uint64_t *deadline_tsc)
+{
+	struct snap s;
+
+	if (t->pending) {
+		*deadline_tsc = t->pending_due_tsc;
+		return true;
+	}
+	snapshot(t, &s);
+	if (!s.running || !deliverable(t))
+		return false;
+	*deadline_tsc = s.target_tsc;
+	return true;
+}
+
+VAPIC_API uint32_t vapic_timer_advance_ns(const struct vapic_timer *t)
+{
+	return VAPIC_READ_ONCE(t->advance_ns);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Save / restore                                                         */
+
+VAPIC_BUILD_BUG_ON(sizeof(struct vapic_timer_state) != 64);
+VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_timer_state, tsc_deadline) !=
+		   24);
+VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_timer_state, checksum) != 60);
+
+static u32 state_checksum(const struct vapic_timer_state *s)
+{
+	struct vapic_timer_state c = *s;
+
+	c.checksum = 0;
+	return vapic_checksum32(&c, sizeof(c));
+}
+
+/* TMCCT as a function of the saved progress (so restore can check it). */
+static u32 tmcct_from_progress(u32 tmict, u64 progress)
+{
+	return tmict - (u32)vapic_mul_u64_u64_shr(progress, tmict, 64);
+}
+
+VAPIC_API int vapic_timer_save(struct vapic_timer *t,
+			       struct vapic_timer_state *s)
+{
+	u32 mode;
+	u64 now;
+
+	if (!t || !s)
+		return VAPIC_EINVAL;
+	now = now_tsc(t);
+	begin_write(t, now);
+	__builtin_memset(s, 0, sizeof(*s));
+	s->magic = VAPIC_TIMER_STATE_MAGIC;
+	s->version = VAPIC_TIMER_STATE_VERSION;
+	s->size = sizeof(*s);
+	s->lvtt = t->lvtt;
+	s->tmict = t->tmict;
+	s->tdcr = t->tdcr;
+	mode = timer_mode(t->lvtt);
+	if (t->running)
+		s->flags |= VAPIC_TSTATE_RUNNING;
+	if (t->pending) {
+		s->flags |= VAPIC_TSTATE_DUE;
+		s->pending_vector = t->pending_vector;
+	}
+	if (t->sw_disabled)
+		s->flags |= VAPIC_TSTATE_SW_DISABLED;
+	s->tsc_deadline = t->tsc_deadline;
+	if (t->running && mode != VAPIC_TIMER_TSC_DEADLINE) {
+		struct vapic_u128 e = elapsed_sub(now, t->start_tsc,
+						  t->start_frac,
+						  t->cfg.bus_khz);
+		struct vapic_u128 num = { e.lo, 0 };
+		u64 rem;
+		bool ovf;
+
+		/* e < period_sub after sync(): progress = e / period. */
+		s->progress = u128_div_(num, t->period_sub, &rem, &ovf);
+		s->tmcct = tmcct_from_progress(t->tmict, s->progress);
+	}
+	s->backlog = t->backlog;
+	s->checksum = state_checksum(s);
+	(void)finish_write(t, now);
+	return 0;
+}
+
+static int validate_state(const struct vapic_timer *t,
+			  const struct vapic_timer_state *s)
+{
+	bool tscd = t->cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE;
+	bool running = s->flags & VAPIC_TSTATE_RUNNING;
+	u32 mode = timer_mode(s->lvtt);
+
+	if (s->magic != VAPIC_TIMER_STATE_MAGIC)
+		return VAPIC_ESTATE;
+	if (s->version != VAPIC_TIMER_STATE_VERSION)
+		return VAPIC_EVERSION;
+	if (s->size != sizeof(*s) || s->checksum != state_checksum(s))
+		return VAPIC_ESTATE;
+	if (s->reserved[0] || s->reserved[1])
+		return VAPIC_ESTATE;
+	if ((s->lvtt & ~LVTT_WRITABLE) || (s->tdcr & ~VAPIC_TDCR_VALID_MASK) ||
+	    (s->flags & ~VAPIC_TSTATE_FLAGS_ALL))
+		return VAPIC_ESTATE;
+	if (!tscd && (s->lvtt & LVTT_MODE_TSC_BIT))
+		return VAPIC_ESTATE; /* destination does not expose it */
+	if ((s->flags & VAPIC_TSTATE_SW_DISABLED) &&
+	    !(s->lvtt & VAPIC_LVT_MASKED))
+		return VAPIC_ESTATE;
+	if (s->tsc_deadline && mode != VAPIC_TIMER_TSC_DEADLINE)
+		return VAPIC_ESTATE;
+	if (mode == VAPIC_TIMER_TSC_DEADLINE && running != !!s->tsc_deadline)
+		return VAPIC_ESTATE;
+	if (mode == VAPIC_TIMER_MODE_RESERVED && running)
+		return VAPIC_ESTATE;
+	if (mode == VAPIC_TIMER_TSC_DEADLINE && s->tmict)
+		return VAPIC_ESTATE;
+	if (mode == VAPIC_TIMER_ONESHOT || mode == VAPIC_TIMER_PERIODIC) {
+		if (running && !s->tmict)
+			return VAPIC_ESTATE;
+		if (running &&
+		    s->tmcct != tmcct_from_progress(s->tmict, s->progress))
+			return VAPIC_ESTATE;
+	}
+	if (!running && (s->progress || s->tmcct))
+		return VAPIC_ESTATE;
+	if (!(s->flags & VAPIC_TSTATE_DUE) && s->pending_vector)
+		return VAPIC_ESTATE;
+	if (s->pending_vector > VAPIC_LVT_VECTOR_MASK)
+		return VAPIC_ESTATE;
+	if (s->backlog > VAPIC_CATCHUP_MAX_LIMIT)
+		return VAPIC_ESTATE;
+	return 0;
+}
+
+VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
+				  const struct vapic_timer_state *s)
+{
+	u32 mode;
+	u64 now;
+	int r;
+
+	if (!t || !s)
+		return VAPIC_EINVAL;
+	r = validate_state(t, s);
+	if (r)
+		return r;
+	cancel_hw(t);
+	reset_regs(t);
+	now = now_tsc(t);
+	t->lvtt = s->lvtt;
+	t->tmict = s->tmict;
+	t->tdcr = s->tdcr;
+	t->divide = tdcr_to_divide(s->tdcr);
+	t->sw_disabled = s->flags & VAPIC_TSTATE_SW_DISABLED;
+	t->backlog = s->backlog;
+	if (t->backlog > t->cfg.catchup_max) {
+		STAT_ADD_(t->stats.dropped, t->backlog - t->cfg.catchup_max);
+		t->backlog = t->cfg.catchup_max;
+	}
+	if (s->flags & VAPIC_TSTATE_DUE) {
+		t->pending = true;
+		t->pending_vector = s->pending_vector;
+		t->pending_due_tsc = now;
+	}
+	mode = timer_mode(s->lvtt);
+	if (s->flags & VAPIC_TSTATE_RUNNING) {
+		if (mode == VAPIC_TIMER_TSC_DEADLINE) {
+			t->tsc_deadline = s->tsc_deadline;
+			t->target_tsc = s->tsc_deadline;
+		} else {
+			bool clamped;
+
+			t->period_sub = period_sub_for(
+				t, t->tmict, mode == VAPIC_TIMER_PERIODIC,
+				&clamped);
+			position_set(t, now,
+				     vapic_mul_u64_u64_shr(s->progress,
+							   t->period_sub, 64));
+		}
+		t->running = true;
+	}
+	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
+}
