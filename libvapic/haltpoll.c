@@ -40,12 +40,14 @@ const struct vapic_stat_desc vapic_haltpoll_stat_descs[] = {
 const uint32_t vapic_haltpoll_stat_ndescs =
 	VAPIC_ARRAY_SIZE(vapic_haltpoll_stat_descs);
 
-/* Predictor: samples weigh 16; a context halves once it holds 64 samples. */
+/* Predictor: samples weigh 16; a context halves once it holds 256 samples. */
 #define PRED_SAMPLE 16U
-#define PRED_TOTAL_LIMIT (64U * PRED_SAMPLE)
+#define PRED_TOTAL_LIMIT (256U * PRED_SAMPLE)
 #define PRED_LONG (VAPIC_HALTPOLL_PRED_BUCKETS - 1)
-#define CTX_SHORT 0
-#define CTX_LONG 1
+#define PRED_HEADROOM 1U
+#define CTX_SHORT 0 /* the last halt was short */
+#define CTX_LONG 1 /* long, ended by an event */
+#define CTX_IDLE 2 /* long, ended by the own timer */
 
 VAPIC_BUILD_BUG_ON(PRED_TOTAL_LIMIT * 2 > 0xffffU);
 VAPIC_BUILD_BUG_ON(VAPIC_ADAPTIVE_WINDOW_LIMIT_NS >
@@ -378,10 +380,17 @@ static void pred_record(struct vapic_haltpoll *hp, unsigned int ctx, u64 ns,
 	h[pred_bucket(ns, max_ns)] += PRED_SAMPLE;
 	total = hp->hist_total[ctx] + PRED_SAMPLE;
 	if (total >= PRED_TOTAL_LIMIT) {
-		/* Decay: halve the context, so old behaviour fades out. */
+		/*
+		 * Decay: halve the context, so old behaviour fades out, but
+		 * keep a trace (1) of every interval seen: a rare one must not
+		 * vanish and come back as a miss every few hundred halts.  A
+		 * weight of 1 against a sample's 16 is too little to make the
+		 * window longer at any price (see pred_window()).
+		 */
 		total = 0;
 		for (i = 0; i < VAPIC_HALTPOLL_PRED_BUCKETS; i++) {
-			h[i] >>= 1;
+			if (h[i] > 1)
+				h[i] >>= 1;
 			total += h[i];
 		}
 	}
@@ -394,8 +403,17 @@ static void pred_record(struct vapic_haltpoll *hp, unsigned int ctx, u64 ns,
  *	caught(P) * block_cost - cpu_weight * missed(P) * P
  * where caught(P) is the weight of intervals <= P (each saves the block
  * cost) and missed(P) that of longer ones (each burns P ns of polling for
- * nothing).  0 if no window gains.  Weights <= 2^11, times <= 2^22 ns,
- * block cost <= 2^20 ns, cpu weight < 2^16: both terms fit in 63 bits.
+ * nothing).  0 if no window gains.
+ *
+ * Headroom: the next interval exceeds all those seen with a probability
+ * of about 1/(n+1) (rule of succession), so the bucket just above the
+ * highest one seen counts as holding a pseudo-sample of weight 1 (a real
+ * sample weighs 16).  It makes the window one sub-bucket longer when no
+ * long halts argue against it, as when a steady workload has not yet
+ * shown its whole spread; any long mass outweighs it.
+ *
+ * Weights < 2^13, times <= 2^22 ns, block cost <= 2^20 ns, cpu weight <
+ * 2^16, x 2^8: both terms fit in 63 bits.
  */
 static u32 pred_window(const struct vapic_haltpoll *hp, unsigned int ctx,
 		       u32 max_ns, u64 limit_ns)
@@ -404,17 +422,27 @@ static u32 pred_window(const struct vapic_haltpoll *hp, unsigned int ctx,
 	u64 total = hp->hist_total[ctx];
 	u64 caught = 0, best = 0;
 	s64 best_net = 0;
-	unsigned int b;
+	unsigned int b, top = PRED_LONG;
+
+	for (b = 0; b < PRED_LONG; b++)
+		if (h[b])
+			top = b;
+	if (top + 1 < PRED_LONG && pred_edge(top) < max_ns)
+		total += PRED_HEADROOM;
+	else
+		top = PRED_LONG; /* no headroom bucket */
 
 	for (b = 0; b < PRED_LONG; b++) {
-		u64 p, gain, cost;
+		u64 p, gain, cost, w = h[b];
 		s64 net;
 
-		if (!h[b])
+		if (b == top + 1)
+			w += PRED_HEADROOM;
+		if (!w)
 			continue;
 		if (b && pred_edge(b - 1) >= max_ns)
 			break; /* learnt under a larger maximum: long now */
-		caught += h[b];
+		caught += w;
 		p = pred_edge(b);
 		if (p > max_ns)
 			p = max_ns;
@@ -474,6 +502,7 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 		return 0;
 
 	/* Timer-aware: the own deadline is near, poll exactly to it. */
+	hp->predicted = false;
 	if (!(flags & VAPIC_HALTPOLL_F_NO_TIMER) && timer_ns <= tmax) {
 		hp->timer_poll = timer_ns > 0;
 		if (hp->timer_poll)
@@ -483,6 +512,7 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 
 	if (flags & VAPIC_HALTPOLL_F_NO_PREDICT)
 		return 0;
+	hp->predicted = true;
 	limit = (flags & VAPIC_HALTPOLL_F_NO_BUDGET) ? UINT64_MAX
 						     : hp->credit_ns;
 	w = pred_window(hp, hp->ctx, max, limit);
@@ -525,10 +555,24 @@ static void adaptive_end(struct vapic_haltpoll *hp, u64 poll_ns, u64 halt_ns,
 		if (sample < poll_ns)
 			sample = poll_ns;
 	}
-	/* Timer wake-ups are known in advance: they are not predicted. */
-	if (!(flags & VAPIC_HALT_TIMER))
+	/*
+	 * Learn only from halts the predictor decided: what it must predict
+	 * is the next wake-up when the own timer is not near.  A timer
+	 * wake-up then is evidence too ("nothing else came before it").
+	 *
+	 * The context is how the last halt ended: short, long by an event,
+	 * or long by the own timer (an idle vCPU's tick; after it the vCPU
+	 * usually goes on idling, while after a long wait that an event
+	 * ended, a burst may start).  A short wait that the own timer cut
+	 * short leaves the context alone: the vCPU goes back to waiting for
+	 * what it waited for.
+	 */
+	if (hp->predicted)
 		pred_record(hp, hp->ctx_begin, sample, max);
-	hp->ctx = sample < max ? CTX_SHORT : CTX_LONG;
+	if (!(flags & VAPIC_HALT_TIMER))
+		hp->ctx = sample < max ? CTX_SHORT : CTX_LONG;
+	else if (sample >= max)
+		hp->ctx = CTX_IDLE;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -766,8 +766,10 @@ static void test_adaptive_timer_window_flags_and_vm_max(void **state)
 /*
  * Intervals of 30 us.  Context starts "long"; halt 1 (no data) blocks and
  * is learnt in the long context; halt 2 is in the short context (empty):
- * blocks; halt 3 on: the short context says 30000, bucket
- * [28672, 32768): window 32768, every wake-up caught.
+ * blocks; halt 3 on: the short context holds 30000, bucket [28672, 32768),
+ * plus the headroom pseudo-sample in the next bucket [32768, 40960); with
+ * no long halt seen, covering it costs nothing: window 40960, every
+ * wake-up caught.
  */
 static void test_adaptive_predictor_learns_steady_interval(void **state)
 {
@@ -779,7 +781,7 @@ static void test_adaptive_predictor_learns_steady_interval(void **state)
 	assert_int_equal(ahalt(&hp, 30000), 0);
 	assert_int_equal(ahalt(&hp, 30000), 0);
 	for (i = 0; i < 50; i++)
-		assert_int_equal(ahalt(&hp, 30000), 32768);
+		assert_int_equal(ahalt(&hp, 30000), 40960);
 	assert_int_equal(hp.stats.halt_successful_poll, 50);
 	assert_int_equal(hp.stats.halt_poll_fail_ns, 0);
 }
@@ -787,7 +789,8 @@ static void test_adaptive_predictor_learns_steady_interval(void **state)
 /*
  * A blocked halt is measured with the block cost on top; the predictor
  * takes it out: event at 100 us, measured 125 us: learnt as 100000 ->
- * bucket [98304, 114688), window 114688 (not 131072).
+ * bucket [98304, 114688), headroom [114688, 131072): window 131072.  Had
+ * it learnt 125000 ([114688, 131072)), the window would be 163840.
  */
 static void test_adaptive_predictor_removes_block_cost(void **state)
 {
@@ -797,14 +800,56 @@ static void test_adaptive_predictor_removes_block_cost(void **state)
 	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
 	ahalt(&hp, 100000);
 	ahalt(&hp, 100000);
-	assert_int_equal(ahalt(&hp, 100000), 114688);
+	assert_int_equal(ahalt(&hp, 100000), 131072);
+}
+
+/*
+ * A blocked halt measured shorter than the block cost (a host that wakes
+ * faster than configured) is learnt as its poll time (here 0), never as a
+ * wrapped-around huge interval: bucket [0, 1024), headroom up to 1280.
+ */
+static void test_adaptive_block_cost_removal_clamps(void **state)
+{
+	struct vapic_haltpoll hp;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	halt_timer(&hp, 5000, 5000, 0, VAPIC_HALTPOLL_NO_TIMER);
+	halt_timer(&hp, 5000, 5000, 0, VAPIC_HALTPOLL_NO_TIMER);
+	assert_int_equal(halt_timer(&hp, 500, 5000, 0, VAPIC_HALTPOLL_NO_TIMER),
+			 1280);
+}
+
+/*
+ * Headroom yields to evidence: 50 x 30 us in the short context give
+ * 40960 (see above); one 5 ms halt learnt there makes the extra bucket a
+ * loss: Net(32768) = 800*25000 - 17*32768 = 19442944 beats Net(40960) =
+ * 801*25000 - 16*40960 = 19369640 (weights: a sample 16, headroom 1).
+ * The halt after the long one is in the long context (one 30 us sample,
+ * no long: 40960).
+ */
+static void test_adaptive_headroom_drops_after_long_halt(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	ahalt(&hp, 30000);
+	ahalt(&hp, 30000);
+	for (i = 0; i < 48; i++)
+		assert_int_equal(ahalt(&hp, 30000), 40960);
+	assert_int_equal(ahalt(&hp, 5000000), 40960);
+	assert_int_equal(ahalt(&hp, 30000), 40960);
+	assert_int_equal(ahalt(&hp, 30000), 32768);
 }
 
 /*
  * Alternating short (30 us) and long (5 ms) halts, as I/O completions
- * followed by idle: after a long halt the next is always short (poll),
- * after a short one always long (do not poll): every short one is caught
- * and no poll is wasted once learnt.  KVM, by contrast, fails and resets.
+ * followed by idle: after a long halt the next is always short (poll:
+ * 30 us plus headroom, 40960), after a short one always long (do not
+ * poll): every short one is caught and no poll is wasted once learnt.
+ * KVM, by contrast, fails and resets.
  */
 static void test_adaptive_predictor_markov_context(void **state)
 {
@@ -820,7 +865,7 @@ static void test_adaptive_predictor_markov_context(void **state)
 	}
 	fail_before = hp.stats.halt_poll_fail_ns;
 	for (i = 0; i < 20; i++) {
-		assert_int_equal(ahalt(&hp, 30000), 32768);
+		assert_int_equal(ahalt(&hp, 30000), 40960);
 		assert_int_equal(ahalt(&hp, 5000000), 0);
 	}
 	assert_int_equal(hp.stats.halt_poll_fail_ns, fail_before);
@@ -829,8 +874,10 @@ static void test_adaptive_predictor_markov_context(void **state)
 /*
  * Unpredictable: short and long in the pattern S S L L (each context sees
  * 50% long).  Catching a short saves 25 us; missing costs a 32768 ns poll:
- * 0.5 * 25000 < 0.5 * 32768, so no poll.  With 3 shorts in 4 (S S S L),
- * after a short 2/3 are short: poll.
+ * 0.5 * 25000 < 0.5 * 32768, so no poll (40960 is worse still).  With 3
+ * shorts in 4 (S S S L): after the long one always short: 40960 (no long
+ * mass there, headroom); after a short 2/3 are short: 32768, since
+ * 2/3*25000 - 1/3*32768 = 5744 > 2/3*25000 - 1/3*40960 = 3013.
  */
 static void test_adaptive_predictor_declines_unprofitable_window(void **state)
 {
@@ -860,7 +907,7 @@ static void test_adaptive_predictor_declines_unprofitable_window(void **state)
 		ahalt(&hp, 5000000);
 	}
 	/* After the long one: always short; after a short: 2/3 short. */
-	assert_int_equal(ahalt(&hp, 30000), 32768);
+	assert_int_equal(ahalt(&hp, 30000), 40960);
 	assert_int_equal(ahalt(&hp, 30000), 32768);
 }
 
@@ -913,6 +960,92 @@ static void test_adaptive_cpu_weight_changes_decision(void **state)
 	assert_int_equal(weight_case(1024, 9, 1), 32768);
 }
 
+/*
+ * How the last halt ended picks the context.  Bursty receive: 8 packets
+ * 30 us apart (S), then an idle gap that the own tick (known, 1.5 ms away:
+ * beyond the timer window) cuts (T), then the rest of the gap until the
+ * next burst, 1 ms (L).  Learnt: after S: 7 S and 1 T (long); after T
+ * (long, timer-ended: the "idle" context): L, long; after L (long, by an
+ * event): S.  Windows, in weights of 16 per sample and 1 of headroom:
+ *   after L: only S: 40960 (30 us + headroom)
+ *   after S: Net(32768) = 112*25000 - 17*32768 = 2242944 >
+ *            Net(40960) = 113*25000 - 16*40960 = 2169640: 32768
+ *   after T: only long: 0 (had T kept the short context, as "transparent"
+ *            timers would, the rest of the gap would be polled for).
+ */
+static void test_adaptive_context_after_timer_ended_long_halt(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i, k;
+	uint64_t fail;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 20; i++) {
+		for (k = 0; k < 8; k++)
+			ahalt(&hp, 30000);
+		halt_timer(&hp, 1500000, BLOCK, VAPIC_HALT_TIMER, 1500000);
+		ahalt(&hp, 1000000);
+	}
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(ahalt(&hp, 30000), 40960);
+		for (k = 0; k < 7; k++)
+			assert_int_equal(ahalt(&hp, 30000), 32768);
+		fail = hp.stats.halt_poll_fail_ns;
+		assert_int_equal(halt_timer(&hp, 1500000, BLOCK,
+					    VAPIC_HALT_TIMER, 1500000),
+				 32768);
+		assert_int_equal(hp.stats.halt_poll_fail_ns, fail + 32768);
+		assert_int_equal(ahalt(&hp, 1000000), 0);
+	}
+}
+
+/*
+ * A short wait that the own tick cut short (polled to exactly: not
+ * learnt) leaves the context alone: the next halt waits for the same
+ * kind of event.  30 us intervals give the short context 40960; after a
+ * tick 10 us into a wait, the remainder is still predicted from it (the
+ * "idle" context is empty and would say 0).
+ */
+static void test_adaptive_short_timer_wake_keeps_context(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 10; i++)
+		ahalt(&hp, 30000);
+	assert_int_equal(halt_timer(&hp, 10000, BLOCK, VAPIC_HALT_TIMER, 10000),
+			 10000);
+	assert_int_equal(ahalt(&hp, 20000), 40960);
+}
+
+/*
+ * Decay keeps a trace of rare intervals.  30 us intervals and one of
+ * 38 us ([36864, 40960)); then 1500 more of 30 us: the context is halved
+ * every 256 samples, the 38 us bucket goes 16, 8, 4, 2, 1 and stays at 1,
+ * so it is still the highest seen and the window keeps covering it plus
+ * headroom: 49152.  (Were it forgotten, the window would shrink to 40960
+ * and the next 38-41 us wake-up would be missed.)
+ */
+static void test_adaptive_decay_remembers_rare_interval(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+	uint64_t w = 0;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 10; i++)
+		ahalt(&hp, 30000);
+	assert_int_equal(ahalt(&hp, 38000), 40960);
+	assert_int_equal(ahalt(&hp, 30000), 49152);
+	for (i = 0; i < 1500; i++)
+		w = ahalt(&hp, 30000);
+	assert_int_equal(w, 49152);
+}
+
 /* Invalid wakeups teach nothing but do use budget. */
 static void test_adaptive_invalid_wakeup_not_learnt(void **state)
 {
@@ -924,15 +1057,18 @@ static void test_adaptive_invalid_wakeup_not_learnt(void **state)
 	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
 	for (i = 0; i < 10; i++)
 		ahalt(&hp, 30000);
-	assert_int_equal(vapic_haltpoll_window_ns(&hp), 32768);
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 40960);
 	credit = vapic_haltpoll_credit_ns(&hp);
-	/* Ten invalid wake-ups at 500 us (after blocking): not learnt. */
+	/*
+	 * Ten invalid wake-ups at 500 us (after blocking): not learnt (a
+	 * learnt long halt would drop the headroom to 32768).
+	 */
 	for (i = 0; i < 10; i++)
 		assert_int_equal(halt_timer(&hp, 500000, BLOCK,
 					    VAPIC_HALT_INVALID,
 					    VAPIC_HALTPOLL_NO_TIMER),
-				 32768);
-	assert_int_equal(ahalt(&hp, 30000), 32768);
+				 40960);
+	assert_int_equal(ahalt(&hp, 30000), 40960);
 	assert_true(vapic_haltpoll_credit_ns(&hp) < credit);
 }
 
@@ -957,18 +1093,18 @@ static void test_adaptive_budget_arithmetic(void **state)
 	for (i = 0; i < 10; i++)
 		ahalt(&hp, 30000); /* all caught from the 3rd: no debit */
 	assert_int_equal(vapic_haltpoll_credit_ns(&hp), 100000);
-	/* An invalid wake-up after blocking: debit the whole 32768 poll. */
+	/* An invalid wake-up after blocking: debit the whole 40960 poll. */
 	t0 = now;
 	assert_int_equal(vapic_haltpoll_begin(&hp, t0, ~0ULL, &w), 0);
-	assert_int_equal(w, 32768);
+	assert_int_equal(w, 40960);
 	assert_int_equal(
 		vapic_haltpoll_end(&hp, t0 + w, t0 + 50000,
 				   VAPIC_HALT_WAITED | VAPIC_HALT_INVALID),
 		0);
-	assert_int_equal(vapic_haltpoll_credit_ns(&hp), 100000 - 32768);
+	assert_int_equal(vapic_haltpoll_credit_ns(&hp), 100000 - 40960);
 	/* 1 ms later: + 1% of 1000000 = 10000. */
 	assert_int_equal(vapic_haltpoll_begin(&hp, t0 + 1000000, ~0ULL, &w), 0);
-	assert_int_equal(vapic_haltpoll_credit_ns(&hp), 100000 - 32768 + 10000);
+	assert_int_equal(vapic_haltpoll_credit_ns(&hp), 100000 - 40960 + 10000);
 	assert_int_equal(vapic_haltpoll_end(&hp, t0 + 1000000 + 30000,
 					    t0 + 1000000 + 30000, 0),
 			 0);
@@ -1062,11 +1198,11 @@ static void test_adaptive_timer_shortens_predicted_window(void **state)
 	now = 1000000;
 	ahalt(&hp, 100000);
 	ahalt(&hp, 100000);
-	assert_int_equal(ahalt(&hp, 100000), 114688);
+	assert_int_equal(ahalt(&hp, 100000), 131072);
 	assert_int_equal(halt_timer(&hp, 20000, BLOCK, VAPIC_HALT_TIMER, 20000),
 			 20000);
-	/* Timer wake-ups are not learnt: the window is unchanged. */
-	assert_int_equal(ahalt(&hp, 100000), 114688);
+	/* Learnt as a 20 us wake-up, which the window covers: unchanged. */
+	assert_int_equal(ahalt(&hp, 100000), 131072);
 }
 
 /* F_NO_PREDICT: timer polls only. */
@@ -1101,13 +1237,17 @@ static void test_adaptive_predictor_follows_change(void **state)
 	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
 	for (i = 0; i < 100; i++)
 		ahalt(&hp, 30000);
-	assert_int_equal(vapic_haltpoll_window_ns(&hp), 32768);
-	/* 150000: bucket [131072, 163840). */
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 40960);
+	/* 150000: bucket [131072, 163840), headroom up to 196608. */
 	ahalt(&hp, 150000);
 	for (i = 0; i < 10; i++)
 		w = ahalt(&hp, 150000);
-	assert_int_equal(w, 163840);
-	/* 250 us is beyond max: long; never a window above max. */
+	assert_int_equal(w, 196608);
+	/*
+	 * 250 us is beyond max: long.  The short context misses once and
+	 * learns it; the long context (one 30 us sample from the first halt)
+	 * misses once; then one long sample outweighs it: no poll.
+	 */
 	for (i = 0; i < 200; i++)
 		w = ahalt(&hp, 250000);
 	assert_int_equal(w, 0);
@@ -1446,10 +1586,16 @@ int main(void)
 		cmocka_unit_test(
 			test_adaptive_predictor_learns_steady_interval),
 		cmocka_unit_test(test_adaptive_predictor_removes_block_cost),
+		cmocka_unit_test(test_adaptive_block_cost_removal_clamps),
+		cmocka_unit_test(test_adaptive_headroom_drops_after_long_halt),
 		cmocka_unit_test(test_adaptive_predictor_markov_context),
 		cmocka_unit_test(
 			test_adaptive_predictor_declines_unprofitable_window),
 		cmocka_unit_test(test_adaptive_cpu_weight_changes_decision),
+		cmocka_unit_test(
+			test_adaptive_context_after_timer_ended_long_halt),
+		cmocka_unit_test(test_adaptive_short_timer_wake_keeps_context),
+		cmocka_unit_test(test_adaptive_decay_remembers_rare_interval),
 		cmocka_unit_test(test_adaptive_invalid_wakeup_not_learnt),
 		cmocka_unit_test(test_adaptive_budget_arithmetic),
 		cmocka_unit_test(test_adaptive_budget_bounds_wasted_polling),

@@ -35,15 +35,16 @@
  *    this vCPU's own timer is due within the timer window, poll exactly to
  *    its deadline: the wake-up is certain, and a userspace VMM that spins
  *    on the TSC injects the tick with no block/wake-up latency at all.
- *    (2) Predictive: two decayed histograms of wake intervals with four
- *    sub-buckets per power of two, one for halts that follow a short halt
- *    and one for halts that follow a long one (wake events cluster), pick
- *    the window that maximises (wake-ups caught x block cost saved) -
- *    cpu_weight x (poll time burnt on halts that outlast the window),
- *    instead of doubling blindly.  (3) Bounded: predicted polls that do not
- *    end in a real event draw on a credit that refills at budget_ppm of
- *    elapsed time up to budget_burst_ns, so an idle vCPU can never burn
- *    more than that share of a host CPU.  See docs/haltpoll.md.
+ *    (2) Predictive: decayed histograms of wake intervals (four
+ *    sub-buckets per power of two), one per context (how the previous
+ *    halt ended: short; long, by an event; long, by the own timer), since
+ *    wake events cluster; the window is the one that maximises (wake-ups
+ *    caught x block cost saved) - cpu_weight x (poll time burnt on halts
+ *    that outlast it), instead of doubling blindly.  (3) Bounded: predicted
+ *    polls that do not end in a real event draw on a credit that refills
+ *    at budget_ppm of elapsed time up to budget_burst_ns, so an idle vCPU
+ *    can never burn more than that share of a host CPU on them.  See
+ *    docs/haltpoll.md.
  *
  * Use, on the vCPU thread, for every halt:
  *
@@ -118,8 +119,8 @@ enum vapic_haltpoll_policy {
 #define VAPIC_ADAPTIVE_BLOCK_COST_NS 25000U
 /** Weight of 1 ns of wasted polling against 1 ns of latency, /256. */
 #define VAPIC_ADAPTIVE_CPU_WEIGHT_Q8 256U
-/** Credit for polls that fail: 2% of elapsed time ... */
-#define VAPIC_ADAPTIVE_BUDGET_PPM 20000U
+/** Credit for polls that fail: 5% of elapsed time ... */
+#define VAPIC_ADAPTIVE_BUDGET_PPM 50000U
 /** ... up to 1 ms of credit. */
 #define VAPIC_ADAPTIVE_BUDGET_BURST_NS 1000000U
 /** Largest max_ns / timer_max_ns accepted by ADAPTIVE (4 ms). */
@@ -227,8 +228,11 @@ VAPIC_API extern const uint32_t vapic_haltpoll_stat_ndescs;
 #define VAPIC_HALTPOLL_PRED_BUCKETS                                            \
 	(2 + (VAPIC_HALTPOLL_PRED_MAX_SHIFT - VAPIC_HALTPOLL_PRED_MIN_SHIFT) * \
 		     VAPIC_HALTPOLL_PRED_SUB)
-/** Predictor contexts: after a short halt, after a long halt. */
-#define VAPIC_HALTPOLL_PRED_CTX 2
+/**
+ * Predictor contexts, by how the last halt ended: short; long, by an
+ * event; long, by the vCPU's own timer.
+ */
+#define VAPIC_HALTPOLL_PRED_CTX 3
 
 /* Flags of vapic_haltpoll_end(): how the halt ended. */
 /**
@@ -270,6 +274,7 @@ struct vapic_haltpoll {
 	bool poll_allowed;
 	bool polled;
 	bool timer_poll;
+	bool predicted;
 	uint8_t ctx_begin;
 	uint64_t start_ns;
 	uint64_t window_ns;
