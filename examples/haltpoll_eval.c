@@ -549,10 +549,11 @@ static void fixed_replay(const struct halt_ev *ev, size_t n, uint64_t w,
 
 /*
  * The fixed window (0..200 us, 1 us steps) that wastes least while saving
- * at least @need_saved_ns, in hindsight.  For a trace whose wake-ups are
- * independent of the past (odsync's outliers, bursty's memoryless burst
- * ends) no causal policy can do much better: it bounds what any predictor
- * can reach.  Returns false if no window saves that much.
+ * at least @need_saved_ns, in hindsight: the best one static window for
+ * all halts could do.  Not a lower bound for policies with contexts (the
+ * adaptive policy beats it where contexts tell halts apart); see
+ * tools/haltpoll_bound.py for bounds.  Returns false if no window saves
+ * that much.
  */
 static bool best_static(const struct halt_ev *ev, size_t n,
 			uint64_t need_saved_ns, const struct cost_model *cm,
@@ -598,13 +599,14 @@ static void usage(FILE *f)
 		   "  --trace NAME      only this trace (repeatable)\n"
 		   "  --ablation        also run the adaptive policy without "
 		   "each part\n"
-		   "  --reference       also find, in hindsight, the fixed "
-		   "window (with the\n"
-		   "                    same timer knowledge) that wastes "
-		   "least while saving\n"
-		   "                    as much as kvm: a bound for traces "
-		   "whose wake-ups do\n"
-		   "                    not depend on the past\n"
+		   "  --reference       also find, in hindsight, the one fixed "
+		   "window (with\n"
+		   "                    the same timer knowledge) that wastes "
+		   "least while\n"
+		   "                    saving as much as kvm: what a single "
+		   "static window\n"
+		   "                    could do; a policy with contexts can "
+		   "do better\n"
 		   "  --cpu-weight Q8   vapic's cpu_weight_q8 (default: the "
 		   "library's)\n"
 		   "  --budget-ppm N    vapic's budget_ppm (default: the "

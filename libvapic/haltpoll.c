@@ -40,9 +40,12 @@ const struct vapic_stat_desc vapic_haltpoll_stat_descs[] = {
 const uint32_t vapic_haltpoll_stat_ndescs =
 	VAPIC_ARRAY_SIZE(vapic_haltpoll_stat_descs);
 
-/* Predictor: samples weigh 16; a context halves once it holds 256 samples. */
+/*
+ * Predictor: samples weigh 16; a context halves once it holds 1024 samples
+ * (long enough to estimate a 1% tail: 256 made the window jitter).
+ */
 #define PRED_SAMPLE 16U
-#define PRED_TOTAL_LIMIT (256U * PRED_SAMPLE)
+#define PRED_TOTAL_LIMIT (1024U * PRED_SAMPLE)
 #define PRED_LONG (VAPIC_HALTPOLL_PRED_BUCKETS - 1)
 #define PRED_HEADROOM 1U
 #define CTX_SHORT 0 /* the last halt was short */
@@ -412,7 +415,7 @@ static void pred_record(struct vapic_haltpoll *hp, unsigned int ctx, u64 ns,
  * long halts argue against it, as when a steady workload has not yet
  * shown its whole spread; any long mass outweighs it.
  *
- * Weights < 2^13, times <= 2^22 ns, block cost <= 2^20 ns, cpu weight <
+ * Weights < 2^15, times <= 2^22 ns, block cost <= 2^20 ns, cpu weight <
  * 2^16, x 2^8: both terms fit in 63 bits.
  */
 static u32 pred_window(const struct vapic_haltpoll *hp, unsigned int ctx,

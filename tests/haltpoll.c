@@ -1023,8 +1023,8 @@ static void test_adaptive_short_timer_wake_keeps_context(void **state)
 
 /*
  * Decay keeps a trace of rare intervals.  30 us intervals and one of
- * 38 us ([36864, 40960)); then 1500 more of 30 us: the context is halved
- * every 256 samples, the 38 us bucket goes 16, 8, 4, 2, 1 and stays at 1,
+ * 38 us ([36864, 40960)); then 6000 more of 30 us: the context is halved
+ * every 1024 samples, the 38 us bucket goes 16, 8, 4, 2, 1 and stays at 1,
  * so it is still the highest seen and the window keeps covering it plus
  * headroom: 49152.  (Were it forgotten, the window would shrink to 40960
  * and the next 38-41 us wake-up would be missed.)
@@ -1041,9 +1041,48 @@ static void test_adaptive_decay_remembers_rare_interval(void **state)
 		ahalt(&hp, 30000);
 	assert_int_equal(ahalt(&hp, 38000), 40960);
 	assert_int_equal(ahalt(&hp, 30000), 49152);
-	for (i = 0; i < 1500; i++)
+	for (i = 0; i < 6000; i++)
 		w = ahalt(&hp, 30000);
 	assert_int_equal(w, 49152);
+}
+
+/*
+ * Extreme but valid parameters (largest window, block cost and cpu weight,
+ * full budget) over a spread of intervals: no arithmetic overflow turns a
+ * decision into nonsense; every window stays within max_ns, and with the
+ * cpu weight at its largest, a context with many long halts never polls.
+ */
+static void test_adaptive_extreme_config_stays_in_range(void **state)
+{
+	struct vapic_haltpoll_config c;
+	struct vapic_haltpoll hp;
+	unsigned int i;
+	uint64_t w;
+
+	(void)state;
+	assert_int_equal(
+		vapic_haltpoll_config_default(&c, VAPIC_HALTPOLL_ADAPTIVE), 0);
+	c.max_ns = c.timer_max_ns = VAPIC_ADAPTIVE_WINDOW_LIMIT_NS;
+	c.block_cost_ns = VAPIC_ADAPTIVE_BLOCK_COST_LIMIT_NS;
+	c.cpu_weight_q8 = 0xffff;
+	c.budget_ppm = VAPIC_PPM;
+	c.budget_burst_ns = VAPIC_ADAPTIVE_BURST_LIMIT_NS;
+	assert_int_equal(vapic_haltpoll_init(&hp, &c), 0);
+	now = 1000000;
+	for (i = 0; i < 20000; i++) {
+		uint64_t ev = 500 + (uint64_t)(i * 2654435761U % 5000000U);
+
+		w = halt_timer(&hp, ev, VAPIC_ADAPTIVE_BLOCK_COST_LIMIT_NS, 0,
+			       VAPIC_HALTPOLL_NO_TIMER);
+		assert_true(w <= VAPIC_ADAPTIVE_WINDOW_LIMIT_NS);
+	}
+	for (i = 0; i < 3000; i++)
+		halt_timer(&hp, 4500000, VAPIC_ADAPTIVE_BLOCK_COST_LIMIT_NS, 0,
+			   VAPIC_HALTPOLL_NO_TIMER);
+	assert_int_equal(halt_timer(&hp, 4500000,
+				    VAPIC_ADAPTIVE_BLOCK_COST_LIMIT_NS, 0,
+				    VAPIC_HALTPOLL_NO_TIMER),
+			 0);
 }
 
 /* Invalid wakeups teach nothing but do use budget. */
@@ -1596,6 +1635,7 @@ int main(void)
 			test_adaptive_context_after_timer_ended_long_halt),
 		cmocka_unit_test(test_adaptive_short_timer_wake_keeps_context),
 		cmocka_unit_test(test_adaptive_decay_remembers_rare_interval),
+		cmocka_unit_test(test_adaptive_extreme_config_stays_in_range),
 		cmocka_unit_test(test_adaptive_invalid_wakeup_not_learnt),
 		cmocka_unit_test(test_adaptive_budget_arithmetic),
 		cmocka_unit_test(test_adaptive_budget_bounds_wasted_polling),
