@@ -914,8 +914,17 @@ VAPIC_API int vapic_timer_save(struct vapic_timer *t,
 		u64 rem;
 		bool ovf;
 
-		/* e < period_sub after sync(): progress = e / period. */
+		/*
+		 * e < period_sub after sync(): progress = e / period, rounded
+		 * up.  Rounding down would make the restored timer resume up
+		 * to one sub unit short: TMCCT read back one count higher than
+		 * at save time and the expiry one cycle late.  Rounded up, the
+		 * restore (floor(progress * period / 2^64)) gets e back
+		 * exactly, since period_sub < 2^64; progress < 2^64 as well.
+		 */
 		s->progress = u128_div_(num, t->period_sub, &rem, &ovf);
+		if (rem)
+			s->progress++;
 		s->tmcct = tmcct_from_progress(t->tmict, s->progress);
 	}
 	s->backlog = t->backlog;
