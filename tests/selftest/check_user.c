@@ -25,5 +25,6 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.force_fail = argc > 1 && !strcmp(argv[1], "--force-fail");
-	return vchk_run_all(&c) ? 1 : 0;
+	vchk_log("1..%u", vchk_ntests(&c));
+	return vchk_run_all(&c, 1) ? 1 : 0;
 }

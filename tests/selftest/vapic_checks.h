@@ -40,11 +40,19 @@ struct vchk {
 void vchk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /**
- * vchk_run_all() - run every behaviour check, printing TAP.
+ * vchk_ntests() - how many tests vchk_run_all() will run (for a TAP plan).
+ * @c: run state (@force_fail counts).
+ */
+unsigned int vchk_ntests(const struct vchk *c);
+
+/**
+ * vchk_run_all() - run every behaviour check, printing TAP result lines
+ * (the caller prints the plan).
  * @c: run state (zeroed by the caller except @force_fail).
+ * @first: TAP number of the first test.
  *
  * Return: the number of failed tests (0: all passed).
  */
-unsigned int vchk_run_all(struct vchk *c);
+unsigned int vchk_run_all(struct vchk *c, unsigned int first);
 
 #endif /* VAPIC_CHECKS_H */
