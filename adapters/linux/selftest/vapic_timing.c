@@ -48,6 +48,7 @@ struct vst_scenario {
 	bool pinned;
 	bool posted;
 	bool periodic;
+	int advance_ns; /* 0: adaptive (the default) */
 };
 
 static const struct vst_scenario vst_scenarios[] = {
@@ -59,6 +60,15 @@ static const struct vst_scenario vst_scenarios[] = {
 	{ "timing_tscdl_posted_unpinned", false, true, false },
 	/* periodic mode, pinned, deferred */
 	{ "timing_periodic_deferred_pinned", true, false, true },
+	/*
+	 * A fixed 50 us advance, far more than TCG's interrupt latency: the
+	 * hrtimer fires well before the deadline, so the vCPU thread's WAIT
+	 * (deferred) and the callback's spin or re-arm (posted) really run.
+	 */
+	{ "timing_tscdl_deferred_pinned_advance50us", true, false, false,
+	  50000 },
+	{ "timing_tscdl_posted_unpinned_advance50us", false, true, false,
+	  50000 },
 };
 
 struct vst_vcpu {
@@ -252,6 +262,8 @@ static int vst_thread(void *arg)
 	vapic_lapic_config_default(&cfg, 0, vapic_khost_guest_tsc_khz(&v->kh));
 	if (v->sc->posted)
 		cfg.timer.flags |= VAPIC_TIMER_F_POSTED;
+	if (v->sc->advance_ns)
+		cfg.timer.advance_ns = v->sc->advance_ns;
 	r = vapic_lapic_init(&v->lapic, &cfg, vapic_khost_host_ops(&v->kh),
 			     &v->kh);
 	if (r) {
@@ -329,9 +341,10 @@ static bool vst_run_one(const struct vst_timing_cfg *cfg,
 	vchk_log("# %s: vcpu cpu %d, n=%u, late_ns p50=%llu p90=%llu p99=%llu max=%llu, min margin %lld tsc",
 		 sc->name, v->cpu, v->nlate, p50, p90, p99, max,
 		 v->min_margin_tsc == S64_MAX ? 0 : v->min_margin_tsc);
-	vchk_log("# %s: early=%u (core %llu, hrtimer %llu) lost=%u hrtimer fires=%llu remote=%llu spins=%llu posts_remote=%u fallbacks=%u advance_ns=%u",
+	vchk_log("# %s: early=%u (core %llu, hrtimer %llu) lost=%u hrtimer fires=%llu remote=%llu spins=%llu (%llu ns) wait_rearms=%llu vcpu_waits=%llu posts_remote=%u fallbacks=%u advance_ns=%u",
 		 sc->name, v->early, v->lapic.timer.stats.early,
 		 ks.early_fires, v->lost, ks.fires, ks.remote_fires, ks.spins,
+		 ks.spin_ns, ks.wait_rearms, v->lapic.timer.stats.waits,
 		 v->remote_posts, v->fallbacks,
 		 vapic_timer_advance_ns(&v->lapic.timer));
 
