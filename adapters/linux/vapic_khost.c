@@ -31,8 +31,8 @@ static void kh_stat_inc(u64 *s)
 
 static enum hrtimer_mode kh_mode(const struct vapic_khost *kh)
 {
-	return (kh->flags & VAPIC_KHOST_PINNED) ? HRTIMER_MODE_ABS_PINNED_HARD :
-						  HRTIMER_MODE_ABS_HARD;
+	return (kh->flags & VAPIC_KHOST_PINNED) ? HRTIMER_MODE_ABS_PINNED_HARD
+						: HRTIMER_MODE_ABS_HARD;
 }
 
 static ktime_t kh_ktime(u64 ns)

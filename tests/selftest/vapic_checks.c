@@ -12,8 +12,8 @@
  * Processor Priority", "Error Handling", "Spurious-Interrupt Vector
  * Register"), not from the implementation.
  *
- * Freestanding: only the public vapic headers and vapic_checks.h; kbuild compiles this
- * file into vapic_selftest.ko unchanged.
+ * Freestanding: only the public vapic headers and vapic_checks.h; kbuild
+ * compiles this file into vapic_selftest.ko unchanged.
  */
 #include <vapic/clock.h>
 #include <vapic/errors.h>
@@ -54,24 +54,24 @@ static bool vchk_(struct vchk *c, bool ok, const char *expr, int line)
 	return ok;
 }
 
-static bool vchk_eq_(struct vchk *c, unsigned long long a,
-		     unsigned long long b, const char *ea, const char *eb,
-		     int line)
+static bool vchk_eq_(struct vchk *c, unsigned long long a, unsigned long long b,
+		     const char *ea, const char *eb, int line)
 {
 	c->checks++;
 	if (a != b) {
 		vchk_fail_(c, line, ea);
-		vchk_log("#     %s = %llu (0x%llx), expected %s = %llu (0x%llx)",
-			 ea, a, a, eb, b, b);
+		vchk_log(
+			"#     %s = %llu (0x%llx), expected %s = %llu (0x%llx)",
+			ea, a, a, eb, b, b);
 		return false;
 	}
 	return true;
 }
 
 #define CHECK(cond) vchk_(c, !!(cond), #cond, __LINE__)
-#define CHECK_EQ(a, b)                                              \
-	vchk_eq_(c, (unsigned long long)(a), (unsigned long long)(b), #a, \
-		 #b, __LINE__)
+#define CHECK_EQ(a, b)                                                        \
+	vchk_eq_(c, (unsigned long long)(a), (unsigned long long)(b), #a, #b, \
+		 __LINE__)
 
 /* ---------------------------------------------------------------------- */
 /* Reference 128-bit arithmetic, independent of the core's                */
@@ -100,7 +100,8 @@ static uint64_t ref_div(struct ref128 x, uint64_t d, uint64_t *rem, bool *ovf)
 	int i;
 
 	for (i = 127; i >= 0; i--) {
-		uint64_t bit = i >= 64 ? (x.hi >> (i - 64)) & 1 : (x.lo >> i) & 1;
+		uint64_t bit =
+			i >= 64 ? (x.hi >> (i - 64)) & 1 : (x.lo >> i) & 1;
 		uint64_t top = r >> 63;
 
 		r = (r << 1) | bit;
@@ -169,7 +170,8 @@ struct vh {
 /* Guest TSC: tsc_offset + now_ns * tsc_khz / 10^6 (exact, reference math). */
 static uint64_t vh_tsc(const struct vh *h)
 {
-	return h->tsc_offset + ref_mul_div(h->now_ns, h->tsc_khz, 1000000, false);
+	return h->tsc_offset +
+	       ref_mul_div(h->now_ns, h->tsc_khz, 1000000, false);
 }
 
 static uint64_t vh_now_ns_op(void *host)
@@ -333,8 +335,14 @@ static struct {
 
 static void t_clock_muldiv_matches_reference(struct vchk *c)
 {
-	static const uint64_t edge[] = { 0, 1, 2, 999999, 1000000, 0xffffffffULL,
-					 0x100000000ULL, U64_ALL_ONES - 1,
+	static const uint64_t edge[] = { 0,
+					 1,
+					 2,
+					 999999,
+					 1000000,
+					 0xffffffffULL,
+					 0x100000000ULL,
+					 U64_ALL_ONES - 1,
 					 U64_ALL_ONES };
 	unsigned int i, j, k, bad = 0, n = 0;
 
@@ -356,7 +364,8 @@ static void t_clock_muldiv_matches_reference(struct vchk *c)
 
 		n++;
 		if (vapic_mul_div_u64(a, b, d) != ref_mul_div(a, b, d, false) ||
-		    vapic_mul_div_u64_ceil(a, b, d) != ref_mul_div(a, b, d, true))
+		    vapic_mul_div_u64_ceil(a, b, d) !=
+			    ref_mul_div(a, b, d, true))
 			bad++;
 	}
 	CHECK_EQ(bad, 0);
@@ -366,7 +375,8 @@ static void t_clock_muldiv_matches_reference(struct vchk *c)
 	CHECK_EQ(vapic_tsc_to_ns(5, 0), U64_ALL_ONES);
 	CHECK_EQ(vapic_ns_to_tsc(1000000000ULL, KHZ_2_5GHZ), 2500000000ULL);
 	CHECK_EQ(vapic_tsc_to_ns(2500000001ULL, KHZ_2_5GHZ), 1000000000ULL);
-	CHECK_EQ(vapic_tsc_to_ns_ceil(2500000001ULL, KHZ_2_5GHZ), 1000000001ULL);
+	CHECK_EQ(vapic_tsc_to_ns_ceil(2500000001ULL, KHZ_2_5GHZ),
+		 1000000001ULL);
 }
 
 static void t_clock_guest_tsc_scaling(struct vchk *c)
@@ -909,8 +919,8 @@ static void t_save_restore_keeps_tsc_deadline(struct vchk *c)
 	/* Destination whose guest TSC continues where the source was. */
 	vh_init(h2, KHZ_2_5GHZ, false);
 	h2->now_ns = 3 * NS0;
-	h2->tsc_offset = vh_tsc(h) - ref_mul_div(3 * NS0, KHZ_2_5GHZ, 1000000,
-						  false);
+	h2->tsc_offset =
+		vh_tsc(h) - ref_mul_div(3 * NS0, KHZ_2_5GHZ, 1000000, false);
 	CHECK_EQ(vh_tsc(h2), vh_tsc(h));
 	CHECK_EQ(vh_timer_init(h2, &fx.t2, 0, 0), 0);
 	CHECK_EQ(vapic_timer_restore(&fx.t2, &fx.s), 0);
@@ -1187,7 +1197,10 @@ struct vchk_test {
 	void (*fn)(struct vchk *c);
 };
 
-#define T(f) { #f, t_##f }
+#define T(f)              \
+	{                 \
+#f, t_##f \
+	}
 static const struct vchk_test vchk_tests[] = {
 	T(clock_muldiv_matches_reference),
 	T(clock_guest_tsc_scaling),
@@ -1219,9 +1232,10 @@ static const struct vchk_test vchk_tests[] = {
 };
 #undef T
 
-static const struct vchk_test vchk_negative =
-	{ "negative_control_expects_early_interrupt",
-	  t_negative_control_expects_early_interrupt };
+static const struct vchk_test vchk_negative = {
+	"negative_control_expects_early_interrupt",
+	t_negative_control_expects_early_interrupt
+};
 
 static void run_one(struct vchk *c, const struct vchk_test *t, unsigned int n)
 {

@@ -67,7 +67,8 @@ MODULE_PARM_DESC(period_us, "period of the periodic scenario, us");
  */
 static unsigned int p50_bound_us = 2000;
 module_param(p50_bound_us, uint, 0444);
-MODULE_PARM_DESC(p50_bound_us, "bound on the median lateness, us (TCG: generous)");
+MODULE_PARM_DESC(p50_bound_us,
+		 "bound on the median lateness, us (TCG: generous)");
 
 static unsigned int p99_bound_us = 50000;
 module_param(p99_bound_us, uint, 0444);
@@ -115,7 +116,8 @@ static int __init vapic_selftest_init(void)
 	c.force_fail = force_fail;
 	if (timing && (!timing_n || !period_us || min_us > max_us ||
 		       max_us > 1000000 || period_us > 4000000)) {
-		vchk_log("bad parameters: timing_n=%u min_us=%u max_us=%u period_us=%u",
+		vchk_log("bad parameters: timing_n=%u min_us=%u max_us=%u "
+			 "period_us=%u",
 			 timing_n, min_us, max_us, period_us);
 		strscpy(verdict, "FAIL", sizeof(verdict));
 		return 0;
@@ -124,8 +126,9 @@ static int __init vapic_selftest_init(void)
 		plan += vchk_ntests(&c);
 	if (timing)
 		plan += vst_ntiming();
-	vchk_log("libvapic in-kernel selftest: %s%s%s", behaviour ? "behaviour " : "",
-		 timing ? "timing " : "", force_fail ? "(negative control on)" : "");
+	vchk_log("libvapic in-kernel selftest: %s%s%s",
+		 behaviour ? "behaviour " : "", timing ? "timing " : "",
+		 force_fail ? "(negative control on)" : "");
 	vchk_log("1..%u", plan);
 	if (behaviour) {
 		failed += vchk_run_all(&c, next);

@@ -141,8 +141,8 @@ static void vst_spin_ns(u64 ns)
  */
 static int vst_wait_interrupt(struct vst_vcpu *v, u64 *tsc)
 {
-	u64 give_up = ktime_get_ns() +
-		      (u64)v->cfg->lost_timeout_ms * NSEC_PER_MSEC;
+	u64 give_up =
+		ktime_get_ns() + (u64)v->cfg->lost_timeout_ms * NSEC_PER_MSEC;
 	u64 wait_ns = 0, now;
 	u32 vector = 0;
 
@@ -338,23 +338,25 @@ static bool vst_run_one(const struct vst_timing_cfg *cfg,
 	p99 = pct(v->late_ns, v->nlate, 99);
 	max = v->nlate ? v->late_ns[v->nlate - 1] : 0;
 
-	vchk_log("# %s: vcpu cpu %d, n=%u, late_ns p50=%llu p90=%llu p99=%llu max=%llu, min margin %lld tsc",
+	vchk_log("# %s: vcpu cpu %d, n=%u, late_ns p50=%llu p90=%llu p99=%llu "
+		 "max=%llu, min margin %lld tsc",
 		 sc->name, v->cpu, v->nlate, p50, p90, p99, max,
 		 v->min_margin_tsc == S64_MAX ? 0 : v->min_margin_tsc);
-	vchk_log("# %s: early=%u (core %llu, hrtimer %llu) lost=%u hrtimer fires=%llu remote=%llu spins=%llu (%llu ns) wait_rearms=%llu vcpu_waits=%llu posts_remote=%u fallbacks=%u advance_ns=%u",
-		 sc->name, v->early, v->lapic.timer.stats.early,
-		 ks.early_fires, v->lost, ks.fires, ks.remote_fires, ks.spins,
-		 ks.spin_ns, ks.wait_rearms, v->lapic.timer.stats.waits,
-		 v->remote_posts, v->fallbacks,
-		 vapic_timer_advance_ns(&v->lapic.timer));
+	vchk_log("# %s: early=%u (core %llu, hrtimer %llu) lost=%u hrtimer "
+		 "fires=%llu remote=%llu spins=%llu (%llu ns) wait_rearms=%llu "
+		 "vcpu_waits=%llu posts_remote=%u fallbacks=%u advance_ns=%u",
+		 sc->name, v->early, v->lapic.timer.stats.early, ks.early_fires,
+		 v->lost, ks.fires, ks.remote_fires, ks.spins, ks.spin_ns,
+		 ks.wait_rearms, v->lapic.timer.stats.waits, v->remote_posts,
+		 v->fallbacks, vapic_timer_advance_ns(&v->lapic.timer));
 
-#define VST_FAIL(cond, fmt, ...)                                        \
-	do {                                                            \
-		if (cond) {                                             \
-			vchk_log("#   %s: FAILED: " fmt, sc->name,      \
-				 ##__VA_ARGS__);                        \
-			ok = false;                                     \
-		}                                                       \
+#define VST_FAIL(cond, fmt, ...)                                   \
+	do {                                                       \
+		if (cond) {                                        \
+			vchk_log("#   %s: FAILED: " fmt, sc->name, \
+				 ##__VA_ARGS__);                   \
+			ok = false;                                \
+		}                                                  \
 	} while (0)
 
 	VST_FAIL(v->err, "error %d", v->err);
@@ -368,7 +370,8 @@ static bool vst_run_one(const struct vst_timing_cfg *cfg,
 	VST_FAIL(v->nlate + v->early + v->lost != cfg->n && !v->err,
 		 "%u of %u interrupts seen", v->nlate + v->early, cfg->n);
 	VST_FAIL(p50 > (u64)cfg->p50_bound_us * 1000U,
-		 "median lateness %llu ns > bound %u us", p50, cfg->p50_bound_us);
+		 "median lateness %llu ns > bound %u us", p50,
+		 cfg->p50_bound_us);
 	VST_FAIL(p99 > (u64)cfg->p99_bound_us * 1000U,
 		 "p99 lateness %llu ns > bound %u us", p99, cfg->p99_bound_us);
 	VST_FAIL(max > (u64)cfg->max_bound_us * 1000U,
@@ -377,7 +380,8 @@ static bool vst_run_one(const struct vst_timing_cfg *cfg,
 		 "pinned hrtimer fired %llu times on another CPU",
 		 ks.remote_fires);
 	if (sc->periodic) {
-		vchk_log("# %s: periods elapsed %llu, accounted %llu (injected %llu missed %llu coalesced %llu)",
+		vchk_log("# %s: periods elapsed %llu, accounted %llu (injected "
+			 "%llu missed %llu coalesced %llu)",
 			 sc->name, v->elapsed_periods, v->accounted,
 			 v->lapic.timer.stats.injections,
 			 v->lapic.timer.stats.missed,
@@ -403,7 +407,9 @@ unsigned int vst_run_timing(const struct vst_timing_cfg *cfg,
 {
 	unsigned int i;
 
-	vchk_log("# timing: tsc_khz=%u, %u online CPUs, n=%u, deadlines %u..%u us, period %u us, lateness bounds p50 %u us p99 %u us max %u us",
+	vchk_log("# timing: tsc_khz=%u, %u online CPUs, n=%u, deadlines %u..%u "
+		 "us, period %u us, lateness bounds p50 %u us p99 %u us max %u "
+		 "us",
 		 tsc_khz, num_online_cpus(), cfg->n, cfg->min_us, cfg->max_us,
 		 cfg->period_us, cfg->p50_bound_us, cfg->p99_bound_us,
 		 cfg->max_bound_us);
