@@ -14,6 +14,8 @@
 # 5. negative control: force_fail=1 makes the verdict FAIL and the run fail;
 # 6. negative control: a module that fails to load gives no verdict and the
 #    run fails.
+# VAPIC_KERNEL_SELFTEST_ARGS adds module parameters to case 4's boot (e.g.
+# force_fail=1 shows that a failing selftest fails this suite and meson).
 # Missing packages are installed with install-deps.sh when running as root;
 # the suite is skipped (not failed) only if that is impossible.
 # NEVER loads a module into this machine's own kernel.
@@ -122,7 +124,8 @@ boot() { # name expected-rc args...
 	[ $rc = "$want" ]
 }
 if [ $built = 1 ]; then
-	if boot selftest 0; then
+	# shellcheck disable=SC2086
+	if boot selftest 0 ${VAPIC_KERNEL_SELFTEST_ARGS:-}; then
 		ok "boot: in-kernel selftest, verdict PASS"
 	else
 		notok "boot: in-kernel selftest, verdict PASS"
