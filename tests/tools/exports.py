@@ -42,7 +42,8 @@ def declared_api(path):
     """Names declared with VAPIC_API in a header: for a function, the
     identifier before the first '('; for data, the last identifier before
     '[', '=' or ';'."""
-    text = strip_comments(open(path).read())
+    with open(path, encoding="utf-8") as f:
+        text = strip_comments(f.read())
     names = set()
     for m in re.finditer(r"\bVAPIC_API\b([^;{]*)", text):
         decl = m.group(1)

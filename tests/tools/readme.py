@@ -34,7 +34,8 @@ def main():
     if not cc:
         tap.bail("no compiler given after --")
     root = os.path.abspath(a.root)
-    text = open(os.path.join(root, "README.md")).read()
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        text = f.read()
     blocks = re.findall(r"<!--\s*readme-example:[^>]*-->\s*\n```c\n(.*?)\n```",
                         text, flags=re.S)
     tap.case(len(blocks) == 1, "README.md has one marked embedding example",

@@ -62,6 +62,8 @@ def run(cmd, **kw):
     kw.setdefault("stdout", subprocess.PIPE)
     kw.setdefault("stderr", subprocess.STDOUT)
     kw.setdefault("text", True)
+    kw.setdefault("encoding", "utf-8")
+    kw.setdefault("errors", "replace")
     try:
         p = subprocess.run(cmd, check=False, **kw)
     except OSError as e:
