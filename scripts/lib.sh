@@ -97,7 +97,8 @@ vapic_build() {
 		CC=$cc meson setup "$dir" "$VAPIC_ROOT" "$@" >"$dir.setup.log" 2>&1
 	fi || {
 		tail -n 30 "$dir.setup.log"
-		echo "error: meson setup failed for build/$name (log: build/$name.setup.log)" >&2
+		echo "error: meson setup failed for build/$name" \
+			"(log: build/$name.setup.log)" >&2
 		return 1
 	}
 	meson compile -C "$dir" || {

@@ -23,6 +23,7 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import Tap, run  # noqa: E402
 from installplan import installed_headers  # noqa: E402

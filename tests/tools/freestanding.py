@@ -31,8 +31,10 @@ import re
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import Tap, run, cmdline, split_args, freestanding_flags  # noqa: E402
+from taplib import (Tap, run, cmdline, split_args,  # noqa: E402
+                    freestanding_flags)
 
 # What a kernel (and any freestanding host) provides besides the core itself.
 ALLOWED_UNDEFINED = {"memcpy", "memset", "memmove", "memcmp",

@@ -23,8 +23,10 @@ import os
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import Tap, run, cmdline, split_args, freestanding_flags  # noqa: E402
+from taplib import (Tap, run, cmdline, split_args,  # noqa: E402
+                    freestanding_flags)
 from installplan import installed_headers  # noqa: E402
 
 
@@ -96,7 +98,8 @@ def main():
         for name, text in bad.items():
             with open(os.path.join(ctl, "vapic", name + ".h"), "w") as f:
                 f.write(text)
-            ok, log = compiles(f"vapic/{name}.h", hosted + ["-I", ctl, "-I", stage])
+            ok, log = compiles(f"vapic/{name}.h",
+                               hosted + ["-I", ctl, "-I", stage])
             tap.case(not ok, f"control: vapic/{name}.h is rejected",
                      ["ACCEPTED: the check would not catch this"] + log)
 

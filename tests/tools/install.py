@@ -26,6 +26,7 @@ import shutil
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import Tap, run, cmdline, split_args  # noqa: E402
 from installplan import installed_headers  # noqa: E402
@@ -48,7 +49,8 @@ def main():
     root = os.path.abspath(a.root)
     build = os.path.abspath(a.build)
     meson = shlex.split(a.meson)
-    with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as f:
+    with open(os.path.join(build, "meson-info",
+                           "intro-buildoptions.json")) as f:
         bopts = {o["name"]: o["value"] for o in json.load(f)}
     prefix = bopts["prefix"]
     consumer = os.path.join(root, "tests", "install", "consumer.c")

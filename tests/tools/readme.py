@@ -18,6 +18,7 @@ import re
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import Tap, run, cmdline, split_args  # noqa: E402
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import Tap  # noqa: E402
 
@@ -45,7 +46,8 @@ def tracked(root):
     files = []
     for dirpath, dirs, names in os.walk(root):
         rel = os.path.relpath(dirpath, root)
-        dirs[:] = [d for d in dirs if not d.startswith(".git")
+        dirs[:] = [d for d in dirs
+                   if not d.startswith(".git") and d != "__pycache__"
                    and not (rel == "." and (d.startswith("build")
                                             or d == "subprojects"))]
         files += [os.path.normpath(os.path.join(rel, n)) for n in names]

@@ -112,7 +112,8 @@ def compiler_include_dir(cc):
 def compiler_is_x86(cc):
     rc, out = run(cc + ["-dumpmachine"])
     m = out.strip().split("-")[0]
-    return rc == 0 and (m == "x86_64" or (len(m) == 4 and m[0] == "i" and m.endswith("86")))
+    return rc == 0 and (m == "x86_64" or
+                        (len(m) == 4 and m[0] == "i" and m.endswith("86")))
 
 
 def freestanding_flags(cc):
