@@ -6,12 +6,15 @@
       meson test arguments that leave out the tests meant for other builds:
       a test with the suite "only-X" runs only in build X.
 
-  test-report.py summary [--status NAME=STATUS ...] NAME=BUILDDIR ...
+  test-report.py summary [--partial] [--status NAME=STATUS ...] NAME=BUILDDIR...
       per-build/per-suite table of what ran, the skipped tests with their
       reason, and as the very last line "N passed, N failed", where N counts
       every test case: each TAP subtest, or one case for a test that does
       not speak TAP.  STATUS "ok" means the build configured and compiled;
       anything else is the reason it did not (counted as one failed case).
+      --partial: meson test ran a selection (scripts/test was given meson
+      test arguments): tests that did not run are listed as not selected
+      instead of failed.
       Exit status: 1 if anything failed or nothing passed.
 
 Counting (from meson-logs/testlog.json and meson-info/intro-tests.json):
@@ -141,7 +144,7 @@ class Row:
         self.time = 0.0
 
 
-def summarize(builds, status):
+def summarize(builds, status, partial=False):
     rows = {}        # (build, suite) -> Row
     skips = []       # (build, what, reason)
     fails = []       # (build, what, reason)
@@ -200,6 +203,10 @@ def summarize(builds, status):
                 skips.append((name, what, why))
                 continue
             e = find_run(t["name"], suites)
+            if e is None and partial:
+                r.skipped += 1
+                skips.append((name, what, "not selected"))
+                continue
             if e is None:
                 r.failed += 1
                 total_f += 1
@@ -278,9 +285,14 @@ def main(argv):
     if argv and argv[0] == "summary":
         status = {}
         builds = []
+        partial = False
         args = argv[1:]
         i = 0
         while i < len(args):
+            if args[i] == "--partial":
+                partial = True
+                i += 1
+                continue
             if args[i] == "--status":
                 k, v = args[i + 1].split("=", 1)
                 status[k] = v
@@ -289,7 +301,7 @@ def main(argv):
             k, v = args[i].split("=", 1)
             builds.append((k, v))
             i += 1
-        return summarize(builds, status)
+        return summarize(builds, status, partial)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -67,6 +67,16 @@ def main():
         tap.case(out.rstrip("\n").splitlines()[-1:] == ["0 passed, 1 failed"]
                  and rc == 1, "a build that failed counts as one failed case",
                  out)
+        # A selection (scripts/test --suite alpha): the rest is not failed.
+        run(meson + ["test", "-C", b, "--no-rebuild", "--suite", "alpha"])
+        rc, out = run(report + ["summary", "--partial", f"this={b}"])
+        sel = out.rstrip("\n").splitlines()[-1:]
+        rc2, out2 = run(report + ["summary", f"this={b}"])
+        full = out2.rstrip("\n").splitlines()[-1:]
+        tap.case(sel == ["7 passed, 3 failed"] and
+                 full == ["7 passed, 11 failed"],
+                 "a selection counts only what ran (--partial); without "
+                 "--partial unrun tests are failed", [f"{sel} / {full}"])
     tap.done()
 
 
