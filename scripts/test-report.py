@@ -45,6 +45,11 @@ def suite_names(test):
     return [s.split(":", 1)[-1] for s in test.get("suite", [])]
 
 
+def short(text, limit=160):
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def main_suite(suites):
     for s in suites:
         if not s.startswith(ONLY):
@@ -268,11 +273,11 @@ def summarize(builds, status, partial=False):
     if skips:
         print("\nSkipped (not counted as passed):")
         for b, what, why in skips:
-            print(f"  {b:<6} {what}: {why}")
+            print(f"  {b:<6} {what}: {short(why)}")
     if fails:
         print("\nFailed:")
         for b, what, why in fails:
-            print(f"  {b:<6} {what}: {why}")
+            print(f"  {b:<6} {what}: {short(why)}")
     print()
     print(f"{total_p} passed, {total_f} failed")
     return 1 if total_f or not total_p else 0
