@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * libvapic statistics descriptors, shared by every unit that exports
- * counters (timer, LAPIC, lazy TSC-deadline...).
+ * libvapic statistics descriptors.
+ *
+ * Every component keeps its counters in a plain struct of uint64_t (the
+ * host reads it at any time) and publishes a table of descriptors naming
+ * each counter in kvm_stat style, so a host can print or export all stats
+ * generically without knowing the struct layouts.
  */
 #ifndef VAPIC_STATS_H
 #define VAPIC_STATS_H
