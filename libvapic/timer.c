@@ -1157,8 +1157,7 @@ VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
 	}
 	if (t->pending)
 		t->pending_due_tsc += d;
-	now = now_tsc(t);
-	begin_write(t, now);
+	now = begin_write(t);
 	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
 }
 
@@ -1171,8 +1170,7 @@ VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
 
 	if (guest_tsc_khz < VAPIC_KHZ_MIN || guest_tsc_khz > VAPIC_KHZ_MAX)
 		return VAPIC_ERANGE;
-	now = now_tsc(t);
-	begin_write(t, now);
+	now = begin_write(t);
 	counting = t->running && (mode == VAPIC_TIMER_ONESHOT ||
 				  mode == VAPIC_TIMER_PERIODIC);
 	if (counting) {
