@@ -801,13 +801,20 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 	}
 	if (!t->measured)
 		adjust_advance(t, (s64)(now - target));
-	t->measured = false;
 	/* Illegal vectors need the LAPIC's ESR: the vCPU thread handles it. */
 	if (vector < VAPIC_VECTOR_MIN_LEGAL || t->ops->post(t->host, vector)) {
+		/*
+		 * Fall back to deferred delivery.  This expiry's lateness was
+		 * sampled above: 'measured' stays set so that the vCPU thread
+		 * does not feed the same expiry to the advance a second time
+		 * (the release below publishes it with 'fired').
+		 */
+		t->measured = true;
 		vapic_store_release(&t->fired, 1);
 		t->ops->kick(t->host);
 		return VAPIC_TFN_DONE;
 	}
+	t->measured = false;
 	seq_write_begin_(&t->seq);
 	k = complete_expiry(t, now);
 	seq_write_end_(&t->seq);
@@ -914,8 +921,18 @@ VAPIC_API int vapic_timer_save(struct vapic_timer *t,
 		u64 rem;
 		bool ovf;
 
-		/* e < period_sub after sync(): progress = e / period. */
+		/*
+		 * e < period_sub after sync(): progress = ceil(e / period) in
+		 * units of 2^-64.  Rounding up makes restore exact: on the
+		 * same settings floor(progress * period) == e again, and the
+		 * count derived from it (TMCCT) is the one read now, also at
+		 * a count boundary (floor would land one sub unit short and
+		 * read one count higher).  No overflow: e <= period - 1 gives
+		 * progress <= 2^64 - floor(2^64 / period) < 2^64.
+		 */
 		s->progress = u128_div_(num, t->period_sub, &rem, &ovf);
+		if (rem)
+			s->progress++;
 		s->tmcct = tmcct_from_progress(t->tmict, s->progress);
 	}
 	s->backlog = t->backlog;
@@ -955,6 +972,9 @@ static int validate_state(const struct vapic_timer *t,
 		return VAPIC_ESTATE;
 	if (mode == VAPIC_TIMER_TSC_DEADLINE && s->tmict)
 		return VAPIC_ESTATE;
+	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC &&
+	    (s->progress || s->tmcct))
+		return VAPIC_ESTATE; /* no count in these modes */
 	if (mode == VAPIC_TIMER_ONESHOT || mode == VAPIC_TIMER_PERIODIC) {
 		if (running && !s->tmict)
 			return VAPIC_ESTATE;
