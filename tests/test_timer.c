@@ -1124,6 +1124,27 @@ static void periodic_below_min_period_runs_at_min_period(void **state)
 	teardown(&f);
 }
 
+static void periodic_just_below_min_period_is_clamped(void **state)
+{
+	struct vapic_timer_config c = tcfg(1000000, 1000000, 0);
+	struct tfx f;
+
+	setup(&f, &c, false);
+	vclock_write(f.v, VAPIC_REG_TDCR, TDCR_DIV1);
+	vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVT_PERIODIC(0x40));
+	vclock_write(f.v, VAPIC_REG_TMICT, 199999); /* 1 ns short */
+	assert_int_equal(f.t->stats.clamped, 1);
+	at(&f, 1000000);
+	assert_int_equal(ndeliv(&f), 5);
+	assert_int_equal(f.vm->log[0].host_ns, f.t0 + 200000);
+	/* Exactly the minimum is not clamped. */
+	vclock_write(f.v, VAPIC_REG_TMICT, 200000);
+	assert_int_equal(f.t->stats.clamped, 1);
+	at(&f, 2000000);
+	assert_int_equal(ndeliv(&f), 10);
+	teardown(&f);
+}
+
 static void min_period_is_configurable(void **state)
 {
 	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
@@ -2697,7 +2718,7 @@ static void random_programs_are_never_early(void **state)
 		v->auto_eoi = i != 6;
 		vt_enable(v);
 	}
-	for (step = 0; step < 20000; step++) {
+	for (step = 0; step < 50000; step++) {
 		struct vclock_vcpu *v = &vm->vcpus[rnd(&seed) % n];
 		uint32_t vec = 0x20 + (uint32_t)(rnd(&seed) % 0xd0);
 		uint64_t g = vclock_guest_tsc(v);
@@ -2812,6 +2833,7 @@ int main(void)
 		cmocka_unit_test(illegal_vector_in_posted_mode_goes_through_the_lapic),
 		/* Minimum period */
 		cmocka_unit_test(periodic_below_min_period_runs_at_min_period),
+		cmocka_unit_test(periodic_just_below_min_period_is_clamped),
 		cmocka_unit_test(min_period_is_configurable),
 		cmocka_unit_test(guest_cannot_make_host_fire_faster_than_min_period),
 		cmocka_unit_test(oneshot_and_tsc_deadline_are_not_clamped),
