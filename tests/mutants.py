@@ -57,6 +57,12 @@ MUTANTS = [
     ("wait-rounds-down", "libvapic/timer.c",
      "*wait_ns = vapic_tsc_to_ns_ceil(t->target_tsc - now,",
      "*wait_ns = vapic_tsc_to_ns(t->target_tsc - now,"),
+    ("write-loses-due-tick", "libvapic/timer.c",
+     "\tcancel_hw(t);\n\t(void)sync(t, now, &wait_ns);",
+     "\tcancel_hw(t);\n\t(void)now;\n\t(void)wait_ns;"),
+    ("past-deadline-arms-host-timer", "libvapic/timer.c",
+     "\tif (now >= t->target_tsc) {\n\t\tu64 due = t->target_tsc;",
+     "\tif (0) {\n\t\tu64 due = t->target_tsc;"),
     # timer.c: registers
     ("tdcr-111b-divides-by-2", "libvapic/timer.c",
      "return idx == 7 ? 1 : 2U << idx;", "return idx == 7 ? 2 : 2U << idx;"),

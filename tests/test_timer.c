@@ -2781,6 +2781,105 @@ static void random_programs_are_never_early(void **state)
 	vclock_vm_destroy(vm);
 }
 
+/*
+ * Never lost, never duplicated: every TSC deadline that the guest TSC
+ * reaches before it is overwritten is delivered exactly once, in order;
+ * every deadline overwritten before it is reached is never delivered.
+ * Deferred and posted vCPUs, pinned and not, late host timers.
+ */
+static void random_tsc_deadlines_delivered_exactly_once(void **state)
+{
+	enum { N = 4, MAXD = 20000 };
+	static uint64_t expect[N][MAXD];
+	size_t nexp[N] = { 0 }, got[N] = { 0 };
+	uint64_t cur[N] = { 0 }, seed = 77, uniq = 0;
+	struct vclock_config cfg;
+	struct vclock_vm *vm;
+	uint32_t i;
+	size_t k;
+	int step;
+
+	vclock_config_default(&cfg, N);
+	cfg.lapic.timer.flags |= VAPIC_TIMER_F_POSTED;
+	vm = vt_vm_cfg(&cfg);
+	for (i = 0; i < N; i++) {
+		struct vclock_vcpu *v = &vm->vcpus[i];
+
+		v->post_enabled = i & 1;
+		v->timer_pinned = i < 2;
+		v->timer_latency_ns = 700 * i;
+		vclock_vcpu_set_guest_tsc(v, 1000000000000ULL * (i + 1));
+		vt_enable(v);
+		vclock_write(v, VAPIC_REG_LVT_TIMER, LVT_TSCDL(0x40 + i));
+	}
+	for (step = 0; step < 40000; step++) {
+		struct vclock_vcpu *v = &vm->vcpus[rnd(&seed) % N];
+		uint32_t idx = v->index;
+		uint64_t g = vclock_guest_tsc(v), d;
+
+		if (rnd(&seed) % 3) {
+			assert_int_equal(vclock_advance(vm, rnd(&seed) % 20000), 0);
+			continue;
+		}
+		/* Distinct values, some in the past, most ahead. */
+		d = g - 3000 + rnd(&seed) % 60000;
+		d = (d & ~0xfffULL) | (++uniq & 0xfff);
+		if (cur[idx] && vclock_guest_tsc(v) >= cur[idx])
+			expect[idx][nexp[idx]++] = cur[idx];
+		cur[idx] = d;
+		vclock_wrmsr_tsc_deadline(v, d);
+		assert_int_equal(vclock_settle(vm), 0);
+		assert_true(nexp[idx] < MAXD);
+	}
+	assert_int_equal(vclock_advance(vm, 1000000), 0);
+	for (i = 0; i < N; i++)
+		if (cur[i])
+			expect[i][nexp[i]++] = cur[i];
+	for (k = 0; k < vm->log_len; k++) {
+		const struct vclock_delivery *d = &vm->log[k];
+
+		assert_true(d->flags & VCLOCK_DELIVERY_TIMER);
+		assert_true(got[d->vcpu] < nexp[d->vcpu]);
+		if (d->deadline_tsc != expect[d->vcpu][got[d->vcpu]])
+			fail_msg("vcpu %u delivery %zu: deadline %llu, want %llu",
+				 d->vcpu, got[d->vcpu],
+				 (unsigned long long)d->deadline_tsc,
+				 (unsigned long long)expect[d->vcpu][got[d->vcpu]]);
+		got[d->vcpu]++;
+	}
+	for (i = 0; i < N; i++) {
+		assert_int_equal(got[i], nexp[i]);
+		assert_true(nexp[i] > 100);
+	}
+	assert_true(vm->vcpus[1].stats.posts > 100);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+static void tsc_deadline_far_future_arms_at_end_of_time(void **state)
+{
+	struct vapic_timer_config c = tcfg(1000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
+	struct tfx f;
+
+	/* 2.5 GHz: the wait still fits in ns. */
+	setup(&f, NULL, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, UINT64_MAX), 0);
+	assert_int_equal(armed_at(&f),
+			 f.t0 + vapic_tsc_to_ns(UINT64_MAX - f.g0, 2500000) -
+				 1000);
+	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), UINT64_MAX);
+	at(&f, 3600ULL * 1000000000ULL);
+	assert_int_equal(f.v->stats.fires, 0);
+	teardown(&f);
+	/* 1 MHz: 2^64 cycles overflow the ns clock: saturate, never wrap. */
+	setup(&f, &c, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, UINT64_MAX), 0);
+	assert_int_equal(armed_at(&f), UINT64_MAX);
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2818,6 +2917,7 @@ int main(void)
 		cmocka_unit_test(tsc_deadline_msr_reads_zero_once_reached_even_unpolled),
 		cmocka_unit_test(tsc_deadline_msr_outside_mode_reads_zero_ignores_writes),
 		cmocka_unit_test(tsc_deadline_rewrite_later_and_earlier),
+		cmocka_unit_test(tsc_deadline_far_future_arms_at_end_of_time),
 		cmocka_unit_test(every_mode_switch_disarms),
 		cmocka_unit_test(same_mode_lvt_write_keeps_timer_running),
 		cmocka_unit_test(spurious_early_host_fire_never_injects_early),
@@ -2898,6 +2998,7 @@ int main(void)
 		cmocka_unit_test(stats_descriptors_cover_every_counter),
 		/* Properties */
 		cmocka_unit_test(random_programs_are_never_early),
+		cmocka_unit_test(random_tsc_deadlines_delivered_exactly_once),
 	};
 
 	return cmocka_run_group_tests_name("timer", tests, NULL, NULL);
