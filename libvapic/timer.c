@@ -1051,6 +1051,13 @@ VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t)
 
 	if (tick_ready(t) || vapic_load_acquire(&t->fired))
 		return true;
+	/*
+	 * Posted mode: while the host timer is armed, the callback owns the
+	 * expiry and delivers it with post (which wakes the vCPU); poll
+	 * returns NONE until then, so this is no event for the vCPU thread.
+	 */
+	if (posted_mode(t) && t->hw_armed)
+		return false;
 	snapshot(t, &s);
 	return s.running && deliverable(t) && now_tsc(t) >= s.target_tsc;
 }

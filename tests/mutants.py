@@ -100,6 +100,15 @@ MUTANTS = [
     ("coalesce-keeps-pending", "libvapic/timer.c",
      "\t\t\t\tSTAT_INC_(t->stats.coalesced);\n\t\t\t\tt->pending = false;",
      "\t\t\t\tSTAT_INC_(t->stats.coalesced);"),
+    # timer.c: host-side changes
+    ("tsc-jump-not-applied-to-count", "libvapic/timer.c",
+     "VAPIC_WRITE_ONCE(t->start_tsc, t->start_tsc + d);", "(void)d;"),
+    ("tsc-khz-change-drops-progress", "libvapic/timer.c",
+     "\t\t\t     vapic_mul_u64_u64_shr(progress, t->period_sub, 64));",
+     "\t\t\t     0 * progress);"),
+    ("has-event-ignores-posted-owner", "libvapic/timer.c",
+     "\tif (posted_mode(t) && t->hw_armed)\n\t\treturn false;\n\tsnapshot(t, &s);",
+     "\tsnapshot(t, &s);"),
     # timer.c: save/restore, init
     ("save-progress-floor", "libvapic/timer.c",
      "\t\tif (rem)\n\t\t\ts->progress++;", ""),

@@ -2781,6 +2781,202 @@ static void random_programs_are_never_early(void **state)
 	vclock_vm_destroy(vm);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Host-side changes: has_event, guest TSC jumps and rate, CPUID          */
+
+static void has_event_matches_what_poll_returns(void **state)
+{
+	struct vapic_timer_event ev;
+	struct tfx f;
+	uint64_t dl;
+
+	setup(&f, NULL, true);
+	f.v->timer_latency_ns = 5000;
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_false(vapic_timer_has_event(f.t));
+	dl = gtsc(&f) + 250000; /* 100 us */
+	vapic_timer_write_tsc_deadline(f.t, dl);
+	at(&f, 99999);
+	assert_false(vapic_timer_has_event(f.t));
+	/* Reached in guest TSC, host timer still late: an event. */
+	at(&f, 100000);
+	assert_true(vapic_timer_has_event(f.t));
+	assert_true(vapic_timer_has_event(f.t)); /* not consuming */
+	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_false(vapic_timer_has_event(f.t));
+	/* Fired early by the advance: an event (poll says WAIT). */
+	f.v->timer_latency_ns = 0;
+	vapic_timer_write_tsc_deadline(f.t, gtsc(&f) + 250000);
+	at(&f, 199000);
+	assert_int_equal(f.v->stats.fires, 1);
+	assert_true(vapic_timer_has_event(f.t));
+	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_WAIT);
+	at(&f, 200000);
+	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+	/* A due tick written in the past. */
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 5), VAPIC_TIMER_DUE);
+	assert_true(vapic_timer_has_event(f.t));
+	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_false(vapic_timer_has_event(f.t));
+	/* Masked: never an event. */
+	lvtt(&f, MASKED | LVT_TSCDL(0x40));
+	vapic_timer_write_tsc_deadline(f.t, gtsc(&f) + 25);
+	at(&f, 300000);
+	assert_false(vapic_timer_has_event(f.t));
+	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
+	teardown(&f);
+}
+
+static void has_event_false_while_posted_callback_owns_expiry(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct tfx f;
+
+	c.flags |= VAPIC_TIMER_F_POSTED;
+	setup(&f, &c, true);
+	f.v->post_enabled = true;
+	f.v->timer_latency_ns = 10000;
+	lvtt(&f, LVT_TSCDL(0x40));
+	vapic_timer_write_tsc_deadline(f.t, gtsc(&f) + 250000);
+	at(&f, 101000); /* reached; the callback has not run */
+	/* has_event promises that poll delivers: it cannot here. */
+	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_false(vapic_timer_has_event(f.t));
+	at(&f, 110000);
+	assert_int_equal(f.v->stats.posts, 1);
+	assert_false(vapic_timer_has_event(f.t));
+	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
+	teardown(&f);
+}
+
+static void guest_tsc_jump_keeps_oneshot_host_time(void **state)
+{
+	static const int64_t jumps[] = { 1000000000, -500000, 7 };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+		struct vapic_timer_event ev;
+		struct tfx f;
+
+		setup(&f, &c, true);
+		tdcr(&f, TDCR_DIV1);
+		lvtt(&f, 0x40);
+		tmict(&f, 1000000); /* 1 ms */
+		at(&f, 400000);
+		vclock_vcpu_set_guest_tsc(f.v, gtsc(&f) + (uint64_t)jumps[i]);
+		assert_int_equal(vapic_timer_guest_tsc_changed(f.t, jumps[i]), 0);
+		assert_int_equal(vapic_timer_read_tmcct(f.t), 600000);
+		at(&f, 999999);
+		assert_int_not_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+		at(&f, 1000000);
+		assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+		teardown(&f);
+	}
+}
+
+static void guest_tsc_jump_keeps_tsc_deadline_absolute(void **state)
+{
+	struct vapic_timer_event ev;
+	struct tfx f;
+	uint64_t dl;
+
+	setup(&f, NULL, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	dl = gtsc(&f) + 2500000; /* 1 ms */
+	vapic_timer_write_tsc_deadline(f.t, dl);
+	/* Backwards by 1 ms: the deadline is 2 ms away in host time. */
+	vclock_vcpu_set_guest_tsc(f.v, gtsc(&f) - 2500000);
+	assert_int_equal(vapic_timer_guest_tsc_changed(f.t, -2500000), 0);
+	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), dl);
+	at(&f, 1500000);
+	assert_int_not_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+	/* Forwards past it: due at once. */
+	vclock_vcpu_set_guest_tsc(f.v, gtsc(&f) + 2500000);
+	assert_int_equal(vapic_timer_guest_tsc_changed(f.t, 2500000), 0);
+	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), 0);
+	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(f.t->stats.early, 0);
+	teardown(&f);
+}
+
+static void guest_tsc_khz_change_keeps_count_and_host_time(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct tfx f;
+	uint64_t g;
+
+	setup(&f, &c, true);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, 0x40);
+	tmict(&f, 1000000);
+	at(&f, 400000);
+	g = gtsc(&f);
+	/* The guest TSC now runs at 1 GHz, continuous at this instant. */
+	assert_int_equal(vclock_vcpu_set_tsc(f.v, 1000000, 0), 0);
+	vclock_vcpu_set_guest_tsc(f.v, g);
+	assert_int_equal(vapic_timer_set_guest_tsc_khz(f.t, 1000000), 0);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 600000);
+	at(&f, 700000);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 300000);
+	at(&f, 999999);
+	assert_int_not_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+	at(&f, 1000000);
+	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+	/* Out of range: refused, nothing changed. */
+	assert_int_equal(vapic_timer_set_guest_tsc_khz(f.t, VAPIC_KHZ_MIN - 1),
+			 VAPIC_ERANGE);
+	assert_int_equal(vapic_timer_set_guest_tsc_khz(f.t, VAPIC_KHZ_MAX + 1),
+			 VAPIC_ERANGE);
+	assert_int_equal(f.t->cfg.guest_tsc_khz, 1000000);
+	teardown(&f);
+}
+
+static void guest_tsc_khz_change_keeps_min_period_in_host_time(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct tfx f;
+	uint64_t g;
+
+	setup(&f, &c, false);
+	vclock_write(f.v, VAPIC_REG_TDCR, TDCR_DIV1);
+	vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVT_PERIODIC(0x40));
+	vclock_write(f.v, VAPIC_REG_TMICT, 10); /* clamped to 200 us */
+	at(&f, 100000);
+	g = gtsc(&f);
+	assert_int_equal(vclock_vcpu_set_tsc(f.v, 1000000, 0), 0);
+	vclock_vcpu_set_guest_tsc(f.v, g);
+	assert_int_equal(vapic_timer_set_guest_tsc_khz(f.t, 1000000), 0);
+	at(&f, 1000000);
+	assert_int_equal(ndeliv(&f), 5);
+	for (size_t k = 0; k < 5; k++)
+		assert_int_equal(f.vm->log[k].host_ns, f.t0 + (k + 1) * 200000);
+	teardown(&f);
+}
+
+static void tsc_deadline_exposure_can_change_outside_the_mode(void **state)
+{
+	struct tfx f;
+
+	setup(&f, NULL, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(vapic_timer_set_tsc_deadline_exposed(f.t, false),
+			 VAPIC_EBUSY);
+	assert_int_equal(vapic_timer_write_lvtt(f.t, 0x40040, true), 0);
+	lvtt(&f, 0x40);
+	assert_int_equal(vapic_timer_set_tsc_deadline_exposed(f.t, false), 0);
+	assert_int_equal(vapic_timer_write_lvtt(f.t, 0x40040, true),
+			 VAPIC_ERSVD);
+	assert_int_equal(vapic_timer_write_lvtt(f.t, 0x40041, false), 0);
+	assert_int_equal(vapic_timer_read_lvtt(f.t), 0x41);
+	assert_int_equal(vapic_timer_set_tsc_deadline_exposed(f.t, true), 0);
+	assert_int_equal(vapic_timer_write_lvtt(f.t, 0x40042, true), 0);
+	assert_int_equal(vapic_timer_mode(f.t), VAPIC_TIMER_TSC_DEADLINE);
+	teardown(&f);
+}
+
 /*
  * Never lost, never duplicated: every TSC deadline that the guest TSC
  * reaches before it is overwritten is delivered exactly once, in order;
@@ -2996,6 +3192,14 @@ int main(void)
 		cmocka_unit_test(stats_count_arms_fires_injections),
 		cmocka_unit_test(stats_lateness_histogram_log2_buckets),
 		cmocka_unit_test(stats_descriptors_cover_every_counter),
+		/* Host-side changes */
+		cmocka_unit_test(has_event_matches_what_poll_returns),
+		cmocka_unit_test(has_event_false_while_posted_callback_owns_expiry),
+		cmocka_unit_test(guest_tsc_jump_keeps_oneshot_host_time),
+		cmocka_unit_test(guest_tsc_jump_keeps_tsc_deadline_absolute),
+		cmocka_unit_test(guest_tsc_khz_change_keeps_count_and_host_time),
+		cmocka_unit_test(guest_tsc_khz_change_keeps_min_period_in_host_time),
+		cmocka_unit_test(tsc_deadline_exposure_can_change_outside_the_mode),
 		/* Properties */
 		cmocka_unit_test(random_programs_are_never_early),
 		cmocka_unit_test(random_tsc_deadlines_delivered_exactly_once),
