@@ -87,8 +87,9 @@ static void mul_div_matches_reference_on_edge_values(void **state)
 
 				assert_int_equal(vapic_mul_div_u64(a, b, c),
 						 ref_mul_div(a, b, c, false));
-				assert_int_equal(vapic_mul_div_u64_ceil(a, b, c),
-						 ref_mul_div(a, b, c, true));
+				assert_int_equal(
+					vapic_mul_div_u64_ceil(a, b, c),
+					ref_mul_div(a, b, c, true));
 			}
 }
 
@@ -118,24 +119,26 @@ static void mul_div_product_just_over_2_64(void **state)
 	/* 2^64 + 2^32 over 3: 6148914692668172970.67 */
 	assert_int_equal(vapic_mul_div_u64(0x100000001ULL, 0x100000000ULL, 3),
 			 6148914692668172970ULL);
-	assert_int_equal(vapic_mul_div_u64_ceil(0x100000001ULL,
-						0x100000000ULL, 3),
-			 6148914692668172971ULL);
+	assert_int_equal(
+		vapic_mul_div_u64_ceil(0x100000001ULL, 0x100000000ULL, 3),
+		6148914692668172971ULL);
 	/* UINT64_MAX^2 / UINT64_MAX = UINT64_MAX exactly, no saturation. */
 	assert_int_equal(vapic_mul_div_u64(UINT64_MAX, UINT64_MAX, UINT64_MAX),
 			 UINT64_MAX);
-	assert_int_equal(vapic_mul_div_u64_ceil(UINT64_MAX, UINT64_MAX,
-						UINT64_MAX),
-			 UINT64_MAX);
+	assert_int_equal(
+		vapic_mul_div_u64_ceil(UINT64_MAX, UINT64_MAX, UINT64_MAX),
+		UINT64_MAX);
 }
 
 static void mul_div_divisor_one_is_the_product(void **state)
 {
 	assert_int_equal(vapic_mul_div_u64(0, UINT64_MAX, 1), 0);
-	assert_int_equal(vapic_mul_div_u64(123456789, 1000, 1), 123456789000ULL);
+	assert_int_equal(vapic_mul_div_u64(123456789, 1000, 1),
+			 123456789000ULL);
 	assert_int_equal(vapic_mul_div_u64(UINT64_MAX, 1, 1), UINT64_MAX);
-	assert_int_equal(vapic_mul_div_u64_ceil(0xffffffffULL, 0xffffffffULL, 1),
-			 0xfffffffe00000001ULL);
+	assert_int_equal(
+		vapic_mul_div_u64_ceil(0xffffffffULL, 0xffffffffULL, 1),
+		0xfffffffe00000001ULL);
 }
 
 static void mul_div_quotient_overflow_saturates(void **state)
@@ -198,11 +201,16 @@ static void mul_div_ceil_rounds_up_only_with_remainder(void **state)
 /* TSC <-> ns                                                             */
 
 static const uint32_t khzs[] = {
-	1000,	 /* 1 MHz */
-	1,	 /* the math accepts any non-zero frequency */
-	999,	 1001,	  32768,   1000000, 1193182,
+	1000, /* 1 MHz */
+	1, /* the math accepts any non-zero frequency */
+	999,
+	1001,
+	32768,
+	1000000,
+	1193182,
 	2596136, /* this machine */
-	3000000, 10000000, /* 10 GHz */
+	3000000,
+	10000000, /* 10 GHz */
 	VAPIC_KHZ_MAX,
 };
 
@@ -265,8 +273,10 @@ static void tsc_ns_saturate_on_overflow(void **state)
 	/* UINT64_MAX cycles at 1 MHz is 1.8e22 ns: saturates. */
 	assert_int_equal(vapic_tsc_to_ns(UINT64_MAX, 1000), UINT64_MAX);
 	assert_int_equal(vapic_tsc_to_ns_ceil(UINT64_MAX, 1000), UINT64_MAX);
-	assert_int_equal(vapic_ns_to_tsc(UINT64_MAX, VAPIC_KHZ_MAX), UINT64_MAX);
-	assert_int_equal(vapic_ns_to_tsc_ceil(UINT64_MAX, 10000000), UINT64_MAX);
+	assert_int_equal(vapic_ns_to_tsc(UINT64_MAX, VAPIC_KHZ_MAX),
+			 UINT64_MAX);
+	assert_int_equal(vapic_ns_to_tsc_ceil(UINT64_MAX, 10000000),
+			 UINT64_MAX);
 	/* The largest ns that still converts at 10 GHz. */
 	assert_int_equal(vapic_ns_to_tsc(UINT64_MAX / 10, 10000000),
 			 UINT64_MAX / 10 * 10);
@@ -290,7 +300,8 @@ static void tsc_ns_floor_ceil_round_trips(void **state)
 
 			if (ns_c == UINT64_MAX)
 				continue;
-			/* Waiting ceil(ns) covers t cycles; floor(ns) not more. */
+			/* Waiting ceil(ns) covers t cycles; floor(ns) not more.
+			 */
 			assert_true(vapic_ns_to_tsc(ns_c, khz) >= t);
 			assert_true(vapic_ns_to_tsc(ns_f, khz) <= t);
 			assert_true(ns_c - ns_f <= 1);
@@ -313,13 +324,13 @@ static void tsc_scale_unity_ratio_is_identity(void **state)
 static void tsc_scale_ratios_far_from_one(void **state)
 {
 	const uint64_t ratios[] = {
-		1,				/* 2^-48: granularity */
+		1, /* 2^-48: granularity */
 		2,
-		VAPIC_TSC_RATIO_ONE / 1000,	/* ~1/1000 */
+		VAPIC_TSC_RATIO_ONE / 1000, /* ~1/1000 */
 		VAPIC_TSC_RATIO_ONE / 3,
 		VAPIC_TSC_RATIO_ONE - 1,
 		VAPIC_TSC_RATIO_ONE + 1,
-		VAPIC_TSC_RATIO_ONE * 1000,	/* 1000x */
+		VAPIC_TSC_RATIO_ONE * 1000, /* 1000x */
 		VAPIC_TSC_RATIO_ONE * 65535,
 		UINT64_MAX,
 	};
@@ -370,7 +381,8 @@ static void clock_init_computes_kvm_ratio(void **state)
 	assert_int_equal(vapic_clock_init(&c, 3000000, 1000000, 0), 0);
 	assert_int_equal(c.ratio, (uint64_t)(((u128)1000000 << 48) / 3000000));
 	assert_int_equal(vapic_clock_init(&c, 1000, VAPIC_KHZ_MAX, 0), 0);
-	assert_int_equal(c.ratio, (uint64_t)(((u128)VAPIC_KHZ_MAX << 48) / 1000));
+	assert_int_equal(c.ratio,
+			 (uint64_t)(((u128)VAPIC_KHZ_MAX << 48) / 1000));
 	assert_int_equal(vapic_clock_init(&c, VAPIC_KHZ_MAX, 1, 0), 0);
 	assert_int_equal(c.ratio, (1ULL << 48) / VAPIC_KHZ_MAX);
 	/* The largest ratio that fits: 65535x. */
@@ -417,8 +429,8 @@ static void clock_offset_wraps_modulo_2_64(void **state)
 {
 	struct vapic_clock c;
 
-	assert_int_equal(vapic_clock_init(&c, 1000000, 1000000,
-					  UINT64_MAX - 10), 0);
+	assert_int_equal(
+		vapic_clock_init(&c, 1000000, 1000000, UINT64_MAX - 10), 0);
 	assert_int_equal(vapic_clock_guest_tsc(&c, 10), UINT64_MAX);
 	assert_int_equal(vapic_clock_guest_tsc(&c, 11), 0);
 	assert_int_equal(vapic_clock_guest_tsc(&c, 100), 89);
@@ -430,8 +442,9 @@ static void clock_offset_wraps_modulo_2_64(void **state)
 static void clock_offset_for_round_trips(void **state)
 {
 	const uint32_t pairs[][2] = {
-		{ 2500000, 2500000 }, { 2596136, 1000000 }, { 1000, VAPIC_KHZ_MAX },
-		{ VAPIC_KHZ_MAX, 1000 }, { 3000000, 2999999 },
+		{ 2500000, 2500000 },	 { 2596136, 1000000 },
+		{ 1000, VAPIC_KHZ_MAX }, { VAPIC_KHZ_MAX, 1000 },
+		{ 3000000, 2999999 },
 	};
 	uint64_t s = 99;
 	size_t i;
@@ -441,16 +454,19 @@ static void clock_offset_for_round_trips(void **state)
 		struct vapic_clock c;
 
 		assert_int_equal(vapic_clock_init(&c, pairs[i][0], pairs[i][1],
-						  rnd_u64(&s)), 0);
+						  rnd_u64(&s)),
+				 0);
 		for (k = 0; k < 1000; k++) {
 			uint64_t host = rnd_u64(&s), guest = rnd_u64(&s);
 
 			c.offset = vapic_clock_offset_for(&c, host, guest);
-			assert_int_equal(vapic_clock_guest_tsc(&c, host), guest);
+			assert_int_equal(vapic_clock_guest_tsc(&c, host),
+					 guest);
 			/* And it runs on at the clock's rate from there. */
 			if (host < UINT64_MAX - 1000000)
 				assert_int_equal(
-					vapic_clock_guest_tsc(&c, host + 1000000) -
+					vapic_clock_guest_tsc(&c,
+							      host + 1000000) -
 						guest,
 					ref_scale(host + 1000000, c.ratio) -
 						ref_scale(host, c.ratio));

@@ -200,10 +200,12 @@ static void init_rejects_bad_config_untouched(void **state)
 	memset(&pattern, 0x3c, sizeof(pattern));
 	l = pattern;
 	vapic_lapic_config_default(&c, 1, 2500000);
-	assert_int_equal(vapic_lapic_init(NULL, &c, &vclock_host_ops, vm->vcpus),
-			 VAPIC_EINVAL);
-	assert_int_equal(vapic_lapic_init(&l, NULL, &vclock_host_ops, vm->vcpus),
-			 VAPIC_EINVAL);
+	assert_int_equal(
+		vapic_lapic_init(NULL, &c, &vclock_host_ops, vm->vcpus),
+		VAPIC_EINVAL);
+	assert_int_equal(
+		vapic_lapic_init(&l, NULL, &vclock_host_ops, vm->vcpus),
+		VAPIC_EINVAL);
 	assert_int_equal(vapic_lapic_init(&l, &c, NULL, vm->vcpus),
 			 VAPIC_EINVAL);
 	c.flags = 0x2;
@@ -373,9 +375,11 @@ static void ppr_is_tpr_or_isr_class(void **state)
 		int isrv; /* -1: none */
 		uint32_t ppr;
 	} cases[] = {
-		{ 0x00, -1, 0x00 },   { 0x32, -1, 0x32 },   { 0x32, 0x52, 0x50 },
-		{ 0x7a, 0x52, 0x7a }, { 0x55, 0x52, 0x55 }, { 0x5f, 0x5a, 0x5f },
-		{ 0x4f, 0x5a, 0x50 }, { 0x00, 0xff, 0xf0 }, { 0xff, 0x20, 0xff },
+		{ 0x00, -1, 0x00 },   { 0x32, -1, 0x32 },
+		{ 0x32, 0x52, 0x50 }, { 0x7a, 0x52, 0x7a },
+		{ 0x55, 0x52, 0x55 }, { 0x5f, 0x5a, 0x5f },
+		{ 0x4f, 0x5a, 0x50 }, { 0x00, 0xff, 0xf0 },
+		{ 0xff, 0x20, 0xff },
 	};
 	size_t i;
 
@@ -476,7 +480,8 @@ static void esr_write_then_read_semantics(void **state)
 	teardown(&f);
 }
 
-static void illegal_vector_raises_lvt_error_interrupt_when_unmasked(void **state)
+static void
+illegal_vector_raises_lvt_error_interrupt_when_unmasked(void **state)
 {
 	struct lfx f;
 
@@ -525,8 +530,8 @@ static void lvt_error_with_illegal_vector_only_records(void **state)
 static void illegal_register_offsets_set_esr_bit7(void **state)
 {
 	static const uint32_t bad[] = {
-		0x000, 0x010, 0x040, 0x050, 0x060, 0x070, 0x290, 0x2e0,
-		0x3a0, 0x3b0, 0x3c0, 0x3d0, 0x3f0, 0x400, 0xff0, 0x1000,
+		0x000,	    0x010, 0x040, 0x050, 0x060, 0x070, 0x290, 0x2e0,
+		0x3a0,	    0x3b0, 0x3c0, 0x3d0, 0x3f0, 0x400, 0xff0, 0x1000,
 		0xfffffff0, 0x021, 0x024, 0x028, 0x02c, 0x0b4, 0x32f,
 	};
 	struct lfx f;
@@ -554,10 +559,12 @@ static void illegal_register_offsets_set_esr_bit7(void **state)
 static void read_only_registers_ignore_writes(void **state)
 {
 	static const uint32_t ro[] = {
-		VAPIC_REG_VERSION, VAPIC_REG_APR,   VAPIC_REG_PPR,
-		VAPIC_REG_RRD,	   VAPIC_REG_TMCCT, VAPIC_REG_ISR0,
-		VAPIC_REG_ISR0 + 0x70, VAPIC_REG_TMR0, VAPIC_REG_TMR0 + 0x70,
-		VAPIC_REG_IRR0,	   VAPIC_REG_IRR0 + 0x70,
+		VAPIC_REG_VERSION,     VAPIC_REG_APR,
+		VAPIC_REG_PPR,	       VAPIC_REG_RRD,
+		VAPIC_REG_TMCCT,       VAPIC_REG_ISR0,
+		VAPIC_REG_ISR0 + 0x70, VAPIC_REG_TMR0,
+		VAPIC_REG_TMR0 + 0x70, VAPIC_REG_IRR0,
+		VAPIC_REG_IRR0 + 0x70,
 	};
 	struct lfx f;
 	size_t i;
@@ -740,7 +747,8 @@ static void poll_passes_the_timer_wait_through(void **state)
 	assert_int_equal(vapic_lapic_poll(f.l, &vec, &wait), VAPIC_LAPIC_WAIT);
 	assert_int_equal(wait, 1000);
 	vclock_advance(f.vm, wait);
-	assert_int_equal(vapic_lapic_poll(f.l, &vec, &wait), VAPIC_LAPIC_INJECT);
+	assert_int_equal(vapic_lapic_poll(f.l, &vec, &wait),
+			 VAPIC_LAPIC_INJECT);
 	assert_int_equal(vec, 0x41);
 	assert_int_equal(vapic_lapic_injected(f.l, vec), 0);
 	assert_true(isr_bit(&f, 0x41));
@@ -815,7 +823,8 @@ int main(void)
 		cmocka_unit_test(accept_sets_irr_and_kicks),
 		cmocka_unit_test(accept_of_pending_vector_merges),
 		cmocka_unit_test(accept_level_sets_tmr_edge_clears_it),
-		cmocka_unit_test(accept_rejects_illegal_and_out_of_range_vectors),
+		cmocka_unit_test(
+			accept_rejects_illegal_and_out_of_range_vectors),
 		cmocka_unit_test(irr_isr_registers_map_vectors_to_bits),
 		cmocka_unit_test(poll_returns_highest_pending_vector),
 		cmocka_unit_test(tpr_blocks_same_or_lower_priority_class),
@@ -824,12 +833,14 @@ int main(void)
 		cmocka_unit_test(eoi_with_nothing_in_service_is_ignored),
 		cmocka_unit_test(injected_requires_a_pending_vector),
 		cmocka_unit_test(esr_write_then_read_semantics),
-		cmocka_unit_test(illegal_vector_raises_lvt_error_interrupt_when_unmasked),
+		cmocka_unit_test(
+			illegal_vector_raises_lvt_error_interrupt_when_unmasked),
 		cmocka_unit_test(illegal_register_raises_lvt_error_interrupt),
 		cmocka_unit_test(lvt_error_with_illegal_vector_only_records),
 		cmocka_unit_test(illegal_register_offsets_set_esr_bit7),
 		cmocka_unit_test(read_only_registers_ignore_writes),
-		cmocka_unit_test(svr_software_disable_masks_all_lvts_and_keeps_them),
+		cmocka_unit_test(
+			svr_software_disable_masks_all_lvts_and_keeps_them),
 		cmocka_unit_test(svr_software_disable_stops_timer_interrupts),
 		cmocka_unit_test(svr_writable_bits),
 		cmocka_unit_test(lvt_writable_bits_per_entry),
@@ -837,7 +848,8 @@ int main(void)
 		cmocka_unit_test(timer_registers_route_to_the_timer),
 		cmocka_unit_test(poll_passes_the_timer_wait_through),
 		cmocka_unit_test(timer_tick_respects_priority),
-		cmocka_unit_test(accept_on_another_vcpu_kicks_and_delivers_there),
+		cmocka_unit_test(
+			accept_on_another_vcpu_kicks_and_delivers_there),
 		cmocka_unit_test(stats_descriptors_cover_every_counter),
 	};
 

@@ -250,8 +250,8 @@ static void lvtt_mode_11b_x2apic_is_refused(void **state)
 
 static void lvtt_bit18_without_tsc_deadline_ignored_or_refused(void **state)
 {
-	struct vapic_timer_config c = tcfg(2500000, 1000000,
-					   VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(2500000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	struct tfx f;
 
 	c.flags &= ~VAPIC_TIMER_F_TSC_DEADLINE;
@@ -367,29 +367,82 @@ struct tmcct_case {
  */
 static const struct tmcct_case tmcct_cases[] = {
 	/* 2 GHz TSC, 100 MHz bus, /2: one count per 20 ns. */
-	{ 2000000, 100000, 0x0, 1000, false,
-	  { { 0, 1000 }, { 19, 1000 }, { 20, 999 }, { 399, 981 }, { 400, 980 },
-	    { 19999, 1 }, { 20000, 0 }, { 30000, 0 } } },
+	{ 2000000,
+	  100000,
+	  0x0,
+	  1000,
+	  false,
+	  { { 0, 1000 },
+	    { 19, 1000 },
+	    { 20, 999 },
+	    { 399, 981 },
+	    { 400, 980 },
+	    { 19999, 1 },
+	    { 20000, 0 },
+	    { 30000, 0 } } },
 	/* 2.5 GHz TSC, 1 GHz bus, /1: e = floor(2.5 d), counts = e / 2.5. */
-	{ 2500000, 1000000, 0xb, 10, false,
-	  { { 0, 10 }, { 1, 10 }, { 2, 8 }, { 3, 8 }, { 4, 6 }, { 9, 2 },
+	{ 2500000,
+	  1000000,
+	  0xb,
+	  10,
+	  false,
+	  { { 0, 10 },
+	    { 1, 10 },
+	    { 2, 8 },
+	    { 3, 8 },
+	    { 4, 6 },
+	    { 9, 2 },
 	    { 10, 0 } } },
 	/* 1 MHz TSC, 1 GHz bus, /128: 7.8125 counts per TSC cycle. */
-	{ 1000, 1000000, 0xa, 1000, false,
-	  { { 999, 1000 }, { 1000, 993 }, { 2000, 985 }, { 127000, 8 },
-	    { 127999, 8 }, { 128000, 0 } } },
+	{ 1000,
+	  1000000,
+	  0xa,
+	  1000,
+	  false,
+	  { { 999, 1000 },
+	    { 1000, 993 },
+	    { 2000, 985 },
+	    { 127000, 8 },
+	    { 127999, 8 },
+	    { 128000, 0 } } },
 	/* 3 GHz TSC, 25 MHz bus, /16: 640 ns per count, periodic 3.2 us. */
-	{ 3000000, 25000, 0x3, 5, true,
-	  { { 0, 5 }, { 639, 5 }, { 640, 4 }, { 3199, 1 }, { 3200, 5 },
-	    { 3839, 5 }, { 3840, 4 }, { 321280, 3 } } },
+	{ 3000000,
+	  25000,
+	  0x3,
+	  5,
+	  true,
+	  { { 0, 5 },
+	    { 639, 5 },
+	    { 640, 4 },
+	    { 3199, 1 },
+	    { 3200, 5 },
+	    { 3839, 5 },
+	    { 3840, 4 },
+	    { 321280, 3 } } },
 	/* 10 GHz TSC, 1 MHz bus, /128, TMICT max: 128 us per count. */
-	{ 10000000, 1000, 0xa, 0xffffffffU, false,
-	  { { 0, 0xffffffffU }, { 127999, 0xffffffffU }, { 128000, 0xfffffffeU },
+	{ 10000000,
+	  1000,
+	  0xa,
+	  0xffffffffU,
+	  false,
+	  { { 0, 0xffffffffU },
+	    { 127999, 0xffffffffU },
+	    { 128000, 0xfffffffeU },
 	    { 128000000000000ULL, 0xffffffffU - 1000000000U } } },
 	/* 1 GHz TSC and bus, /2, periodic 100 counts (200 ns). */
-	{ 1000000, 1000000, 0x0, 100, true,
-	  { { 1, 100 }, { 2, 99 }, { 199, 1 }, { 200, 100 }, { 201, 100 },
-	    { 202, 99 }, { 1000000, 100 }, { 1000050, 75 } } },
+	{ 1000000,
+	  1000000,
+	  0x0,
+	  100,
+	  true,
+	  { { 1, 100 },
+	    { 2, 99 },
+	    { 199, 1 },
+	    { 200, 100 },
+	    { 201, 100 },
+	    { 202, 99 },
+	    { 1000000, 100 },
+	    { 1000050, 75 } } },
 };
 
 static void tmcct_counts_down_exactly(void **state)
@@ -409,7 +462,8 @@ static void tmcct_counts_down_exactly(void **state)
 		for (j = 0; j < 10 && (j == 0 || tc->pt[j].d_ns); j++) {
 			at(&f, tc->pt[j].d_ns);
 			if (vapic_timer_read_tmcct(f.t) != tc->pt[j].tmcct)
-				fail_msg("case %zu at %llu ns: tmcct %u, want %u",
+				fail_msg("case %zu at %llu ns: tmcct %u, want "
+					 "%u",
 					 i, (unsigned long long)tc->pt[j].d_ns,
 					 vapic_timer_read_tmcct(f.t),
 					 tc->pt[j].tmcct);
@@ -442,8 +496,8 @@ static void oneshot_stops_at_zero(void **state)
 
 static void periodic_reloads_and_ticks_every_period(void **state)
 {
-	struct vapic_timer_config c = tcfg(2500000, 1000000,
-					   VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(2500000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	struct tfx f;
 	size_t k;
 
@@ -534,7 +588,7 @@ static void tmict_ignored_in_tsc_deadline_mode(void **state)
 static void tdcr_all_eight_encodings_divide(void **state)
 {
 	static const uint32_t enc[8][2] = {
-		{ 0x0, 2 },  { 0x1, 4 },  { 0x2, 8 },  { 0x3, 16 },
+		{ 0x0, 2 },  { 0x1, 4 },  { 0x2, 8 },	{ 0x3, 16 },
 		{ 0x8, 32 }, { 0x9, 64 }, { 0xa, 128 }, { 0xb, 1 },
 	};
 	int i;
@@ -593,7 +647,7 @@ static void tdcr_change_rescales_remaining_time_keeps_count(void **state)
 	tdcr(&f, TDCR_DIV2);
 	lvtt(&f, 0x40);
 	tmict(&f, 1000); /* 2000 ns */
-	at(&f, 501);	 /* 250.5 counts done */
+	at(&f, 501); /* 250.5 counts done */
 	assert_int_equal(vapic_timer_read_tmcct(f.t), 750);
 	tdcr(&f, 0x1); /* /4 */
 	/* Count and the half tick kept; 749.5 counts of 4 ns remain. */
@@ -701,8 +755,8 @@ static void tsc_deadline_tmcct_reads_zero(void **state)
 
 	setup(&f, NULL, true);
 	lvtt(&f, LVT_TSCDL(0x40));
-	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, gtsc(&f) + 1000000),
-			 0);
+	assert_int_equal(
+		vapic_timer_write_tsc_deadline(f.t, gtsc(&f) + 1000000), 0);
 	at(&f, 100);
 	assert_int_equal(vapic_timer_read_tmcct(f.t), 0);
 	assert_int_equal(vapic_timer_read_tmict(f.t), 0);
@@ -806,7 +860,8 @@ static void tsc_deadline_msr_reads_zero_once_reached_even_unpolled(void **state)
 	teardown(&f);
 }
 
-static void tsc_deadline_msr_outside_mode_reads_zero_ignores_writes(void **state)
+static void
+tsc_deadline_msr_outside_mode_reads_zero_ignores_writes(void **state)
 {
 	struct tfx f;
 	int mode;
@@ -817,7 +872,8 @@ static void tsc_deadline_msr_outside_mode_reads_zero_ignores_writes(void **state
 			continue;
 		lvtt(&f, ((uint32_t)mode << 17) | 0x40);
 		assert_int_equal(
-			vapic_timer_write_tsc_deadline(f.t, gtsc(&f) + 1000), 0);
+			vapic_timer_write_tsc_deadline(f.t, gtsc(&f) + 1000),
+			0);
 		assert_int_equal(vapic_timer_read_tsc_deadline(f.t), 0);
 		assert_false(vclock_timer_armed(f.v, NULL));
 	}
@@ -977,8 +1033,8 @@ static void unmasking_does_not_deliver_old_ticks(void **state)
 	vclock_write(f.v, VAPIC_REG_TMICT, 1000000);
 	at(&f, 10500000);
 	assert_int_equal(ndeliv(&f), 0);
-	assert_int_equal(vclock_write(f.v, VAPIC_REG_LVT_TIMER,
-				      LVT_PERIODIC(0x40)), 0);
+	assert_int_equal(
+		vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVT_PERIODIC(0x40)), 0);
 	at(&f, 10999999);
 	assert_int_equal(ndeliv(&f), 0);
 	at(&f, 11000000);
@@ -1119,8 +1175,7 @@ static void periodic_below_min_period_runs_at_min_period(void **state)
 	at(&f, 2000000);
 	assert_int_equal(ndeliv(&f), 10);
 	for (k = 0; k < 10; k++)
-		assert_int_equal(f.vm->log[k].host_ns,
-				 f.t0 + (k + 1) * 200000);
+		assert_int_equal(f.vm->log[k].host_ns, f.t0 + (k + 1) * 200000);
 	teardown(&f);
 }
 
@@ -1404,8 +1459,8 @@ static void advance_run(struct tfx *f, uint64_t late_ns, int n, uint32_t *out)
 	for (i = 0; i < n; i++) {
 		size_t before = ndeliv(f);
 
-		vclock_wrmsr_tsc_deadline(f->v, gtsc(f) + vt_ns_to_tsc(100000,
-								      f->khz));
+		vclock_wrmsr_tsc_deadline(
+			f->v, gtsc(f) + vt_ns_to_tsc(100000, f->khz));
 		assert_int_equal(vclock_advance(f->vm, 200000), 0);
 		assert_int_equal(ndeliv(f), before + 1);
 		out[i] = vapic_timer_advance_ns(f->t);
@@ -1430,8 +1485,8 @@ static void advance_grows_by_eighth_of_lateness(void **state)
 {
 	static const uint32_t want[8] = { 1125, 1234, 1329, 1412,
 					  1485, 1549, 1605, 1654 };
-	struct vapic_timer_config c = tcfg(1000000, 1000000,
-					   VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(1000000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	uint32_t got[8];
 	struct tfx f;
 	int i;
@@ -1449,8 +1504,8 @@ static void advance_shrinks_when_timer_fires_early(void **state)
 	static const uint32_t want[20] = { 875, 766, 671, 588, 515, 451, 395,
 					   346, 303, 266, 233, 204, 179, 157,
 					   138, 121, 106, 93,  93,  93 };
-	struct vapic_timer_config c = tcfg(1000000, 1000000,
-					   VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(1000000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	uint32_t got[20];
 	struct tfx f;
 	int i;
@@ -1467,8 +1522,8 @@ static void advance_shrinks_when_timer_fires_early(void **state)
 
 static void advance_ignores_samples_outside_100_to_10000_cycles(void **state)
 {
-	struct vapic_timer_config c = tcfg(1000000, 1000000,
-					   VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(1000000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	uint32_t got[1];
 	struct tfx f;
 
@@ -1487,8 +1542,8 @@ static void advance_ignores_samples_outside_100_to_10000_cycles(void **state)
 
 static void advance_window_is_in_tsc_cycles_not_ns(void **state)
 {
-	struct vapic_timer_config c = tcfg(2500000, 1000000,
-					   VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(2500000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	uint32_t got[1];
 	struct tfx f;
 
@@ -1509,8 +1564,8 @@ static void advance_window_is_in_tsc_cycles_not_ns(void **state)
 static void advance_resets_to_1000_past_5000(void **state)
 {
 	static const uint32_t want[6] = { 2000, 2875, 3640, 4310, 4896, 1000 };
-	struct vapic_timer_config c = tcfg(1000000, 1000000,
-					   VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(1000000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	uint32_t got[6];
 	struct tfx f;
 	int i;
@@ -1624,8 +1679,8 @@ static void unpinned_expiry_hands_off_to_vcpu_thread(void **state)
 
 static void posted_delivers_without_exit(void **state)
 {
-	struct vapic_timer_config c = tcfg(2500000, 1000000,
-					   VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(2500000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	struct tfx f;
 	uint64_t dl;
 
@@ -1670,7 +1725,8 @@ static void posted_periodic_rearms_from_callback(void **state)
 	assert_int_equal(ndeliv(&f), 10);
 	for (k = 0; k < 10; k++) {
 		assert_int_equal(f.vm->log[k].flags,
-				 VCLOCK_DELIVERY_POSTED | VCLOCK_DELIVERY_TIMER);
+				 VCLOCK_DELIVERY_POSTED |
+					 VCLOCK_DELIVERY_TIMER);
 		assert_int_equal(f.vm->log[k].host_ns,
 				 f.t0 + (k + 1) * 1000000);
 	}
@@ -1684,8 +1740,8 @@ static void posted_periodic_rearms_from_callback(void **state)
 
 static void posted_post_failure_falls_back_to_kick(void **state)
 {
-	struct vapic_timer_config c = tcfg(1000000, 1000000,
-					   VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(1000000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	struct tfx f;
 	uint64_t dl;
 
@@ -1730,7 +1786,8 @@ static void posted_disabled_on_vcpu_falls_back_every_time(void **state)
 	assert_int_equal(ndeliv(&f), 5);
 	for (size_t k = 0; k < 5; k++) {
 		assert_int_equal(f.vm->log[k].flags, VCLOCK_DELIVERY_TIMER);
-		assert_int_equal(f.vm->log[k].host_ns, f.t0 + (k + 1) * 1000000);
+		assert_int_equal(f.vm->log[k].host_ns,
+				 f.t0 + (k + 1) * 1000000);
 	}
 	assert_int_equal(f.v->stats.post_failures, 5);
 	teardown(&f);
@@ -1769,7 +1826,8 @@ static void fix_checksum(struct vapic_timer_state *s)
 
 static void save_restore_oneshot_resumes_tmcct_exactly(void **state)
 {
-	static const uint64_t save_at[] = { 300000, 300001, 1, 1999999, 1234567 };
+	static const uint64_t save_at[] = { 300000, 300001, 1, 1999999,
+					    1234567 };
 	size_t i;
 
 	for (i = 0; i < sizeof(save_at) / sizeof(save_at[0]); i++) {
@@ -2434,20 +2492,61 @@ static void init_rejects_each_out_of_range_field(void **state)
 
 		c = good;
 		switch (i) {
-		case 0: c.bus_khz = VAPIC_KHZ_MIN - 1; want = VAPIC_ERANGE; break;
-		case 1: c.bus_khz = VAPIC_KHZ_MAX + 1; want = VAPIC_ERANGE; break;
-		case 2: c.bus_khz = 0; want = VAPIC_ERANGE; break;
-		case 3: c.guest_tsc_khz = VAPIC_KHZ_MIN - 1; want = VAPIC_ERANGE; break;
-		case 4: c.guest_tsc_khz = VAPIC_KHZ_MAX + 1; want = VAPIC_ERANGE; break;
-		case 5: c.min_period_ns = VAPIC_MIN_PERIOD_NS_MAX + 1; want = VAPIC_ERANGE; break;
-		case 6: c.missed_policy = 2; want = VAPIC_EINVAL; break;
-		case 7: c.catchup_max = 0; want = VAPIC_ERANGE; break;
-		case 8: c.catchup_max = VAPIC_CATCHUP_MAX_LIMIT + 1; want = VAPIC_ERANGE; break;
-		case 9: c.advance_ns = -2; want = VAPIC_ERANGE; break;
-		case 10: c.advance_ns = VAPIC_ADVANCE_FIXED_MAX_NS + 1; want = VAPIC_ERANGE; break;
-		case 11: c.flags = VAPIC_TIMER_F_ALL + 1; want = VAPIC_EINVAL; break;
-		case 12: c.flags = 0x80000000U; want = VAPIC_EINVAL; break;
-		default: want = 1; break;
+		case 0:
+			c.bus_khz = VAPIC_KHZ_MIN - 1;
+			want = VAPIC_ERANGE;
+			break;
+		case 1:
+			c.bus_khz = VAPIC_KHZ_MAX + 1;
+			want = VAPIC_ERANGE;
+			break;
+		case 2:
+			c.bus_khz = 0;
+			want = VAPIC_ERANGE;
+			break;
+		case 3:
+			c.guest_tsc_khz = VAPIC_KHZ_MIN - 1;
+			want = VAPIC_ERANGE;
+			break;
+		case 4:
+			c.guest_tsc_khz = VAPIC_KHZ_MAX + 1;
+			want = VAPIC_ERANGE;
+			break;
+		case 5:
+			c.min_period_ns = VAPIC_MIN_PERIOD_NS_MAX + 1;
+			want = VAPIC_ERANGE;
+			break;
+		case 6:
+			c.missed_policy = 2;
+			want = VAPIC_EINVAL;
+			break;
+		case 7:
+			c.catchup_max = 0;
+			want = VAPIC_ERANGE;
+			break;
+		case 8:
+			c.catchup_max = VAPIC_CATCHUP_MAX_LIMIT + 1;
+			want = VAPIC_ERANGE;
+			break;
+		case 9:
+			c.advance_ns = -2;
+			want = VAPIC_ERANGE;
+			break;
+		case 10:
+			c.advance_ns = VAPIC_ADVANCE_FIXED_MAX_NS + 1;
+			want = VAPIC_ERANGE;
+			break;
+		case 11:
+			c.flags = VAPIC_TIMER_F_ALL + 1;
+			want = VAPIC_EINVAL;
+			break;
+		case 12:
+			c.flags = 0x80000000U;
+			want = VAPIC_EINVAL;
+			break;
+		default:
+			want = 1;
+			break;
 		}
 		if (want == 1)
 			break;
@@ -2466,8 +2565,8 @@ static void init_rejects_each_out_of_range_field(void **state)
 	c.advance_ns = VAPIC_ADVANCE_FIXED_MAX_NS;
 	c.flags = VAPIC_TIMER_F_ALL;
 	c.missed_policy = VAPIC_MISSED_CATCHUP;
-	assert_int_equal(vapic_timer_init(&t, &c, &vclock_host_ops,
-					  &vm->vcpus[0]), 0);
+	assert_int_equal(
+		vapic_timer_init(&t, &c, &vclock_host_ops, &vm->vcpus[0]), 0);
 	vapic_timer_destroy(&t);
 	vclock_vm_destroy(vm);
 }
@@ -2481,21 +2580,35 @@ static void init_rejects_null_and_incomplete_host_ops(void **state)
 	int i;
 
 	vapic_timer_config_default(&c, 2500000);
-	assert_int_equal(vapic_timer_init(NULL, &c, &vclock_host_ops, vm->vcpus),
-			 VAPIC_EINVAL);
-	assert_int_equal(vapic_timer_init(&t, NULL, &vclock_host_ops, vm->vcpus),
-			 VAPIC_EINVAL);
+	assert_int_equal(
+		vapic_timer_init(NULL, &c, &vclock_host_ops, vm->vcpus),
+		VAPIC_EINVAL);
+	assert_int_equal(
+		vapic_timer_init(&t, NULL, &vclock_host_ops, vm->vcpus),
+		VAPIC_EINVAL);
 	assert_int_equal(vapic_timer_init(&t, &c, NULL, vm->vcpus),
 			 VAPIC_EINVAL);
 	for (i = 0; i < 6; i++) {
 		ops = vclock_host_ops;
 		switch (i) {
-		case 0: ops.now_ns = NULL; break;
-		case 1: ops.guest_tsc = NULL; break;
-		case 2: ops.timer_arm = NULL; break;
-		case 3: ops.timer_cancel = NULL; break;
-		case 4: ops.kick = NULL; break;
-		case 5: ops.unmap_guest = NULL; break; /* map_guest set */
+		case 0:
+			ops.now_ns = NULL;
+			break;
+		case 1:
+			ops.guest_tsc = NULL;
+			break;
+		case 2:
+			ops.timer_arm = NULL;
+			break;
+		case 3:
+			ops.timer_cancel = NULL;
+			break;
+		case 4:
+			ops.kick = NULL;
+			break;
+		case 5:
+			ops.unmap_guest = NULL;
+			break; /* map_guest set */
 		}
 		assert_false(vapic_host_ops_valid(&ops));
 		assert_int_equal(vapic_timer_init(&t, &c, &ops, vm->vcpus),
@@ -2572,7 +2685,8 @@ static void reset_drops_a_pending_tick(void **state)
 
 	setup(&f, NULL, true);
 	lvtt(&f, LVT_TSCDL(0x40));
-	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 1), VAPIC_TIMER_DUE);
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 1),
+			 VAPIC_TIMER_DUE);
 	vapic_timer_reset(f.t);
 	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
 	teardown(&f);
@@ -2625,9 +2739,9 @@ static void stats_lateness_histogram_log2_buckets(void **state)
 		uint64_t late_ns;
 		unsigned int bucket;
 	} cases[] = {
-		{ 0, 0 },	 { 1, 1 },	   { 2, 2 },	  { 3, 2 },
-		{ 1000, 10 },	 { 1023, 10 },	   { 1024, 11 },  { 1 << 20, 21 },
-		{ 1ULL << 40, 31 },
+		{ 0, 0 },     { 1, 1 },	       { 2, 2 },
+		{ 3, 2 },     { 1000, 10 },    { 1023, 10 },
+		{ 1024, 11 }, { 1 << 20, 21 }, { 1ULL << 40, 31 },
 	};
 	struct vapic_timer_config c = tcfg(1000000, 1000000, 0);
 	struct vapic_timer_event ev;
@@ -2641,7 +2755,8 @@ static void stats_lateness_histogram_log2_buckets(void **state)
 		uint64_t dl = gtsc(&f) + 100;
 
 		vapic_timer_write_tsc_deadline(f.t, dl);
-		assert_int_equal(vclock_advance(f.vm, 100 + cases[i].late_ns), 0);
+		assert_int_equal(vclock_advance(f.vm, 100 + cases[i].late_ns),
+				 0);
 		assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
 		if (f.t->stats.lateness_hist[cases[i].bucket] != before + 1)
 			fail_msg("%llu ns late not in bucket %u",
@@ -2669,8 +2784,9 @@ static void stats_descriptors_cover_every_counter(void **state)
 		words += d->count;
 	}
 	assert_int_equal(words * 8, sizeof(struct vapic_timer_stats));
-	assert_int_equal(vapic_timer_stat_descs[vapic_timer_stat_ndescs - 1]
-				 .count, VAPIC_HIST_BUCKETS);
+	assert_int_equal(
+		vapic_timer_stat_descs[vapic_timer_stat_ndescs - 1].count,
+		VAPIC_HIST_BUCKETS);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2743,7 +2859,8 @@ static void random_programs_are_never_early(void **state)
 			break;
 		case 4:
 		case 5:
-			vclock_wrmsr_tsc_deadline(v, g - 1000 + rnd(&seed) % 400000);
+			vclock_wrmsr_tsc_deadline(
+				v, g - 1000 + rnd(&seed) % 400000);
 			writes[v->index]++;
 			break;
 		case 6:
@@ -2814,7 +2931,8 @@ static void has_event_matches_what_poll_returns(void **state)
 	at(&f, 200000);
 	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
 	/* A due tick written in the past. */
-	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 5), VAPIC_TIMER_DUE);
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 5),
+			 VAPIC_TIMER_DUE);
 	assert_true(vapic_timer_has_event(f.t));
 	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
 	assert_false(vapic_timer_has_event(f.t));
@@ -2866,7 +2984,8 @@ static void guest_tsc_jump_keeps_oneshot_host_time(void **state)
 		tmict(&f, 1000000); /* 1 ms */
 		at(&f, 400000);
 		vclock_vcpu_set_guest_tsc(f.v, gtsc(&f) + (uint64_t)jumps[i]);
-		assert_int_equal(vapic_timer_guest_tsc_changed(f.t, jumps[i]), 0);
+		assert_int_equal(vapic_timer_guest_tsc_changed(f.t, jumps[i]),
+				 0);
 		assert_int_equal(vapic_timer_read_tmcct(f.t), 600000);
 		at(&f, 999999);
 		assert_int_not_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
@@ -3014,7 +3133,8 @@ static void random_tsc_deadlines_delivered_exactly_once(void **state)
 		uint64_t g = vclock_guest_tsc(v), d;
 
 		if (rnd(&seed) % 3) {
-			assert_int_equal(vclock_advance(vm, rnd(&seed) % 20000), 0);
+			assert_int_equal(vclock_advance(vm, rnd(&seed) % 20000),
+					 0);
 			continue;
 		}
 		/* Distinct values, some in the past, most ahead. */
@@ -3037,10 +3157,12 @@ static void random_tsc_deadlines_delivered_exactly_once(void **state)
 		assert_true(d->flags & VCLOCK_DELIVERY_TIMER);
 		assert_true(got[d->vcpu] < nexp[d->vcpu]);
 		if (d->deadline_tsc != expect[d->vcpu][got[d->vcpu]])
-			fail_msg("vcpu %u delivery %zu: deadline %llu, want %llu",
+			fail_msg("vcpu %u delivery %zu: deadline %llu, want "
+				 "%llu",
 				 d->vcpu, got[d->vcpu],
 				 (unsigned long long)d->deadline_tsc,
-				 (unsigned long long)expect[d->vcpu][got[d->vcpu]]);
+				 (unsigned long long)
+					 expect[d->vcpu][got[d->vcpu]]);
 		got[d->vcpu]++;
 	}
 	for (i = 0; i < N; i++) {
@@ -3054,7 +3176,8 @@ static void random_tsc_deadlines_delivered_exactly_once(void **state)
 
 static void tsc_deadline_far_future_arms_at_end_of_time(void **state)
 {
-	struct vapic_timer_config c = tcfg(1000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
+	struct vapic_timer_config c =
+		tcfg(1000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
 	struct tfx f;
 
 	/* 2.5 GHz: the wait still fits in ns. */
@@ -3086,9 +3209,11 @@ int main(void)
 		cmocka_unit_test(lvtt_x2apic_accepts_and_drops_delivery_status),
 		cmocka_unit_test(lvtt_mode_11b_xapic_is_stored_and_never_runs),
 		cmocka_unit_test(lvtt_mode_11b_x2apic_is_refused),
-		cmocka_unit_test(lvtt_bit18_without_tsc_deadline_ignored_or_refused),
+		cmocka_unit_test(
+			lvtt_bit18_without_tsc_deadline_ignored_or_refused),
 		cmocka_unit_test(lvtt_software_disabled_keeps_mask_set),
-		cmocka_unit_test(software_disabled_timer_counts_but_delivers_nothing),
+		cmocka_unit_test(
+			software_disabled_timer_counts_but_delivers_nothing),
 		/* TMICT / TMCCT / TDCR */
 		cmocka_unit_test(tmict_write_starts_oneshot_that_fires_once),
 		cmocka_unit_test(tmcct_counts_down_exactly),
@@ -3099,19 +3224,25 @@ int main(void)
 		cmocka_unit_test(tmict_ignored_in_tsc_deadline_mode),
 		cmocka_unit_test(tdcr_all_eight_encodings_divide),
 		cmocka_unit_test(tdcr_reserved_bits_ignored_or_refused),
-		cmocka_unit_test(tdcr_change_rescales_remaining_time_keeps_count),
+		cmocka_unit_test(
+			tdcr_change_rescales_remaining_time_keeps_count),
 		cmocka_unit_test(tdcr_change_on_periodic_keeps_phase),
-		cmocka_unit_test(tdcr_change_on_stopped_timer_applies_at_next_start),
+		cmocka_unit_test(
+			tdcr_change_on_stopped_timer_applies_at_next_start),
 		cmocka_unit_test(tdcr_change_near_expiry_is_never_early),
 		/* TSC-deadline */
 		cmocka_unit_test(tsc_deadline_fires_at_deadline_never_before),
 		cmocka_unit_test(tsc_deadline_tmcct_reads_zero),
 		cmocka_unit_test(tsc_deadline_zero_disarms),
 		cmocka_unit_test(tsc_deadline_in_the_past_is_due_at_once),
-		cmocka_unit_test(tsc_deadline_in_the_past_delivered_before_next_exit),
-		cmocka_unit_test(tsc_deadline_msr_reads_armed_then_zero_after_fire),
-		cmocka_unit_test(tsc_deadline_msr_reads_zero_once_reached_even_unpolled),
-		cmocka_unit_test(tsc_deadline_msr_outside_mode_reads_zero_ignores_writes),
+		cmocka_unit_test(
+			tsc_deadline_in_the_past_delivered_before_next_exit),
+		cmocka_unit_test(
+			tsc_deadline_msr_reads_armed_then_zero_after_fire),
+		cmocka_unit_test(
+			tsc_deadline_msr_reads_zero_once_reached_even_unpolled),
+		cmocka_unit_test(
+			tsc_deadline_msr_outside_mode_reads_zero_ignores_writes),
 		cmocka_unit_test(tsc_deadline_rewrite_later_and_earlier),
 		cmocka_unit_test(tsc_deadline_far_future_arms_at_end_of_time),
 		cmocka_unit_test(every_mode_switch_disarms),
@@ -3126,12 +3257,14 @@ int main(void)
 		cmocka_unit_test(masking_a_pending_timer_disarms_host_timer),
 		cmocka_unit_test(illegal_vector_not_delivered_sets_esr),
 		cmocka_unit_test(illegal_vector_raises_unmasked_lvt_error),
-		cmocka_unit_test(illegal_vector_in_posted_mode_goes_through_the_lapic),
+		cmocka_unit_test(
+			illegal_vector_in_posted_mode_goes_through_the_lapic),
 		/* Minimum period */
 		cmocka_unit_test(periodic_below_min_period_runs_at_min_period),
 		cmocka_unit_test(periodic_just_below_min_period_is_clamped),
 		cmocka_unit_test(min_period_is_configurable),
-		cmocka_unit_test(guest_cannot_make_host_fire_faster_than_min_period),
+		cmocka_unit_test(
+			guest_cannot_make_host_fire_faster_than_min_period),
 		cmocka_unit_test(oneshot_and_tsc_deadline_are_not_clamped),
 		cmocka_unit_test(oneshot_host_arm_needs_a_guest_write),
 		/* Missed ticks */
@@ -3146,10 +3279,12 @@ int main(void)
 		cmocka_unit_test(advance_starts_at_1000ns),
 		cmocka_unit_test(advance_grows_by_eighth_of_lateness),
 		cmocka_unit_test(advance_shrinks_when_timer_fires_early),
-		cmocka_unit_test(advance_ignores_samples_outside_100_to_10000_cycles),
+		cmocka_unit_test(
+			advance_ignores_samples_outside_100_to_10000_cycles),
 		cmocka_unit_test(advance_window_is_in_tsc_cycles_not_ns),
 		cmocka_unit_test(advance_resets_to_1000_past_5000),
-		cmocka_unit_test(advance_wait_path_never_injects_before_deadline),
+		cmocka_unit_test(
+			advance_wait_path_never_injects_before_deadline),
 		cmocka_unit_test(fixed_advance_is_not_tuned),
 		cmocka_unit_test(zero_advance_arms_exactly_at_deadline),
 		/* Cross-CPU, posted */
@@ -3161,9 +3296,11 @@ int main(void)
 		/* Save / restore */
 		cmocka_unit_test(save_restore_oneshot_resumes_tmcct_exactly),
 		cmocka_unit_test(save_restore_periodic_keeps_phase),
-		cmocka_unit_test(save_restore_tsc_deadline_keeps_guest_tsc_value),
+		cmocka_unit_test(
+			save_restore_tsc_deadline_keeps_guest_tsc_value),
 		cmocka_unit_test(restore_on_host_with_other_offset_and_ratio),
-		cmocka_unit_test(restore_with_other_bus_and_tsc_frequency_keeps_count),
+		cmocka_unit_test(
+			restore_with_other_bus_and_tsc_frequency_keeps_count),
 		cmocka_unit_test(save_restore_preserves_due_tick),
 		cmocka_unit_test(save_restore_keeps_masked_and_sw_disabled),
 		cmocka_unit_test(restore_rejects_bad_magic),
@@ -3171,14 +3308,17 @@ int main(void)
 		cmocka_unit_test(restore_rejects_bad_size),
 		cmocka_unit_test(restore_rejects_bad_checksum),
 		cmocka_unit_test(restore_rejects_nonzero_reserved_fields),
-		cmocka_unit_test(restore_rejects_reserved_register_and_flag_bits),
+		cmocka_unit_test(
+			restore_rejects_reserved_register_and_flag_bits),
 		cmocka_unit_test(restore_rejects_inconsistent_fields),
 		cmocka_unit_test(restore_rejects_tsc_mode_where_not_exposed),
 		cmocka_unit_test(save_restore_reject_null),
 		cmocka_unit_test(restore_host_arm_failure_is_ehost_and_retried),
 		/* Host failures */
-		cmocka_unit_test(arm_failure_is_ehost_keeps_deadline_retries_at_poll),
-		cmocka_unit_test(arm_failing_always_still_delivered_at_next_poll),
+		cmocka_unit_test(
+			arm_failure_is_ehost_keeps_deadline_retries_at_poll),
+		cmocka_unit_test(
+			arm_failing_always_still_delivered_at_next_poll),
 		cmocka_unit_test(arm_failure_on_periodic_rearm_keeps_ticking),
 		/* Init, config, reset */
 		cmocka_unit_test(config_default_values),
@@ -3194,12 +3334,16 @@ int main(void)
 		cmocka_unit_test(stats_descriptors_cover_every_counter),
 		/* Host-side changes */
 		cmocka_unit_test(has_event_matches_what_poll_returns),
-		cmocka_unit_test(has_event_false_while_posted_callback_owns_expiry),
+		cmocka_unit_test(
+			has_event_false_while_posted_callback_owns_expiry),
 		cmocka_unit_test(guest_tsc_jump_keeps_oneshot_host_time),
 		cmocka_unit_test(guest_tsc_jump_keeps_tsc_deadline_absolute),
-		cmocka_unit_test(guest_tsc_khz_change_keeps_count_and_host_time),
-		cmocka_unit_test(guest_tsc_khz_change_keeps_min_period_in_host_time),
-		cmocka_unit_test(tsc_deadline_exposure_can_change_outside_the_mode),
+		cmocka_unit_test(
+			guest_tsc_khz_change_keeps_count_and_host_time),
+		cmocka_unit_test(
+			guest_tsc_khz_change_keeps_min_period_in_host_time),
+		cmocka_unit_test(
+			tsc_deadline_exposure_can_change_outside_the_mode),
 		/* Properties */
 		cmocka_unit_test(random_programs_are_never_early),
 		cmocka_unit_test(random_tsc_deadlines_delivered_exactly_once),

@@ -362,14 +362,14 @@ static void mem_maps_only_ram_outside_holes(void **state)
 	assert_non_null(p);
 	vclock_host_ops.unmap_guest(v, p, 16);
 
-	assert_null(vclock_host_ops.map_guest(v, 0xffff0, 16));	 /* below */
-	assert_null(vclock_host_ops.map_guest(v, 0xffff8, 16));	 /* straddles */
+	assert_null(vclock_host_ops.map_guest(v, 0xffff0, 16)); /* below */
+	assert_null(vclock_host_ops.map_guest(v, 0xffff8, 16)); /* straddles */
 	assert_null(vclock_host_ops.map_guest(v, 0x10fff8, 16)); /* past end */
 	assert_null(vclock_host_ops.map_guest(v, 0x110000, 1));
 	assert_null(vclock_host_ops.map_guest(v, 0x103ff8, 16)); /* into hole */
-	assert_null(vclock_host_ops.map_guest(v, 0x104800, 4));	 /* in hole */
+	assert_null(vclock_host_ops.map_guest(v, 0x104800, 4)); /* in hole */
 	assert_null(vclock_host_ops.map_guest(v, 0x104ff8, 16)); /* out of it */
-	assert_null(vclock_host_ops.map_guest(v, 0x100000, 0));	 /* empty */
+	assert_null(vclock_host_ops.map_guest(v, 0x100000, 0)); /* empty */
 	assert_null(vclock_host_ops.map_guest(v, UINT64_MAX - 3, 16));
 	assert_int_equal(v->stats.map_failures, 9);
 	assert_int_equal(v->stats.maps, 4);
@@ -532,8 +532,8 @@ static void new_vm_is_power_on_state(void **state)
 		assert_non_null(v);
 		assert_int_equal(v->index, i);
 		assert_int_equal(v->cpu, i % 2);
-		assert_int_equal(vapic_lapic_read(&v->lapic, VAPIC_REG_ID, &val),
-				 0);
+		assert_int_equal(
+			vapic_lapic_read(&v->lapic, VAPIC_REG_ID, &val), 0);
 		assert_int_equal(val, i << 24);
 		assert_false(vapic_lapic_sw_enabled(&v->lapic));
 		assert_false(vclock_timer_armed(v, NULL));
@@ -711,7 +711,8 @@ int main(void)
 		cmocka_unit_test(livelock_is_caught_by_max_events),
 		cmocka_unit_test(create_validates_config),
 		cmocka_unit_test(new_vm_is_power_on_state),
-		cmocka_unit_test(run_delivers_tsc_deadline_at_deadline_and_logs_it),
+		cmocka_unit_test(
+			run_delivers_tsc_deadline_at_deadline_and_logs_it),
 		cmocka_unit_test(run_check_catches_an_early_delivery),
 		cmocka_unit_test(run_closed_irq_window_holds_the_vector),
 		cmocka_unit_test(run_entry_latency_delays_delivery),
