@@ -905,6 +905,12 @@ static void tsc_deadline_rewrite_later_and_earlier(void **state)
 	teardown(&f);
 }
 
+/*
+ * As timer.h documents: every mode change disarms, one-shot <-> periodic
+ * included.  (The SDM, "TSC-Deadline Mode", only says that transitions
+ * between TSC-deadline mode and the other modes disarm; KVM keeps a
+ * one-shot <-> periodic switch running.  Reported to the lead.)
+ */
 static void every_mode_switch_disarms(void **state)
 {
 	static const uint32_t modes[] = { 0, 1, 2, 3 };

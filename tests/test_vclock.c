@@ -670,6 +670,63 @@ static void run_posted_unpinned_logs_housekeeping_cpu(void **state)
 	vclock_vm_destroy(vm);
 }
 
+static void posted_callback_spin_is_dropped_by_cancel(void **state)
+{
+	struct vclock_config cfg;
+	struct vclock_vm *vm;
+	struct vclock_vcpu *v;
+	uint64_t dl, e;
+
+	vclock_config_default(&cfg, 1);
+	cfg.lapic.timer.flags |= VAPIC_TIMER_F_POSTED;
+	vm = vt_vm_cfg(&cfg);
+	v = &vm->vcpus[0];
+	v->post_enabled = true;
+	vt_enable(v);
+	vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40040);
+	dl = vclock_guest_tsc(v) + 250000; /* 100 us; advance 1 us */
+	vclock_wrmsr_tsc_deadline(v, dl);
+	vclock_advance(vm, 99000);
+	/* The callback fired early and spins to the deadline. */
+	assert_int_equal(v->stats.callback_waits, 1);
+	assert_true(vclock_timer_armed(v, &e));
+	assert_int_equal(e, vm->now_ns + 1000);
+	/* The guest moves the deadline: the spin is cancelled. */
+	vclock_wrmsr_tsc_deadline(v, dl + 250000);
+	vclock_advance(vm, 2000);
+	assert_int_equal(vm->log_len, 0);
+	vclock_advance(vm, 200000);
+	assert_int_equal(vm->log_len, 1);
+	assert_int_equal(vm->log[0].deadline_tsc, dl + 250000);
+	assert_true(vm->log[0].flags & VCLOCK_DELIVERY_POSTED);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+static void manual_enter_spins_then_delivers(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = &vm->vcpus[0];
+	uint64_t dl;
+
+	v->auto_enter = false;
+	vt_enable(v);
+	vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40040);
+	dl = vclock_guest_tsc(v) + 250000;
+	vclock_wrmsr_tsc_deadline(v, dl);
+	vclock_advance(vm, 99000); /* host timer fired: only a kick */
+	assert_int_equal(v->stats.kicks, 1);
+	assert_int_equal(v->stats.entries, 0);
+	assert_int_equal(vm->log_len, 0);
+	vclock_vcpu_enter(v); /* WAIT: the next entry is queued */
+	assert_int_equal(v->stats.spins, 1);
+	vclock_advance(vm, 1000);
+	assert_int_equal(vm->log_len, 1);
+	assert_int_equal(vm->log[0].guest_tsc, dl);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
 static void reinit_keeps_guest_tsc_continuous(void **state)
 {
 	struct vclock_vm *vm = vt_vm(1);
@@ -717,6 +774,8 @@ int main(void)
 		cmocka_unit_test(run_closed_irq_window_holds_the_vector),
 		cmocka_unit_test(run_entry_latency_delays_delivery),
 		cmocka_unit_test(run_posted_unpinned_logs_housekeeping_cpu),
+		cmocka_unit_test(posted_callback_spin_is_dropped_by_cancel),
+		cmocka_unit_test(manual_enter_spins_then_delivers),
 		cmocka_unit_test(reinit_keeps_guest_tsc_continuous),
 	};
 
