@@ -900,13 +900,20 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 	}
 	if (!t->measured)
 		adjust_advance(t, (s64)(now - target));
-	t->measured = false;
 	/* Illegal vectors need the LAPIC's ESR: the vCPU thread handles it. */
 	if (vector < VAPIC_VECTOR_MIN_LEGAL || t->ops->post(t->host, vector)) {
+		/*
+		 * Fall back to deferred delivery.  This expiry's lateness was
+		 * sampled above: 'measured' stays set so that the vCPU thread
+		 * does not feed the same expiry to the advance a second time
+		 * (the release below publishes it with 'fired').
+		 */
+		t->measured = true;
 		vapic_store_release(&t->fired, 1);
 		t->ops->kick(t->host);
 		return VAPIC_TFN_DONE;
 	}
+	t->measured = false;
 	seq_write_begin_(&t->seq);
 	k = complete_expiry(t, now);
 	seq_write_end_(&t->seq);
@@ -1059,6 +1066,9 @@ static int validate_state(const struct vapic_timer *t,
 		return VAPIC_ESTATE;
 	if (mode == VAPIC_TIMER_TSC_DEADLINE && s->tmict)
 		return VAPIC_ESTATE;
+	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC &&
+	    (s->progress || s->tmcct))
+		return VAPIC_ESTATE; /* no count in these modes */
 	if (mode == VAPIC_TIMER_ONESHOT || mode == VAPIC_TIMER_PERIODIC) {
 		if (running && !s->tmict)
 			return VAPIC_ESTATE;
@@ -1137,6 +1147,13 @@ VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t)
 
 	if (tick_ready(t) || vapic_load_acquire(&t->fired))
 		return true;
+	/*
+	 * Posted mode: while the host timer is armed, the callback owns the
+	 * expiry and delivers it with post (which wakes the vCPU); poll
+	 * returns NONE until then, so this is no event for the vCPU thread.
+	 */
+	if (posted_mode(t) && t->hw_armed)
+		return false;
 	snapshot(t, &s);
 	return s.running && deliverable(t) && now_tsc(t) >= s.target_tsc;
 }
