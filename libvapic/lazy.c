@@ -249,11 +249,11 @@ static struct vapic_lazy_page *map_page(struct vapic_timer *t, u64 gpa,
 	struct vapic_lazy_page *pg;
 	u32 version;
 
-	/* The value's format makes @gpa 64-byte aligned: one page, one line. */
-	if (gpa > UINT64_MAX - VAPIC_LAZY_PAGE_SIZE + 1) {
-		*err = VAPIC_EFAULT;
-		return NULL;
-	}
+	/*
+	 * The value's format makes @gpa 64-byte aligned: the block is one
+	 * cache line of one page, and its last byte, @gpa + 63, cannot wrap.
+	 * Whether it is guest RAM is the host's answer.
+	 */
 	pg = t->ops->map_guest(t->host, gpa, VAPIC_LAZY_PAGE_SIZE);
 	if (!pg) {
 		*err = VAPIC_EFAULT;
