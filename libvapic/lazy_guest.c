@@ -30,9 +30,9 @@ VAPIC_API bool vapic_lazy_guest_set_deadline(struct vapic_lazy_page *page,
 	/*
 	 * G4: no trap only if the host has a timer at or before our deadline;
 	 * when it fires it reads "pending" (H3) and re-arms for us.  0 (disarm)
-	 * always traps.
+	 * always traps: it is below any armed deadline.
 	 */
-	return !deadline_tsc || !armed || deadline_tsc < armed;
+	return !armed || deadline_tsc < armed;
 }
 
 VAPIC_API void vapic_lazy_guest_page_init(struct vapic_lazy_page *page)

@@ -846,7 +846,11 @@ static void clear_on_arm_failure_and_republish_on_retry(void **state)
 	(void)state;
 	lsetup(&f, DEFERRED);
 	f.v->auto_enter = false;
-	d = now_tsc(&f) + 100 * US;
+	d = now_tsc(&f) + 200 * US;
+	f.pg->pending = d;
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, d), 0);
+	assert_int_equal(armed(&f), d);
+	d -= 100 * US;
 	f.pg->pending = d;
 	vclock_fault_next(f.v, VCLOCK_OP_TIMER_ARM, 1);
 	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, d), VAPIC_EHOST);
