@@ -292,10 +292,14 @@ VAPIC_API int vapic_lazy_write_msr(struct vapic_timer *t, uint64_t val)
 	}
 	/*
 	 * Take the timer over (host timer cancelled, due expiries completed
-	 * and arbitrated against the old page), switch pages, and let
-	 * rearm() publish "armed" on the new one.
+	 * and arbitrated against the old page).  A deadline the guest stored
+	 * in the old page and did not write to the MSR (G4: later than
+	 * "armed") is still its deadline: take it (H1-H3) before the page
+	 * goes.  Then switch pages and let rearm() publish "armed" on the
+	 * new one.
 	 */
 	now = timer_begin_write_(t);
+	(void)timer_lazy_check_(t, now);
 	lazy_unmap(t);
 	lz->page = pg;
 	lz->msr_val = val;

@@ -14,8 +14,16 @@ VAPIC_API bool vapic_lazy_guest_set_deadline(struct vapic_lazy_page *page,
 {
 	u64 armed;
 
-	/* G1: publish the deadline the guest wants. */
-	VAPIC_WRITE_ONCE(page->pending, lazy_le64_(deadline_tsc));
+	/*
+	 * G1: publish the deadline the guest wants.  A disarm publishes "no
+	 * deadline" as the latest one there is, never 0: a host timer that
+	 * fires late (after this store) then moves its deadline out of the
+	 * way instead of delivering one the guest may have moved past with
+	 * stores it no longer sees (0 would read as "not later").
+	 */
+	VAPIC_WRITE_ONCE(page->pending,
+			 lazy_le64_(deadline_tsc ? deadline_tsc :
+						   VAPIC_LAZY_NEVER));
 	/*
 	 * G2: a full barrier, store -> load.  On x86 a store may be passed
 	 * by a later load (store buffer): without it the guest could read a

@@ -67,5 +67,7 @@ void lazy_reset_(struct vapic_timer *t);
 /* timer.c's write discipline, for the protocol MSR write in lazy.c. */
 u64 timer_begin_write_(struct vapic_timer *t);
 int timer_finish_write_(struct vapic_timer *t, u64 now);
+/* timer.c: H1-H3 on a running TSC deadline; moves it if "pending" is later. */
+bool timer_lazy_check_(struct vapic_timer *t, u64 now);
 
 #endif /* VAPIC_LAZY_INT_H */

@@ -339,6 +339,15 @@ static int rearm(struct vapic_timer *t, u64 now)
 	t->measured = false;
 	t->in_window = false;
 	VAPIC_WRITE_ONCE(t->fired, 0);
+	/*
+	 * R1 before arming: once armed, a posted-mode callback may run on
+	 * another CPU at once and own the state (it may CLEAR and deliver
+	 * before timer_arm() even returns here).  The guest is stopped: it
+	 * sees the value only when the arm is done.
+	 */
+	lazy_publish_(t, timer_mode(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE ?
+				 t->target_tsc :
+				 0);
 	r = t->ops->timer_arm(t->host, expires);
 	if (VAPIC_UNLIKELY(r < 0)) {
 		t->need_arm = true;
@@ -350,9 +359,6 @@ static int rearm(struct vapic_timer *t, u64 now)
 	}
 	t->hw_armed = true;
 	STAT_INC_(t->stats.arms);
-	lazy_publish_(t, timer_mode(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE ?
-				 t->target_tsc :
-				 0);
 	return 0;
 }
 
@@ -453,6 +459,11 @@ static void stop_counting(struct vapic_timer *t)
 u64 timer_begin_write_(struct vapic_timer *t)
 {
 	return begin_write(t);
+}
+
+bool timer_lazy_check_(struct vapic_timer *t, u64 now)
+{
+	return t->running && lazy_check(t, now);
 }
 
 int timer_finish_write_(struct vapic_timer *t, u64 now)

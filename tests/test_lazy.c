@@ -338,7 +338,11 @@ static void guest_always_traps_to_disarm(void **state)
 	vapic_lazy_guest_page_init(&pg);
 	pg.armed = 5000;
 	assert_true(vapic_lazy_guest_set_deadline(&pg, 0));
-	assert_int_equal(pg.pending, 0);
+	assert_int_equal(pg.pending, VAPIC_LAZY_NEVER);
+	pg.armed = 0;
+	assert_true(vapic_lazy_guest_set_deadline(&pg, 0));
+	pg.armed = UINT64_MAX;
+	assert_true(vapic_lazy_guest_set_deadline(&pg, 0));
 }
 
 static void guest_stores_little_endian(void **state)
@@ -661,6 +665,49 @@ static void disable_clears_armed_then_unmaps(void **state)
 	lteardown(&f);
 }
 
+/* A deadline stored without trapping is still the guest's at a disable. */
+static void disable_takes_the_last_lazy_deadline(void **state)
+{
+	struct lfx f;
+	uint64_t d, p;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	p = d + 100 * US;
+	assert_true(gset(&f, d));
+	assert_false(gset(&f, p));
+	assert_int_equal(vapic_lazy_write_msr(f.t, 0), 0);
+	assert_int_equal(vclock_rdmsr_tsc_deadline(f.v), p);
+	assert_int_equal(armed(&f), 0);
+	run_to(&f, p);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	lteardown(&f);
+}
+
+static void move_block_takes_the_last_lazy_deadline(void **state)
+{
+	struct vapic_lazy_page *pg2;
+	struct lfx f;
+	uint64_t d, p;
+
+	(void)state;
+	lsetup(&f, POSTED);
+	d = now_tsc(&f) + 100 * US;
+	p = d + 100 * US;
+	assert_true(gset(&f, d));
+	assert_false(gset(&f, p));
+	pg2 = (struct vapic_lazy_page *)(f.vm->mem + PAGE_GPA + 0x1000);
+	vapic_lazy_guest_page_init(pg2);
+	assert_int_equal(vapic_lazy_write_msr(f.t, (PAGE_GPA + 0x1000) | 1), 0);
+	assert_int_equal(pg2->armed, p);
+	run_to(&f, p);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	lteardown(&f);
+}
+
 static void disable_with_address_reads_back(void **state)
 {
 	struct lfx f;
@@ -741,6 +788,32 @@ static void clear_on_disarm(void **state)
 	assert_int_equal(armed(&f), 0);
 	run(&f, 1 * MS);
 	assert_int_equal(ndeliv(&f), 0);
+	lteardown(&f);
+}
+
+/*
+ * The host timer for d fires late; meanwhile the guest moved past d without
+ * trapping, then disarmed.  d must not be delivered: the guest abandoned it
+ * before it was due (found by the stress test; pending = 0 would deliver).
+ */
+static void late_fire_after_lazy_moves_and_disarm_delivers_nothing(void **state)
+{
+	struct lfx f;
+	uint64_t d;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	f.v->timer_latency_ns = 1 * MS;
+	d = now_tsc(&f) + 100 * US;
+	assert_true(gset(&f, d));
+	run(&f, 50 * US);
+	assert_false(gset(&f, d + 300 * US)); /* before d: d is abandoned */
+	run_to(&f, d + 10 * US);	      /* d passed, host not yet */
+	assert_true(gset(&f, 0));	      /* disarm: traps */
+	run(&f, 5 * MS);
+	assert_int_equal(ndeliv(&f), 0);
+	assert_int_equal(vclock_rdmsr_tsc_deadline(f.v), 0);
+	assert_int_equal(armed(&f), 0);
 	lteardown(&f);
 }
 
@@ -1648,11 +1721,14 @@ int main(void)
 		cmocka_unit_test(enable_map_failure_refused),
 		cmocka_unit_test(refused_write_keeps_current_block),
 		cmocka_unit_test(disable_clears_armed_then_unmaps),
+		cmocka_unit_test(disable_takes_the_last_lazy_deadline),
+		cmocka_unit_test(move_block_takes_the_last_lazy_deadline),
 		cmocka_unit_test(disable_with_address_reads_back),
 		cmocka_unit_test(enable_elsewhere_moves_block),
 		cmocka_unit_test(wrmsr_publishes_armed),
 		cmocka_unit_test(enable_publishes_current_deadline),
 		cmocka_unit_test(clear_on_disarm),
+		cmocka_unit_test(late_fire_after_lazy_moves_and_disarm_delivers_nothing),
 		cmocka_unit_test(clear_on_mode_switch),
 		cmocka_unit_test(clear_on_mask_and_republish_on_unmask),
 		cmocka_unit_test(clear_on_software_disable),

@@ -244,7 +244,8 @@ VAPIC_API uint64_t vapic_lazy_guest_msr_value(uint64_t page_gpa);
  * publish @deadline_tsc in "pending", then decide whether the host must be
  * told with a WRMSR to IA32_TSC_DEADLINE (rules G1-G4 of the protocol).
  * @page: the enabled block.
- * @deadline_tsc: the new deadline, guest TSC; 0 disarms.
+ * @deadline_tsc: the new deadline, guest TSC; 0 disarms (then "pending"
+ *	becomes VAPIC_LAZY_NEVER and the function always says "trap").
  *
  * Call it on the CPU that owns @page with interrupts disabled (as clockevent
  * callbacks run), and if it returns true write @deadline_tsc (the same

@@ -61,6 +61,9 @@
 #define VAPIC_LAZY_MSR_RSVD_MASK 0x3eULL
 #define VAPIC_LAZY_MSR_GPA_MASK (~0x3fULL)
 
+/** "pending" of a guest that disarms (IA32_TSC_DEADLINE = 0): no deadline. */
+#define VAPIC_LAZY_NEVER 0xffffffffffffffffULL
+
 /** Page layout version this header describes. */
 #define VAPIC_LAZY_VERSION 1U
 /** Size and required alignment of the shared block, bytes. */
@@ -75,7 +78,8 @@
  *	masked, deadline already due, protocol being disabled...).
  * @pending: guest -> host.  The deadline the guest wants (the argument of
  *	its latest set_next_event), stored before the guest compares it with
- *	@armed.  0 is "no later deadline".
+ *	@armed; VAPIC_LAZY_NEVER when it disarms.  0 (a zeroed block) reads as
+ *	"not later than anything".
  * @version: guest -> host, written before enabling: VAPIC_LAZY_VERSION.
  *	Read by the host only when the MSR is written.
  * @flags: reserved, 0.

@@ -68,6 +68,18 @@
  *   -DNO_HOST_FENCE       the callback reads "pending" without its barrier
  *                         (with -DPOSTED)
  *   -DNO_RATE_BOUND       lazy re-arms without the GAP (rate-bound check)
+ *   -DNO_FLUSH_ON_DISABLE the protocol MSR write (disable) drops the page
+ *                         without reading "pending" first: a deadline
+ *                         the guest stored without trapping is lost
+ *                         (found by the threaded stress test)
+ *   -DPUBLISH_AFTER_ARM   rearm() publishes "armed" after arming the host
+ *                         timer: a posted callback can fire, CLEAR and
+ *                         deliver first, and the late publish leaves a
+ *                         stale "armed" (found by the threaded stress test)
+ *   -DDISARM_STORES_ZERO  a disarm stores pending = 0 ("not later")
+ *                         instead of NEVER: a late host timer then
+ *                         delivers a deadline the guest had moved past
+ *                         (found by the threaded stress test)
  */
 
 #ifndef NOPS
@@ -83,6 +95,7 @@
 #define ADV 0		/* timer advance: the host timer fires ADV early */
 #endif
 #define TMAX (DMAX + GAP + 1)
+#define NEVER 255	/* UINT64_MAX: "no deadline", the latest there is */
 
 #ifdef POSTED
 #define posted 1
@@ -106,9 +119,19 @@
 #else
 #define OPS_INIT 0
 #endif
+#ifndef NO_OPS_OFF
+#define OPS_OFF 1
+#else
+#define OPS_OFF 0
+#endif
+#ifndef NO_OPS_DISARM
+#define OPS_DISARM 1
+#else
+#define OPS_DISARM 0
+#endif
 
-mtype = { NOEXIT, WRMSR, LVT_MASK, LVT_UNMASK, LVT_MODE, INIT, LAZY_ON, HLT,
-	  KICKED };
+mtype = { NOEXIT, WRMSR, LVT_MASK, LVT_UNMASK, LVT_MODE, INIT, LAZY_ON,
+	  LAZY_OFF, HLT, KICKED };
 
 byte now;
 
@@ -146,6 +169,10 @@ bool irr;		/* the timer vector pending in the LAPIC */
 mtype exit_reason = NOEXIT;
 byte exit_arg;
 
+/* -DPUBLISH_AFTER_ARM mutant: the publish that follows the arm. */
+bool late_pub;
+byte late_val;
+
 /* Ghost specification state. */
 byte G;
 bool G_raised;
@@ -176,7 +203,10 @@ inline commit_pending()
 {
 	pending_mem = gsb_val;
 	if
-	:: gsb_set -> G = gsb_val; G_raised = 0
+	:: gsb_set && (gsb_val == NEVER || gsb_val == 0) ->
+		G = 0; G_raised = 0	/* disarm: no deadline */
+	:: gsb_set && gsb_val != NEVER && gsb_val != 0 ->
+		G = gsb_val; G_raised = 0
 	:: else -> skip
 	fi;
 	gsb_full = 0
@@ -300,8 +330,11 @@ inline rearm_v(n, mv)
 			skip
 #endif
 		:: else ->
-			/* arm, then R1: armed = the deadline */
+			/* R1 (armed = the deadline), then arm */
 			assert(!htimer && !hw_armed);
+#ifndef PUBLISH_AFTER_ARM
+			publish_v(E);
+#endif
 			if
 			:: not_before > E - ADV -> expires = not_before;
 				lazy_arm = 1; lazy_fire_min = not_before
@@ -313,12 +346,26 @@ inline rearm_v(n, mv)
 			expires = E - ADV;
 #endif
 			not_before = 0;
-			htimer = 1;
-			hw_armed = 1;
 			fired = 0;
 			in_window = 0;
-			publish_v(E)
+			htimer = 1;
+			hw_armed = 1;
+#ifdef PUBLISH_AFTER_ARM
+			late_pub = 1;	/* published after the arm: a posted
+					 * callback may run first */
+			late_val = E;
+#endif
+			skip
 		fi
+	fi
+}
+
+/* -DPUBLISH_AFTER_ARM: the vCPU thread's next step publishes, late. */
+inline late_publish_v()
+{
+	if
+	:: late_pub -> publish_v(late_val); late_pub = 0
+	:: else -> skip
 	fi
 }
 
@@ -413,6 +460,10 @@ end_vcpu:
 				:: G != exit_arg -> G = exit_arg; G_raised = 0
 				:: else -> skip
 				fi;
+				if		/* E == 0: disarmed */
+				:: exit_arg == 0 -> G_raised = 0
+				:: else -> skip
+				fi;
 				rearm_v(n, mv)
 			:: else -> skip
 			fi
@@ -459,17 +510,34 @@ end_vcpu:
 			begin_write(n, mv, rn);
 			lazy_on = 1;
 			rearm_v(n, mv)		/* publishes the current armed */
+		:: exit_reason == LAZY_OFF ->
+			/* vapic_lazy_write_msr(0): the guest's last lazy
+			 * deadline is still its deadline: H1-H3, then drop */
+			begin_write(n, mv, rn);
+#ifndef NO_FLUSH_ON_DISABLE
+			if
+			:: E != 0 && mode_tsc -> arbitrate_v(n, mv)
+			:: else -> skip
+			fi;
+#endif
+			publish_v(0);
+			lazy_on = 0;
+			rearm_v(n, mv)
 		:: exit_reason == HLT ->
 			/* block until something may be deliverable */
 			(irr || tick || fired || kick);
 			kick = 0;
 			n = now
 		:: exit_reason == KICKED -> skip
-		fi;
-		poll_v(n, mv, rn);
-		exit_reason = NOEXIT;
-		in_guest = 1
-	}
+		fi
+	};
+	/*
+	 * A handler ends with rearm(): once the host timer is armed, a posted
+	 * callback may run at any moment, so the vCPU thread's next steps are
+	 * separate atomic blocks: the VMM's poll, then the re-entry.
+	 */
+	atomic { late_publish_v(); n = now; poll_v(n, mv, rn) };
+	atomic { late_publish_v(); exit_reason = NOEXIT; in_guest = 1 }
 	:: atomic {
 		in_guest && kick ->	/* the kick forces an exit */
 		kick = 0;
@@ -654,6 +722,7 @@ active proctype guest()
 {
 	byte d;
 	byte a;
+	bool trap;
 	byte ops;
 	bool glazy = 1;		/* the guest uses the protocol */
 	bool gmasked;
@@ -669,6 +738,8 @@ active proctype guest()
 		:: OPS_MASK && gmasked -> d = 254
 		:: OPS_MODE -> d = 253
 		:: OPS_INIT && glazy -> d = 252
+		:: OPS_OFF && glazy -> d = 249
+		:: OPS_DISARM -> d = 0
 		:: !glazy -> d = 251
 		:: d = 250	/* halt until the deadline is delivered */
 		fi;
@@ -677,6 +748,7 @@ active proctype guest()
 		:: d == 254 -> gmasked = 0; guest_exit(LVT_UNMASK, 0)
 		:: d == 253 -> guest_exit(LVT_MODE, 0)
 		:: d == 252 -> glazy = 0; gmasked = 0; guest_exit(INIT, 0)
+		:: d == 249 -> glazy = 0; guest_exit(LAZY_OFF, 0)
 		:: d == 251 ->	/* zero the page, then enable */
 			GSTEP(	if
 				:: gsb_full -> commit_pending()
@@ -693,17 +765,24 @@ active proctype guest()
 			:: else -> skip
 			fi
 		:: d <= DMAX ->
-			/* set_next_event(d), interrupts disabled */
+			/* set_next_event(d), interrupts disabled; 0 disarms */
 			if
 			:: glazy ->
-				GSTEP(	/* G1: pending = d (store buffer) */
+				GSTEP(	/* G1: pending = d, or NEVER to disarm */
 					if
 					:: gsb_full -> commit_pending()
 					:: else -> skip
 					fi;
 					gsb_full = 1;
 					gsb_set = 1;
+#ifdef DISARM_STORES_ZERO
 					gsb_val = d);
+#else
+					if
+					:: d == 0 -> gsb_val = NEVER
+					:: else -> gsb_val = d
+					fi);
+#endif
 #ifndef NO_FENCE
 				GSTEP(!gsb_full);	/* G2: full fence */
 #endif
@@ -716,13 +795,13 @@ active proctype guest()
 					       fired);
 #endif
 					if
-					:: a == 0 || d < a -> skip
-					:: else ->	/* G4: no trap */
-						d = 0
+					:: d == 0 || a == 0 || d < a ->
+						trap = 1
+					:: else -> trap = 0 /* G4: no trap */
 					fi
 				};
 				if
-				:: d != 0 -> guest_exit(WRMSR, d)
+				:: trap -> guest_exit(WRMSR, d)
 				:: else -> skip
 				fi
 			:: else -> guest_exit(WRMSR, d)

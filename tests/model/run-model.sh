@@ -52,6 +52,12 @@ mut-inject-before-rearm-posted fail safety -DPOSTED -DINJECT_BEFORE_REARM
 mut-nohostfence fail safety -DPOSTED -DNO_HOST_FENCE
 mut-norate fail safety -DNO_RATE_BOUND
 mut-norate-posted fail safety -DPOSTED -DNO_RATE_BOUND
+mut-noflush-disable fail safety -DNO_FLUSH_ON_DISABLE
+mut-noflush-disable-posted fail safety -DPOSTED -DNO_FLUSH_ON_DISABLE
+mut-publish-after-arm fail safety -DPOSTED -DPUBLISH_AFTER_ARM
+deferred-publish-after-arm pass safety -DPUBLISH_AFTER_ARM
+mut-disarm-stores-zero fail safety -DDISARM_STORES_ZERO
+mut-disarm-stores-zero-posted fail safety -DPOSTED -DDISARM_STORES_ZERO
 EOF
 }
 
