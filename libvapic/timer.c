@@ -236,10 +236,17 @@ static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 	extra = k - 1;
 	STAT_ADD_(t->stats.missed, extra);
 	if (t->pending) {
-		/* One more tick while one is already pending. */
+		/*
+		 * One more tick while one is already pending.  Catch-up is
+		 * for periodic ticks only: a one-shot or TSC-deadline expiry
+		 * merges into the pending one (as into a set IRR bit).
+		 */
 		extra++;
-		if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE)
+		if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE ||
+		    timer_mode(t->lvtt) != VAPIC_TIMER_PERIODIC) {
 			STAT_INC_(t->stats.coalesced);
+			return;
+		}
 	} else {
 		t->pending = true;
 		t->pending_vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
@@ -964,6 +971,13 @@ static int validate_state(const struct vapic_timer *t,
 	}
 	if (!running && (s->progress || s->tmcct))
 		return VAPIC_ESTATE;
+	/* Only a one-shot or periodic count has a position. */
+	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC &&
+	    (s->progress || s->tmcct))
+		return VAPIC_ESTATE;
+	/* Catch-up ticks exist only for a running periodic timer. */
+	if (s->backlog && (mode != VAPIC_TIMER_PERIODIC || !running))
+		return VAPIC_ESTATE;
 	if (!(s->flags & VAPIC_TSTATE_DUE) && s->pending_vector)
 		return VAPIC_ESTATE;
 	if (s->pending_vector > VAPIC_LVT_VECTOR_MASK)
@@ -994,7 +1008,15 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 	t->divide = tdcr_to_divide(s->tdcr);
 	t->sw_disabled = s->flags & VAPIC_TSTATE_SW_DISABLED;
 	t->backlog = s->backlog;
-	if (t->backlog > t->cfg.catchup_max) {
+	if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE) {
+		/* Coalesce: at most one tick pending; the rest merge. */
+		u32 keep = (s->flags & VAPIC_TSTATE_DUE) ? 0 : 1;
+
+		if (t->backlog > keep) {
+			STAT_ADD_(t->stats.coalesced, t->backlog - keep);
+			t->backlog = keep;
+		}
+	} else if (t->backlog > t->cfg.catchup_max) {
 		STAT_ADD_(t->stats.dropped, t->backlog - t->cfg.catchup_max);
 		t->backlog = t->cfg.catchup_max;
 	}
