@@ -734,7 +734,13 @@ static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 		   struct vapic_timer_event *ev)
 {
 	if (t->pending) {
-		if (flags & VAPIC_POLL_VECTOR_BUSY) {
+		/*
+		 * VAPIC_POLL_VECTOR_BUSY is about the LVT's vector now: a
+		 * tick of another vector (due before the guest changed it)
+		 * has an IRR bit of its own, so it is handed over.
+		 */
+		if ((flags & VAPIC_POLL_VECTOR_BUSY) &&
+		    t->pending_vector == (t->lvtt & VAPIC_LVT_VECTOR_MASK)) {
 			if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE) {
 				/* Merges with the IRR bit already set. */
 				STAT_INC_(t->stats.coalesced);
@@ -772,6 +778,10 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 		(void)rearm(t, now);
 	r = sync(t, now, &wait_ns);
 	if (r == VAPIC_TIMER_WAIT) {
+		/* A tick already due does not wait for the next one. */
+		if (tick_ready(t) &&
+		    deliver(t, flags, now, ev) == VAPIC_TIMER_INJECT)
+			return VAPIC_TIMER_INJECT;
 		ev->wait_ns = wait_ns;
 		STAT_INC_(t->stats.waits);
 		STAT_ADD_(t->stats.wait_ns, wait_ns);

@@ -152,6 +152,88 @@ static void catchup_merges_a_second_tscd_expiry(void **state)
 	vclock_vm_destroy(vm);
 }
 
+/*
+ * regress-busy-other-vector.hex: a tick that fell due with vector A was
+ * still pending when the guest switched the LVT to vector B, whose IRR bit
+ * was set; the LAPIC's "vector busy" (about B) made the coalesce policy
+ * drop the A tick: lost.  A has its own IRR bit: it must be handed over.
+ */
+static void pending_tick_of_another_vector_is_not_dropped(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	uint64_t t0 = vm->now_ns;
+
+	(void)state;
+	v->auto_enter = false; /* the vCPU thread runs only when told */
+	vt_enable(v);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20050) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >=
+		    0);
+	vclock_vcpu_set_irq_window(v, false);
+	assert_int_equal(vclock_run_until(vm, t0 + 210000), 0);
+	vclock_vcpu_enter(v); /* tick 1 (0x50) waits in IRR: IF=0 */
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20040) >= 0);
+	assert_int_equal(vclock_run_until(vm, t0 + 410000), 0);
+	/* Tick 2 fell due with 0x40; the guest now switches back to 0x50. */
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20050) &
+		    VAPIC_TIMER_DUE);
+	vclock_vcpu_enter(v);
+	vclock_vcpu_set_irq_window(v, true);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x50), 1);
+	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+/*
+ * A tick already due (processed by a guest write) must not wait behind
+ * the advance window of the next one: before the fix, a poll that found
+ * the host timer fired early for the next period returned WAIT and the
+ * due tick merged into the next: one interrupt for two periods.
+ */
+static void due_tick_is_not_held_back_by_the_next_wait(void **state)
+{
+	struct vclock_config cfg;
+	struct vclock_vm *vm;
+	struct vclock_vcpu *v;
+	uint64_t t0;
+
+	(void)state;
+	vclock_config_default(&cfg, 1);
+	cfg.lapic.timer.advance_ns = 100000; /* fixed, 100 us */
+	vm = vt_vm_cfg(&cfg);
+	v = vclock_vcpu(vm, 0);
+	t0 = vm->now_ns;
+	v->auto_enter = false;
+	vt_enable(v);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20040) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >=
+		    0);
+	/* The 200 us tick is due; the 400 us one is 50 us away. */
+	assert_int_equal(vclock_run_until(vm, t0 + 350000), 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20040) &
+		    VAPIC_TIMER_DUE);
+	/* The re-armed host timer fires (advance window) before the poll. */
+	assert_int_equal(vclock_settle(vm), 0);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
+	assert_int_equal(vm->log[0].host_ns, t0 + 350000);
+	v->auto_enter = true;
+	assert_int_equal(vclock_run_until(vm, t0 + 450000), 0);
+	assert_int_equal(vclock_log_count(vm, 0, 0x40), 2);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +243,8 @@ int main(void)
 			restore_refuses_backlog_or_position_in_tscd_mode),
 		cmocka_unit_test(restore_coalesces_a_saved_backlog),
 		cmocka_unit_test(catchup_merges_a_second_tscd_expiry),
+		cmocka_unit_test(pending_tick_of_another_vector_is_not_dropped),
+		cmocka_unit_test(due_tick_is_not_held_back_by_the_next_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
