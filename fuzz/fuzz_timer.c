@@ -190,11 +190,15 @@ struct guest {
 	uint64_t gen_tsc; /* boundaries up to here are accounted */
 	uint64_t tokens;
 	uint64_t delivered;
-	/* A tick with a legal vector fell due while deliverable and has not
-	 * been delivered since (cleared where it may legitimately be lost:
-	 * reset, restore, migration). */
-	bool owed;
-	uint64_t owed_since_tsc;
+	/*
+	 * Per vector: a tick with that (legal) vector fell due while
+	 * deliverable at owed_since_tsc[v] and no interrupt with that vector
+	 * came since.  Ticks of one vector may merge (one IRR bit), ticks of
+	 * different vectors may not.  Cleared where a tick may legitimately
+	 * be lost: reset, restore, migration.
+	 */
+	uint32_t owed[8];
+	uint64_t owed_since_tsc[256];
 	/* Catch-up ticks a foreign record may have left under coalesce. */
 	uint64_t backlog_slack;
 };
@@ -356,13 +360,15 @@ static bool expired(const struct guest *g)
 static void ticks_due(struct fz *fz, struct guest *g, u128 k,
 		      uint64_t first_tsc)
 {
+	uint32_t vec = g->lvtt & LVT_VECTOR;
+
 	if (!deliverable(g))
 		return;
 	g->tokens = k > UINT64_MAX - g->tokens ? UINT64_MAX :
 						 g->tokens + (uint64_t)k;
-	if ((g->lvtt & LVT_VECTOR) >= 16 && !g->owed) {
-		g->owed = true;
-		g->owed_since_tsc = first_tsc;
+	if (vec >= 16 && !(g->owed[vec >> 5] & (1U << (vec & 31)))) {
+		g->owed[vec >> 5] |= 1U << (vec & 31);
+		g->owed_since_tsc[vec] = first_tsc;
 	}
 	switch (g->kind) {
 	case K_ONESHOT:
@@ -632,7 +638,10 @@ static void process_log(struct fz *fz, int h)
 			     (unsigned long long)g->d_tsc);
 		g->tokens--;
 		g->delivered++;
-		g->owed = false;
+		g->owed[d->vector >> 5] &= ~(1U << (d->vector & 31));
+		/* A catch-up tick comes with the vector of its delivery time. */
+		if (d->flags & VCLOCK_DELIVERY_CATCHUP)
+			memset(g->owed, 0, sizeof(g->owed));
 		fz->reached.delivered = true;
 		if (d->flags & VCLOCK_DELIVERY_POSTED)
 			fz->reached.posted = true;
@@ -967,7 +976,8 @@ static void model_restore(struct fz *fz, struct guest *g,
 			g->backlog_slack = (uint64_t)backlog;
 	}
 	g->gen_tsc = now;
-	g->owed = false; /* an in-flight tick may be gone (IRR not saved) */
+	/* An in-flight tick may be gone (IRR is not in the record). */
+	memset(g->owed, 0, sizeof(g->owed));
 }
 
 /* Make the LAPIC's SVR agree with a restored timer (a VMM restores both). */
@@ -1188,7 +1198,6 @@ static void do_lvtt(struct fz *fz, int gi, uint32_t val, bool strict)
 		return;
 	}
 	r = vapic_timer_write_lvtt(&v->lapic.timer, val, true);
-	vclock_vcpu_kick(v);
 	if (lvtt_rejected(fz, val)) {
 		if (r != VAPIC_ERSVD)
 			fail(fz, "guest %d: strict LVTT write %#x with reserved "
@@ -1235,7 +1244,6 @@ static void do_tdcr(struct fz *fz, int gi, uint8_t b, bool strict)
 		return;
 	}
 	r = vapic_timer_write_tdcr(&v->lapic.timer, val, true);
-	vclock_vcpu_kick(v);
 	if (val & ~TDCR_BITS) {
 		if (r != VAPIC_ERSVD)
 			fail(fz, "guest %d: strict TDCR write %#x returned %d",
@@ -1257,7 +1265,6 @@ static void do_tscd(struct fz *fz, int gi, uint64_t d)
 	trace(fz, "  wrmsr tsc_deadline %llu (now %llu)\n",
 	      (unsigned long long)d, (unsigned long long)now);
 	r = vapic_timer_write_tsc_deadline(&v->lapic.timer, d);
-	vclock_vcpu_kick(v);
 	check_ret(fz, gi, r, "TSC deadline write");
 	model_tscd(g, d);
 	if (mode_of(g->lvtt) == M_TSCD && d && d <= now)
@@ -1295,6 +1302,7 @@ static void do_drain(struct fz *fz, int gi)
 	struct slot *s = gslot(fz, gi);
 	struct vclock_vcpu *v = s->v;
 	uint64_t slack_ns, slack_tsc, end, fire_ns, delivered = g->delivered;
+	uint32_t vec;
 
 	if (s->arm_faults || s->post_faults || !g->sw_enabled ||
 	    !v->irq_window || !v->auto_enter || !v->auto_eoi || g->tpr ||
@@ -1312,11 +1320,15 @@ static void do_drain(struct fz *fz, int gi)
 	process_log(fz, g->host);
 	end = vclock_guest_tsc(v);
 	gen(fz, gi, end);
-	if (g->owed && g->owed_since_tsc + slack_tsc <= end)
-		fail(fz, "LOST: guest %d: a tick due at guest TSC %llu was "
-			 "not delivered by %llu (kind %d, lvtt %#x)",
-		     gi, (unsigned long long)g->owed_since_tsc,
-		     (unsigned long long)end, g->kind, g->lvtt);
+	for (vec = 16; vec < 256; vec++)
+		if ((g->owed[vec >> 5] & (1U << (vec & 31))) &&
+		    g->owed_since_tsc[vec] + slack_tsc <= end)
+			fail(fz, "LOST: guest %d: a tick of vector %#x due at "
+				 "guest TSC %llu was not delivered by %llu "
+				 "(kind %d, lvtt %#x)",
+			     gi, vec,
+			     (unsigned long long)g->owed_since_tsc[vec],
+			     (unsigned long long)end, g->kind, g->lvtt);
 	if (g->delivered != delivered)
 		fz->reached.drained = true;
 }
@@ -1331,10 +1343,12 @@ static void exec_op(struct fz *fz, uint8_t b)
 	uint8_t a0, a1, a2;
 	uint64_t x, now;
 	uint32_t val;
+	bool exit_op;
 	int r, k;
 
 	if (op >= OP_NR)
 		op = op_alias[op - OP_NR];
+	exit_op = op <= OP_RD_REGS || (op == OP_EOI && (prm == 0 || prm == 3));
 	fz->op_str = op_name[op];
 	trace(fz, "op %u: %s guest %d prm %d @ host0 %llu ns\n", fz->op_index,
 	      op_name[op], gi, prm, (unsigned long long)fz->vm[0]->now_ns);
@@ -1552,7 +1566,7 @@ static void exec_op(struct fz *fz, uint8_t b)
 		g->kind = K_NONE;
 		g->backlog_slack = 0;
 		g->tokens = 0; /* IRR, ISR and the pending tick are gone */
-		g->owed = false;
+		memset(g->owed, 0, sizeof(g->owed));
 		break;
 	case OP_POST:
 		v->post_enabled = prm & 1;
@@ -1567,6 +1581,13 @@ static void exec_op(struct fz *fz, uint8_t b)
 	default:
 		break;
 	}
+	/*
+	 * A guest register access is an exit: the host handles it and polls
+	 * before it re-enters the guest (the VAPIC_TIMER_DUE contract), so
+	 * the guest never runs on with a due tick unpolled.
+	 */
+	if (exit_op && !fz->eof)
+		vclock_vcpu_enter(gv(fz, gi));
 }
 
 /* ---------------------------------------------------------------------- */
