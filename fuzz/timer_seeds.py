@@ -527,6 +527,19 @@ drops the older ticks; the kept ones come late, one per poll.""",
     s.step(500000).op('drain')
     out.append(s)
 
+    s = Seed('regress-busy-other-vector', """
+Regression (found by libFuzzer; see tests/test_fuzz_regressions.c): a
+periodic tick due with vector 0x40 was pending when the guest switched the
+LVT back to 0x50, whose IRR bit was set (IF=0): the "vector busy" of 0x50
+made the coalesce policy drop the 0x40 tick.  Fixed in timer.c deliver().""",
+             ['periodic_due', 'delivered', 'drained'])
+    s.svr().lvtt(0x50, 'periodic').tdcr(1).tmict(200000)
+    s.op('auto_enter', prm=0).op('irq_window', prm=0).step(210000)
+    s.op('poll').lvtt(0x40, 'periodic').step(200000)
+    s.lvtt(0x50, 'periodic').op('irq_window', prm=1)
+    s.op('auto_enter', prm=1).op('drain')
+    out.append(s)
+
     return out
 
 
