@@ -116,33 +116,68 @@ enum mode { M_ONESHOT = 0, M_PERIODIC = 1, M_TSCD = 2, M_RESERVED = 3 };
 /* What runs: nothing, a count-down (one-shot/periodic) or a TSC deadline. */
 enum kind { K_NONE, K_ONESHOT, K_PERIODIC, K_TSCD };
 
+/*
+ * Ops: the opcode's bits 4:0; "N:" is the number of argument bytes.  prm is
+ * the opcode's bits 7:6.
+ */
 enum op {
-	OP_LVTT = 0,	    /* 2: vector, ctl (mask, mode, status, rsvd, strict) */
-	OP_LVTT_RAW = 1,    /* 4: raw value LE; prm bit 0: strict */
-	OP_TMICT = 2,	    /* 3: count = m16 << e (+ low fill) */
-	OP_TDCR = 3,	    /* 1: value (bits 7:4 -> reserved bits); prm bit 0: strict */
-	OP_TSCD_REL = 4,    /* 2: delta; prm: 0 future, 1 past, 2 disarm, 3 ~now */
-	OP_TSCD_ABS = 5,    /* 8: absolute deadline LE */
-	OP_SVR = 6,	    /* prm bit 0: software enable; 1: SVR vector byte */
-	OP_RD_TMCCT = 7,    /* guest reads TMCCT (an exit) */
-	OP_RD_MSR = 8,	    /* guest RDMSR IA32_TSC_DEADLINE (an exit) */
-	OP_RD_REGS = 9,	    /* guest reads LVTT, TMICT, TDCR */
-	OP_STEP_SMALL = 10, /* 1: ns = b * {1, 16, 256, 4096}[prm] */
-	OP_STEP = 11,	    /* 2: ns = (m + 1) << (e % 44) */
-	OP_STEP_EVENT = 12, /* to the next event of this vCPU's host, prm+1 times */
-	OP_POLL = 13,	    /* the vCPU thread polls and injects now */
-	OP_SETTLE = 14,	    /* process the events due now */
-	OP_IRQ_WINDOW = 15, /* prm bit 0: the guest can take interrupts */
-	OP_EOI = 16,	    /* prm 0: EOI write, 1: auto EOI on, 2: off, 3: TPR(1) */
-	OP_SAVE = 17,	    /* 2: jump; prm 0: restore in place, 1: migrate */
-	OP_MUTATE = 18,	    /* 3: pos, xor, how (bit 0: fix checksum) */
-	OP_FAULT = 19,	    /* 1: n; prm 0 arm next n, 1 arm every n, 2 post, 3 clear */
-	OP_LATENCY = 20,    /* 1: prm 0 timer, 1 stall once, 2 entry, 3 big timer */
-	OP_RESET = 21,	    /* INIT: vapic_lapic_reset() */
-	OP_POST = 22,	    /* prm bit 0: post_enabled, bit 1: timer unpinned */
-	OP_AUTO_ENTER = 23, /* prm bit 0: the vCPU thread runs by itself */
-	OP_DRAIN = 24,	    /* no due tick lost under ideal conditions */
-	OP_STEP_TSC = 25,   /* 2: step until the guest TSC passed now + delta */
+	/* 2: vector, ctl (bit 0 mask, 2:1 mode, 3 status, 6:4 reserved
+	 * bits, 7 strict x2APIC semantics) */
+	OP_LVTT = 0,
+	/* 4: raw value, little-endian; prm bit 0: strict */
+	OP_LVTT_RAW = 1,
+	/* 3: count = m16 << (e & 31), e bit 5: low bits filled */
+	OP_TMICT = 2,
+	/* 1: bits 3:0 -> TDCR 3:0, 7:4 -> reserved bits; prm bit 0: strict */
+	OP_TDCR = 3,
+	/* 2: delta m << e; prm 0: now + delta + 1, 1: now - delta (past),
+	 * 2: 0 (disarm), 3: now + (m & 15) */
+	OP_TSCD_REL = 4,
+	/* 8: absolute deadline, little-endian */
+	OP_TSCD_ABS = 5,
+	/* prm bit 0: software enable; bit 1: SVR vector 0x3f */
+	OP_SVR = 6,
+	/* the guest reads TMCCT / RDMSR IA32_TSC_DEADLINE / LVTT, TMICT,
+	 * TDCR (each an exit) */
+	OP_RD_TMCCT = 7,
+	OP_RD_MSR = 8,
+	OP_RD_REGS = 9,
+	/* 1: ns = b << (4 * prm) */
+	OP_STEP_SMALL = 10,
+	/* 2: ns = (m + 1) << (e % 44) */
+	OP_STEP = 11,
+	/* to the next event of this vCPU's host, prm + 1 times */
+	OP_STEP_EVENT = 12,
+	/* the vCPU thread polls and injects now (then the tokens are capped) */
+	OP_POLL = 13,
+	/* process the events due now */
+	OP_SETTLE = 14,
+	/* prm bit 0: the guest can take interrupts (IF) */
+	OP_IRQ_WINDOW = 15,
+	/* prm 0: EOI write, 1: auto EOI on, 2: auto EOI off, 3: TPR (1) */
+	OP_EOI = 16,
+	/* 2: guest TSC jump m << e (m 0xff: none); prm bit 0: migrate to
+	 * the other host, else restore in place */
+	OP_SAVE = 17,
+	/* 3: pos, xor, how (bit 0: fix the checksum, bit 1: a second byte
+	 * at pos + 1 + (how >> 2)) */
+	OP_MUTATE = 18,
+	/* 1: n; prm 0: next n timer_arm fail, 1: every n-th, 2: next n
+	 * posts, 3: clear */
+	OP_FAULT = 19,
+	/* 1: prm 0: timer latency b * 100 ns, 1: stall the next timer,
+	 * 2: entry latency b * 64 ns, 3: timer latency b * 100 us */
+	OP_LATENCY = 20,
+	/* INIT: vapic_lapic_reset() */
+	OP_RESET = 21,
+	/* prm bit 0: posting succeeds, bit 1: timer fires on another CPU */
+	OP_POST = 22,
+	/* prm bit 0: the vCPU thread comes back by itself when kicked */
+	OP_AUTO_ENTER = 23,
+	/* no due tick lost under ideal conditions (do_drain()) */
+	OP_DRAIN = 24,
+	/* 2: step until the guest TSC passed now + (m << (e % 40)) */
+	OP_STEP_TSC = 25,
 	/* 26..31: aliases of frequent ops (denser scripts). */
 	OP_NR = 26,
 };
@@ -152,10 +187,11 @@ static const uint8_t op_alias[32 - OP_NR] = {
 };
 
 static const char *const op_name[OP_NR] = {
-	"lvtt",	 "lvtt-raw", "tmict",	"tdcr",	 "tscd-rel", "tscd-abs",
-	"svr",	 "rd-tmcct", "rd-msr",	"rd-regs", "step-small", "step",
-	"step-event", "poll", "settle", "irq-window", "eoi", "save",
-	"mutate", "fault", "latency", "reset", "post", "auto-enter", "drain",
+	"lvtt",	      "lvtt-raw", "tmict",	"tdcr",	      "tscd-rel",
+	"tscd-abs",   "svr",	  "rd-tmcct",	"rd-msr",     "rd-regs",
+	"step-small", "step",	  "step-event", "poll",	      "settle",
+	"irq-window", "eoi",	  "save",	"mutate",     "fault",
+	"latency",    "reset",	  "post",	"auto-enter", "drain",
 	"step-tsc",
 };
 
@@ -183,8 +219,8 @@ struct guest {
 	bool sw_enabled;
 	uint32_t tpr;
 	enum kind kind;
-	s128 s_u;    /* count start, 1/bus_khz TSC units (may be < 0) */
-	u128 p_u;    /* period, same units */
+	s128 s_u; /* count start, 1/bus_khz TSC units (may be < 0) */
+	u128 p_u; /* period, same units */
 	u128 n_done; /* boundaries passed since s_u (TSC deadline: 0/1) */
 	uint64_t d_tsc;
 	uint64_t gen_tsc; /* boundaries up to here are accounted */
@@ -240,8 +276,9 @@ fail(struct fz *fz, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "fuzz_timer: INVARIANT VIOLATED at op %u (%s): ",
-		fz->op_index, fz->op_str ? fz->op_str : "setup");
+	fprintf(stderr,
+		"fuzz_timer: INVARIANT VIOLATED at op %u (%s): ", fz->op_index,
+		fz->op_str ? fz->op_str : "setup");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -268,7 +305,9 @@ static unsigned long long ull(u128 x)
 
 static long long sll(s128 x)
 {
-	return x > INT64_MAX ? INT64_MAX : x < INT64_MIN ? INT64_MIN : (long long)x;
+	return x > INT64_MAX   ? INT64_MAX
+	       : x < INT64_MIN ? INT64_MIN
+			       : (long long)x;
 }
 
 /* The record checksum as <vapic/timer.h> defines it: zero field, FNV-1a. */
@@ -364,8 +403,8 @@ static void ticks_due(struct fz *fz, struct guest *g, u128 k,
 
 	if (!deliverable(g))
 		return;
-	g->tokens = k > UINT64_MAX - g->tokens ? UINT64_MAX :
-						 g->tokens + (uint64_t)k;
+	g->tokens = k > UINT64_MAX - g->tokens ? UINT64_MAX
+					       : g->tokens + (uint64_t)k;
 	if (vec >= 16 && !(g->owed[vec >> 5] & (1U << (vec & 31)))) {
 		g->owed[vec >> 5] |= 1U << (vec & 31);
 		g->owed_since_tsc[vec] = first_tsc;
@@ -418,7 +457,7 @@ static void gen(struct fz *fz, int gi, uint64_t t)
 		if (k > g->n_done) {
 			ticks_due(fz, g, k - g->n_done,
 				  tsc_of(fz, g->s_u + (s128)((g->n_done + 1) *
-							   g->p_u)));
+							     g->p_u)));
 			g->n_done = k;
 		}
 		break;
@@ -614,8 +653,9 @@ static void process_log(struct fz *fz, int h)
 		struct guest *g;
 
 		if (s->guest < 0)
-			fail(fz, "host %d vCPU %u: vector %u delivered on a "
-				 "vCPU that holds no guest",
+			fail(fz,
+			     "host %d vCPU %u: vector %u delivered on a "
+			     "vCPU that holds no guest",
 			     h, d->vcpu, d->vector);
 		g = &fz->g[s->guest];
 		if (d->vector < 16)
@@ -631,15 +671,16 @@ static void process_log(struct fz *fz, int h)
 			     s->guest, d->vector,
 			     (unsigned long long)d->guest_tsc, h,
 			     (unsigned long long)d->host_ns,
-			     (d->flags & VCLOCK_DELIVERY_POSTED) ? ", posted" :
-								   "",
+			     (d->flags & VCLOCK_DELIVERY_POSTED) ? ", posted"
+								 : "",
 			     g->kind, sll(g->s_u), fz->bus_khz, ull(g->p_u),
 			     fz->bus_khz, ull(g->n_done),
 			     (unsigned long long)g->d_tsc);
 		g->tokens--;
 		g->delivered++;
 		g->owed[d->vector >> 5] &= ~(1U << (d->vector & 31));
-		/* A catch-up tick comes with the vector of its delivery time. */
+		/* A catch-up tick comes with the vector of its delivery time.
+		 */
 		if (d->flags & VCLOCK_DELIVERY_CATCHUP)
 			memset(g->owed, 0, sizeof(g->owed));
 		fz->reached.delivered = true;
@@ -679,19 +720,21 @@ static void check_guest(struct fz *fz, int gi)
 	if (val > g->tmict)
 		fail(fz, "guest %d: TMCCT %u > TMICT %u", gi, val, g->tmict);
 	if (val != exp)
-		fail(fz, "guest %d: TMCCT reads %u, expected %u (tsc %llu)",
-		     gi, val, exp, (unsigned long long)now);
+		fail(fz, "guest %d: TMCCT reads %u, expected %u (tsc %llu)", gi,
+		     val, exp, (unsigned long long)now);
 	msr = vapic_timer_read_tsc_deadline(t);
 	emsr = expect_msr(g, now);
 	if (msr != emsr)
-		fail(fz, "guest %d: IA32_TSC_DEADLINE reads %llu, expected "
-			 "%llu (tsc %llu)",
+		fail(fz,
+		     "guest %d: IA32_TSC_DEADLINE reads %llu, expected "
+		     "%llu (tsc %llu)",
 		     gi, (unsigned long long)msr, (unsigned long long)emsr,
 		     (unsigned long long)now);
 	if (vclock_timer_armed(v, NULL) &&
 	    (g->kind == K_NONE || !deliverable(g)))
-		fail(fz, "guest %d: host timer armed for a timer that cannot "
-			 "fire (kind %d, lvtt %#x, sw %d)",
+		fail(fz,
+		     "guest %d: host timer armed for a timer that cannot "
+		     "fire (kind %d, lvtt %#x, sw %d)",
 		     gi, g->kind, g->lvtt, g->sw_enabled);
 }
 
@@ -707,8 +750,9 @@ static void check_all(struct fz *fz)
 		for (gi = 0; gi < NR_GUEST; gi++)
 			if (fz->slot[h][gi].guest < 0 &&
 			    vclock_timer_armed(fz->slot[h][gi].v, NULL))
-				fail(fz, "host %d vCPU %d holds no guest but "
-					 "has a host timer armed",
+				fail(fz,
+				     "host %d vCPU %d holds no guest but "
+				     "has a host timer armed",
 				     h, gi);
 	if (vapic_user_warn_count())
 		fail(fz, "VAPIC_WARN_ON fired %lu time(s)",
@@ -757,7 +801,8 @@ static void fire_hook(void *arg, struct vclock_vcpu *v)
 {
 	struct slot *s = slot_of(arg, v);
 	uint64_t ar = v->stats.arms + v->stats.rearms;
-	/* A fire after a spin (VAPIC_TFN_WAIT) with no arm since continues it. */
+	/* A fire after a spin (VAPIC_TFN_WAIT) with no arm since continues it.
+	 */
 	bool cont = v->stats.callback_waits != s->prev_cbw && ar == s->prev_ar;
 
 	if (!cont)
@@ -855,8 +900,9 @@ static void step_end(struct fz *fz, const struct step_snap *ss)
 		if (g->kind == K_PERIODIC)
 			bound += 1 + (u128)dt * fz->bus_khz / g->p_u;
 		if (fires > bound)
-			fail(fz, "STORM: guest %d: %llu host timer fires in a "
-				 "step of %llu TSC (bound %llu, period %llu/%u)",
+			fail(fz,
+			     "STORM: guest %d: %llu host timer fires in a "
+			     "step of %llu TSC (bound %llu, period %llu/%u)",
 			     gi, (unsigned long long)fires,
 			     (unsigned long long)dt, ull(bound), ull(g->p_u),
 			     fz->bus_khz);
@@ -902,8 +948,9 @@ static void check_record(struct fz *fz, int gi,
 	    s->version != VAPIC_TIMER_STATE_VERSION || s->size != sizeof(*s))
 		fail(fz, "guest %d: saved record has a bad header", gi);
 	if (s->lvtt != g->lvtt || s->tmict != g->tmict || s->tdcr != g->tdcr)
-		fail(fz, "guest %d: saved registers %#x/%u/%#x, expected "
-			 "%#x/%u/%#x",
+		fail(fz,
+		     "guest %d: saved registers %#x/%u/%#x, expected "
+		     "%#x/%u/%#x",
 		     gi, s->lvtt, s->tmict, s->tdcr, g->lvtt, g->tmict,
 		     g->tdcr);
 	if (!!(s->flags & VAPIC_TSTATE_RUNNING) != running)
@@ -914,16 +961,17 @@ static void check_record(struct fz *fz, int gi,
 	if (s->tsc_deadline != (running && g->kind == K_TSCD ? g->d_tsc : 0))
 		fail(fz, "guest %d: saved deadline %llu, expected %llu", gi,
 		     (unsigned long long)s->tsc_deadline,
-		     (unsigned long long)(running && g->kind == K_TSCD ?
-						  g->d_tsc :
-						  0));
+		     (unsigned long long)(running && g->kind == K_TSCD
+						  ? g->d_tsc
+						  : 0));
 	if (running && g->kind != K_TSCD) {
 		u128 e = elapsed_u(fz, g, now);
 		uint64_t prog = (uint64_t)((e << 64) / g->p_u);
 
 		if (s->progress != prog)
-			fail(fz, "guest %d: saved progress %#llx, expected "
-				 "%#llx",
+			fail(fz,
+			     "guest %d: saved progress %#llx, expected "
+			     "%#llx",
 			     gi, (unsigned long long)s->progress,
 			     (unsigned long long)prog);
 	} else if (s->progress) {
@@ -970,8 +1018,8 @@ static void model_restore(struct fz *fz, struct guest *g,
 	if (!fz->catchup) /* coalesce: at most one tick in all */
 		backlog = backlog && !(s->flags & VAPIC_TSTATE_DUE);
 	if (foreign) {
-		g->tokens += (uint64_t)backlog +
-			     !!(s->flags & VAPIC_TSTATE_DUE);
+		g->tokens +=
+			(uint64_t)backlog + !!(s->flags & VAPIC_TSTATE_DUE);
 		if (!fz->catchup)
 			g->backlog_slack = (uint64_t)backlog;
 	}
@@ -1024,8 +1072,8 @@ static const char *record_contradiction(const struct fz *fz,
 	if ((!running || !count) && (s->progress || s->tmcct))
 		return "a position without a running count";
 	if (count && running &&
-	    s->tmcct != s->tmict - (uint32_t)(((u128)s->progress *
-					       s->tmict) >> 64))
+	    s->tmcct !=
+		    s->tmict - (uint32_t)(((u128)s->progress * s->tmict) >> 64))
 		return "TMCCT inconsistent with the progress";
 	if (s->backlog && (m != M_PERIODIC || !running))
 		return "catch-up ticks without a running periodic timer";
@@ -1128,9 +1176,10 @@ static void op_mutate(struct fz *fz, int gi, uint8_t pos, uint8_t x,
 	hs = v->stats;
 	now = vclock_guest_tsc(v);
 	r = vapic_timer_restore(&v->lapic.timer, &m);
-	trace(fz, "  mutate byte %u ^= %#x (how %#x): lvtt %#x tmict %u tdcr "
-		  "%#x flags %#x deadline %llu progress %#llx tmcct %u "
-		  "backlog %u vector %u -> %s\n",
+	trace(fz,
+	      "  mutate byte %u ^= %#x (how %#x): lvtt %#x tmict %u tdcr "
+	      "%#x flags %#x deadline %llu progress %#llx tmcct %u "
+	      "backlog %u vector %u -> %s\n",
 	      pos % (unsigned int)sizeof(m), x, how, m.lvtt, m.tmict, m.tdcr,
 	      m.flags, (unsigned long long)m.tsc_deadline,
 	      (unsigned long long)m.progress, m.tmcct, m.backlog,
@@ -1138,12 +1187,14 @@ static void op_mutate(struct fz *fz, int gi, uint8_t pos, uint8_t x,
 	if (r == 0 || r == VAPIC_EHOST) {
 		check_ret(fz, gi, r, "restore of a mutated record");
 		if (record_broken(&m))
-			fail(fz, "guest %d: a record with a bad header or "
-				 "checksum was accepted",
+			fail(fz,
+			     "guest %d: a record with a bad header or "
+			     "checksum was accepted",
 			     gi);
 		if (record_contradiction(fz, &m))
-			fail(fz, "guest %d: a contradictory record was "
-				 "accepted: %s",
+			fail(fz,
+			     "guest %d: a contradictory record was "
+			     "accepted: %s",
 			     gi, record_contradiction(fz, &m));
 		model_restore(fz, &fz->g[gi], &m, now, true);
 		align_svr(fz, gi);
@@ -1200,8 +1251,9 @@ static void do_lvtt(struct fz *fz, int gi, uint32_t val, bool strict)
 	r = vapic_timer_write_lvtt(&v->lapic.timer, val, true);
 	if (lvtt_rejected(fz, val)) {
 		if (r != VAPIC_ERSVD)
-			fail(fz, "guest %d: strict LVTT write %#x with reserved "
-				 "bits returned %d",
+			fail(fz,
+			     "guest %d: strict LVTT write %#x with reserved "
+			     "bits returned %d",
 			     gi, val, r);
 		fz->reached.rsvd_refused = true;
 		return;
@@ -1272,8 +1324,9 @@ static void do_tscd(struct fz *fz, int gi, uint64_t d)
 	if (r > 0 && (r & VAPIC_TIMER_DUE)) {
 		gen(fz, gi, now);
 		if (!g->tokens)
-			fail(fz, "guest %d: deadline write says due, no tick "
-				 "due",
+			fail(fz,
+			     "guest %d: deadline write says due, no tick "
+			     "due",
 			     gi);
 	}
 }
@@ -1323,9 +1376,10 @@ static void do_drain(struct fz *fz, int gi)
 	for (vec = 16; vec < 256; vec++)
 		if ((g->owed[vec >> 5] & (1U << (vec & 31))) &&
 		    g->owed_since_tsc[vec] + slack_tsc <= end)
-			fail(fz, "LOST: guest %d: a tick of vector %#x due at "
-				 "guest TSC %llu was not delivered by %llu "
-				 "(kind %d, lvtt %#x)",
+			fail(fz,
+			     "LOST: guest %d: a tick of vector %#x due at "
+			     "guest TSC %llu was not delivered by %llu "
+			     "(kind %d, lvtt %#x)",
 			     gi, vec,
 			     (unsigned long long)g->owed_since_tsc[vec],
 			     (unsigned long long)end, g->kind, g->lvtt);
@@ -1593,13 +1647,13 @@ static void exec_op(struct fz *fz, uint8_t b)
 /* ---------------------------------------------------------------------- */
 /* Setup                                                                  */
 
-static const uint32_t bus_tab[8] = { 1000000, 100000, 25000,	     1000,
+static const uint32_t bus_tab[8] = { 1000000, 100000,  25000,	      1000,
 				     133333,  2500000, VAPIC_KHZ_MAX, 999983 };
-static const uint32_t tsc_tab[8] = { 2500000, 1000000, 2596136, 1000,
-				     VAPIC_KHZ_MAX, 3000001, 100000, 1234567 };
-static const uint64_t minp_tab[8] = { 200000, 0,      1,
-				      50000,  500000, 1000000,
-				      VAPIC_MIN_PERIOD_NS_MAX, 12345 };
+static const uint32_t tsc_tab[8] = { 2500000,	    1000000, 2596136, 1000,
+				     VAPIC_KHZ_MAX, 3000001, 100000,  1234567 };
+static const uint64_t minp_tab[8] = {
+	200000, 0, 1, 50000, 500000, 1000000, VAPIC_MIN_PERIOD_NS_MAX, 12345
+};
 static const uint32_t cmax_tab[4] = { 1, 2, 1000, VAPIC_CATCHUP_MAX_LIMIT };
 static const int32_t adv_tab[4] = { VAPIC_ADVANCE_ADAPTIVE, 0, 2000,
 				    VAPIC_ADVANCE_FIXED_MAX_NS };
@@ -1608,7 +1662,10 @@ static const uint64_t elat_tab[4] = { 0, 100, 2000, 50000 };
 static const uint64_t off_tab[4] = { 0, 1ULL << 32, 1ULL << 40, 1ULL << 62 };
 /* Host TSC kHz of host A / host B, per config; 0 = the guest's. */
 static const uint32_t hosts_tab[4][2] = {
-	{ 0, 3000000 }, { 2000000, 0 }, { 3333333, 1000000 }, { 0, 0 },
+	{ 0, 3000000 },
+	{ 2000000, 0 },
+	{ 3333333, 1000000 },
+	{ 0, 0 },
 };
 
 static int setup(struct fz *fz, const uint8_t c[4])
@@ -1665,9 +1722,8 @@ static int setup(struct fz *fz, const uint8_t c[4])
 		struct guest *g = &fz->g[gi];
 		struct vclock_vcpu *v = fz->slot[0][gi].v;
 
-		vclock_vcpu_set_guest_tsc(v, vclock_guest_tsc(v) +
-						     off_tab[c[3] & 3] +
-						     gi * 777);
+		vclock_vcpu_set_guest_tsc(
+			v, vclock_guest_tsc(v) + off_tab[c[3] & 3] + gi * 777);
 		g->host = 0;
 		g->lvtt = LVT_MASK; /* power-on state */
 		g->sw_enabled = false;
@@ -1703,8 +1759,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz->trace = getenv("FUZZ_TIMER_TRACE") != NULL;
 	if (setup(fz, c))
 		fail(fz, "setup failed");
-	trace(fz, "config: bus %u kHz, tsc %u kHz, min period %llu ns, %s, "
-		  "catchup_max %u, advance %d, tscd %d, posted %d\n",
+	trace(fz,
+	      "config: bus %u kHz, tsc %u kHz, min period %llu ns, %s, "
+	      "catchup_max %u, advance %d, tscd %d, posted %d\n",
 	      fz->bus_khz, fz->tsc_khz,
 	      (unsigned long long)fz->tcfg.min_period_ns,
 	      fz->catchup ? "catch-up" : "coalesce", fz->tcfg.catchup_max,
@@ -1740,12 +1797,12 @@ void fuzz_summary(char *buf, size_t len)
 		const char *name;
 	} names[] = {
 #define R(f) { __builtin_offsetof(struct reached, f), #f }
-		R(oneshot_due),	  R(periodic_due),    R(tscd_due),
-		R(many_periods),  R(clamped),	      R(divide_change),
-		R(tscd_past),	  R(delivered),	      R(posted),
-		R(catchup),	  R(stall),	      R(restored),
-		R(migrated),	  R(mutated_ok),      R(mutated_refused),
-		R(rsvd_refused),  R(faults),	      R(drained),
+		R(oneshot_due),	  R(periodic_due), R(tscd_due),
+		R(many_periods),  R(clamped),	   R(divide_change),
+		R(tscd_past),	  R(delivered),	   R(posted),
+		R(catchup),	  R(stall),	   R(restored),
+		R(migrated),	  R(mutated_ok),   R(mutated_refused),
+		R(rsvd_refused),  R(faults),	   R(drained),
 		R(tmcct_nonzero), R(msr_armed),
 #undef R
 	};

@@ -266,7 +266,8 @@ int main(int argc, char **argv)
 		} else {
 			failed++;
 			if (WIFSIGNALED(status))
-				printf("not ok %zu - %s (killed by signal %d)\n",
+				printf("not ok %zu - %s (killed by signal "
+				       "%d)\n",
 				       k + 1, inputs[k].name, WTERMSIG(status));
 			else
 				printf("not ok %zu - %s (exit status %d)\n",

@@ -170,8 +170,7 @@ static void pending_tick_of_another_vector_is_not_dropped(void **state)
 	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
 	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
 				      0x20050) >= 0);
-	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >=
-		    0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >= 0);
 	vclock_vcpu_set_irq_window(v, false);
 	assert_int_equal(vclock_run_until(vm, t0 + 210000), 0);
 	vclock_vcpu_enter(v); /* tick 1 (0x50) waits in IRR: IF=0 */
@@ -179,8 +178,7 @@ static void pending_tick_of_another_vector_is_not_dropped(void **state)
 				      0x20040) >= 0);
 	assert_int_equal(vclock_run_until(vm, t0 + 410000), 0);
 	/* Tick 2 fell due with 0x40; the guest now switches back to 0x50. */
-	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
-				      0x20050) &
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER, 0x20050) &
 		    VAPIC_TIMER_DUE);
 	vclock_vcpu_enter(v);
 	vclock_vcpu_set_irq_window(v, true);
@@ -215,12 +213,10 @@ static void due_tick_is_not_held_back_by_the_next_wait(void **state)
 	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
 	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
 				      0x20040) >= 0);
-	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >=
-		    0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >= 0);
 	/* The 200 us tick is due; the 400 us one is 50 us away. */
 	assert_int_equal(vclock_run_until(vm, t0 + 350000), 0);
-	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
-				      0x20040) &
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER, 0x20040) &
 		    VAPIC_TIMER_DUE);
 	/* The re-armed host timer fires (advance window) before the poll. */
 	assert_int_equal(vclock_settle(vm), 0);

@@ -137,7 +137,8 @@ event(struct demo *d, const char *fmt, ...)
 		return;
 	printf("%16llu %8llu.%03llu  ",
 	       (unsigned long long)vclock_guest_tsc(d->v),
-	       (unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000));
+	       (unsigned long long)(ns / 1000),
+	       (unsigned long long)(ns % 1000));
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -167,8 +168,9 @@ static void observe(struct demo *d)
 	size_t i;
 
 	if (hs->spins != hp->spins)
-		event(d, "  vCPU waits %llu ns: inside the advance window, the "
-			 "deadline is not reached yet",
+		event(d,
+		      "  vCPU waits %llu ns: inside the advance window, the "
+		      "deadline is not reached yet",
 		      (unsigned long long)(hs->spin_ns - hp->spin_ns));
 	if (s->immediate != p->immediate)
 		event(d, "  timer: the deadline has already passed: due now");
@@ -176,20 +178,22 @@ static void observe(struct demo *d)
 		event(d, "  timer: %llu tick(s) not delivered (LVT masked)",
 		      (unsigned long long)(s->masked - p->masked));
 	if (s->clamped != p->clamped)
-		event(d, "  timer: period below the minimum: runs every %llu ns "
-			 "(clamped)",
+		event(d,
+		      "  timer: period below the minimum: runs every %llu ns "
+		      "(clamped)",
 		      (unsigned long long)d->tcfg.min_period_ns);
 	if (s->missed != p->missed)
 		event(d, "  timer: %llu periodic tick(s) missed (%s)",
 		      (unsigned long long)(s->missed - p->missed),
-		      d->tcfg.missed_policy == VAPIC_MISSED_CATCHUP ?
-			      "queued for catch-up" :
-			      "coalesced");
+		      d->tcfg.missed_policy == VAPIC_MISSED_CATCHUP
+			      ? "queued for catch-up"
+			      : "coalesced");
 	if (s->coalesced != p->coalesced)
 		event(d, "  timer: %llu tick(s) merged into the pending one",
 		      (unsigned long long)(s->coalesced - p->coalesced));
 	if (s->dropped != p->dropped)
-		event(d, "  timer: %llu catch-up tick(s) dropped (backlog full)",
+		event(d,
+		      "  timer: %llu catch-up tick(s) dropped (backlog full)",
 		      (unsigned long long)(s->dropped - p->dropped));
 	if (s->arm_failures != p->arm_failures)
 		event(d, "  host: timer_arm failed, retried at the next poll");
@@ -199,19 +203,19 @@ static void observe(struct demo *d)
 		d->injections++;
 		if (e->flags & VCLOCK_DELIVERY_CATCHUP)
 			event(d, "%s vector %#x: a late catch-up tick",
-			      e->flags & VCLOCK_DELIVERY_POSTED ? "POSTED" :
-								  "INJECT",
+			      e->flags & VCLOCK_DELIVERY_POSTED ? "POSTED"
+								: "INJECT",
 			      e->vector);
 		else if (e->flags & VCLOCK_DELIVERY_TIMER)
 			event(d, "%s vector %#x: deadline %llu, %llu ns late%s",
-			      e->flags & VCLOCK_DELIVERY_POSTED ? "POSTED" :
-								  "INJECT",
+			      e->flags & VCLOCK_DELIVERY_POSTED ? "POSTED"
+								: "INJECT",
 			      e->vector, (unsigned long long)e->deadline_tsc,
 			      (unsigned long long)tsc_to_ns(
 				      d, e->guest_tsc - e->deadline_tsc),
-			      e->flags & VCLOCK_DELIVERY_POSTED ?
-				      " (no exit, from the timer's CPU)" :
-				      "");
+			      e->flags & VCLOCK_DELIVERY_POSTED
+				      ? " (no exit, from the timer's CPU)"
+				      : "");
 		else
 			event(d, "INJECT vector %#x", e->vector);
 	}
@@ -303,14 +307,15 @@ static void start(struct demo *d)
 	d->ts = d->v->lapic.timer.stats;
 	d->hs = d->v->stats;
 	d->advance_ns = vapic_timer_advance_ns(&d->v->lapic.timer);
-	event(d, "power-on: guest TSC %u kHz, host TSC %u kHz, APIC bus %u "
-		 "kHz, min period %llu ns, %s, advance %s",
+	event(d,
+	      "power-on: guest TSC %u kHz, host TSC %u kHz, APIC bus %u "
+	      "kHz, min period %llu ns, %s, advance %s",
 	      d->tcfg.guest_tsc_khz, d->host_khz, d->tcfg.bus_khz,
 	      (unsigned long long)d->tcfg.min_period_ns,
-	      d->tcfg.missed_policy == VAPIC_MISSED_CATCHUP ? "catch-up" :
-							       "coalesce",
-	      d->tcfg.advance_ns == VAPIC_ADVANCE_ADAPTIVE ? "adaptive" :
-							      "fixed");
+	      d->tcfg.missed_policy == VAPIC_MISSED_CATCHUP ? "catch-up"
+							    : "coalesce",
+	      d->tcfg.advance_ns == VAPIC_ADVANCE_ADAPTIVE ? "adaptive"
+							   : "fixed");
 }
 
 /* Let time pass to @t_ns, stopping at every event to print it. */
@@ -320,9 +325,8 @@ static void run_to(struct demo *d, uint64_t t_ns)
 	int r;
 
 	while (vclock_next_event_ns(d->vm, &next) && next <= t_ns) {
-		r = vclock_run_until(d->vm, next > d->vm->now_ns ?
-						    next :
-						    d->vm->now_ns);
+		r = vclock_run_until(
+			d->vm, next > d->vm->now_ns ? next : d->vm->now_ns);
 		if (r)
 			die(d, "run: %s", vapic_strerror(r));
 		observe(d);
@@ -351,7 +355,9 @@ static bool parse_dur(const char *s, uint64_t *ns)
 	static const struct {
 		const char *suffix;
 		uint64_t mult;
-	} units[] = { { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+	} units[] = { { "ns", 1 },
+		      { "us", 1000 },
+		      { "ms", 1000000 },
 		      { "s", 1000000000 } };
 	char *end;
 	size_t k;
@@ -429,9 +435,9 @@ static void cmd_config(struct demo *d, char **tok, int n)
 		else if (!strcmp(key, "advance"))
 			d->tcfg.advance_ns = (int32_t)need_u64(d, val, key);
 		else if (!strcmp(key, "posted") || !strcmp(key, "tscd")) {
-			uint32_t f = !strcmp(key, "posted") ?
-					     VAPIC_TIMER_F_POSTED :
-					     VAPIC_TIMER_F_TSC_DEADLINE;
+			uint32_t f = !strcmp(key, "posted")
+					     ? VAPIC_TIMER_F_POSTED
+					     : VAPIC_TIMER_F_TSC_DEADLINE;
 
 			if (need_u64(d, val, key))
 				d->tcfg.flags |= f;
@@ -473,16 +479,18 @@ static void cmd_host(struct demo *d, char **tok, int n)
 	if (d->started) {
 		apply_host_model(d);
 		if (d->stall_ns)
-			event(d, "host: the vCPU's next timer will fire %llu ns "
-				 "late (descheduled)",
+			event(d,
+			      "host: the vCPU's next timer will fire %llu ns "
+			      "late (descheduled)",
 			      (unsigned long long)d->stall_ns);
 	}
 }
 
 static uint32_t divide_to_tdcr(struct demo *d, uint64_t div)
 {
-	static const uint32_t tab[8] = { 0xb, 0x0, 0x1, 0x2,
-					 0x3, 0x8, 0x9, 0xa };
+	static const uint32_t tab[8] = {
+		0xb, 0x0, 0x1, 0x2, 0x3, 0x8, 0x9, 0xa
+	};
 	int k;
 
 	for (k = 0; k < 8; k++)
@@ -533,8 +541,7 @@ static void cmd_tscd(struct demo *d, const char *arg)
 				      d->tcfg.guest_tsc_khz);
 		dl = arg[0] == '+' ? now + dur : now - dur;
 		event(d, "guest  WRMSR TSC_DEADLINE <- %llu (now %c %llu)",
-		      (unsigned long long)dl, arg[0],
-		      (unsigned long long)dur);
+		      (unsigned long long)dl, arg[0], (unsigned long long)dur);
 	} else if (arg[0] == '@') {
 		dl = need_u64(d, arg + 1, "tscd");
 		event(d, "guest  WRMSR TSC_DEADLINE <- %llu",
@@ -557,7 +564,8 @@ static void cmd_read(struct demo *d, const char *what)
 
 		event(d, "guest  RDMSR TSC_DEADLINE -> %llu%s",
 		      (unsigned long long)dl,
-		      dl ? "" : " (fired, disarmed or not in TSC-deadline mode)");
+		      dl ? ""
+			 : " (fired, disarmed or not in TSC-deadline mode)");
 		return;
 	}
 	if (what && !strcmp(what, "tmcct"))
@@ -599,8 +607,9 @@ static void cmd_migrate(struct demo *d, char **tok, int n)
 	tsc = vclock_guest_tsc(ov);
 	(void)vapic_lapic_read(&ov->lapic, VAPIC_REG_SVR, &svr);
 	(void)vapic_lapic_read(&ov->lapic, VAPIC_REG_TPR, &tpr);
-	event(d, "save: timer record (%s, TMICT %u, TMCCT %u, deadline "
-		 "%llu); the vCPU stops",
+	event(d,
+	      "save: timer record (%s, TMICT %u, TMCCT %u, deadline "
+	      "%llu); the vCPU stops",
 	      mode_name(s.lvtt), s.tmict, s.tmcct,
 	      (unsigned long long)s.tsc_deadline);
 	shown = host_ns(d) + downtime;
@@ -621,8 +630,9 @@ static void cmd_migrate(struct demo *d, char **tok, int n)
 	d->ts = d->v->lapic.timer.stats;
 	d->hs = d->v->stats;
 	d->advance_ns = vapic_timer_advance_ns(&d->v->lapic.timer);
-	event(d, "restore on a new host: host TSC %llu kHz (ratio %#llx, "
-		 "offset %#llx), after %llu ns of downtime",
+	event(d,
+	      "restore on a new host: host TSC %llu kHz (ratio %#llx, "
+	      "offset %#llx), after %llu ns of downtime",
 	      (unsigned long long)host_khz,
 	      (unsigned long long)d->v->clock.ratio,
 	      (unsigned long long)d->v->clock.offset,
@@ -723,8 +733,8 @@ static void run_script(struct demo *d, const char *src)
 			if (depth == MAX_DEPTH)
 				die(d, "repeat nested too deep");
 			loop_start[depth] = pc;
-			loop_left[depth] = need_u64(d, n > 1 ? tok[1] : NULL,
-						    "repeat");
+			loop_left[depth] =
+				need_u64(d, n > 1 ? tok[1] : NULL, "repeat");
 			if (!loop_left[depth])
 				die(d, "repeat 0");
 			depth++;
@@ -745,22 +755,22 @@ static void run_script(struct demo *d, const char *src)
 
 			event(d, "guest  SVR <- %#x (APIC software-%s)",
 			      on ? 0x1ff : 0xff, on ? "enabled" : "disabled");
-			check_write(d, vclock_write(d->v, VAPIC_REG_SVR,
-						    on ? 0x1ff : 0xff),
+			check_write(d,
+				    vclock_write(d->v, VAPIC_REG_SVR,
+						 on ? 0x1ff : 0xff),
 				    "svr");
 		} else if (!strcmp(tok[0], "lvtt")) {
 			cmd_lvtt(d, tok, n);
 		} else if (!strcmp(tok[0], "tmict")) {
-			uint32_t c = (uint32_t)need_u64(d, n > 1 ? tok[1] :
-							      NULL,
-							"tmict");
+			uint32_t c = (uint32_t)need_u64(
+				d, n > 1 ? tok[1] : NULL, "tmict");
 
 			event(d, "guest  TMICT <- %u", c);
 			check_write(d, vclock_write(d->v, VAPIC_REG_TMICT, c),
 				    "tmict");
 		} else if (!strcmp(tok[0], "tdcr")) {
-			uint64_t div = need_u64(d, n > 1 ? tok[1] : NULL,
-						"tdcr");
+			uint64_t div =
+				need_u64(d, n > 1 ? tok[1] : NULL, "tdcr");
 			uint32_t v = divide_to_tdcr(d, div);
 
 			event(d, "guest  TDCR <- 0x%x (divide by %llu)", v,
@@ -774,8 +784,8 @@ static void run_script(struct demo *d, const char *src)
 		} else if (!strcmp(tok[0], "irq")) {
 			bool on = n > 1 && !strcmp(tok[1], "on");
 
-			event(d, "guest  %s interrupts", on ? "enables" :
-							      "disables");
+			event(d, "guest  %s interrupts",
+			      on ? "enables" : "disables");
 			vclock_vcpu_set_irq_window(d->v, on);
 		} else if (!strcmp(tok[0], "run")) {
 			uint64_t ns = need_dur(d, n > 1 ? tok[1] : NULL, "run");
@@ -827,7 +837,8 @@ static void sum_stats(const struct demo *d, struct vapic_timer_stats *ts,
 		b = (uint64_t *)hs;
 		for (k = 0; k < sizeof(*hs) / 8; k++)
 			if (k != __builtin_offsetof(struct vclock_vcpu_stats,
-						    max_armed) / 8)
+						    max_armed) /
+					 8)
 				b[k] += a[k];
 		if (v->stats.max_armed > hs->max_armed)
 			hs->max_armed = v->stats.max_armed;
@@ -840,8 +851,8 @@ static void print_descs(const struct vapic_stat_desc *desc, uint32_t n,
 	uint32_t i, b;
 
 	for (i = 0; i < n; i++) {
-		const uint64_t *c =
-			(const uint64_t *)((const char *)stats + desc[i].offset);
+		const uint64_t *c = (const uint64_t *)((const char *)stats +
+						       desc[i].offset);
 
 		if (desc[i].count == 1) {
 			printf("  %-26s %12llu\n", desc[i].name,
@@ -857,8 +868,9 @@ static void print_descs(const struct vapic_stat_desc *desc, uint32_t n,
 			if (b == 0)
 				snprintf(range, sizeof(range), "0 ns");
 			else
-				snprintf(range, sizeof(range), "[%llu, %llu) ns",
-					 1ULL << (b - 1), 1ULL << b);
+				snprintf(range, sizeof(range),
+					 "[%llu, %llu) ns", 1ULL << (b - 1),
+					 1ULL << b);
 			printf("    %-24s %12llu\n", range,
 			       (unsigned long long)c[b]);
 		}
@@ -884,12 +896,9 @@ static int finish(struct demo *d)
 	       (unsigned long long)hs.fires);
 	printf("  %-26s %12llu\n", "host_timer_cancels",
 	       (unsigned long long)hs.cancels_armed);
-	printf("  %-26s %12llu\n", "host_kicks",
-	       (unsigned long long)hs.kicks);
-	printf("  %-26s %12llu\n", "host_posts",
-	       (unsigned long long)hs.posts);
-	printf("  %-26s %12llu\n", "host_spins",
-	       (unsigned long long)hs.spins);
+	printf("  %-26s %12llu\n", "host_kicks", (unsigned long long)hs.kicks);
+	printf("  %-26s %12llu\n", "host_posts", (unsigned long long)hs.posts);
+	printf("  %-26s %12llu\n", "host_spins", (unsigned long long)hs.spins);
 	printf("  %-26s %12llu\n", "host_spin_ns",
 	       (unsigned long long)hs.spin_ns);
 	printf("  %-26s %12u\n", "timer_advance_ns",
@@ -917,8 +926,7 @@ static int finish(struct demo *d)
 	       (unsigned long long)hs.max_armed);
 	printf("  bounded rate:   %llu host timer fires for %llu timer "
 	       "interrupts\n",
-	       (unsigned long long)hs.fires,
-	       (unsigned long long)d->injections);
+	       (unsigned long long)hs.fires, (unsigned long long)d->injections);
 	printf("  result:         %s\n", violations ? "VIOLATED" : "ok");
 	for (h = 0; h < d->nr_hosts; h++)
 		vclock_vm_destroy(d->hosts[h]);
@@ -1008,7 +1016,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[a], "--print") && a + 1 < argc) {
 			s = find(argv[++a]);
 			if (!s) {
-				fprintf(stderr, "vapic-demo: no scenario '%s'\n",
+				fprintf(stderr,
+					"vapic-demo: no scenario '%s'\n",
 					argv[a]);
 				return 2;
 			}
