@@ -329,6 +329,8 @@ once, 0 disarms.""",
     s.op('rd_msr').tscd_past(1000).op('poll').op('rd_msr')
     s.tscd_in(100000).tscd_disarm().step(100000).op('rd_msr')
     s.tscd_now(0).op('settle').tscd_in(60000).op('drain')
+    s.tscd_in(100000).step_tsc(100001).op('rd_msr')
+    s.tscd_now(10).op('drain')
     out.append(s)
 
     s = Seed('tscd-rearm-storm', """
@@ -357,6 +359,7 @@ to one-shot disarms, TMICT ignored in TSC-deadline mode, reserved mode 11b
     s.tmict(20000).step(100000).op('poll')
     s.lvtt(0x52, 'reserved').tmict(100).op('rd_tmcct').step(10000)
     s.lvtt(0x52, 'tscd').tscd_in(50000).step(40000).op('drain')
+    s.lvtt(0x52, 'reserved', strict=True).op('rd_regs')
     out.append(s)
 
     s = Seed('posted-periodic-tscd', """
@@ -420,6 +423,7 @@ refused with the timer untouched.""",
              ['mutated_ok', 'mutated_refused'])
     s.svr().lvtt(0x73, 'periodic').tdcr(1).tmict(500000).step(120000)
     s.mutate(8, 0x01, fix=False).mutate(8, 0x01, fix=True)
+    s.mutate(16, 0x01, fix=False)
     s.mutate(4, 0x02).mutate(12, 0x10).mutate(16, 0x04).mutate(20, 0x01)
     s.mutate(32, 0x80).mutate(40, 0x01).mutate(44, 0x01).mutate(48, 0x05)
     s.mutate(52, 0x01).mutate(9, 0x00).step(1000000).op('poll')
@@ -525,6 +529,34 @@ drops the older ticks; the kept ones come late, one per poll.""",
     s.svr().lvtt(0x47, 'periodic').tdcr(1).tmict(200000)
     s.stall(10 << 20).step(12000000).op('poll').op('poll').op('poll')
     s.step(500000).op('drain')
+    out.append(s)
+
+    s = Seed('periodic-poll-before-late-timer', """
+The host timer fires 20 us late; the vCPU thread polls (another exit) 5 us
+after the tick's deadline, before the host timer fired: the poll completes
+the expiry and must cancel the armed host timer before it arms the next
+period (one host timer per vCPU).""",
+             ['periodic_due', 'delivered'], latency=20000)
+    s.svr().lvtt(0x49, 'periodic').tdcr(1).tmict(200000)
+    for _ in range(3):
+        s.step(205000).op('poll').step(195000).op('poll')
+    s.op('drain')
+    out.append(s)
+
+    s = Seed('posted-skewed-ratio', """
+Posted delivery on a host whose TSC ratio is not exact (guest 2.5 GHz on a
+3.333333 GHz host: the guest TSC runs a hair slower than its nominal
+rate), so the callback's wait can end a cycle before the deadline: it must
+wait again, never post early.""",
+             ['periodic_due', 'tscd_due', 'posted', 'delivered'],
+             hosts=2, posted=True, post_enabled=True, advance=2000)
+    s.svr().lvtt(0x63, 'periodic').tdcr(1).tmict(200003)
+    for _ in range(12):
+        s.step(200003)
+    s.lvtt(0x64, 'tscd')
+    for k in range(12):
+        s.tscd_in(3333 + 77 * k).step(20000)
+    s.op('drain')
     out.append(s)
 
     s = Seed('regress-busy-other-vector', """
