@@ -329,7 +329,6 @@ once, 0 disarms.""",
     s.op('rd_msr').tscd_past(1000).op('poll').op('rd_msr')
     s.tscd_in(100000).tscd_disarm().step(100000).op('rd_msr')
     s.tscd_now(0).op('settle').tscd_in(60000).op('drain')
-    s.tscd_in(100000).step_tsc(100001).op('rd_msr')
     s.tscd_now(10).op('drain')
     out.append(s)
 
@@ -529,6 +528,16 @@ drops the older ticks; the kept ones come late, one per poll.""",
     s.svr().lvtt(0x47, 'periodic').tdcr(1).tmict(200000)
     s.stall(10 << 20).step(12000000).op('poll').op('poll').op('poll')
     s.step(500000).op('drain')
+    out.append(s)
+
+    s = Seed('tscd-msr-at-deadline', """
+RDMSR IA32_TSC_DEADLINE exactly at the deadline (a 1 GHz guest TSC, so
+time lands on it; masked, so nothing else processes the expiry): the
+timer has fired, the MSR reads 0.""",
+             ['tscd_due', 'msr_armed'], tsc=1000000)
+    s.svr().lvtt(0x50, 'tscd', masked=True).tscd_in(255).op('rd_msr')
+    s.step_tsc(256).op('rd_msr').lvtt(0x50, 'tscd').tscd_in(255)
+    s.step_tsc(256).op('rd_msr')
     out.append(s)
 
     s = Seed('periodic-poll-before-late-timer', """
