@@ -62,7 +62,9 @@
 #define VAPIC_HALTPOLL_H
 
 #include <vapic/types.h>
-#include <vapic/timer.h>
+#include <vapic/stats.h>
+
+struct vapic_timer;
 
 /** enum vapic_haltpoll_policy - struct vapic_haltpoll_config.policy. */
 enum vapic_haltpoll_policy {

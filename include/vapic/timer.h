@@ -31,6 +31,7 @@
 #include <vapic/types.h>
 #include <vapic/clock.h>
 #include <vapic/host.h>
+#include <vapic/stats.h>
 
 /* LVT timer register (offset 0x320; x2APIC MSR 0x832). */
 #define VAPIC_LVT_VECTOR_MASK 0x000000ffU
@@ -180,18 +181,6 @@ struct vapic_timer_stats {
 	uint64_t lateness_hist[VAPIC_HIST_BUCKETS];
 };
 
-/**
- * struct vapic_stat_desc - name and location of one counter, for printing
- * stats generically (kvm_stat naming).
- * @name: e.g. "timer_injections".
- * @offset: byte offset of the uint64_t counter in its stats struct.
- * @count: number of consecutive uint64_t (1, or the histogram size).
- */
-struct vapic_stat_desc {
-	const char *name;
-	uint32_t offset;
-	uint32_t count;
-};
 
 /** Counter descriptors of struct vapic_timer_stats. */
 VAPIC_API extern const struct vapic_stat_desc vapic_timer_stat_descs[];
