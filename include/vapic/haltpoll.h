@@ -64,6 +64,8 @@
 #include <vapic/types.h>
 #include <vapic/stats.h>
 
+struct vapic_timer;
+
 /** enum vapic_haltpoll_policy - struct vapic_haltpoll_config.policy. */
 enum vapic_haltpoll_policy {
 	/** @VAPIC_HALTPOLL_NONE: never poll. */
