@@ -166,17 +166,22 @@ VAPIC_API int vapic_fastpath_handle(struct vapic_fastpath *fp,
 
 	e->actions = 0;
 	STAT_INC_(fp->stats.exits);
+	/* The hottest exit first, ahead of the switch (seed 004). */
+	if (VAPIC_LIKELY(e->reason == VAPIC_EXIT_WRMSR &&
+			 e->msr == VAPIC_MSR_TSC_DEADLINE &&
+			 (l->timer.cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE))) {
+		STAT_INC_(fp->stats.msr_write_exits);
+		STAT_INC_(fp->stats.tscdeadline_writes);
+		act = vapic_timer_write_tsc_deadline(&l->timer, e->data);
+		if (VAPIC_LIKELY(!act)) {
+			STAT_INC_(fp->stats.fastpath_resume);
+			return VAPIC_FP_RESUME;
+		}
+		return finish(fp, e, act);
+	}
 	switch (e->reason) {
 	case VAPIC_EXIT_WRMSR:
 		STAT_INC_(fp->stats.msr_write_exits);
-		if (VAPIC_LIKELY(e->msr == VAPIC_MSR_TSC_DEADLINE &&
-				 (l->timer.cfg.flags &
-				  VAPIC_TIMER_F_TSC_DEADLINE))) {
-			STAT_INC_(fp->stats.tscdeadline_writes);
-			return finish(fp, e,
-				      vapic_timer_write_tsc_deadline(&l->timer,
-								     e->data));
-		}
 		if (!vapic_lapic_msr_owned(e->msr))
 			return slow(fp);
 		if (e->msr >= VAPIC_MSR_X2APIC_FIRST &&
