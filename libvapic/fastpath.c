@@ -28,13 +28,12 @@ const struct vapic_stat_desc vapic_exit_stat_descs[] = {
 	D(icr_writes),
 	D(eoi_writes),
 	D(tmict_writes),
-	D(timer_exits),
 	D(gp_injections),
 #undef D
 };
 const uint32_t vapic_exit_stat_ndescs = VAPIC_ARRAY_SIZE(vapic_exit_stat_descs);
 
-VAPIC_BUILD_BUG_ON(sizeof(struct vapic_exit_stats) != 20 * sizeof(uint64_t));
+VAPIC_BUILD_BUG_ON(sizeof(struct vapic_exit_stats) != 19 * sizeof(uint64_t));
 
 VAPIC_API int vapic_fastpath_init(struct vapic_fastpath *fp,
 				  struct vapic_lapic *lapic)
@@ -47,7 +46,7 @@ VAPIC_API int vapic_fastpath_init(struct vapic_fastpath *fp,
 }
 
 /* Run the LAPIC's poll: what to inject now, or how long to wait. */
-static void poll_lapic(struct vapic_lapic *l, struct vapic_exit *e)
+static inline __attribute__((always_inline)) void poll_lapic(struct vapic_lapic *l, struct vapic_exit *e)
 {
 	u64 wait_ns;
 	u32 v;
@@ -67,7 +66,7 @@ static void poll_lapic(struct vapic_lapic *l, struct vapic_exit *e)
 }
 
 /* Turn the actions into the result, and count it. */
-static int result(struct vapic_fastpath *fp, struct vapic_exit *e)
+static inline __attribute__((always_inline)) int result(struct vapic_fastpath *fp, struct vapic_exit *e)
 {
 	if (VAPIC_LIKELY(!e->actions)) {
 		STAT_INC_(fp->stats.fastpath_resume);
@@ -117,13 +116,13 @@ static int finish(struct vapic_fastpath *fp, struct vapic_exit *e, int act)
 }
 
 /* Timer, window, kick and HLT exits: deliver what is due, report events. */
-static int deliver(struct vapic_fastpath *fp, struct vapic_exit *e,
+static inline __attribute__((always_inline)) int deliver(struct vapic_fastpath *fp, struct vapic_exit *e,
 		   bool halt)
 {
 	struct vapic_lapic *l = fp->lapic;
 
 	poll_lapic(l, e);
-	if (VAPIC_UNLIKELY(vapic_lapic_pending_events(l)))
+	if (VAPIC_UNLIKELY(VAPIC_READ_ONCE(l->events)))
 		e->actions |= VAPIC_EXIT_ACT_EVENT;
 	if (halt && !e->actions) {
 		STAT_INC_(fp->stats.fastpath_slow);
@@ -211,13 +210,11 @@ VAPIC_API int vapic_fastpath_handle(struct vapic_fastpath *fp,
 		return deliver(fp, e, true);
 	case VAPIC_EXIT_PREEMPTION_TIMER:
 		STAT_INC_(fp->stats.preemption_timer_exits);
-		STAT_INC_(fp->stats.timer_exits);
 		/* This exit is the host timer's expiry. */
 		(void)vapic_timer_expired(&l->timer, &expires_ns);
 		return deliver(fp, e, false);
 	case VAPIC_EXIT_HOST_TIMER:
 		STAT_INC_(fp->stats.host_timer_exits);
-		STAT_INC_(fp->stats.timer_exits);
 		return deliver(fp, e, false);
 	case VAPIC_EXIT_IRQ_WINDOW:
 		STAT_INC_(fp->stats.irq_window_exits);

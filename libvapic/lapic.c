@@ -45,20 +45,9 @@ VAPIC_API uint32_t vapic_lapic_id(const struct vapic_lapic *l)
 	return lapic_x2apic_(l) ? l->x2apic_id : VAPIC_READ_ONCE(l->xapic_id);
 }
 
-/* PPR from TPR and the highest in-service vector (SDM "Processor Priority
- * Register"): PPR[7:4] = max(TPR[7:4], ISRV[7:4]); PPR[3:0] = TPR[3:0] if
- * TPR[7:4] >= ISRV[7:4], else 0. */
-static inline u32 ppr_of(u32 tpr, int isrv)
-{
-	if (isrv < 0 || (tpr & 0xf0) >= ((u32)isrv & 0xf0))
-		return tpr;
-	return (u32)isrv & 0xf0;
-}
-
 VAPIC_API uint32_t vapic_lapic_ppr(const struct vapic_lapic *l)
 {
-	return ppr_of(VAPIC_READ_ONCE(l->tpr) & 0xff,
-		      VAPIC_READ_ONCE(l->isr_top));
+	return lapic_ppr_(l);
 }
 
 VAPIC_API uint32_t vapic_lapic_apr(const struct vapic_lapic *l)
@@ -123,28 +112,6 @@ void lapic_raise_error_(struct vapic_lapic *l, u32 esr_bits)
 
 /* ---------------------------------------------------------------------- */
 /* Acceptance                                                             */
-
-int lapic_accept_fixed_(struct vapic_lapic *l, u32 vector, bool level,
-			bool kick)
-{
-	u32 w = vector >> 5, b = vbit_(vector);
-	u32 old;
-
-	/* TMR follows the trigger mode of the last accepted interrupt. */
-	if (level)
-		vapic_atomic_or(&l->tmr[w], b);
-	else if (VAPIC_UNLIKELY(VAPIC_READ_ONCE(l->tmr[w]) & b))
-		vapic_atomic_andnot(&l->tmr[w], b);
-	old = vapic_atomic_fetch_or(&l->irr[w], b);
-	if (old & b) {
-		STAT_INC_(l->stats.merged);
-		return 1;
-	}
-	STAT_INC_(l->stats.accepted);
-	if (kick)
-		l->ops->kick(l->host);
-	return 0;
-}
 
 /*
  * A fixed interrupt for this LAPIC: from another thread (@kick) or from a
@@ -446,20 +413,20 @@ VAPIC_API int vapic_lapic_poll(struct vapic_lapic *l, uint32_t *vector,
 {
 	struct vapic_timer_event ev;
 	u32 tv = l->timer.lvtt & VAPIC_LVT_VECTOR_MASK;
-	u32 flags = vtest_(l->irr, tv) ? VAPIC_POLL_VECTOR_BUSY : 0;
 	int r, v;
 
-	r = vapic_timer_poll(&l->timer, flags, &ev);
-	if (VAPIC_UNLIKELY(r == VAPIC_TIMER_WAIT)) {
-		*wait_ns = ev.wait_ns;
-		return VAPIC_LAPIC_WAIT;
-	}
-	if (r == VAPIC_TIMER_INJECT)
+	r = vapic_timer_poll(&l->timer,
+			     vtest_(l->irr, tv) ? VAPIC_POLL_VECTOR_BUSY : 0,
+			     &ev);
+	if (r != VAPIC_TIMER_NONE) {
+		if (VAPIC_UNLIKELY(r == VAPIC_TIMER_WAIT)) {
+			*wait_ns = ev.wait_ns;
+			return VAPIC_LAPIC_WAIT;
+		}
 		(void)accept_checked(l, ev.vector, false, false);
+	}
 	v = highest_vector_(l->irr);
-	if (v < 0)
-		return VAPIC_LAPIC_NONE;
-	if (((u32)v & 0xf0) <= (vapic_lapic_ppr(l) & 0xf0))
+	if (v < 0 || ((u32)v & 0xf0) <= (lapic_ppr_(l) & 0xf0))
 		return VAPIC_LAPIC_NONE;
 	*vector = (u32)v;
 	return VAPIC_LAPIC_INJECT;

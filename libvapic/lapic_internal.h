@@ -66,15 +66,50 @@ static inline u32 x2apic_ldr_(u32 x2apic_id)
 	return ((x2apic_id >> 4) << 16) | (1U << (x2apic_id & 0xf));
 }
 
+/*
+ * PPR from TPR and the highest in-service vector (SDM "Processor Priority
+ * Register"): PPR[7:4] = max(TPR[7:4], ISRV[7:4]); PPR[3:0] = TPR[3:0] if
+ * TPR[7:4] >= ISRV[7:4], else 0.
+ */
+static inline u32 lapic_ppr_(const struct vapic_lapic *l)
+{
+	u32 tpr = VAPIC_READ_ONCE(l->tpr) & 0xff;
+	int isrv = VAPIC_READ_ONCE(l->isr_top);
+
+	if (isrv < 0 || (tpr & 0xf0) >= ((u32)isrv & 0xf0))
+		return tpr;
+	return (u32)isrv & 0xf0;
+}
+
+/* Accept a fixed vector >= 16 into IRR without checks; kick if @kick. */
+static inline int lapic_accept_fixed_(struct vapic_lapic *l, u32 vector, bool level,
+			bool kick)
+{
+	u32 w = vector >> 5, b = vbit_(vector);
+	u32 old;
+
+	/* TMR follows the trigger mode of the last accepted interrupt. */
+	if (level)
+		vapic_atomic_or(&l->tmr[w], b);
+	else if (VAPIC_UNLIKELY(VAPIC_READ_ONCE(l->tmr[w]) & b))
+		vapic_atomic_andnot(&l->tmr[w], b);
+	old = vapic_atomic_fetch_or(&l->irr[w], b);
+	if (old & b) {
+		STAT_INC_(l->stats.merged);
+		return 1;
+	}
+	STAT_INC_(l->stats.accepted);
+	if (kick)
+		l->ops->kick(l->host);
+	return 0;
+}
+
 /* Writable bits of a non-timer LVT entry (lapic_regs.c). */
 u32 lvt_writable_(enum vapic_lvt idx);
 /* Power-on values of every register but the IDs and the APIC base. */
 void lapic_reset_regs_(struct vapic_lapic *l);
 /* Record an error in ESR and raise the LVT error interrupt (lapic.c). */
 void lapic_raise_error_(struct vapic_lapic *l, u32 esr_bits);
-/* Accept a fixed vector >= 16 into IRR without checks; kick if @kick. */
-int lapic_accept_fixed_(struct vapic_lapic *l, u32 vector, bool level,
-			bool kick);
 /* Raise an event (NMI ...) on @l; kick if @kick. */
 void lapic_raise_event_(struct vapic_lapic *l, u32 event, u32 sipi_vector,
 			bool kick);

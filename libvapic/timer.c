@@ -92,7 +92,8 @@ static void log_(const struct vapic_timer *t, int lvl, const char *msg, u64 a,
 
 static void record_lateness(struct vapic_timer *t, u64 late_tsc)
 {
-	u64 ns = vapic_tsc_to_ns(late_tsc, t->cfg.guest_tsc_khz);
+	/* A bucket index: the multiply's rounding (arm_delta_ns()) is fine. */
+	u64 ns = arm_delta_ns(t, late_tsc);
 	unsigned int b = fls64_(ns);
 
 	if (b >= VAPIC_HIST_BUCKETS)
@@ -118,7 +119,8 @@ static void adjust_advance(struct vapic_timer *t, s64 delta_tsc)
 	if (mag > VAPIC_ADVANCE_ADJUST_MAX_TSC ||
 	    mag < VAPIC_ADVANCE_ADJUST_MIN_TSC)
 		return;
-	step = (u32)(vapic_tsc_to_ns(mag, t->cfg.guest_tsc_khz) /
+	/* mag <= 10^4, so mag * 10^6 fits: the exact floor, one divide. */
+	step = (u32)(mag * 1000000U / t->cfg.guest_tsc_khz /
 		     VAPIC_ADVANCE_ADJUST_STEP);
 	if (delta_tsc < 0)
 		adv -= step;
@@ -645,12 +647,29 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 	return finish_write(t, now);
 }
 
+/* The general TSC-deadline write (host timer already cancelled). */
+static __attribute__((noinline)) int write_tsc_deadline_slow(struct vapic_timer *t,
+							     u64 deadline_tsc,
+							     u64 now)
+{
+	begin_write(t, now);
+	VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
+	if (!deadline_tsc) {
+		stop_counting(t);
+	} else {
+		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
+		VAPIC_WRITE_ONCE(t->running, true);
+	}
+	return finish_write(t, now);
+}
+
 VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
 					     uint64_t deadline_tsc)
 {
 	u64 now;
 
-	if (timer_mode(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
+	if ((t->lvtt & VAPIC_LVTT_MODE_MASK) !=
+	    ((u32)VAPIC_TIMER_TSC_DEADLINE << VAPIC_LVTT_MODE_SHIFT))
 		return 0; /* SDM: writes ignored in other modes */
 	now = now_tsc(t);
 	cancel_hw(t);
@@ -672,15 +691,7 @@ VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
 		VAPIC_WRITE_ONCE(t->running, true);
 		return arm_hw(t, now);
 	}
-	begin_write(t, now);
-	VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
-	if (!deadline_tsc) {
-		stop_counting(t);
-	} else {
-		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
-		VAPIC_WRITE_ONCE(t->running, true);
-	}
-	return finish_write(t, now);
+	return write_tsc_deadline_slow(t, deadline_tsc, now);
 }
 
 VAPIC_API void vapic_timer_set_sw_enabled(struct vapic_timer *t, bool enabled)
@@ -818,10 +829,11 @@ static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 	return VAPIC_TIMER_NONE;
 }
 
-VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
-			       struct vapic_timer_event *ev)
+/* The general poll. */
+static __attribute__((noinline)) int poll_slow(struct vapic_timer *t,
+					       u32 flags, u64 now,
+					       struct vapic_timer_event *ev)
 {
-	u64 now = now_tsc(t);
 	u64 wait_ns = 0;
 	int r;
 
@@ -840,6 +852,46 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 		(void)rearm(t, now);
 	}
 	return deliver(t, flags, now, ev);
+}
+
+VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
+			       struct vapic_timer_event *ev)
+{
+	u64 now = now_tsc(t);
+	u64 due;
+
+	/*
+	 * Fast path (timer fire + inject, seed 004): a TSC-deadline expiry
+	 * that the deferred-mode callback handed over ('fired', or the
+	 * advance window it opened), due now, nothing else pending.  The
+	 * same steps as sync() + complete_expiry() + queue_ticks() + the
+	 * re-arm check + deliver() for exactly this state, in one pass.
+	 * The callback has run, so the host timer is idle: no cancel needed
+	 * (the host contract allows an arm after an expiry).
+	 */
+	if (VAPIC_LIKELY((t->lvtt & VAPIC_LVTT_MODE_MASK) ==
+				 ((u32)VAPIC_TIMER_TSC_DEADLINE
+				  << VAPIC_LVTT_MODE_SHIFT) &&
+			 (VAPIC_READ_ONCE(t->fired) || t->in_window) &&
+			 t->running && now >= t->target_tsc &&
+			 !(t->pending | t->need_arm) && !t->backlog &&
+			 !(flags & VAPIC_POLL_VECTOR_BUSY) && deliverable(t) &&
+			 !posted_mode(t))) {
+		due = t->target_tsc;
+		(void)vapic_xchg(&t->fired, 0);
+		if (!t->measured)
+			adjust_advance(t, (s64)(now - due));
+		t->in_window = false;
+		t->measured = false;
+		t->hw_armed = false;
+		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
+		VAPIC_WRITE_ONCE(t->running, false);
+		record_lateness(t, now - due);
+		STAT_INC_(t->stats.injections);
+		ev->vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
+		return VAPIC_TIMER_INJECT;
+	}
+	return poll_slow(t, flags, now, ev);
 }
 
 /* Posted mode: the callback owns the running state while it runs. */

@@ -156,7 +156,6 @@ struct vapic_exit {
  * @icr_writes: ICR writes (x2APIC MSR or xAPIC MMIO) handled.
  * @eoi_writes: EOI writes handled.
  * @tmict_writes: TMICT writes handled.
- * @timer_exits: host/preemption timer exits handled.
  * @gp_injections: accesses refused with #GP.
  */
 struct vapic_exit_stats {
@@ -178,7 +177,6 @@ struct vapic_exit_stats {
 	uint64_t icr_writes;
 	uint64_t eoi_writes;
 	uint64_t tmict_writes;
-	uint64_t timer_exits;
 	uint64_t gp_injections;
 };
 
