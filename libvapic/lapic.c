@@ -342,6 +342,7 @@ void lapic_reset_regs_(struct vapic_lapic *l)
 		VAPIC_WRITE_ONCE(l->isr[i], 0);
 		VAPIC_WRITE_ONCE(l->tmr[i], 0);
 	}
+	l->isr_words = 0;
 	VAPIC_WRITE_ONCE(l->isr_top, -1);
 	l->eoi_vector = 0;
 	vapic_timer_reset(&l->timer);
@@ -439,6 +440,7 @@ VAPIC_API int vapic_lapic_injected(struct vapic_lapic *l, uint32_t vector)
 	vapic_atomic_andnot(&l->irr[vector >> 5], vbit_(vector));
 	VAPIC_WRITE_ONCE(l->isr[vector >> 5],
 			 l->isr[vector >> 5] | vbit_(vector));
+	l->isr_words |= 1U << (vector >> 5);
 	if ((s32)vector > l->isr_top)
 		VAPIC_WRITE_ONCE(l->isr_top, (s32)vector);
 	STAT_INC_(l->stats.injected);
@@ -454,7 +456,9 @@ VAPIC_API int vapic_lapic_eoi(struct vapic_lapic *l)
 	if (v < 0)
 		return 0; /* EOI with nothing in service: ignored */
 	VAPIC_WRITE_ONCE(l->isr[v >> 5], l->isr[v >> 5] & ~vbit_((u32)v));
-	VAPIC_WRITE_ONCE(l->isr_top, highest_vector_(l->isr));
+	if (!l->isr[v >> 5])
+		l->isr_words &= ~(1U << (v >> 5));
+	VAPIC_WRITE_ONCE(l->isr_top, isr_highest_(l));
 	STAT_INC_(l->stats.eoi);
 	if (VAPIC_UNLIKELY(vtest_(l->tmr, (u32)v))) {
 		/* Level-triggered: a LINT entry waiting for this EOI. */

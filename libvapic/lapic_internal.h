@@ -43,6 +43,29 @@ static inline int highest_vector_(const u32 *map)
 	return -1;
 }
 
+/* Highest in-service vector from the ISR word summary, or -1. */
+static inline int isr_highest_(const struct vapic_lapic *l)
+{
+	u32 w;
+
+	if (!l->isr_words)
+		return -1;
+	w = 31 - (u32)__builtin_clz(l->isr_words);
+	return (int)(w * 32 + 31 - (u32)__builtin_clz(l->isr[w]));
+}
+
+/* Recompute the ISR summary and top after a wholesale ISR change. */
+static inline void isr_recompute_(struct vapic_lapic *l)
+{
+	u32 w, m = 0;
+
+	for (w = 0; w < 8; w++)
+		if (l->isr[w])
+			m |= 1U << w;
+	l->isr_words = m;
+	VAPIC_WRITE_ONCE(l->isr_top, isr_highest_(l));
+}
+
 static inline u32 lapic_mode_(const struct vapic_lapic *l)
 {
 	return VAPIC_READ_ONCE(l->mode);

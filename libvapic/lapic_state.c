@@ -201,7 +201,7 @@ VAPIC_API int vapic_lapic_restore(struct vapic_lapic *l,
 		VAPIC_WRITE_ONCE(l->isr[i], s->isr[i]);
 		VAPIC_WRITE_ONCE(l->tmr[i], s->tmr[i]);
 	}
-	VAPIC_WRITE_ONCE(l->isr_top, highest_vector_(l->isr));
+	isr_recompute_(l);
 	l->sipi_vector = s->sipi_vector;
 	VAPIC_WRITE_ONCE(l->events, s->events);
 	l->lint_level = s->lint_level;

@@ -682,7 +682,8 @@ VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
 	 * advance window open), rearm() goes straight to arm_hw(), and
 	 * tick_ready() is false.
 	 */
-	if (VAPIC_LIKELY(deadline_tsc > now && deliverable(t) &&
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
+			 deliverable(t) &&
 			 !VAPIC_READ_ONCE(t->fired) &&
 			 !(t->in_window | t->pending) && !t->backlog &&
 			 (!t->running || now < t->target_tsc))) {
@@ -869,7 +870,8 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 	 * The callback has run, so the host timer is idle: no cancel needed
 	 * (the host contract allows an arm after an expiry).
 	 */
-	if (VAPIC_LIKELY((t->lvtt & VAPIC_LVTT_MODE_MASK) ==
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH &&
+			 (t->lvtt & VAPIC_LVTT_MODE_MASK) ==
 				 ((u32)VAPIC_TIMER_TSC_DEADLINE
 				  << VAPIC_LVTT_MODE_SHIFT) &&
 			 (VAPIC_READ_ONCE(t->fired) || t->in_window) &&
@@ -891,6 +893,18 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 		ev->vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
 		return VAPIC_TIMER_INJECT;
 	}
+	/*
+	 * Idle: nothing fired, no advance window, nothing pending, no target
+	 * reached (or, posted mode, the armed callback owns it): sync() and
+	 * deliver() would both do nothing.
+	 */
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH &&
+			 !VAPIC_READ_ONCE(t->fired) &&
+			 !(t->in_window | t->pending | t->need_arm) &&
+			 !t->backlog &&
+			 ((posted_mode(t) && t->hw_armed) || !t->running ||
+			  now < t->target_tsc)))
+		return VAPIC_TIMER_NONE;
 	return poll_slow(t, flags, now, ev);
 }
 

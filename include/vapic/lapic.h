@@ -290,6 +290,7 @@ struct vapic_lapic {
 	uint32_t isr[8];
 	uint32_t tmr[8]; /* atomic */
 	int32_t isr_top; /* highest in-service vector, -1 if none */
+	uint32_t isr_words; /* bit w: isr[w] != 0 */
 	uint32_t events; /* atomic VAPIC_EVENT_* */
 	uint32_t sipi_vector;
 	uint32_t eoi_vector;
