@@ -25,6 +25,29 @@
  * Context: the vCPU thread, right after the exit (the host may call it
  * before re-enabling interrupts or taking locks, like KVM's fastpath; the
  * host ops it reaches are the same as for the register writes).
+ *
+ * A userspace VMM on KVM (in-kernel irqchip off) uses it like this:
+ *
+ *	for (;;) {
+ *		inject:	if the LAPIC has a vector (vapic_lapic_poll(), or the
+ *			last exit's VAPIC_FP_INJECT): KVM_INTERRUPT it when
+ *			run->ready_for_interrupt_injection, then
+ *			vapic_lapic_injected(); else set
+ *			run->request_interrupt_window.  NMI events:
+ *			vapic_lapic_take_events() + KVM_NMI.
+ *		ioctl(KVM_RUN); vapic_lapic_set_cr8(run->cr8);
+ *		fill a struct vapic_exit from run->exit_reason
+ *		(KVM_EXIT_X86_WRMSR/RDMSR -> WRMSR/RDMSR, KVM_EXIT_MMIO ->
+ *		MMIO_*, KVM_EXIT_HLT -> HLT, KVM_EXIT_IRQ_WINDOW_OPEN ->
+ *		IRQ_WINDOW, EINTR after a kick -> KICK or HOST_TIMER);
+ *		switch (vapic_fastpath_handle(&fp, &exit)) {
+ *		RESUME: continue;  INJECT: inject exit.vector, continue;
+ *		HOST:   #GP -> run->msr.error = 1; EOI -> IOAPIC; EVENT ->
+ *			take events; BASE -> re-map the page; WAIT -> spin
+ *			exit.wait_ns, then HOST_TIMER again;
+ *		SLOW:   the VMM's own handling (I/O, CPUID, HLT: halt-poll).
+ *		}
+ *	}
  */
 #ifndef VAPIC_FASTPATH_H
 #define VAPIC_FASTPATH_H
