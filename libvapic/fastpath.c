@@ -9,7 +9,10 @@
 #include <vapic/fastpath.h>
 
 const struct vapic_stat_desc vapic_exit_stat_descs[] = {
-#define D(f) { #f, (u32)__builtin_offsetof(struct vapic_exit_stats, f), 1 }
+#define D(f)                                                                \
+	{                                                                   \
+#f, (u32) __builtin_offsetof(struct vapic_exit_stats, f), 1 \
+	}
 	D(exits),
 	D(msr_write_exits),
 	D(msr_read_exits),
@@ -46,7 +49,8 @@ VAPIC_API int vapic_fastpath_init(struct vapic_fastpath *fp,
 }
 
 /* Run the LAPIC's poll: what to inject now, or how long to wait. */
-static inline __attribute__((always_inline)) void poll_lapic(struct vapic_lapic *l, struct vapic_exit *e)
+static VAPIC_ALWAYS_INLINE void poll_lapic(struct vapic_lapic *l,
+					   struct vapic_exit *e)
 {
 	u64 wait_ns;
 	u32 v;
@@ -66,7 +70,8 @@ static inline __attribute__((always_inline)) void poll_lapic(struct vapic_lapic 
 }
 
 /* Turn the actions into the result, and count it. */
-static inline __attribute__((always_inline)) int result(struct vapic_fastpath *fp, struct vapic_exit *e)
+static VAPIC_ALWAYS_INLINE int result(struct vapic_fastpath *fp,
+				      struct vapic_exit *e)
 {
 	if (VAPIC_LIKELY(!e->actions)) {
 		STAT_INC_(fp->stats.fastpath_resume);
@@ -116,8 +121,8 @@ static int finish(struct vapic_fastpath *fp, struct vapic_exit *e, int act)
 }
 
 /* Timer, window, kick and HLT exits: deliver what is due, report events. */
-static inline __attribute__((always_inline)) int deliver(struct vapic_fastpath *fp, struct vapic_exit *e,
-		   bool halt)
+static VAPIC_ALWAYS_INLINE int deliver(struct vapic_fastpath *fp,
+				       struct vapic_exit *e, bool halt)
 {
 	struct vapic_lapic *l = fp->lapic;
 

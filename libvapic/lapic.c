@@ -18,19 +18,39 @@
 #include "lapic_internal.h"
 
 const struct vapic_stat_desc vapic_lapic_stat_descs[] = {
-#define D(f) { "lapic_" #f, (u32)__builtin_offsetof(struct vapic_lapic_stats, f), 1 }
-	D(accepted),	  D(merged),	       D(injected),   D(eoi),
-	D(illegal_vector), D(error_irqs),      D(eoi_broadcast), D(dropped),
-	D(ipi_sent),	  D(ipi_self),	       D(ipi_host),   D(ipi_failed),
-	D(ipi_invalid),	  D(nmi),	       D(init),	      D(sipi),
-	D(smi),		  D(extint),	       D(gp),	      D(mmio_ignored),
+#define D(f)                                                                   \
+	{                                                                      \
+		"lapic_" #f,                                                   \
+			(u32) __builtin_offsetof(struct vapic_lapic_stats, f), \
+			1                                                      \
+	}
+	D(accepted),
+	D(merged),
+	D(injected),
+	D(eoi),
+	D(illegal_vector),
+	D(error_irqs),
+	D(eoi_broadcast),
+	D(dropped),
+	D(ipi_sent),
+	D(ipi_self),
+	D(ipi_host),
+	D(ipi_failed),
+	D(ipi_invalid),
+	D(nmi),
+	D(init),
+	D(sipi),
+	D(smi),
+	D(extint),
+	D(gp),
+	D(mmio_ignored),
 	D(apic_base_writes),
 #undef D
 };
-const uint32_t vapic_lapic_stat_ndescs = VAPIC_ARRAY_SIZE(vapic_lapic_stat_descs);
+const uint32_t vapic_lapic_stat_ndescs =
+	VAPIC_ARRAY_SIZE(vapic_lapic_stat_descs);
 
-VAPIC_BUILD_BUG_ON(sizeof(struct vapic_lapic_stats) !=
-		   21 * sizeof(uint64_t));
+VAPIC_BUILD_BUG_ON(sizeof(struct vapic_lapic_stats) != 21 * sizeof(uint64_t));
 
 /* ---------------------------------------------------------------------- */
 /* Priority                                                               */
@@ -181,8 +201,7 @@ VAPIC_API uint32_t vapic_lapic_pending_events(const struct vapic_lapic *l)
 	return vapic_load_acquire(&l->events);
 }
 
-VAPIC_API uint32_t vapic_lapic_take_events(struct vapic_lapic *l,
-					   uint32_t mask,
+VAPIC_API uint32_t vapic_lapic_take_events(struct vapic_lapic *l, uint32_t mask,
 					   uint32_t *sipi_vector)
 {
 	u32 old;
@@ -211,9 +230,9 @@ static int deliver_lvt(struct vapic_lapic *l, u32 lvt)
 	switch ((lvt & VAPIC_LVT_DELIVERY_MODE_MASK) >>
 		VAPIC_LVT_DELIVERY_MODE_SHIFT) {
 	case VAPIC_DM_FIXED:
-		return accept_checked(l, v, false, false) == 0 ?
-			       VAPIC_LAPIC_ACT_POLL :
-			       0;
+		return accept_checked(l, v, false, false) == 0
+			       ? VAPIC_LAPIC_ACT_POLL
+			       : 0;
 	case VAPIC_DM_SMI:
 		lapic_raise_event_(l, VAPIC_EVENT_SMI, 0, false);
 		return VAPIC_LAPIC_ACT_EVENT;
@@ -327,8 +346,8 @@ void lapic_reset_regs_(struct vapic_lapic *l)
 		l->version |= VAPIC_VERSION_EOI_SUPPRESS;
 	VAPIC_WRITE_ONCE(l->tpr, 0);
 	/* In x2APIC mode the LDR is a function of the x2APIC ID. */
-	VAPIC_WRITE_ONCE(l->ldr, lapic_x2apic_(l) ? x2apic_ldr_(l->x2apic_id) :
-						     0);
+	VAPIC_WRITE_ONCE(l->ldr,
+			 lapic_x2apic_(l) ? x2apic_ldr_(l->x2apic_id) : 0);
 	VAPIC_WRITE_ONCE(l->dfr, LAPIC_DFR_RESET);
 	VAPIC_WRITE_ONCE(l->svr, LAPIC_SVR_RESET);
 	l->esr = 0;

@@ -68,8 +68,8 @@ bool lapic_dest_matches_(const struct vapic_lapic *l,
 	}
 	if (ipi->logical)
 		return logical_match(l, ipi);
-	if (ipi->dest == (ipi->x2apic ? VAPIC_X2APIC_BROADCAST :
-					VAPIC_XAPIC_BROADCAST))
+	if (ipi->dest ==
+	    (ipi->x2apic ? VAPIC_X2APIC_BROADCAST : VAPIC_XAPIC_BROADCAST))
 		return true;
 	id = lapic_x2apic_(l) ? l->x2apic_id : VAPIC_READ_ONCE(l->xapic_id);
 	return ipi->dest == id;
@@ -104,7 +104,8 @@ vapic_lapic_lowest_priority(struct vapic_lapic *const *cands, uint32_t n,
 			return c;
 		apr = vapic_lapic_apr(c);
 		id = vapic_lapic_id(c);
-		if (!best || apr < best_apr || (apr == best_apr && id < best_id)) {
+		if (!best || apr < best_apr ||
+		    (apr == best_apr && id < best_id)) {
 			best = c;
 			best_apr = apr;
 			best_id = id;
@@ -180,9 +181,9 @@ static int self_deliver(struct vapic_lapic *l, const struct vapic_ipi *ipi)
 
 	STAT_INC_(l->stats.ipi_self);
 	if (r == 0)
-		return ipi->delivery_mode <= VAPIC_DM_LOWEST ?
-			       VAPIC_LAPIC_ACT_POLL :
-			       VAPIC_LAPIC_ACT_EVENT;
+		return ipi->delivery_mode <= VAPIC_DM_LOWEST
+			       ? VAPIC_LAPIC_ACT_POLL
+			       : VAPIC_LAPIC_ACT_EVENT;
 	return 0;
 }
 
@@ -195,8 +196,8 @@ static bool reaches_others(const struct vapic_lapic *l,
 	if (ipi->shorthand != VAPIC_SH_NONE || ipi->logical)
 		return true;
 	/* Physical unicast to our own ID: IDs are unique. */
-	return ipi->dest == (ipi->x2apic ? VAPIC_X2APIC_BROADCAST :
-					   VAPIC_XAPIC_BROADCAST) ||
+	return ipi->dest == (ipi->x2apic ? VAPIC_X2APIC_BROADCAST
+					 : VAPIC_XAPIC_BROADCAST) ||
 	       ipi->dest != vapic_lapic_id(l);
 }
 
@@ -255,8 +256,8 @@ int lapic_send_icr_(struct vapic_lapic *l, u32 icr_lo, u32 dest)
 		break;
 	}
 	/* Lowest priority: the host arbitrates, the sender included. */
-	self = lowest ? ipi.shorthand == VAPIC_SH_SELF :
-			lapic_dest_matches_(l, &ipi);
+	self = lowest ? ipi.shorthand == VAPIC_SH_SELF
+		      : lapic_dest_matches_(l, &ipi);
 	if (self)
 		act |= self_deliver(l, &ipi);
 others:
@@ -289,9 +290,9 @@ int lapic_self_ipi_(struct vapic_lapic *l, u32 vector)
 		STAT_INC_(l->stats.dropped);
 		return 0;
 	}
-	return lapic_accept_fixed_(l, vector, false, false) == 0 ?
-		       VAPIC_LAPIC_ACT_POLL :
-		       0;
+	return lapic_accept_fixed_(l, vector, false, false) == 0
+		       ? VAPIC_LAPIC_ACT_POLL
+		       : 0;
 }
 
 /* ---------------------------------------------------------------------- */

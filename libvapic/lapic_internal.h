@@ -105,8 +105,8 @@ static inline u32 lapic_ppr_(const struct vapic_lapic *l)
 }
 
 /* Accept a fixed vector >= 16 into IRR without checks; kick if @kick. */
-static inline int lapic_accept_fixed_(struct vapic_lapic *l, u32 vector, bool level,
-			bool kick)
+static inline int lapic_accept_fixed_(struct vapic_lapic *l, u32 vector,
+				      bool level, bool kick)
 {
 	u32 w = vector >> 5, b = vbit_(vector);
 	u32 old;

@@ -14,8 +14,8 @@
 
 /* Writable bits of each non-timer LVT entry. */
 static const u32 lvt_writable[VAPIC_LVT_NR] = {
-	[VAPIC_LVT_CMCI] = VAPIC_LVT_VECTOR_MASK | VAPIC_LVT_DELIVERY_MODE_MASK |
-			   VAPIC_LVT_MASKED,
+	[VAPIC_LVT_CMCI] = VAPIC_LVT_VECTOR_MASK |
+			   VAPIC_LVT_DELIVERY_MODE_MASK | VAPIC_LVT_MASKED,
 	[VAPIC_LVT_THERMAL] = VAPIC_LVT_VECTOR_MASK |
 			      VAPIC_LVT_DELIVERY_MODE_MASK | VAPIC_LVT_MASKED,
 	[VAPIC_LVT_PMC] = VAPIC_LVT_VECTOR_MASK | VAPIC_LVT_DELIVERY_MODE_MASK |
@@ -305,8 +305,8 @@ VAPIC_API bool vapic_lapic_mmio_enabled(const struct vapic_lapic *l)
 	return lapic_mode_(l) == VAPIC_APIC_XAPIC;
 }
 
-VAPIC_API bool vapic_lapic_mmio_match(const struct vapic_lapic *l,
-				      uint64_t gpa, uint32_t *offset)
+VAPIC_API bool vapic_lapic_mmio_match(const struct vapic_lapic *l, uint64_t gpa,
+				      uint32_t *offset)
 {
 	u64 d = gpa - vapic_lapic_mmio_base(l);
 
@@ -392,8 +392,8 @@ static u32 mode_of(u64 base)
 {
 	if (!(base & VAPIC_APIC_BASE_EN))
 		return VAPIC_APIC_DISABLED;
-	return (base & VAPIC_APIC_BASE_EXTD) ? VAPIC_APIC_X2APIC :
-					       VAPIC_APIC_XAPIC;
+	return (base & VAPIC_APIC_BASE_EXTD) ? VAPIC_APIC_X2APIC
+					     : VAPIC_APIC_XAPIC;
 }
 
 VAPIC_API int vapic_lapic_set_apic_base(struct vapic_lapic *l, uint64_t val,
@@ -413,9 +413,9 @@ VAPIC_API int vapic_lapic_set_apic_base(struct vapic_lapic *l, uint64_t val,
 	STAT_INC_(l->stats.apic_base_writes);
 	l->apic_base = val;
 	if (from == to)
-		return ((old ^ val) & VAPIC_APIC_BASE_ADDR_MASK) ?
-			       VAPIC_LAPIC_ACT_BASE :
-			       0;
+		return ((old ^ val) & VAPIC_APIC_BASE_ADDR_MASK)
+			       ? VAPIC_LAPIC_ACT_BASE
+			       : 0;
 	VAPIC_WRITE_ONCE(l->mode, to);
 	if (to == VAPIC_APIC_DISABLED || from == VAPIC_APIC_DISABLED ||
 	    (from == VAPIC_APIC_X2APIC && to == VAPIC_APIC_XAPIC)) {
@@ -561,7 +561,8 @@ VAPIC_API int vapic_lapic_wrmsr(struct vapic_lapic *l, uint32_t msr,
 	if (msr >= VAPIC_MSR_X2APIC_FIRST && msr <= VAPIC_MSR_X2APIC_LAST) {
 		if (!lapic_x2apic_(l))
 			return gp(l);
-		return x2apic_write(l, (msr - VAPIC_MSR_X2APIC_FIRST) << 4, val);
+		return x2apic_write(l, (msr - VAPIC_MSR_X2APIC_FIRST) << 4,
+				    val);
 	}
 	if (msr == VAPIC_MSR_TSC_DEADLINE) {
 		if (!(l->timer.cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE))

@@ -15,8 +15,7 @@ VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, apic_base) !=
 		   8);
 VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, lvt) != 60);
 VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, irr) != 84);
-VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, timer) !=
-		   208);
+VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, timer) != 208);
 VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, checksum) !=
 		   276);
 
@@ -108,9 +107,9 @@ static int validate(const struct vapic_lapic *l,
 	if ((s->apic_base & VAPIC_APIC_BASE_EXTD) &&
 	    !(s->apic_base & VAPIC_APIC_BASE_EN))
 		return VAPIC_ESTATE;
-	mode = !(s->apic_base & VAPIC_APIC_BASE_EN) ? VAPIC_APIC_DISABLED :
-	       (s->apic_base & VAPIC_APIC_BASE_EXTD) ? VAPIC_APIC_X2APIC :
-						       VAPIC_APIC_XAPIC;
+	mode = !(s->apic_base & VAPIC_APIC_BASE_EN)    ? VAPIC_APIC_DISABLED
+	       : (s->apic_base & VAPIC_APIC_BASE_EXTD) ? VAPIC_APIC_X2APIC
+						       : VAPIC_APIC_XAPIC;
 	/* Registers: only bits the hardware can hold. */
 	svr_mask = VAPIC_SVR_VECTOR_MASK | VAPIC_SVR_ENABLE |
 		   VAPIC_SVR_FOCUS_DISABLE;
@@ -179,12 +178,11 @@ VAPIC_API int vapic_lapic_restore(struct vapic_lapic *l,
 	if (rt && rt != VAPIC_EHOST)
 		return rt;
 	l->apic_base = s->apic_base;
-	VAPIC_WRITE_ONCE(l->mode,
-			 !(s->apic_base & VAPIC_APIC_BASE_EN) ?
-				 VAPIC_APIC_DISABLED :
-			 (s->apic_base & VAPIC_APIC_BASE_EXTD) ?
-				 VAPIC_APIC_X2APIC :
-				 VAPIC_APIC_XAPIC);
+	VAPIC_WRITE_ONCE(l->mode, !(s->apic_base & VAPIC_APIC_BASE_EN)
+					  ? VAPIC_APIC_DISABLED
+				  : (s->apic_base & VAPIC_APIC_BASE_EXTD)
+					  ? VAPIC_APIC_X2APIC
+					  : VAPIC_APIC_XAPIC);
 	VAPIC_WRITE_ONCE(l->xapic_id, s->xapic_id);
 	VAPIC_WRITE_ONCE(l->tpr, s->tpr);
 	VAPIC_WRITE_ONCE(l->ldr, s->ldr);

@@ -294,8 +294,8 @@ static void cancel_hw(struct vapic_timer *t)
  * lazy TSC-deadline page's 'armed' field) hooks here.
  */
 /* Rare path of arm_hw(): the host could not arm; retried at the next poll. */
-static __attribute__((noinline)) int arm_failed(struct vapic_timer *t, int r,
-						u64 expires)
+static VAPIC_NOINLINE int arm_failed(struct vapic_timer *t, int r,
+				     u64 expires)
 {
 	t->need_arm = true;
 	STAT_INC_(t->stats.arm_failures);
@@ -309,8 +309,7 @@ static __attribute__((noinline)) int arm_failed(struct vapic_timer *t, int r,
  * future (target_tsc > now).  Inlined into rearm() and into the
  * TSC-deadline write's fast path; the only code that calls timer_arm.
  */
-static __attribute__((always_inline)) inline int arm_hw(struct vapic_timer *t,
-							u64 now)
+static VAPIC_ALWAYS_INLINE int arm_hw(struct vapic_timer *t, u64 now)
 {
 	u64 delta_ns, expires, now_ns;
 	u32 adv;
@@ -648,9 +647,8 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 }
 
 /* The general TSC-deadline write (host timer already cancelled). */
-static __attribute__((noinline)) int write_tsc_deadline_slow(struct vapic_timer *t,
-							     u64 deadline_tsc,
-							     u64 now)
+static VAPIC_NOINLINE int write_tsc_deadline_slow(struct vapic_timer *t,
+						  u64 deadline_tsc, u64 now)
 {
 	begin_write(t, now);
 	VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
@@ -831,9 +829,8 @@ static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 }
 
 /* The general poll. */
-static __attribute__((noinline)) int poll_slow(struct vapic_timer *t,
-					       u32 flags, u64 now,
-					       struct vapic_timer_event *ev)
+static VAPIC_NOINLINE int poll_slow(struct vapic_timer *t, u32 flags, u64 now,
+				    struct vapic_timer_event *ev)
 {
 	u64 wait_ns = 0;
 	int r;
@@ -1044,8 +1041,17 @@ VAPIC_API int vapic_timer_save(struct vapic_timer *t,
 		u64 rem;
 		bool ovf;
 
-		/* e < period_sub after sync(): progress = e / period. */
+		/*
+		 * e < period_sub after sync(): progress = e / period, rounded
+		 * up.  Rounding down would make the restored timer resume up
+		 * to one sub unit short: TMCCT read back one count higher than
+		 * at save time and the expiry one cycle late.  Rounded up, the
+		 * restore (floor(progress * period / 2^64)) gets e back
+		 * exactly, since period_sub < 2^64; progress < 2^64 as well.
+		 */
 		s->progress = u128_div_(num, t->period_sub, &rem, &ovf);
+		if (rem)
+			s->progress++;
 		s->tmcct = tmcct_from_progress(t->tmict, s->progress);
 	}
 	s->backlog = t->backlog;
@@ -1151,4 +1157,89 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 		t->running = true;
 	}
 	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Host-side changes                                                      */
+
+VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t)
+{
+	struct snap s;
+
+	if (tick_ready(t) || vapic_load_acquire(&t->fired))
+		return true;
+	snapshot(t, &s);
+	return s.running && deliverable(t) && now_tsc(t) >= s.target_tsc;
+}
+
+VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
+					    int64_t delta_tsc)
+{
+	u32 mode = timer_mode(t->lvtt);
+	u64 d = (u64)delta_tsc;
+	u64 now;
+
+	cancel_hw(t);
+	/* Positions are in the old TSC: move them before comparing. */
+	if (t->running &&
+	    (mode == VAPIC_TIMER_ONESHOT || mode == VAPIC_TIMER_PERIODIC)) {
+		VAPIC_WRITE_ONCE(t->start_tsc, t->start_tsc + d);
+		VAPIC_WRITE_ONCE(t->target_tsc, t->target_tsc + d);
+	}
+	if (t->pending)
+		t->pending_due_tsc += d;
+	now = now_tsc(t);
+	begin_write(t, now);
+	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
+}
+
+VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
+					    uint32_t guest_tsc_khz)
+{
+	u32 mode = timer_mode(t->lvtt);
+	u64 progress = 0, now;
+	bool counting, clamped;
+
+	if (guest_tsc_khz < VAPIC_KHZ_MIN || guest_tsc_khz > VAPIC_KHZ_MAX)
+		return VAPIC_ERANGE;
+	now = now_tsc(t);
+	begin_write(t, now);
+	counting = t->running && (mode == VAPIC_TIMER_ONESHOT ||
+				  mode == VAPIC_TIMER_PERIODIC);
+	if (counting) {
+		struct vapic_u128 e = elapsed_sub(now, t->start_tsc,
+						  t->start_frac,
+						  t->cfg.bus_khz);
+		struct vapic_u128 num = { e.lo, 0 };
+		u64 rem;
+		bool ovf;
+
+		/* e < period_sub after sync(); round up as save does. */
+		progress = u128_div_(num, t->period_sub, &rem, &ovf);
+		if (rem)
+			progress++;
+	}
+	t->cfg.guest_tsc_khz = guest_tsc_khz;
+	t->min_period_sub =
+		vapic_ns_to_tsc_ceil(t->cfg.min_period_ns, guest_tsc_khz) *
+		t->cfg.bus_khz;
+	if (counting) {
+		t->period_sub = period_sub_for(
+			t, t->tmict, mode == VAPIC_TIMER_PERIODIC, &clamped);
+		position_set(t, now,
+			     vapic_mul_u64_u64_shr(progress, t->period_sub, 64));
+	}
+	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
+}
+
+VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
+						   bool exposed)
+{
+	if (!exposed && timer_mode(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE)
+		return VAPIC_EBUSY;
+	if (exposed)
+		t->cfg.flags |= VAPIC_TIMER_F_TSC_DEADLINE;
+	else
+		t->cfg.flags &= ~VAPIC_TIMER_F_TSC_DEADLINE;
+	return 0;
 }

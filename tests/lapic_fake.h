@@ -42,9 +42,9 @@ struct fake_vm {
 	struct fake_cpu cpu[FAKE_MAX_CPUS];
 	struct vapic_ipi ipis[FAKE_MAX_IPIS];
 	int nipi;
-	int ipi_error;	/* send_ipi returns this when non-zero */
-	bool route;	/* deliver IPIs to the other fake vCPUs */
-	int delivered;	/* receive() calls made while routing */
+	int ipi_error; /* send_ipi returns this when non-zero */
+	bool route; /* deliver IPIs to the other fake vCPUs */
+	int delivered; /* receive() calls made while routing */
 };
 
 static inline uint64_t fake_now_ns(void *host)

@@ -71,8 +71,8 @@ static int rdmsr(struct vapic_exit *e, uint32_t msr)
 	return vapic_fastpath_handle(FP(), e);
 }
 
-static int mmio(struct vapic_exit *e, bool write, uint64_t gpa,
-		uint32_t size, uint64_t data)
+static int mmio(struct vapic_exit *e, bool write, uint64_t gpa, uint32_t size,
+		uint64_t data)
 {
 	memset(e, 0, sizeof(*e));
 	e->reason = write ? VAPIC_EXIT_MMIO_WRITE : VAPIC_EXIT_MMIO_READ;
@@ -138,8 +138,7 @@ static void test_tsc_deadline_not_exposed_gp(void **s)
 	(void)s;
 	vapic_lapic_config_default(&cfg, 0, FAKE_TSC_KHZ);
 	cfg.timer.flags = 0;
-	assert_int_equal(vapic_lapic_init(L(), &cfg, &fake_ops, &vm.cpu[0]),
-			 0);
+	assert_int_equal(vapic_lapic_init(L(), &cfg, &fake_ops, &vm.cpu[0]), 0);
 	assert_int_equal(wrmsr(&e, VAPIC_MSR_TSC_DEADLINE, 5), VAPIC_FP_HOST);
 	assert_int_equal(e.actions, VAPIC_EXIT_ACT_GP);
 	assert_int_equal(FP()->stats.gp_injections, 1);
@@ -385,7 +384,8 @@ static void test_host_timer_exit_injects_after_expiry(void **s)
 	(void)s;
 	wrmsr(&e, VAPIC_MSR_TSC_DEADLINE, vm.tsc + 1000);
 	vm.tsc += 1000;
-	assert_int_equal(vapic_timer_expired(&L()->timer, &exp), VAPIC_TFN_DONE);
+	assert_int_equal(vapic_timer_expired(&L()->timer, &exp),
+			 VAPIC_TFN_DONE);
 	assert_int_equal(simple(&e, VAPIC_EXIT_HOST_TIMER), VAPIC_FP_INJECT);
 	assert_int_equal(e.vector, 0xec);
 	assert_int_equal(vapic_lapic_injected(L(), e.vector), 0);
@@ -412,8 +412,7 @@ static void test_host_timer_in_advance_window_waits(void **s)
 	(void)s;
 	vapic_lapic_config_default(&cfg, 0, FAKE_TSC_KHZ);
 	cfg.timer.advance_ns = 300;
-	assert_int_equal(vapic_lapic_init(L(), &cfg, &fake_ops, &vm.cpu[0]),
-			 0);
+	assert_int_equal(vapic_lapic_init(L(), &cfg, &fake_ops, &vm.cpu[0]), 0);
 	fake_to_x2apic(L());
 	fake_sw_enable(L());
 	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_LVT_TIMER), 0x400ec);
@@ -464,7 +463,8 @@ static void test_kick_reports_events(void **s)
 	vapic_lapic_receive(L(), &nmi);
 	vapic_lapic_accept(L(), 0x34, 0);
 	assert_int_equal(simple(&e, VAPIC_EXIT_KICK), VAPIC_FP_HOST);
-	assert_int_equal(e.actions, VAPIC_EXIT_ACT_EVENT | VAPIC_EXIT_ACT_INJECT);
+	assert_int_equal(e.actions,
+			 VAPIC_EXIT_ACT_EVENT | VAPIC_EXIT_ACT_INJECT);
 	assert_int_equal(e.vector, 0x34);
 	assert_int_equal(FP()->stats.signal_exits, 1);
 }

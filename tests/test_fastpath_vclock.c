@@ -49,17 +49,18 @@ static void setup_loop(struct loop *lp, uint32_t lvtt)
 		v->auto_enter = false;
 		v->latency_fn = latency;
 		v->latency_arg = &seed;
-		assert_int_equal(vapic_lapic_wrmsr(l, VAPIC_MSR_APIC_BASE,
-						   vapic_lapic_apic_base(l) |
-							   VAPIC_APIC_BASE_EXTD),
-				 VAPIC_LAPIC_ACT_BASE);
-		assert_int_equal(vapic_lapic_wrmsr(l, MSR(VAPIC_REG_SVR), 0x1ff),
-				 0);
+		assert_int_equal(
+			vapic_lapic_wrmsr(l, VAPIC_MSR_APIC_BASE,
+					  vapic_lapic_apic_base(l) |
+						  VAPIC_APIC_BASE_EXTD),
+			VAPIC_LAPIC_ACT_BASE);
+		assert_int_equal(
+			vapic_lapic_wrmsr(l, MSR(VAPIC_REG_SVR), 0x1ff), 0);
 		assert_int_equal(vapic_lapic_wrmsr(l, MSR(VAPIC_REG_TDCR), 0xb),
 				 0);
-		assert_int_equal(vapic_lapic_wrmsr(l, MSR(VAPIC_REG_LVT_TIMER),
-						   lvtt),
-				 0);
+		assert_int_equal(
+			vapic_lapic_wrmsr(l, MSR(VAPIC_REG_LVT_TIMER), lvtt),
+			0);
 		assert_int_equal(vapic_fastpath_init(&lp->fp[i], l), 0);
 	}
 }
@@ -86,8 +87,7 @@ static int handle(struct loop *lp, uint32_t i, int r, struct vapic_exit *e,
 	int n = 0;
 
 	for (;;) {
-		if (r == VAPIC_FP_HOST &&
-		    e->actions == VAPIC_EXIT_ACT_WAIT) {
+		if (r == VAPIC_FP_HOST && e->actions == VAPIC_EXIT_ACT_WAIT) {
 			lp->waits[i]++;
 			assert_int_equal(vclock_advance(lp->vm, e->wait_ns), 0);
 			r = exit_(lp, i, VAPIC_EXIT_HOST_TIMER, 0, 0, e);
@@ -97,9 +97,8 @@ static int handle(struct loop *lp, uint32_t i, int r, struct vapic_exit *e,
 			assert_int_equal(e->vector, 0xec);
 			/* Never early, in the guest's own time. */
 			assert_true(vclock_guest_tsc(v) >= deadline);
-			assert_int_equal(vapic_lapic_injected(&v->lapic,
-							      e->vector),
-					 0);
+			assert_int_equal(
+				vapic_lapic_injected(&v->lapic, e->vector), 0);
 			lp->injections[i]++;
 			n++;
 			r = exit_(lp, i, VAPIC_EXIT_WRMSR, VAPIC_MSR_X2APIC_EOI,
@@ -150,7 +149,8 @@ static void test_tsc_deadline_loop_never_early_never_lost(void **s)
 				struct vapic_exit e;
 				int r;
 
-				/* Kicked (maybe while we served another vCPU)? */
+				/* Kicked (maybe while we served another vCPU)?
+				 */
 				if (v->stats.kicks == lp.kicks_seen[i]) {
 					assert_int_equal(vclock_run_next(lp.vm),
 							 1);
@@ -191,11 +191,12 @@ static void test_periodic_tmict_one_injection_per_period(void **s)
 	v = vclock_vcpu(lp.vm, 0);
 	start = vclock_guest_tsc(v);
 	/* 1 ms at a 1 GHz bus, divide 1. */
-	assert_int_equal(exit_(&lp, 0, VAPIC_EXIT_WRMSR,
-			       VAPIC_MSR_X2APIC_TMICT, 1000000, &e),
+	assert_int_equal(exit_(&lp, 0, VAPIC_EXIT_WRMSR, VAPIC_MSR_X2APIC_TMICT,
+			       1000000, &e),
 			 VAPIC_FP_RESUME);
 	assert_int_equal(lp.fp[0].stats.tmict_writes, 1);
-	period_tsc = vt_ns_to_tsc(1000000, lp.vm->cfg.lapic.timer.guest_tsc_khz);
+	period_tsc =
+		vt_ns_to_tsc(1000000, lp.vm->cfg.lapic.timer.guest_tsc_khz);
 	for (k = 1; k <= 50; k++) {
 		uint64_t before = lp.injections[0];
 

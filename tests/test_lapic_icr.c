@@ -116,8 +116,7 @@ static void test_shorthand_self(void **s)
 static void test_shorthand_all_including_self(void **s)
 {
 	(void)s;
-	assert_int_equal(icr(0, SH(VAPIC_SH_ALL) | 0x44),
-			 VAPIC_LAPIC_ACT_POLL);
+	assert_int_equal(icr(0, SH(VAPIC_SH_ALL) | 0x44), VAPIC_LAPIC_ACT_POLL);
 	expect_irr(0x44, true, true, true);
 	assert_int_equal(vm.nipi, 1);
 }
@@ -217,9 +216,9 @@ static void test_x2apic_icr_cluster_logical(void **s)
 static void test_x2apic_self_ipi_register(void **s)
 {
 	(void)s;
-	assert_int_equal(vapic_lapic_wrmsr(C(0), VAPIC_MSR_X2APIC_SELF_IPI,
-					   0x66),
-			 VAPIC_LAPIC_ACT_POLL);
+	assert_int_equal(
+		vapic_lapic_wrmsr(C(0), VAPIC_MSR_X2APIC_SELF_IPI, 0x66),
+		VAPIC_LAPIC_ACT_POLL);
 	expect_irr(0x66, true, false, false);
 	assert_int_equal(vm.nipi, 0);
 	assert_int_equal(C(0)->stats.ipi_self, 1);
@@ -229,9 +228,8 @@ static void test_x2apic_self_ipi_sw_disabled_dropped(void **s)
 {
 	(void)s;
 	vapic_lapic_wrmsr(C(0), VAPIC_X2APIC_MSR(VAPIC_REG_SVR), 0xff);
-	assert_int_equal(vapic_lapic_wrmsr(C(0), VAPIC_MSR_X2APIC_SELF_IPI,
-					   0x66),
-			 0);
+	assert_int_equal(
+		vapic_lapic_wrmsr(C(0), VAPIC_MSR_X2APIC_SELF_IPI, 0x66), 0);
 	assert_false(fake_irr(C(0), 0x66));
 }
 

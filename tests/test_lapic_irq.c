@@ -353,10 +353,10 @@ static void test_events_raised_and_taken(void **s)
 			 VAPIC_EVENT_NMI);
 	assert_int_equal(vapic_lapic_take_events(L(), VAPIC_EVENT_NMI, NULL),
 			 0);
-	assert_int_equal(vapic_lapic_take_events(L(), VAPIC_EVENT_SIPI |
-							      VAPIC_EVENT_INIT,
-						 &sipi),
-			 VAPIC_EVENT_SIPI | VAPIC_EVENT_INIT);
+	assert_int_equal(
+		vapic_lapic_take_events(
+			L(), VAPIC_EVENT_SIPI | VAPIC_EVENT_INIT, &sipi),
+		VAPIC_EVENT_SIPI | VAPIC_EVENT_INIT);
 	assert_int_equal(sipi, 0x9a);
 	assert_int_equal(vapic_lapic_pending_events(L()),
 			 VAPIC_EVENT_SMI | VAPIC_EVENT_EXTINT);
@@ -508,9 +508,9 @@ static void test_raise_lvt_cmci_absent(void **s)
 
 	(void)s;
 	assert_int_equal(fake_vm_init(&v2, 1, 0), 0);
-	assert_int_equal(vapic_lapic_raise_lvt(&v2.cpu[0].lapic,
-					       VAPIC_LVT_CMCI),
-			 VAPIC_EINVAL);
+	assert_int_equal(
+		vapic_lapic_raise_lvt(&v2.cpu[0].lapic, VAPIC_LVT_CMCI),
+		VAPIC_EINVAL);
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)

@@ -107,9 +107,10 @@ static void test_version_eoi_suppression_bit_only_if_advertised(void **s)
 	struct fake_vm v2;
 
 	(void)s;
-	assert_int_equal(fake_vm_init(&v2, 1, VAPIC_LAPIC_F_EOI_SUPPRESS |
-						      VAPIC_LAPIC_F_CMCI),
-			 0);
+	assert_int_equal(
+		fake_vm_init(&v2, 1,
+			     VAPIC_LAPIC_F_EOI_SUPPRESS | VAPIC_LAPIC_F_CMCI),
+		0);
 	assert_int_equal(fake_reg(&v2.cpu[0].lapic, VAPIC_REG_VERSION),
 			 0x01060014U);
 	assert_int_equal(rd(VAPIC_REG_VERSION) & VAPIC_VERSION_EOI_SUPPRESS, 0);
@@ -253,20 +254,21 @@ static void test_xapic_cmci_absent_without_flag(void **s)
 
 	(void)s;
 	assert_int_equal(fake_vm_init(&v2, 1, 0), 0);
-	assert_int_equal(vapic_lapic_read(&v2.cpu[0].lapic, VAPIC_REG_LVT_CMCI,
-					  &v),
-			 VAPIC_ENOENT);
-	assert_int_equal(vapic_lapic_write(&v2.cpu[0].lapic,
-					   VAPIC_REG_LVT_CMCI, 0),
-			 VAPIC_ENOENT);
+	assert_int_equal(
+		vapic_lapic_read(&v2.cpu[0].lapic, VAPIC_REG_LVT_CMCI, &v),
+		VAPIC_ENOENT);
+	assert_int_equal(
+		vapic_lapic_write(&v2.cpu[0].lapic, VAPIC_REG_LVT_CMCI, 0),
+		VAPIC_ENOENT);
 }
 
 static void test_xapic_readonly_registers_ignore_writes(void **s)
 {
-	static const uint32_t ro[] = { VAPIC_REG_VERSION, VAPIC_REG_APR,
-				       VAPIC_REG_PPR, VAPIC_REG_TMCCT,
-				       VAPIC_REG_ISR0, VAPIC_REG_TMR0 + 0x70,
-				       VAPIC_REG_IRR0 + 0x30 };
+	static const uint32_t ro[] = {
+		VAPIC_REG_VERSION,    VAPIC_REG_APR,  VAPIC_REG_PPR,
+		VAPIC_REG_TMCCT,      VAPIC_REG_ISR0, VAPIC_REG_TMR0 + 0x70,
+		VAPIC_REG_IRR0 + 0x30
+	};
 	uint32_t before[7];
 	size_t i;
 
@@ -428,9 +430,8 @@ static void test_mmio_subdword_read_inside_register(void **s)
 	uint64_t v;
 
 	(void)s;
-	assert_int_equal(vapic_lapic_mmio_read(L0(), VAPIC_REG_VERSION + 2, 1,
-					       &v),
-			 0);
+	assert_int_equal(
+		vapic_lapic_mmio_read(L0(), VAPIC_REG_VERSION + 2, 1, &v), 0);
 	assert_int_equal(v, 0x06);
 	assert_int_equal(vapic_lapic_mmio_read(L0(), VAPIC_REG_VERSION, 2, &v),
 			 0);
@@ -513,9 +514,9 @@ static void test_mmio_all_ones_when_disabled(void **s)
 	uint32_t v32;
 
 	(void)s;
-	assert_int_equal(vapic_lapic_wrmsr(L0(), VAPIC_MSR_APIC_BASE,
-					   0xfee00000ULL),
-			 VAPIC_LAPIC_ACT_BASE);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), VAPIC_MSR_APIC_BASE, 0xfee00000ULL),
+		VAPIC_LAPIC_ACT_BASE);
 	assert_int_equal(vapic_lapic_mmio_read(L0(), VAPIC_REG_VERSION, 8, &v),
 			 VAPIC_ENOTSUP);
 	assert_int_equal(v, ~0ULL);
@@ -533,9 +534,9 @@ static void test_mmio_match_follows_relocated_base(void **s)
 	assert_int_equal(off, 0xb0);
 	assert_false(vapic_lapic_mmio_match(L0(), 0xfee01000ULL, &off));
 	assert_false(vapic_lapic_mmio_match(L0(), 0xfedfffffULL, &off));
-	assert_int_equal(vapic_lapic_wrmsr(L0(), VAPIC_MSR_APIC_BASE,
-					   0xfec00900ULL),
-			 VAPIC_LAPIC_ACT_BASE);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), VAPIC_MSR_APIC_BASE, 0xfec00900ULL),
+		VAPIC_LAPIC_ACT_BASE);
 	assert_int_equal(vapic_lapic_mmio_base(L0()), 0xfec00000ULL);
 	assert_false(vapic_lapic_mmio_match(L0(), 0xfee000b0ULL, &off));
 	assert_true(vapic_lapic_mmio_match(L0(), 0xfec00ff0ULL, &off));
@@ -597,10 +598,11 @@ static void test_x2apic_ldr_derived_from_id_readonly(void **s)
 
 static void test_x2apic_readonly_registers_gp(void **s)
 {
-	static const uint32_t ro[] = { VAPIC_REG_ID,	 VAPIC_REG_VERSION,
-				       VAPIC_REG_PPR,	 VAPIC_REG_LDR,
-				       VAPIC_REG_ISR0,	 VAPIC_REG_TMR0 + 0x10,
-				       VAPIC_REG_IRR0 + 0x70, VAPIC_REG_TMCCT };
+	static const uint32_t ro[] = {
+		VAPIC_REG_ID,	       VAPIC_REG_VERSION, VAPIC_REG_PPR,
+		VAPIC_REG_LDR,	       VAPIC_REG_ISR0,	  VAPIC_REG_TMR0 + 0x10,
+		VAPIC_REG_IRR0 + 0x70, VAPIC_REG_TMCCT
+	};
 	size_t i;
 
 	(void)s;
@@ -642,9 +644,8 @@ static void test_x2apic_absent_registers_gp(void **s)
 
 static void test_x2apic_undefined_msrs_gp(void **s)
 {
-	static const uint32_t undef[] = { 0x800, 0x801, 0x804, 0x807,
-					  0x829, 0x82e, 0x83a, 0x83d,
-					  0x840, 0x8ff };
+	static const uint32_t undef[] = { 0x800, 0x801, 0x804, 0x807, 0x829,
+					  0x82e, 0x83a, 0x83d, 0x840, 0x8ff };
 	uint64_t v;
 	size_t i;
 
@@ -676,12 +677,12 @@ static void test_x2apic_high_bits_reserved(void **s)
 {
 	(void)s;
 	x2();
-	assert_int_equal(vapic_lapic_wrmsr(L0(), VAPIC_MSR_X2APIC_TMICT,
-					   1ULL << 32),
-			 VAPIC_ERSVD);
-	assert_int_equal(vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_LINT0),
-					   1ULL << 40),
-			 VAPIC_ERSVD);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), VAPIC_MSR_X2APIC_TMICT, 1ULL << 32),
+		VAPIC_ERSVD);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_LINT0), 1ULL << 40),
+		VAPIC_ERSVD);
 	assert_int_equal(rdmsr(VAPIC_MSR_X2APIC_TMICT), 0);
 }
 
@@ -750,23 +751,21 @@ static void test_x2apic_lvt_reserved_bits_gp(void **s)
 	x2();
 	fake_sw_enable(L0());
 	/* Error LVT has no delivery mode, polarity or trigger. */
-	assert_int_equal(vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_ERROR),
-					   0x4fe),
-			 VAPIC_ERSVD);
-	assert_int_equal(vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_THERMAL),
-					   0x80fe),
-			 VAPIC_ERSVD);
-	assert_int_equal(vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_PMC),
-					   0x20000),
-			 VAPIC_ERSVD);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_ERROR), 0x4fe),
+		VAPIC_ERSVD);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_THERMAL), 0x80fe),
+		VAPIC_ERSVD);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_PMC), 0x20000),
+		VAPIC_ERSVD);
 	/* LINT: trigger and polarity are fine; read-only bits ignored. */
-	assert_int_equal(vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_LINT0),
-					   0xf7fe),
-			 0);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_LINT0), 0xf7fe), 0);
 	assert_int_equal(rdmsr(MSR(VAPIC_REG_LVT_LINT0)), 0xa7fe);
-	assert_int_equal(vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_ERROR),
-					   0xfe),
-			 0);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_ERROR), 0xfe), 0);
 	assert_int_equal(rdmsr(MSR(VAPIC_REG_LVT_ERROR)), 0xfe);
 }
 
@@ -775,16 +774,15 @@ static void test_x2apic_lvt_timer_strict(void **s)
 	(void)s;
 	x2();
 	fake_sw_enable(L0());
-	assert_int_equal(vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_TIMER),
-					   0x600ec),
-			 VAPIC_ERSVD);
-	assert_int_equal(vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_TIMER),
-					   0x800ec),
-			 VAPIC_ERSVD);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_TIMER), 0x600ec),
+		VAPIC_ERSVD);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_TIMER), 0x800ec),
+		VAPIC_ERSVD);
 	assert_int_equal(rdmsr(MSR(VAPIC_REG_LVT_TIMER)), 0x10000);
-	assert_int_equal(vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_TIMER),
-					   0x400ec),
-			 0);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), MSR(VAPIC_REG_LVT_TIMER), 0x400ec), 0);
 	assert_int_equal(rdmsr(MSR(VAPIC_REG_LVT_TIMER)), 0x400ec);
 }
 
@@ -803,16 +801,16 @@ static void test_x2apic_self_ipi_reserved_bits_gp(void **s)
 	(void)s;
 	x2();
 	fake_sw_enable(L0());
-	assert_int_equal(vapic_lapic_wrmsr(L0(), VAPIC_MSR_X2APIC_SELF_IPI,
-					   0x140),
-			 VAPIC_ERSVD);
+	assert_int_equal(
+		vapic_lapic_wrmsr(L0(), VAPIC_MSR_X2APIC_SELF_IPI, 0x140),
+		VAPIC_ERSVD);
 	assert_false(fake_irr(L0(), 0x40));
 }
 
 static void test_x2apic_icr_reserved_bits_gp(void **s)
 {
-	static const uint64_t bad[] = { 1U << 12, 1U << 13, 1U << 16, 1U << 17,
-					1U << 20, 1U << 31 };
+	static const uint64_t bad[] = { 1U << 12, 1U << 13, 1U << 16,
+					1U << 17, 1U << 20, 1U << 31 };
 	size_t i;
 
 	(void)s;
@@ -913,9 +911,9 @@ static void test_apic_base_maxphyaddr_bounds_base(void **s)
 	vapic_lapic_config_default(&cfg, 0, FAKE_TSC_KHZ);
 	cfg.maxphyaddr = 36;
 	assert_int_equal(vapic_lapic_init(&l, &cfg, &fake_ops, &vm.cpu[0]), 0);
-	assert_int_equal(vapic_lapic_wrmsr(&l, VAPIC_MSR_APIC_BASE,
-					   0x1000000800ULL),
-			 VAPIC_ERSVD);
+	assert_int_equal(
+		vapic_lapic_wrmsr(&l, VAPIC_MSR_APIC_BASE, 0x1000000800ULL),
+		VAPIC_ERSVD);
 	assert_int_equal(vapic_lapic_wrmsr(&l, VAPIC_MSR_APIC_BASE,
 					   0xffffff000ULL | 0x800),
 			 VAPIC_LAPIC_ACT_BASE);
@@ -998,8 +996,7 @@ static void test_apic_base_disable_resets_registers(void **s)
 	vapic_lapic_write(L0(), VAPIC_REG_DFR, 0);
 	vapic_lapic_write(L0(), VAPIC_REG_LVT_TIMER, 0xec);
 	vapic_lapic_write(L0(), VAPIC_REG_TMICT, 100000);
-	assert_int_equal(vapic_lapic_accept(L0(), 0x80, VAPIC_ACCEPT_LEVEL),
-			 0);
+	assert_int_equal(vapic_lapic_accept(L0(), 0x80, VAPIC_ACCEPT_LEVEL), 0);
 	assert_int_equal(fake_inject(L0()), 0x80);
 	assert_int_equal(vapic_lapic_accept(L0(), 0x90, 0), 0);
 	assert_true(vm.cpu[0].armed);

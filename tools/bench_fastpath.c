@@ -201,8 +201,7 @@ static void run(const char *op, long n)
 			r = bench_op_tscdeadline(c, &ex);
 			sum += (r == VAPIC_FP_RESUME) + c->armed;
 		} else if (!strcmp(op, "timer_fire")) {
-			wrmsr_exit(VAPIC_MSR_TSC_DEADLINE,
-				   g_ns * 5 / 2 + 2500);
+			wrmsr_exit(VAPIC_MSR_TSC_DEADLINE, g_ns * 5 / 2 + 2500);
 			(void)vapic_fastpath_handle(&c->fp, &ex);
 			/*
 			 * The host timer fired (advance early) and the vCPU
@@ -235,8 +234,7 @@ static void run(const char *op, long n)
 			(void)vapic_lapic_injected(&c->lapic, 0x80);
 			wrmsr_exit(VAPIC_MSR_X2APIC_EOI, 0);
 			r = bench_op_wrmsr(c, &ex);
-			sum += (r == VAPIC_FP_RESUME) +
-			       !(c->lapic.isr[4] & 1);
+			sum += (r == VAPIC_FP_RESUME) + !(c->lapic.isr[4] & 1);
 		} else if (!strcmp(op, "tmict")) {
 			if (i == 0)
 				wr(c, MSR(VAPIC_REG_LVT_TIMER), 0xec);
@@ -244,8 +242,8 @@ static void run(const char *op, long n)
 			r = bench_op_wrmsr(c, &ex);
 			sum += (r == VAPIC_FP_RESUME) + c->armed;
 		} else {
-			fprintf(stderr, "bench_fastpath: unknown operation %s\n",
-				op);
+			fprintf(stderr,
+				"bench_fastpath: unknown operation %s\n", op);
 			exit(2);
 		}
 	}

@@ -33,9 +33,9 @@
 #define VAPIC_ICR_SHORTHAND_SHIFT 18
 #define VAPIC_ICR_SHORTHAND_MASK 0x000c0000U
 /** Bits of the ICR low doubleword a write can set (xAPIC). */
-#define VAPIC_ICR_LO_WRITABLE                                               \
+#define VAPIC_ICR_LO_WRITABLE                                                 \
 	(VAPIC_ICR_VECTOR_MASK | VAPIC_ICR_DM_MASK | VAPIC_ICR_DEST_LOGICAL | \
-	 VAPIC_ICR_LEVEL_ASSERT | VAPIC_ICR_TRIGGER_LEVEL |                  \
+	 VAPIC_ICR_LEVEL_ASSERT | VAPIC_ICR_TRIGGER_LEVEL |                   \
 	 VAPIC_ICR_SHORTHAND_MASK)
 /** xAPIC ICR high doubleword (offset 0x310): destination in bits 31:24. */
 #define VAPIC_ICR_HI_DEST_SHIFT 24

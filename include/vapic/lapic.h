@@ -162,8 +162,8 @@ enum vapic_lvt {
 #define VAPIC_LAPIC_F_EOI_SUPPRESS 0x4U
 /** This vCPU is the bootstrap processor: IA32_APIC_BASE bit 8 at reset. */
 #define VAPIC_LAPIC_F_BSP 0x8U
-#define VAPIC_LAPIC_F_ALL                                         \
-	(VAPIC_LAPIC_F_CMCI | VAPIC_LAPIC_F_X2APIC |              \
+#define VAPIC_LAPIC_F_ALL                            \
+	(VAPIC_LAPIC_F_CMCI | VAPIC_LAPIC_F_X2APIC | \
 	 VAPIC_LAPIC_F_EOI_SUPPRESS | VAPIC_LAPIC_F_BSP)
 
 /**
@@ -432,8 +432,8 @@ VAPIC_API bool vapic_lapic_mmio_enabled(const struct vapic_lapic *l);
  * a disabled / x2APIC-mode page to vapic_lapic_mmio_read() (all ones).
  * Return: true if base <= @gpa < base + 4 KiB.
  */
-VAPIC_API bool vapic_lapic_mmio_match(const struct vapic_lapic *l,
-				      uint64_t gpa, uint32_t *offset);
+VAPIC_API bool vapic_lapic_mmio_match(const struct vapic_lapic *l, uint64_t gpa,
+				      uint32_t *offset);
 
 /**
  * vapic_lapic_mmio_read() - a guest load from the xAPIC page.
@@ -715,8 +715,7 @@ VAPIC_API uint32_t vapic_lapic_pending_events(const struct vapic_lapic *l);
  * Context: vCPU thread.
  * Return: the events taken.
  */
-VAPIC_API uint32_t vapic_lapic_take_events(struct vapic_lapic *l,
-					   uint32_t mask,
+VAPIC_API uint32_t vapic_lapic_take_events(struct vapic_lapic *l, uint32_t mask,
 					   uint32_t *sipi_vector);
 
 /**
