@@ -362,14 +362,14 @@ static void mem_maps_only_ram_outside_holes(void **state)
 	assert_non_null(p);
 	vclock_host_ops.unmap_guest(v, p, 16);
 
-	assert_null(vclock_host_ops.map_guest(v, 0xffff0, 16));	 /* below */
-	assert_null(vclock_host_ops.map_guest(v, 0xffff8, 16));	 /* straddles */
+	assert_null(vclock_host_ops.map_guest(v, 0xffff0, 16)); /* below */
+	assert_null(vclock_host_ops.map_guest(v, 0xffff8, 16)); /* straddles */
 	assert_null(vclock_host_ops.map_guest(v, 0x10fff8, 16)); /* past end */
 	assert_null(vclock_host_ops.map_guest(v, 0x110000, 1));
 	assert_null(vclock_host_ops.map_guest(v, 0x103ff8, 16)); /* into hole */
-	assert_null(vclock_host_ops.map_guest(v, 0x104800, 4));	 /* in hole */
+	assert_null(vclock_host_ops.map_guest(v, 0x104800, 4)); /* in hole */
 	assert_null(vclock_host_ops.map_guest(v, 0x104ff8, 16)); /* out of it */
-	assert_null(vclock_host_ops.map_guest(v, 0x100000, 0));	 /* empty */
+	assert_null(vclock_host_ops.map_guest(v, 0x100000, 0)); /* empty */
 	assert_null(vclock_host_ops.map_guest(v, UINT64_MAX - 3, 16));
 	assert_int_equal(v->stats.map_failures, 9);
 	assert_int_equal(v->stats.maps, 4);
@@ -532,8 +532,8 @@ static void new_vm_is_power_on_state(void **state)
 		assert_non_null(v);
 		assert_int_equal(v->index, i);
 		assert_int_equal(v->cpu, i % 2);
-		assert_int_equal(vapic_lapic_read(&v->lapic, VAPIC_REG_ID, &val),
-				 0);
+		assert_int_equal(
+			vapic_lapic_read(&v->lapic, VAPIC_REG_ID, &val), 0);
 		assert_int_equal(val, i << 24);
 		assert_false(vapic_lapic_sw_enabled(&v->lapic));
 		assert_false(vclock_timer_armed(v, NULL));
@@ -670,6 +670,63 @@ static void run_posted_unpinned_logs_housekeeping_cpu(void **state)
 	vclock_vm_destroy(vm);
 }
 
+static void posted_callback_spin_is_dropped_by_cancel(void **state)
+{
+	struct vclock_config cfg;
+	struct vclock_vm *vm;
+	struct vclock_vcpu *v;
+	uint64_t dl, e;
+
+	vclock_config_default(&cfg, 1);
+	cfg.lapic.timer.flags |= VAPIC_TIMER_F_POSTED;
+	vm = vt_vm_cfg(&cfg);
+	v = &vm->vcpus[0];
+	v->post_enabled = true;
+	vt_enable(v);
+	vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40040);
+	dl = vclock_guest_tsc(v) + 250000; /* 100 us; advance 1 us */
+	vclock_wrmsr_tsc_deadline(v, dl);
+	vclock_advance(vm, 99000);
+	/* The callback fired early and spins to the deadline. */
+	assert_int_equal(v->stats.callback_waits, 1);
+	assert_true(vclock_timer_armed(v, &e));
+	assert_int_equal(e, vm->now_ns + 1000);
+	/* The guest moves the deadline: the spin is cancelled. */
+	vclock_wrmsr_tsc_deadline(v, dl + 250000);
+	vclock_advance(vm, 2000);
+	assert_int_equal(vm->log_len, 0);
+	vclock_advance(vm, 200000);
+	assert_int_equal(vm->log_len, 1);
+	assert_int_equal(vm->log[0].deadline_tsc, dl + 250000);
+	assert_true(vm->log[0].flags & VCLOCK_DELIVERY_POSTED);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+static void manual_enter_spins_then_delivers(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = &vm->vcpus[0];
+	uint64_t dl;
+
+	v->auto_enter = false;
+	vt_enable(v);
+	vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40040);
+	dl = vclock_guest_tsc(v) + 250000;
+	vclock_wrmsr_tsc_deadline(v, dl);
+	vclock_advance(vm, 99000); /* host timer fired: only a kick */
+	assert_int_equal(v->stats.kicks, 1);
+	assert_int_equal(v->stats.entries, 0);
+	assert_int_equal(vm->log_len, 0);
+	vclock_vcpu_enter(v); /* WAIT: the next entry is queued */
+	assert_int_equal(v->stats.spins, 1);
+	vclock_advance(vm, 1000);
+	assert_int_equal(vm->log_len, 1);
+	assert_int_equal(vm->log[0].guest_tsc, dl);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
 static void reinit_keeps_guest_tsc_continuous(void **state)
 {
 	struct vclock_vm *vm = vt_vm(1);
@@ -711,11 +768,14 @@ int main(void)
 		cmocka_unit_test(livelock_is_caught_by_max_events),
 		cmocka_unit_test(create_validates_config),
 		cmocka_unit_test(new_vm_is_power_on_state),
-		cmocka_unit_test(run_delivers_tsc_deadline_at_deadline_and_logs_it),
+		cmocka_unit_test(
+			run_delivers_tsc_deadline_at_deadline_and_logs_it),
 		cmocka_unit_test(run_check_catches_an_early_delivery),
 		cmocka_unit_test(run_closed_irq_window_holds_the_vector),
 		cmocka_unit_test(run_entry_latency_delays_delivery),
 		cmocka_unit_test(run_posted_unpinned_logs_housekeeping_cpu),
+		cmocka_unit_test(posted_callback_spin_is_dropped_by_cancel),
+		cmocka_unit_test(manual_enter_spins_then_delivers),
 		cmocka_unit_test(reinit_keeps_guest_tsc_continuous),
 	};
 

@@ -25,8 +25,8 @@
 #define vt_assert_invariants(vm)                                         \
 	do {                                                             \
 		char vt_msg_[256];                                       \
-		unsigned int vt_n_ = vclock_check((vm), vt_msg_,         \
-						  sizeof(vt_msg_));      \
+		unsigned int vt_n_ =                                     \
+			vclock_check((vm), vt_msg_, sizeof(vt_msg_));    \
 		if (vt_n_)                                               \
 			fail_msg("%u invariant violation(s): %s", vt_n_, \
 				 vt_msg_);                               \

@@ -171,8 +171,8 @@ __extension__ typedef unsigned __int128 u128;
 /* Scaled host TSC at @ns, before the offset, in 128 bits (monotonic). */
 static u128 scaled_at(const struct vclock_vcpu *v, uint64_t ns)
 {
-	return ((u128)vclock_ns_to_host_tsc(v->vm, ns) *
-		v->clock.ratio) >> VAPIC_TSC_RATIO_FRAC_BITS;
+	return ((u128)vclock_ns_to_host_tsc(v->vm, ns) * v->clock.ratio) >>
+	       VAPIC_TSC_RATIO_FRAC_BITS;
 }
 
 uint64_t vclock_ns_for_guest_tsc(const struct vclock_vcpu *v, uint64_t tsc)
@@ -214,15 +214,15 @@ void vclock_vcpu_set_ratio(struct vclock_vcpu *v, uint64_t ratio,
 
 void vclock_vcpu_set_guest_tsc(struct vclock_vcpu *v, uint64_t tsc)
 {
-	v->clock.offset = vapic_clock_offset_for(&v->clock,
-						 vclock_host_tsc(v->vm), tsc);
+	v->clock.offset =
+		vapic_clock_offset_for(&v->clock, vclock_host_tsc(v->vm), tsc);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Log                                                                    */
 
-static void log_delivery(struct vclock_vcpu *v, uint32_t vector,
-			 uint32_t flags, uint32_t cpu, uint64_t deadline_tsc)
+static void log_delivery(struct vclock_vcpu *v, uint32_t vector, uint32_t flags,
+			 uint32_t cpu, uint64_t deadline_tsc)
 {
 	struct vclock_vm *vm = v->vm;
 	struct vclock_delivery *d;
@@ -347,10 +347,9 @@ static void vcpu_entry(struct vclock_vcpu *v)
 	for (round = 0; round < MAX_ENTRY_ROUNDS; round++) {
 		uint64_t inj0 = t->stats.injections, cu0 = t->stats.catchup;
 		/* White-box: the vector a pending tick will be delivered on. */
-		uint32_t tick_vec = t->pending ?
-					    t->pending_vector :
-					    vapic_timer_read_lvtt(t) &
-						    VAPIC_LVT_VECTOR_MASK;
+		uint32_t tick_vec = t->pending ? t->pending_vector
+					       : vapic_timer_read_lvtt(t) &
+							 VAPIC_LVT_VECTOR_MASK;
 		bool was_pending = vbit_test(v->lapic.irr, tick_vec);
 		uint64_t due = 0, wait_ns = 0;
 		bool due_valid = vapic_timer_next_deadline(t, &due);
@@ -581,10 +580,12 @@ static int op_post(void *host, uint32_t vector)
 		return fail ? VAPIC_EBUSY : VAPIC_ENOTSUP;
 	}
 	v->stats.posts++;
-	log_delivery(v, vector, VCLOCK_DELIVERY_POSTED |
-			 (v->fire_deadline_valid ? VCLOCK_DELIVERY_TIMER : 0),
-		     v->last_fire_cpu,
-		     v->fire_deadline_valid ? v->fire_deadline_tsc : 0);
+	log_delivery(
+		v, vector,
+		VCLOCK_DELIVERY_POSTED |
+			(v->fire_deadline_valid ? VCLOCK_DELIVERY_TIMER : 0),
+		v->last_fire_cpu,
+		v->fire_deadline_valid ? v->fire_deadline_tsc : 0);
 	return 0;
 }
 
@@ -891,11 +892,11 @@ int vclock_vcpu_reinit(struct vclock_vcpu *v,
 /* Invariants                                                             */
 
 /* Count a violation; describe the first one in msg. */
-#define VIOLATION(...)                                        \
-	do {                                                  \
-		if (!n && msg && len)                         \
-			snprintf(msg, len, __VA_ARGS__);      \
-		n++;                                          \
+#define VIOLATION(...)                                   \
+	do {                                             \
+		if (!n && msg && len)                    \
+			snprintf(msg, len, __VA_ARGS__); \
+		n++;                                     \
 	} while (0)
 
 unsigned int vclock_check(const struct vclock_vm *vm, char *msg, size_t len)
@@ -920,9 +921,10 @@ unsigned int vclock_check(const struct vclock_vm *vm, char *msg, size_t len)
 		const struct vclock_vcpu *v = &vm->vcpus[i];
 
 		if (v->lapic.timer.stats.early)
-			VIOLATION("vcpu %zu: core counted %llu early injections",
-				  i,
-				  (unsigned long long)v->lapic.timer.stats.early);
+			VIOLATION(
+				"vcpu %zu: core counted %llu early injections",
+				i,
+				(unsigned long long)v->lapic.timer.stats.early);
 		if (v->stats.arm_violations || v->stats.max_armed > 1)
 			VIOLATION("vcpu %zu: %llu arms while armed", i,
 				  (unsigned long long)v->stats.arm_violations);
@@ -930,7 +932,8 @@ unsigned int vclock_check(const struct vclock_vm *vm, char *msg, size_t len)
 			VIOLATION("vcpu %zu: %llu arm/cancel calls from the "
 				  "timer callback",
 				  i,
-				  (unsigned long long)v->stats.context_violations);
+				  (unsigned long long)
+					  v->stats.context_violations);
 	}
 	if (vm->unmap_violations)
 		VIOLATION("%llu unmaps of unmapped memory",
