@@ -178,12 +178,15 @@ enum op {
 	OP_DRAIN = 24,
 	/* 2: step until the guest TSC passed now + (m << (e % 40)) */
 	OP_STEP_TSC = 25,
-	/* 26..31: aliases of frequent ops (denser scripts). */
-	OP_NR = 26,
+	/* 2: the guest TSC jumps forward by m << (e % 40) (a guest write to
+	 * IA32_TSC_ADJUST): vapic_timer_guest_tsc_changed() */
+	OP_TSC_JUMP = 26,
+	/* 27..31: aliases of frequent ops (denser scripts). */
+	OP_NR = 27,
 };
 
 static const uint8_t op_alias[32 - OP_NR] = {
-	OP_STEP_SMALL, OP_POLL, OP_TSCD_REL, OP_TMICT, OP_STEP_EVENT, OP_LVTT,
+	OP_POLL, OP_TSCD_REL, OP_TMICT, OP_STEP_EVENT, OP_LVTT,
 };
 
 static const char *const op_name[OP_NR] = {
@@ -192,7 +195,7 @@ static const char *const op_name[OP_NR] = {
 	"step-small", "step",	  "step-event", "poll",	      "settle",
 	"irq-window", "eoi",	  "save",	"mutate",     "fault",
 	"latency",    "reset",	  "post",	"auto-enter", "drain",
-	"step-tsc",
+	"step-tsc",   "tsc-jump",
 };
 
 /* One vCPU slot of one simulated host. */
@@ -244,7 +247,7 @@ struct reached {
 	bool oneshot_due, periodic_due, tscd_due, many_periods, clamped;
 	bool divide_change, tscd_past, delivered, posted, catchup, stall;
 	bool restored, migrated, mutated_ok, mutated_refused, rsvd_refused;
-	bool faults, drained, tmcct_nonzero, msr_armed;
+	bool faults, drained, tmcct_nonzero, msr_armed, tsc_jump;
 	uint64_t deliveries, ops, events;
 };
 
@@ -966,7 +969,11 @@ static void check_record(struct fz *fz, int gi,
 						  : 0));
 	if (running && g->kind != K_TSCD) {
 		u128 e = elapsed_u(fz, g, now);
-		uint64_t prog = (uint64_t)((e << 64) / g->p_u);
+		/*
+		 * The elapsed fraction rounded up, so that a restore, which
+		 * rounds progress * period down, gets e back exactly.
+		 */
+		uint64_t prog = (uint64_t)(((e << 64) + g->p_u - 1) / g->p_u);
 
 		if (s->progress != prog)
 			fail(fz,
@@ -1526,6 +1533,23 @@ static void exec_op(struct fz *fz, uint8_t b)
 		if (x != UINT64_MAX)
 			step_ns(fz, x - v->vm->now_ns);
 		break;
+	case OP_TSC_JUMP:
+		a0 = get8(fz);
+		a1 = get8(fz);
+		if (fz->eof)
+			break;
+		x = (uint64_t)a0 << (a1 % 40);
+		now = vclock_guest_tsc(v);
+		trace(fz, "  guest TSC jumps by %llu\n", (unsigned long long)x);
+		vclock_vcpu_set_guest_tsc(v, now + x);
+		r = vapic_timer_guest_tsc_changed(&v->lapic.timer, (int64_t)x);
+		check_ret(fz, gi, r, "guest TSC change");
+		/* The bus-clock count keeps its host time: it moves along. */
+		if (g->kind == K_ONESHOT || g->kind == K_PERIODIC)
+			g->s_u += (s128)x * fz->bus_khz;
+		if (x)
+			fz->reached.tsc_jump = true;
+		break;
 	case OP_POLL:
 		do_poll(fz, gi);
 		break;
@@ -1803,7 +1827,7 @@ void fuzz_summary(char *buf, size_t len)
 		R(catchup),	  R(stall),	   R(restored),
 		R(migrated),	  R(mutated_ok),   R(mutated_refused),
 		R(rsvd_refused),  R(faults),	   R(drained),
-		R(tmcct_nonzero), R(msr_armed),
+		R(tmcct_nonzero), R(msr_armed),	   R(tsc_jump),
 #undef R
 	};
 	size_t k, o;

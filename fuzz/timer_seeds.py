@@ -20,7 +20,7 @@ OPS = dict(lvtt=0, lvtt_raw=1, tmict=2, tdcr=3, tscd_rel=4, tscd_abs=5,
            svr=6, rd_tmcct=7, rd_msr=8, rd_regs=9, step_small=10, step=11,
            step_event=12, poll=13, settle=14, irq_window=15, eoi=16, save=17,
            mutate=18, fault=19, latency=20, reset=21, post=22,
-           auto_enter=23, drain=24, step_tsc=25)
+           auto_enter=23, drain=24, step_tsc=25, tsc_jump=26)
 
 BUS = [1000000, 100000, 25000, 1000, 133333, 2500000, (1 << 25) - 1, 999983]
 TSC = [2500000, 1000000, 2596136, 1000, (1 << 25) - 1, 3000001, 100000,
@@ -160,6 +160,11 @@ class Seed:
     def step_event(self, n=1, g=0):
         return self.op('step_event', g=g, prm=n - 1,
                        comment='advance to the next host event x%d' % n)
+
+    def tsc_jump(self, cycles, g=0):
+        m, e = enc_shift(cycles, 40)
+        return self.op('tsc_jump', [m, e], g=g,
+                       comment='guest TSC jumps forward by %d' % (m << e))
 
     def save(self, migrate=False, jump=0, g=0):
         if jump == 0:
@@ -538,6 +543,21 @@ timer has fired, the MSR reads 0.""",
     s.svr().lvtt(0x50, 'tscd', masked=True).tscd_in(255).op('rd_msr')
     s.step_tsc(256).op('rd_msr').lvtt(0x50, 'tscd').tscd_in(255)
     s.step_tsc(256).op('rd_msr')
+    out.append(s)
+
+    s = Seed('guest-tsc-jump', """
+The guest moves its TSC forward (IA32_TSC_ADJUST; the host calls
+vapic_timer_guest_tsc_changed()): a one-shot or periodic count keeps its
+remaining host time (TMCCT unchanged), a TSC deadline stays an absolute
+TSC value, so a jump past it fires it at once.""",
+             ['oneshot_due', 'periodic_due', 'tscd_due', 'tsc_jump',
+              'tmcct_nonzero', 'delivered'])
+    s.svr().lvtt(0x40, 'oneshot').tmict(100000).step(100000)
+    s.op('rd_tmcct').tsc_jump(1 << 30).op('rd_tmcct').step(250000)
+    s.lvtt(0x41, 'periodic').tdcr(1).tmict(250000).step(100000)
+    s.tsc_jump(12345 << 8).step(500000).op('rd_tmcct')
+    s.lvtt(0x42, 'tscd').tscd_in(1 << 20).tsc_jump(1 << 21).op('rd_msr')
+    s.op('poll').tscd_in(1 << 20).op('drain')
     out.append(s)
 
     s = Seed('periodic-poll-before-late-timer', """
