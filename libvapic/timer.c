@@ -423,9 +423,15 @@ static void begin_write(struct vapic_timer *t, u64 now)
 	t->measured = false;
 }
 
+/*
+ * A due tick waits while the APIC is software-disabled: it would be in IRR,
+ * which the SDM holds then ("Local APIC State After It Has Been Software
+ * Disabled"), and the LAPIC refuses new interrupts meanwhile.
+ */
 static bool tick_ready(const struct vapic_timer *t)
 {
-	return t->pending || (t->backlog && deliverable(t));
+	return (t->pending && !t->sw_disabled) ||
+	       (t->backlog && deliverable(t));
 }
 
 static int finish_write(struct vapic_timer *t, u64 now)
@@ -812,7 +818,7 @@ VAPIC_API uint64_t vapic_timer_read_tsc_deadline(struct vapic_timer *t)
 static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 		   struct vapic_timer_event *ev)
 {
-	if (t->pending) {
+	if (t->pending && !t->sw_disabled) {
 		/*
 		 * VAPIC_POLL_VECTOR_BUSY is about the LVT's vector now: a
 		 * tick of another vector (due before the guest changed it)

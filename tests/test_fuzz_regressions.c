@@ -230,6 +230,38 @@ static void due_tick_is_not_held_back_by_the_next_wait(void **state)
 	vclock_vm_destroy(vm);
 }
 
+/*
+ * regress-held-while-sw-disabled.hex: a periodic tick fell due while the
+ * APIC was enabled, but the host timer was late, so the core processed it
+ * only when the guest software-disabled the APIC; handed over while
+ * disabled, the LAPIC refused it: lost.  The SDM holds pending interrupts
+ * while software-disabled; the timer now holds its due tick until the APIC
+ * is enabled again.
+ */
+static void tick_due_before_sw_disable_is_held(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	uint64_t t0 = vm->now_ns;
+
+	(void)state;
+	v->timer_latency_ns = 10000000; /* the host timer fires 10 ms late */
+	vt_enable(v);
+	assert_true(vclock_write(v, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vclock_write(v, VAPIC_REG_LVT_TIMER, 0x20055) >= 0);
+	assert_true(vclock_write(v, VAPIC_REG_TMICT, 300000) >= 0);
+	assert_int_equal(vclock_run_until(vm, t0 + 350000), 0);
+	assert_int_equal(vclock_log_count(vm, 0, 0x55), 0);
+	assert_true(vclock_write(v, VAPIC_REG_SVR, 0xff) >= 0);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x55), 0);
+	assert_true(vclock_write(v, VAPIC_REG_SVR, 0x1ff) >= 0);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x55), 1);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +273,7 @@ int main(void)
 		cmocka_unit_test(catchup_merges_a_second_tscd_expiry),
 		cmocka_unit_test(pending_tick_of_another_vector_is_not_dropped),
 		cmocka_unit_test(due_tick_is_not_held_back_by_the_next_wait),
+		cmocka_unit_test(tick_due_before_sw_disable_is_held),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
