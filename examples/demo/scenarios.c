@@ -115,7 +115,8 @@ static const char advance[] =
 	"repeat 40\n"
 	"tscd +200us\n"
 	"run 210us\n"
-	"end\n";
+	"end\n"
+	"run 100us\n";
 
 static const char clamp[] =
 	"# A guest that asks for a periodic timer of 1 bus cycle.  The host's\n"
