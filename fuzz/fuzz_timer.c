@@ -786,6 +786,8 @@ static void cap_tokens(struct fz *fz, int gi)
 
 	if (fz->posted)
 		cap += 1; /* the callback may own one unprocessed tick */
+	if (!g->sw_enabled)
+		cap += 1; /* a due tick is held while software-disabled */
 	if (fz->catchup)
 		cap += 1 + fz->tcfg.catchup_max; /* pending + backlog */
 	else
