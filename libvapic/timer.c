@@ -245,6 +245,32 @@ static u64 complete_expiry(struct vapic_timer *t, u64 now)
 	}
 }
 
+/*
+ * The pending tick belongs to a vector the LVT no longer has (the guest
+ * changed it after the tick fell due, before the host polled): in a LAPIC
+ * it already sits in IRR under its own bit, so a tick of the new vector
+ * must not merge into it.  Move it to the second slot.  Under the
+ * poll-before-entry contract at most two vectors can be pending (changing
+ * the vector again takes another exit, and the host polls before it
+ * re-enters); a third means the host skipped a poll: merge and warn.
+ */
+static void park_other_vector(struct vapic_timer *t)
+{
+	if (!t->pending ||
+	    t->pending_vector == (t->lvtt & VAPIC_LVT_VECTOR_MASK))
+		return;
+	if (!t->pending_old) {
+		t->pending_old = true;
+		t->pending_old_vector = t->pending_vector;
+		t->pending_old_due_tsc = t->pending_due_tsc;
+	} else {
+		/* Same vector: same IRR bit.  Another: a skipped poll. */
+		VAPIC_WARN_ON(t->pending_old_vector != t->pending_vector);
+		STAT_INC_(t->stats.coalesced);
+	}
+	t->pending = false;
+}
+
 /* Account @k ticks that fell due at @due_tsc (the first of them). */
 static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 {
@@ -256,6 +282,7 @@ static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 	}
 	extra = k - 1;
 	STAT_ADD_(t->stats.missed, extra);
+	park_other_vector(t);
 	if (t->pending) {
 		/*
 		 * One more tick while one is already pending.  Catch-up is
@@ -430,7 +457,7 @@ static void begin_write(struct vapic_timer *t, u64 now)
  */
 static bool tick_ready(const struct vapic_timer *t)
 {
-	return (t->pending && !t->sw_disabled) ||
+	return ((t->pending | t->pending_old) && !t->sw_disabled) ||
 	       (t->backlog && deliverable(t));
 }
 
@@ -504,6 +531,9 @@ static void reset_regs(struct vapic_timer *t)
 	t->pending = false;
 	t->pending_vector = 0;
 	t->pending_due_tsc = 0;
+	t->pending_old = false;
+	t->pending_old_vector = 0;
+	t->pending_old_due_tsc = 0;
 	t->backlog = 0;
 }
 
@@ -701,7 +731,8 @@ VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
 	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
 			 deliverable(t) &&
 			 !VAPIC_READ_ONCE(t->fired) &&
-			 !(t->in_window | t->pending) && !t->backlog &&
+			 !(t->in_window | t->pending | t->pending_old) &&
+			 !t->backlog &&
 			 (!t->running || now < t->target_tsc))) {
 		VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
 		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
@@ -815,9 +846,28 @@ VAPIC_API uint64_t vapic_timer_read_tsc_deadline(struct vapic_timer *t)
 /* ---------------------------------------------------------------------- */
 /* Poll / expiry                                                          */
 
+/* Hand over a due tick: stats and the event. */
+static int hand_over(struct vapic_timer *t, u32 vector, u64 due_tsc, u64 now,
+		     struct vapic_timer_event *ev)
+{
+	ev->vector = vector;
+	if (VAPIC_CONFIG_CHECK_EARLY && now < due_tsc)
+		STAT_INC_(t->stats.early);
+	else
+		record_lateness(t, now - due_tsc);
+	STAT_INC_(t->stats.injections);
+	return VAPIC_TIMER_INJECT;
+}
+
 static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 		   struct vapic_timer_event *ev)
 {
+	if (t->pending_old && !t->sw_disabled) {
+		/* The older tick first; its vector is not the LVT's now. */
+		t->pending_old = false;
+		return hand_over(t, t->pending_old_vector,
+				 t->pending_old_due_tsc, now, ev);
+	}
 	if (t->pending && !t->sw_disabled) {
 		/*
 		 * VAPIC_POLL_VECTOR_BUSY is about the LVT's vector now: a
@@ -834,13 +884,8 @@ static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 			return VAPIC_TIMER_NONE;
 		}
 		t->pending = false;
-		ev->vector = t->pending_vector;
-		if (VAPIC_CONFIG_CHECK_EARLY && now < t->pending_due_tsc)
-			STAT_INC_(t->stats.early);
-		else
-			record_lateness(t, now - t->pending_due_tsc);
-		STAT_INC_(t->stats.injections);
-		return VAPIC_TIMER_INJECT;
+		return hand_over(t, t->pending_vector, t->pending_due_tsc, now,
+				 ev);
 	}
 	if (t->backlog && deliverable(t) && !(flags & VAPIC_POLL_VECTOR_BUSY)) {
 		t->backlog--;
@@ -901,7 +946,8 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 				  << VAPIC_LVTT_MODE_SHIFT) &&
 			 (VAPIC_READ_ONCE(t->fired) || t->in_window) &&
 			 t->running && now >= t->target_tsc &&
-			 !(t->pending | t->need_arm) && !t->backlog &&
+			 !(t->pending | t->pending_old | t->need_arm) &&
+			 !t->backlog &&
 			 !(flags & VAPIC_POLL_VECTOR_BUSY) && deliverable(t) &&
 			 !posted_mode(t))) {
 		due = t->target_tsc;
@@ -925,7 +971,8 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 	 */
 	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH &&
 			 !VAPIC_READ_ONCE(t->fired) &&
-			 !(t->in_window | t->pending | t->need_arm) &&
+			 !(t->in_window | t->pending | t->pending_old |
+			   t->need_arm) &&
 			 !t->backlog &&
 			 ((posted_mode(t) && t->hw_armed) || !t->running ||
 			  now < t->target_tsc)))
@@ -1003,8 +1050,9 @@ VAPIC_API bool vapic_timer_next_deadline(struct vapic_timer *t,
 {
 	struct snap s;
 
-	if (t->pending) {
-		*deadline_tsc = t->pending_due_tsc;
+	if (t->pending_old || t->pending) {
+		*deadline_tsc = t->pending_old ? t->pending_old_due_tsc :
+						 t->pending_due_tsc;
 		return true;
 	}
 	snapshot(t, &s);
@@ -1065,6 +1113,10 @@ VAPIC_API int vapic_timer_save(struct vapic_timer *t,
 		s->flags |= VAPIC_TSTATE_DUE;
 		s->pending_vector = t->pending_vector;
 	}
+	if (t->pending_old) {
+		s->flags |= VAPIC_TSTATE_DUE_OLD;
+		s->pending_old_vector = t->pending_old_vector;
+	}
 	if (t->sw_disabled)
 		s->flags |= VAPIC_TSTATE_SW_DISABLED;
 	s->tsc_deadline = t->tsc_deadline;
@@ -1108,7 +1160,7 @@ static int validate_state(const struct vapic_timer *t,
 		return VAPIC_EVERSION;
 	if (s->size != sizeof(*s) || s->checksum != state_checksum(s))
 		return VAPIC_ESTATE;
-	if (s->reserved[0] || s->reserved[1])
+	if (s->reserved[0])
 		return VAPIC_ESTATE;
 	if ((s->lvtt & ~LVTT_WRITABLE) || (s->tdcr & ~VAPIC_TDCR_VALID_MASK) ||
 	    (s->flags & ~VAPIC_TSTATE_FLAGS_ALL))
@@ -1148,6 +1200,16 @@ static int validate_state(const struct vapic_timer *t,
 	if (!(s->flags & VAPIC_TSTATE_DUE) && s->pending_vector)
 		return VAPIC_ESTATE;
 	if (s->pending_vector > VAPIC_LVT_VECTOR_MASK)
+		return VAPIC_ESTATE;
+	if (!(s->flags & VAPIC_TSTATE_DUE_OLD) && s->pending_old_vector)
+		return VAPIC_ESTATE;
+	if (s->pending_old_vector > VAPIC_LVT_VECTOR_MASK)
+		return VAPIC_ESTATE;
+	/* The older tick's vector is neither the current tick's nor the LVT's. */
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) &&
+	    (s->pending_old_vector == (s->lvtt & VAPIC_LVT_VECTOR_MASK) ||
+	     ((s->flags & VAPIC_TSTATE_DUE) &&
+	      s->pending_old_vector == s->pending_vector)))
 		return VAPIC_ESTATE;
 	if (s->backlog > VAPIC_CATCHUP_MAX_LIMIT)
 		return VAPIC_ESTATE;
@@ -1191,6 +1253,11 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 		t->pending = true;
 		t->pending_vector = s->pending_vector;
 		t->pending_due_tsc = now;
+	}
+	if (s->flags & VAPIC_TSTATE_DUE_OLD) {
+		t->pending_old = true;
+		t->pending_old_vector = s->pending_old_vector;
+		t->pending_old_due_tsc = now;
 	}
 	mode = timer_mode(s->lvtt);
 	if (s->flags & VAPIC_TSTATE_RUNNING) {
@@ -1248,6 +1315,8 @@ VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
 	}
 	if (t->pending)
 		t->pending_due_tsc += d;
+	if (t->pending_old)
+		t->pending_old_due_tsc += d;
 	now = now_tsc(t);
 	begin_write(t, now);
 	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
