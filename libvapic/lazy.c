@@ -119,12 +119,6 @@ u64 lazy_clamp_expiry_(struct vapic_timer *t, u64 expires_ns)
 	return expires_ns;
 }
 
-void lazy_credit_(struct vapic_timer *t)
-{
-	t->lazy.credit = true;
-	t->lazy.not_before_ns = 0;
-}
-
 /* CLEAR, then unmap.  The caller owns the timer (host timer cancelled). */
 static void lazy_unmap(struct vapic_timer *t)
 {

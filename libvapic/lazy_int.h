@@ -59,7 +59,11 @@ void lazy_moved_(struct vapic_timer *t, u64 now_ns);
 u64 lazy_clamp_expiry_(struct vapic_timer *t, u64 expires_ns);
 
 /* H4: a guest write to a timer register pays for one lazy re-arm. */
-void lazy_credit_(struct vapic_timer *t);
+static inline void lazy_credit_(struct vapic_timer *t)
+{
+	t->lazy.credit = true;
+	t->lazy.not_before_ns = 0;
+}
 
 /* INIT/RESET and destroy: CLEAR, unmap, MSR reads 0. */
 void lazy_reset_(struct vapic_timer *t);

@@ -18,10 +18,10 @@
  * an early or spurious host timer cannot cause an early interrupt.
  *
  * Lazy TSC-deadline (lazy.c, docs/lazy-tscdeadline.md) hooks in at two
- * places: rearm() publishes the page's "armed" (it is the one place that
- * arms the host timer or leaves it idle), and lazy_check(), called wherever
- * a TSC-deadline expiry is about to be completed, lets the guest's "pending"
- * move the deadline later instead of injecting.
+ * places: arm_hw()/rearm() publish the page's "armed" (they are the one
+ * place that arms the host timer or leaves it idle), and lazy_check(),
+ * called wherever a TSC-deadline expiry is about to be completed, lets the
+ * guest's "pending" move the deadline later instead of injecting.
  */
 #include "internal.h"
 #include "lazy_int.h"
@@ -76,6 +76,25 @@ static inline u64 now_tsc(const struct vapic_timer *t)
 	return t->ops->guest_tsc(t->host);
 }
 
+/*
+ * Guest TSC cycles -> host ns for arming the host timer: one multiply
+ * (fixed point, 32 fractional bits, multiplier rounded up) instead of a
+ * 128-by-64 division.  Equal to the exact floor(delta * 10^6 / khz) except
+ * that it can exceed it by 1 ns per 2^32 cycles of @delta_tsc (1.7 s at
+ * 2.5 GHz): the host timer is then armed at most that much later, inside
+ * the timer advance; it never makes an interrupt early (delivery compares
+ * in guest TSC).
+ */
+static inline u64 arm_delta_ns(const struct vapic_timer *t, u64 delta_tsc)
+{
+	u64 hi, lo = vapic_umul128(delta_tsc, t->ns_per_tsc_32, &hi);
+
+	/* Beyond 2^64 ns: saturate (never wrap into an early arm). */
+	if (VAPIC_UNLIKELY(hi >> 32))
+		return UINT64_MAX;
+	return (hi << 32) | (lo >> 32);
+}
+
 static void log_(const struct vapic_timer *t, int lvl, const char *msg, u64 a,
 		 u64 b)
 {
@@ -85,7 +104,8 @@ static void log_(const struct vapic_timer *t, int lvl, const char *msg, u64 a,
 
 static void record_lateness(struct vapic_timer *t, u64 late_tsc)
 {
-	u64 ns = vapic_tsc_to_ns(late_tsc, t->cfg.guest_tsc_khz);
+	/* A bucket index: the multiply's rounding (arm_delta_ns()) is fine. */
+	u64 ns = arm_delta_ns(t, late_tsc);
 	unsigned int b = fls64_(ns);
 
 	if (b >= VAPIC_HIST_BUCKETS)
@@ -111,7 +131,8 @@ static void adjust_advance(struct vapic_timer *t, s64 delta_tsc)
 	if (mag > VAPIC_ADVANCE_ADJUST_MAX_TSC ||
 	    mag < VAPIC_ADVANCE_ADJUST_MIN_TSC)
 		return;
-	step = (u32)(vapic_tsc_to_ns(mag, t->cfg.guest_tsc_khz) /
+	/* mag <= 10^4, so mag * 10^6 fits: the exact floor, one divide. */
+	step = (u32)(mag * 1000000U / t->cfg.guest_tsc_khz /
 		     VAPIC_ADVANCE_ADJUST_STEP);
 	if (delta_tsc < 0)
 		adv -= step;
@@ -254,6 +275,32 @@ static u64 complete_expiry(struct vapic_timer *t, u64 now)
 	}
 }
 
+/*
+ * The pending tick belongs to a vector the LVT no longer has (the guest
+ * changed it after the tick fell due, before the host polled): in a LAPIC
+ * it already sits in IRR under its own bit, so a tick of the new vector
+ * must not merge into it.  Move it to the second slot.  Under the
+ * poll-before-entry contract at most two vectors can be pending (changing
+ * the vector again takes another exit, and the host polls before it
+ * re-enters); a third means the host skipped a poll: merge and warn.
+ */
+static void park_other_vector(struct vapic_timer *t)
+{
+	if (!t->pending ||
+	    t->pending_vector == (t->lvtt & VAPIC_LVT_VECTOR_MASK))
+		return;
+	if (!t->pending_old) {
+		t->pending_old = true;
+		t->pending_old_vector = t->pending_vector;
+		t->pending_old_due_tsc = t->pending_due_tsc;
+	} else {
+		/* Same vector: same IRR bit.  Another: a skipped poll. */
+		VAPIC_WARN_ON(t->pending_old_vector != t->pending_vector);
+		STAT_INC_(t->stats.coalesced);
+	}
+	t->pending = false;
+}
+
 /* Account @k ticks that fell due at @due_tsc (the first of them). */
 static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 {
@@ -265,11 +312,19 @@ static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 	}
 	extra = k - 1;
 	STAT_ADD_(t->stats.missed, extra);
+	park_other_vector(t);
 	if (t->pending) {
-		/* One more tick while one is already pending. */
+		/*
+		 * One more tick while one is already pending.  Catch-up is
+		 * for periodic ticks only: a one-shot or TSC-deadline expiry
+		 * merges into the pending one (as into a set IRR bit).
+		 */
 		extra++;
-		if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE)
+		if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE ||
+		    timer_mode(t->lvtt) != VAPIC_TIMER_PERIODIC) {
 			STAT_INC_(t->stats.coalesced);
+			return;
+		}
 	} else {
 		t->pending = true;
 		t->pending_vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
@@ -304,19 +359,69 @@ static void cancel_hw(struct vapic_timer *t)
  * completed here, so no host timer is armed for a deadline in the past.
  *
  * This is the single place where the timer goes from "has a target" to
- * "host timer armed", so the lazy TSC-deadline page's "armed" follows it
- * here: R1 the TSC deadline when a host timer is armed for it, R2 0 on every
+ * "host timer armed" (with arm_hw(), which the TSC-deadline write's fast
+ * path also uses), so the lazy TSC-deadline page's "armed" follows it here:
+ * R1 the TSC deadline when a host timer is armed for it, R2 0 on every
  * return without one.
  */
-static int rearm(struct vapic_timer *t, u64 now)
+/* Rare path of arm_hw(): the host could not arm; retried at the next poll. */
+static VAPIC_NOINLINE int arm_failed(struct vapic_timer *t, int r,
+				     u64 expires)
+{
+	t->need_arm = true;
+	STAT_INC_(t->stats.arm_failures);
+	log_(t, VAPIC_LOG_ERR, "host timer_arm failed (err, expires_ns)",
+	     (u64)(s64)r, expires);
+	lazy_publish_(t, 0); /* R2 */
+	return VAPIC_EHOST;
+}
+
+/*
+ * arm_hw() - arm the host timer for the running target, which is in the
+ * future (target_tsc > now).  Inlined into rearm() and into the
+ * TSC-deadline write's fast path; the only code that calls timer_arm.
+ */
+static VAPIC_ALWAYS_INLINE int arm_hw(struct vapic_timer *t, u64 now)
 {
 	u64 delta_ns, expires, now_ns;
 	u32 adv;
 	int r;
 
+	now_ns = t->ops->now_ns(t->host);
+	delta_ns = arm_delta_ns(t, t->target_tsc - now);
+	adv = VAPIC_READ_ONCE(t->advance_ns);
+	expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+	if (VAPIC_UNLIKELY(expires < now_ns))
+		expires = UINT64_MAX;
+	if (lazy_on_(t)) {
+		expires = lazy_clamp_expiry_(t, expires); /* H4 */
+		/*
+		 * R1 before arming: once armed, a posted-mode callback may
+		 * run on another CPU at once and own the state (it may CLEAR
+		 * and deliver before timer_arm() even returns).  The guest
+		 * is stopped: it sees the value only when the arm is done.
+		 */
+		lazy_publish_(t, timer_mode(t->lvtt) ==
+						 VAPIC_TIMER_TSC_DEADLINE ?
+					 t->target_tsc :
+					 0);
+	}
+	t->measured = false;
+	t->in_window = false;
+	VAPIC_WRITE_ONCE(t->fired, 0);
+	r = t->ops->timer_arm(t->host, expires);
+	if (VAPIC_UNLIKELY(r < 0))
+		return arm_failed(t, r, expires);
+	t->hw_armed = true;
+	STAT_INC_(t->stats.arms);
+	return 0;
+}
+
+static int rearm(struct vapic_timer *t, u64 now)
+{
 	t->need_arm = false;
 	if (!t->running || !deliverable(t)) {
-		lazy_publish_(t, 0);
+		lazy_publish_(t, 0); /* R2 */
 		return 0;
 	}
 	if (now >= t->target_tsc && !lazy_check(t, now)) {
@@ -325,41 +430,11 @@ static int rearm(struct vapic_timer *t, u64 now)
 		STAT_INC_(t->stats.immediate);
 		queue_ticks(t, complete_expiry(t, now), due);
 		if (!t->running) {
-			lazy_publish_(t, 0);
+			lazy_publish_(t, 0); /* R2 */
 			return 0;
 		}
 	}
-	now_ns = t->ops->now_ns(t->host);
-	delta_ns = vapic_tsc_to_ns(t->target_tsc - now, t->cfg.guest_tsc_khz);
-	adv = VAPIC_READ_ONCE(t->advance_ns);
-	expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
-	if (expires < now_ns)
-		expires = UINT64_MAX;
-	expires = lazy_clamp_expiry_(t, expires);
-	t->measured = false;
-	t->in_window = false;
-	VAPIC_WRITE_ONCE(t->fired, 0);
-	/*
-	 * R1 before arming: once armed, a posted-mode callback may run on
-	 * another CPU at once and own the state (it may CLEAR and deliver
-	 * before timer_arm() even returns here).  The guest is stopped: it
-	 * sees the value only when the arm is done.
-	 */
-	lazy_publish_(t, timer_mode(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE ?
-				 t->target_tsc :
-				 0);
-	r = t->ops->timer_arm(t->host, expires);
-	if (VAPIC_UNLIKELY(r < 0)) {
-		t->need_arm = true;
-		STAT_INC_(t->stats.arm_failures);
-		log_(t, VAPIC_LOG_ERR, "host timer_arm failed (err, expires_ns)",
-		     (u64)(s64)r, expires);
-		lazy_publish_(t, 0);
-		return VAPIC_EHOST;
-	}
-	t->hw_armed = true;
-	STAT_INC_(t->stats.arms);
-	return 0;
+	return arm_hw(t, now);
 }
 
 /*
@@ -419,9 +494,9 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
  * Take the running state over from the callback and flush due expiries.
  * Returns the guest TSC to use for the write: read after the cancel, which
  * may have waited for a running callback (a time read before it could make
- * rearm() arm a host timer for a deadline that is already due).  A guest
- * register write is an exit the guest paid for: it buys one exact lazy
- * re-arm (rate bound, lazy.c).
+ * rearm() arm a host timer for a deadline that is already due: found by
+ * the lazy TSC-deadline model).  A guest register write is an exit the
+ * guest paid for: it buys one exact lazy re-arm (rate bound, lazy.c).
  */
 static u64 begin_write(struct vapic_timer *t)
 {
@@ -429,16 +504,32 @@ static u64 begin_write(struct vapic_timer *t)
 
 	cancel_hw(t);
 	now = now_tsc(t);
+	lazy_credit_(t);
+	/*
+	 * With the host timer cancelled, 'fired' is stable.  Nothing fired,
+	 * no advance window open and no target reached: sync() would do
+	 * nothing, so skip it (the common re-programming case).
+	 */
+	if (VAPIC_LIKELY(!VAPIC_READ_ONCE(t->fired) && !t->in_window &&
+			 (!t->running || now < t->target_tsc))) {
+		t->measured = false;
+		return now;
+	}
 	(void)sync(t, now, &wait_ns);
 	t->in_window = false;
 	t->measured = false;
-	lazy_credit_(t);
 	return now;
 }
 
+/*
+ * A due tick waits while the APIC is software-disabled: it would be in IRR,
+ * which the SDM holds then ("Local APIC State After It Has Been Software
+ * Disabled"), and the LAPIC refuses new interrupts meanwhile.
+ */
 static bool tick_ready(const struct vapic_timer *t)
 {
-	return t->pending || (t->backlog && deliverable(t));
+	return ((t->pending | t->pending_old) && !t->sw_disabled) ||
+	       (t->backlog && deliverable(t));
 }
 
 static int finish_write(struct vapic_timer *t, u64 now)
@@ -461,14 +552,14 @@ u64 timer_begin_write_(struct vapic_timer *t)
 	return begin_write(t);
 }
 
-bool timer_lazy_check_(struct vapic_timer *t, u64 now)
-{
-	return t->running && lazy_check(t, now);
-}
-
 int timer_finish_write_(struct vapic_timer *t, u64 now)
 {
 	return finish_write(t, now);
+}
+
+bool timer_lazy_check_(struct vapic_timer *t, u64 now)
+{
+	return t->running && lazy_check(t, now);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -527,6 +618,9 @@ static void reset_regs(struct vapic_timer *t)
 	t->pending = false;
 	t->pending_vector = 0;
 	t->pending_due_tsc = 0;
+	t->pending_old = false;
+	t->pending_old_vector = 0;
+	t->pending_old_due_tsc = 0;
 	t->backlog = 0;
 }
 
@@ -552,6 +646,10 @@ VAPIC_API int vapic_timer_init(struct vapic_timer *t,
 	t->advance_ns = cfg->advance_ns == VAPIC_ADVANCE_ADAPTIVE ?
 				VAPIC_ADVANCE_NS_INIT :
 				(u32)cfg->advance_ns;
+	/* ceil(10^6 * 2^32 / khz); 10^6 * 2^32 < 2^52 fits. */
+	t->ns_per_tsc_32 = vapic_div64_u64((1000000ULL << 32) +
+						   cfg->guest_tsc_khz - 1,
+					   cfg->guest_tsc_khz);
 	reset_regs(t);
 	return 0;
 }
@@ -683,14 +781,12 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 	return finish_write(t, now);
 }
 
-VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
-					     uint64_t deadline_tsc)
+/* The general TSC-deadline write (host timer already cancelled). */
+static VAPIC_NOINLINE int write_tsc_deadline_slow(struct vapic_timer *t,
+						  u64 deadline_tsc)
 {
-	u64 now;
+	u64 now = begin_write(t);
 
-	if (timer_mode(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
-		return 0; /* SDM: writes ignored in other modes */
-	now = begin_write(t);
 	VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
 	if (!deadline_tsc) {
 		stop_counting(t);
@@ -699,6 +795,41 @@ VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
 		VAPIC_WRITE_ONCE(t->running, true);
 	}
 	return finish_write(t, now);
+}
+
+VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
+					     uint64_t deadline_tsc)
+{
+	u64 now;
+
+	if ((t->lvtt & VAPIC_LVTT_MODE_MASK) !=
+	    ((u32)VAPIC_TIMER_TSC_DEADLINE << VAPIC_LVTT_MODE_SHIFT))
+		return 0; /* SDM: writes ignored in other modes */
+	cancel_hw(t);
+	/* After the cancel, which may wait for a running callback. */
+	now = now_tsc(t);
+	lazy_credit_(t);
+	/*
+	 * Fast path (the fastpath's hot case, seed 004): a future deadline
+	 * on a deliverable timer with nothing fired, due or pending.  It is
+	 * begin_write() + the mutation + finish_write() with every branch
+	 * that cannot be taken removed: sync() would do nothing (the host
+	 * timer is cancelled and had not fired; no target reached; no
+	 * advance window open), rearm() goes straight to arm_hw() (which
+	 * publishes the lazy page's "armed"), and tick_ready() is false.
+	 */
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
+			 deliverable(t) &&
+			 !VAPIC_READ_ONCE(t->fired) &&
+			 !(t->in_window | t->pending | t->pending_old) &&
+			 !t->backlog &&
+			 (!t->running || now < t->target_tsc))) {
+		VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
+		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
+		VAPIC_WRITE_ONCE(t->running, true);
+		return arm_hw(t, now);
+	}
+	return write_tsc_deadline_slow(t, deadline_tsc);
 }
 
 VAPIC_API void vapic_timer_set_sw_enabled(struct vapic_timer *t, bool enabled)
@@ -804,11 +935,36 @@ VAPIC_API uint64_t vapic_timer_read_tsc_deadline(struct vapic_timer *t)
 /* ---------------------------------------------------------------------- */
 /* Poll / expiry                                                          */
 
+/* Hand over a due tick: stats and the event. */
+static int hand_over(struct vapic_timer *t, u32 vector, u64 due_tsc, u64 now,
+		     struct vapic_timer_event *ev)
+{
+	ev->vector = vector;
+	if (VAPIC_CONFIG_CHECK_EARLY && now < due_tsc)
+		STAT_INC_(t->stats.early);
+	else
+		record_lateness(t, now - due_tsc);
+	STAT_INC_(t->stats.injections);
+	return VAPIC_TIMER_INJECT;
+}
+
 static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 		   struct vapic_timer_event *ev)
 {
-	if (t->pending) {
-		if (flags & VAPIC_POLL_VECTOR_BUSY) {
+	if (t->pending_old && !t->sw_disabled) {
+		/* The older tick first; its vector is not the LVT's now. */
+		t->pending_old = false;
+		return hand_over(t, t->pending_old_vector,
+				 t->pending_old_due_tsc, now, ev);
+	}
+	if (t->pending && !t->sw_disabled) {
+		/*
+		 * VAPIC_POLL_VECTOR_BUSY is about the LVT's vector now: a
+		 * tick of another vector (due before the guest changed it)
+		 * has an IRR bit of its own, so it is handed over.
+		 */
+		if ((flags & VAPIC_POLL_VECTOR_BUSY) &&
+		    t->pending_vector == (t->lvtt & VAPIC_LVT_VECTOR_MASK)) {
 			if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE) {
 				/* Merges with the IRR bit already set. */
 				STAT_INC_(t->stats.coalesced);
@@ -817,13 +973,8 @@ static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 			return VAPIC_TIMER_NONE;
 		}
 		t->pending = false;
-		ev->vector = t->pending_vector;
-		if (VAPIC_CONFIG_CHECK_EARLY && now < t->pending_due_tsc)
-			STAT_INC_(t->stats.early);
-		else
-			record_lateness(t, now - t->pending_due_tsc);
-		STAT_INC_(t->stats.injections);
-		return VAPIC_TIMER_INJECT;
+		return hand_over(t, t->pending_vector, t->pending_due_tsc, now,
+				 ev);
 	}
 	if (t->backlog && deliverable(t) && !(flags & VAPIC_POLL_VECTOR_BUSY)) {
 		t->backlog--;
@@ -835,10 +986,10 @@ static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 	return VAPIC_TIMER_NONE;
 }
 
-VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
-			       struct vapic_timer_event *ev)
+/* The general poll. */
+static VAPIC_NOINLINE int poll_slow(struct vapic_timer *t, u32 flags, u64 now,
+				    struct vapic_timer_event *ev)
 {
-	u64 now = now_tsc(t);
 	u64 wait_ns = 0;
 	int r;
 
@@ -846,6 +997,10 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 		(void)rearm(t, now);
 	r = sync(t, now, &wait_ns);
 	if (r == VAPIC_TIMER_WAIT) {
+		/* A tick already due does not wait for the next one. */
+		if (tick_ready(t) &&
+		    deliver(t, flags, now, ev) == VAPIC_TIMER_INJECT)
+			return VAPIC_TIMER_INJECT;
 		ev->wait_ns = wait_ns;
 		STAT_INC_(t->stats.waits);
 		STAT_ADD_(t->stats.wait_ns, wait_ns);
@@ -859,16 +1014,61 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 	return deliver(t, flags, now, ev);
 }
 
-/* Host timer expiry (absolute ns) for the running target, from @now. */
-static u64 expiry_ns(const struct vapic_timer *t, u64 now)
+VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
+			       struct vapic_timer_event *ev)
 {
-	u64 now_ns = t->ops->now_ns(t->host);
-	u64 delta_ns = vapic_tsc_to_ns(t->target_tsc - now,
-				       t->cfg.guest_tsc_khz);
-	u32 adv = VAPIC_READ_ONCE(t->advance_ns);
-	u64 expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+	u64 now = now_tsc(t);
+	u64 due;
 
-	return expires < now_ns ? UINT64_MAX : expires;
+	/*
+	 * Fast path (timer fire + inject, seed 004): a TSC-deadline expiry
+	 * that the deferred-mode callback handed over ('fired', or the
+	 * advance window it opened), due now, nothing else pending.  The
+	 * same steps as sync() + complete_expiry() + queue_ticks() + the
+	 * re-arm check + deliver() for exactly this state, in one pass.
+	 * The callback has run, so the host timer is idle: no cancel needed
+	 * (the host contract allows an arm after an expiry).  Not with lazy
+	 * TSC-deadline on: the expiry must first read the guest's "pending"
+	 * (H1-H3), which sync() does.
+	 */
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && !lazy_on_(t) &&
+			 (t->lvtt & VAPIC_LVTT_MODE_MASK) ==
+				 ((u32)VAPIC_TIMER_TSC_DEADLINE
+				  << VAPIC_LVTT_MODE_SHIFT) &&
+			 (VAPIC_READ_ONCE(t->fired) || t->in_window) &&
+			 t->running && now >= t->target_tsc &&
+			 !(t->pending | t->pending_old | t->need_arm) &&
+			 !t->backlog &&
+			 !(flags & VAPIC_POLL_VECTOR_BUSY) && deliverable(t) &&
+			 !posted_mode(t))) {
+		due = t->target_tsc;
+		(void)vapic_xchg(&t->fired, 0);
+		if (!t->measured)
+			adjust_advance(t, (s64)(now - due));
+		t->in_window = false;
+		t->measured = false;
+		t->hw_armed = false;
+		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
+		VAPIC_WRITE_ONCE(t->running, false);
+		record_lateness(t, now - due);
+		STAT_INC_(t->stats.injections);
+		ev->vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
+		return VAPIC_TIMER_INJECT;
+	}
+	/*
+	 * Idle: nothing fired, no advance window, nothing pending, no target
+	 * reached (or, posted mode, the armed callback owns it): sync() and
+	 * deliver() would both do nothing.
+	 */
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH &&
+			 !VAPIC_READ_ONCE(t->fired) &&
+			 !(t->in_window | t->pending | t->pending_old |
+			   t->need_arm) &&
+			 !t->backlog &&
+			 ((posted_mode(t) && t->hw_armed) || !t->running ||
+			  now < t->target_tsc)))
+		return VAPIC_TIMER_NONE;
+	return poll_slow(t, flags, now, ev);
 }
 
 /*
@@ -879,8 +1079,9 @@ static u64 expiry_ns(const struct vapic_timer *t, u64 now)
 static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 {
 	u64 now = now_tsc(t);
-	u64 target, k;
+	u64 target, k, now_ns, delta_ns;
 	u32 vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
+	u32 adv;
 	bool moved;
 
 	if (!t->running)
@@ -892,7 +1093,13 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 		seq_write_end_(&t->seq);
 		if (moved) {
 			t->measured = false;
-			*expires_ns = lazy_clamp_expiry_(t, expiry_ns(t, now));
+			now_ns = t->ops->now_ns(t->host);
+			delta_ns = arm_delta_ns(t, t->target_tsc - now);
+			adv = VAPIC_READ_ONCE(t->advance_ns);
+			*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+			if (*expires_ns < now_ns)
+				*expires_ns = UINT64_MAX;
+			*expires_ns = lazy_clamp_expiry_(t, *expires_ns);
 			lazy_publish_(t, t->target_tsc); /* R1 */
 			STAT_INC_(t->stats.arms);
 			return VAPIC_TFN_REARM;
@@ -934,7 +1141,10 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 	record_lateness(t, now - target);
 	if (!t->running)
 		return VAPIC_TFN_DONE;
-	*expires_ns = expiry_ns(t, now);
+	now_ns = t->ops->now_ns(t->host);
+	delta_ns = arm_delta_ns(t, t->target_tsc - now);
+	adv = VAPIC_READ_ONCE(t->advance_ns);
+	*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
 	STAT_INC_(t->stats.arms);
 	return VAPIC_TFN_REARM;
 }
@@ -955,8 +1165,9 @@ VAPIC_API bool vapic_timer_next_deadline(struct vapic_timer *t,
 {
 	struct snap s;
 
-	if (t->pending) {
-		*deadline_tsc = t->pending_due_tsc;
+	if (t->pending_old || t->pending) {
+		*deadline_tsc = t->pending_old ? t->pending_old_due_tsc :
+						 t->pending_due_tsc;
 		return true;
 	}
 	snapshot(t, &s);
@@ -1016,6 +1227,10 @@ VAPIC_API int vapic_timer_save(struct vapic_timer *t,
 		s->flags |= VAPIC_TSTATE_DUE;
 		s->pending_vector = t->pending_vector;
 	}
+	if (t->pending_old) {
+		s->flags |= VAPIC_TSTATE_DUE_OLD;
+		s->pending_old_vector = t->pending_old_vector;
+	}
 	if (t->sw_disabled)
 		s->flags |= VAPIC_TSTATE_SW_DISABLED;
 	s->tsc_deadline = t->tsc_deadline;
@@ -1059,7 +1274,7 @@ static int validate_state(const struct vapic_timer *t,
 		return VAPIC_EVERSION;
 	if (s->size != sizeof(*s) || s->checksum != state_checksum(s))
 		return VAPIC_ESTATE;
-	if (s->reserved[0] || s->reserved[1])
+	if (s->reserved[0])
 		return VAPIC_ESTATE;
 	if ((s->lvtt & ~LVTT_WRITABLE) || (s->tdcr & ~VAPIC_TDCR_VALID_MASK) ||
 	    (s->flags & ~VAPIC_TSTATE_FLAGS_ALL))
@@ -1089,9 +1304,26 @@ static int validate_state(const struct vapic_timer *t,
 	}
 	if (!running && (s->progress || s->tmcct))
 		return VAPIC_ESTATE;
+	/* Only a one-shot or periodic count has a position. */
+	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC &&
+	    (s->progress || s->tmcct))
+		return VAPIC_ESTATE;
+	/* Catch-up ticks exist only for a running periodic timer. */
+	if (s->backlog && (mode != VAPIC_TIMER_PERIODIC || !running))
+		return VAPIC_ESTATE;
 	if (!(s->flags & VAPIC_TSTATE_DUE) && s->pending_vector)
 		return VAPIC_ESTATE;
 	if (s->pending_vector > VAPIC_LVT_VECTOR_MASK)
+		return VAPIC_ESTATE;
+	if (!(s->flags & VAPIC_TSTATE_DUE_OLD) && s->pending_old_vector)
+		return VAPIC_ESTATE;
+	if (s->pending_old_vector > VAPIC_LVT_VECTOR_MASK)
+		return VAPIC_ESTATE;
+	/* The older tick's vector is neither the current tick's nor the LVT's. */
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) &&
+	    (s->pending_old_vector == (s->lvtt & VAPIC_LVT_VECTOR_MASK) ||
+	     ((s->flags & VAPIC_TSTATE_DUE) &&
+	      s->pending_old_vector == s->pending_vector)))
 		return VAPIC_ESTATE;
 	if (s->backlog > VAPIC_CATCHUP_MAX_LIMIT)
 		return VAPIC_ESTATE;
@@ -1120,7 +1352,15 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 	t->divide = tdcr_to_divide(s->tdcr);
 	t->sw_disabled = s->flags & VAPIC_TSTATE_SW_DISABLED;
 	t->backlog = s->backlog;
-	if (t->backlog > t->cfg.catchup_max) {
+	if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE) {
+		/* Coalesce: at most one tick pending; the rest merge. */
+		u32 keep = (s->flags & VAPIC_TSTATE_DUE) ? 0 : 1;
+
+		if (t->backlog > keep) {
+			STAT_ADD_(t->stats.coalesced, t->backlog - keep);
+			t->backlog = keep;
+		}
+	} else if (t->backlog > t->cfg.catchup_max) {
 		STAT_ADD_(t->stats.dropped, t->backlog - t->cfg.catchup_max);
 		t->backlog = t->cfg.catchup_max;
 	}
@@ -1128,6 +1368,11 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 		t->pending = true;
 		t->pending_vector = s->pending_vector;
 		t->pending_due_tsc = now;
+	}
+	if (s->flags & VAPIC_TSTATE_DUE_OLD) {
+		t->pending_old = true;
+		t->pending_old_vector = s->pending_old_vector;
+		t->pending_old_due_tsc = now;
 	}
 	mode = timer_mode(s->lvtt);
 	if (s->flags & VAPIC_TSTATE_RUNNING) {
@@ -1185,6 +1430,8 @@ VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
 	}
 	if (t->pending)
 		t->pending_due_tsc += d;
+	if (t->pending_old)
+		t->pending_old_due_tsc += d;
 	now = begin_write(t);
 	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
 }

@@ -2167,10 +2167,45 @@ static void restore_rejects_nonzero_reserved_fields(void **state)
 	s.reserved[0] = 1;
 	fix_checksum(&s);
 	victim_expect(&vi, &s, VAPIC_ESTATE);
+	victim_teardown(&vi);
+}
+
+static void restore_rejects_inconsistent_older_pending_tick(void **state)
+{
+	struct victim vi;
+	struct vapic_timer_state s;
+
+	victim_setup(&vi, VAPIC_TIMER_F_TSC_DEADLINE);
+	/* A vector without its flag. */
 	s = vi.good;
-	s.reserved[1] = 0x80000000U;
+	s.pending_old_vector = 0x60;
 	fix_checksum(&s);
 	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* Beyond 255. */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE_OLD;
+	s.pending_old_vector = 0x100;
+	fix_checksum(&s);
+	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* The LVT's own vector: it would merge with the LVT's ticks. */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE_OLD;
+	s.pending_old_vector = s.lvtt & 0xff;
+	fix_checksum(&s);
+	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* The same vector as the current due tick (one IRR bit). */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE | VAPIC_TSTATE_DUE_OLD;
+	s.pending_vector = 0x61;
+	s.pending_old_vector = 0x61;
+	fix_checksum(&s);
+	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* Consistent: accepted (by a fresh victim, untouched otherwise). */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE_OLD;
+	s.pending_old_vector = 0x61;
+	fix_checksum(&s);
+	assert_int_equal(vapic_timer_restore(vi.f.t, &s), 0);
 	victim_teardown(&vi);
 }
 
@@ -3190,9 +3225,18 @@ static void tsc_deadline_far_future_arms_at_end_of_time(void **state)
 	setup(&f, NULL, true);
 	lvtt(&f, LVT_TSCDL(0x40));
 	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, UINT64_MAX), 0);
-	assert_int_equal(armed_at(&f),
-			 f.t0 + vapic_tsc_to_ns(UINT64_MAX - f.g0, 2500000) -
-				 1000);
+	/*
+	 * The host timer is armed with a fixed-point multiply: never before
+	 * the exact time, at most 1 ns later per 2^32 TSC cycles (timer.c,
+	 * arm_delta_ns()).
+	 */
+	{
+		uint64_t d = UINT64_MAX - f.g0;
+		uint64_t exact = f.t0 + vapic_tsc_to_ns(d, 2500000) - 1000;
+
+		assert_true(armed_at(&f) >= exact);
+		assert_true(armed_at(&f) <= exact + (d >> 32) + 1);
+	}
 	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), UINT64_MAX);
 	at(&f, 3600ULL * 1000000000ULL);
 	assert_int_equal(f.v->stats.fires, 0);
@@ -3314,6 +3358,8 @@ int main(void)
 		cmocka_unit_test(restore_rejects_bad_size),
 		cmocka_unit_test(restore_rejects_bad_checksum),
 		cmocka_unit_test(restore_rejects_nonzero_reserved_fields),
+		cmocka_unit_test(
+			restore_rejects_inconsistent_older_pending_tick),
 		cmocka_unit_test(
 			restore_rejects_reserved_register_and_flag_bits),
 		cmocka_unit_test(restore_rejects_inconsistent_fields),

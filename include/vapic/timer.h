@@ -230,10 +230,19 @@ struct vapic_timer {
 	bool pending;
 	uint32_t pending_vector;
 	uint64_t pending_due_tsc;
+	/* A due tick of an earlier LVT vector (its own IRR bit). */
+	bool pending_old;
+	uint32_t pending_old_vector;
+	uint64_t pending_old_due_tsc;
 	uint32_t backlog;
 
 	/* Timer advance, ns. */
 	uint32_t advance_ns;
+	/*
+	 * ceil(10^6 * 2^32 / guest_tsc_khz): guest TSC cycles -> ns for
+	 * arming the host timer with a multiply (see arm_delta_ns()).
+	 */
+	uint64_t ns_per_tsc_32;
 
 	struct vapic_timer_stats stats;
 
@@ -580,7 +589,8 @@ VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
 #define VAPIC_TSTATE_RUNNING 0x1U /* counting / armed */
 #define VAPIC_TSTATE_DUE 0x2U /* expired, interrupt not yet handed over */
 #define VAPIC_TSTATE_SW_DISABLED 0x4U /* SVR bit 8 clear */
-#define VAPIC_TSTATE_FLAGS_ALL 0x7U
+#define VAPIC_TSTATE_DUE_OLD 0x8U /* a due tick of an earlier LVT vector */
+#define VAPIC_TSTATE_FLAGS_ALL 0xfU
 
 /**
  * struct vapic_timer_state - a versioned, checksummed record of a timer's
@@ -600,6 +610,9 @@ VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
  *	consistency with @progress).
  * @backlog: catch-up ticks pending.
  * @pending_vector: the vector of the due tick (VAPIC_TSTATE_DUE), else 0.
+ * @pending_old_vector: the vector of a due tick programmed before the guest
+ *	changed the LVT vector (VAPIC_TSTATE_DUE_OLD), else 0.  It differs
+ *	from @pending_vector: each vector has its own IRR bit.
  * @reserved: must be zero.
  * @checksum: vapic_checksum32() over the record with this field zero.
  */
@@ -616,7 +629,8 @@ struct vapic_timer_state {
 	uint32_t tmcct;
 	uint32_t backlog;
 	uint32_t pending_vector;
-	uint32_t reserved[2];
+	uint32_t pending_old_vector;
+	uint32_t reserved[1];
 	uint32_t checksum;
 };
 

@@ -348,6 +348,14 @@ static void vcpu_poll(struct guest *g)
 	int r;
 
 	for (;;) {
+		/*
+		 * White-box attribution of an injected tick: the due time the
+		 * slow path records, or (the fast path records nothing) the
+		 * deadline that was next before the poll.
+		 */
+		uint64_t before = g->h->t.pending_due_tsc, pre = 0;
+
+		(void)vapic_timer_next_deadline(&g->h->t, &pre);
 		memset(&ev, 0, sizeof(ev));
 		r = vapic_timer_poll(&g->h->t, 0, &ev);
 		if (r == VAPIC_TIMER_WAIT) {
@@ -358,9 +366,12 @@ static void vcpu_poll(struct guest *g)
 			continue;
 		}
 		if (r == VAPIC_TIMER_INJECT) {
-			/* White-box: the due time of the tick handed out. */
-			trace("inject", g->h->t.pending_due_tsc, 0, 0, 0);
-			raise_irq(g->h, g->h->t.pending_due_tsc);
+			uint64_t d = g->h->t.pending_due_tsc != before ?
+					     g->h->t.pending_due_tsc :
+					     pre;
+
+			trace("inject", d, 0, 0, 0);
+			raise_irq(g->h, d);
 		}
 		return;
 	}
