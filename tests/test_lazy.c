@@ -1688,6 +1688,36 @@ static void timer_write_reads_time_after_cancel(void **state)
 	vapic_timer_destroy(&t);
 }
 
+/* The same through begin_write() (any other register write). */
+static void timer_lvt_write_reads_time_after_cancel(void **state)
+{
+	static const struct vapic_host_ops ops = {
+		.now_ns = sh_now,
+		.guest_tsc = sh_now,
+		.timer_arm = sh_arm,
+		.timer_cancel = sh_cancel,
+		.kick = sh_kick,
+	};
+	struct slow_host s = { .now = 1000000 };
+	struct vapic_timer_config tc;
+	struct vapic_timer t;
+
+	(void)state;
+	vapic_timer_config_default(&tc, KHZ);
+	tc.advance_ns = 0;
+	assert_int_equal(vapic_timer_init(&t, &tc, &ops, &s), 0);
+	vapic_timer_set_sw_enabled(&t, true);
+	assert_int_equal(vapic_timer_write_lvtt(&t, LVTT_TSCD, false), 0);
+	assert_int_equal(vapic_timer_write_tsc_deadline(&t, s.now + 300), 0);
+	assert_int_equal(s.arms, 1);
+	/* Rewriting the LVT takes 500 ns of cancel: the deadline is due. */
+	s.cancel_takes_ns = 500;
+	assert_int_equal(vapic_timer_write_lvtt(&t, LVTT_TSCD, false),
+			 VAPIC_TIMER_DUE);
+	assert_int_equal(s.arms, 1);
+	vapic_timer_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1765,6 +1795,7 @@ int main(void)
 		cmocka_unit_test(restore_of_due_deadline_delivers_and_clears),
 		cmocka_unit_test(stat_descs_cover_every_counter),
 		cmocka_unit_test(timer_write_reads_time_after_cancel),
+		cmocka_unit_test(timer_lvt_write_reads_time_after_cancel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
