@@ -41,6 +41,7 @@
 #include <vapic/lazy.h>
 #include <vapic/timer.h>
 
+#include "fuzz.h"
 #include "vclock.h"
 
 #define KHZ 1000000U /* guest TSC = ns */
@@ -66,7 +67,18 @@ struct ent {
 	bool taken;	/* delivered as itself */
 };
 
+/* What an input reached (fuzz_summary(), for the seed corpus review). */
+struct reached {
+	bool deferred, posted, honest, hostile, enabled, refused, skipped;
+	bool moved, clamped, delivered, halted, disarmed, disabled, init;
+	bool restored, masked, mode_switch, periodic, faults, creep, garbage;
+	uint64_t ops, events, deliveries;
+};
+
+static struct reached last_reached;
+
 struct fz {
+	struct reached r;
 	const uint8_t *p;
 	size_t n;
 	struct vclock_vm *vm;
@@ -216,6 +228,8 @@ static void check_deliveries(struct fz *f)
 			continue;
 		if (l->guest_tsc > f->last_raise)
 			f->last_raise = l->guest_tsc;
+		f->r.delivered = true;
+		f->r.deliveries++;
 		if (!f->honest)
 			continue;
 		if (!justified(f, l->guest_tsc, l->deadline_tsc, &e))
@@ -278,7 +292,11 @@ static void gset(struct fz *f, uint64_t d)
 
 		trap = vapic_lazy_guest_set_deadline(pg, d);
 		memcpy(f->shadow[f->gslot] + 8, &pg->pending, 8);
+		if (!trap)
+			f->r.skipped = true;
 	}
+	if (!d)
+		f->r.disarmed = true;
 	new_deadline(f, d);
 	if (trap) {
 		(void)vclock_wrmsr_tsc_deadline(f->v, d);
@@ -300,8 +318,12 @@ static void lazy_msr(struct fz *f, uint64_t val)
 	int r = vapic_lazy_write_msr(f->t, val);
 
 	paid(f);
-	if (r < 0)
+	if (r < 0) {
+		f->r.refused = true;
 		return; /* #GP: nothing changed */
+	}
+	if (f->gslot >= 0)
+		f->r.disabled = true;
 	f->gslot = -1;
 	if (val & VAPIC_LAZY_MSR_ENABLE) {
 		for (int i = 0; i < NSLOTS; i++)
@@ -311,6 +333,7 @@ static void lazy_msr(struct fz *f, uint64_t val)
 			fail(f, "a block outside the candidates was accepted",
 			     val, 0);
 		f->accepted[f->gslot] = true;
+		f->r.enabled = true;
 	}
 }
 
@@ -373,6 +396,7 @@ static void halt(struct fz *f)
 		vclock_vcpu_enter(f->v);
 		advance(f, 10000);
 	}
+	f->r.halted = true;
 }
 
 static void step(struct fz *f)
@@ -380,6 +404,7 @@ static void step(struct fz *f)
 	uint8_t op = u8(f);
 	uint64_t x;
 
+	f->r.ops++;
 	switch (op % 16) {
 	case 0: /* time passes */
 	case 1:
@@ -404,8 +429,12 @@ static void step(struct fz *f)
 		if (x & 2)
 			f->tscmode = !f->tscmode;
 		lvt(f);
-		if (x & 2)
+		if (x & 2) {
 			new_deadline(f, 0); /* a mode switch disarms */
+			f->r.mode_switch = true;
+		}
+		if (f->masked)
+			f->r.masked = true;
 		break;
 	case 7: /* software enable / disable */
 		f->swen = !f->swen;
@@ -424,6 +453,7 @@ static void step(struct fz *f)
 			enable(f, (int)(x % NSLOTS));
 		break;
 	case 9: /* INIT */
+		f->r.init = true;
 		vapic_lapic_reset(&f->v->lapic);
 		f->gslot = -1;
 		f->masked = true;
@@ -439,6 +469,7 @@ static void step(struct fz *f)
 		if (!vapic_timer_save(f->t, &st) &&
 		    vapic_timer_restore(f->t, &st) < 0)
 			fail(f, "restore of a fresh save failed", 0, 0);
+		f->r.restored = true;
 		paid(f);
 		break;
 	}
@@ -447,12 +478,15 @@ static void step(struct fz *f)
 		break;
 	case 12: /* one-shot / periodic count */
 		(void)vclock_write(f->v, VAPIC_REG_TMICT, (uint32_t)un(f, 3));
+		if (!f->tscmode)
+			f->r.periodic = true;
 		paid(f);
 		break;
 	case 13: /* host faults */
 		x = u8(f);
 		vclock_fault_next(f->v, (enum vclock_op)(x % VCLOCK_OP_NR), 1);
 		f->faults++;
+		f->r.faults = true;
 		break;
 	case 14: /* hostile: any field of any block, any value */
 		if (!f->honest) {
@@ -461,6 +495,7 @@ static void step(struct fz *f)
 
 			x = un(f, 8);
 			gwrite(f, i, off, &x, 8);
+			f->r.garbage = true;
 		}
 		break;
 	case 15: /* hostile: WRMSR without G1, or creep for a while */
@@ -472,6 +507,7 @@ static void step(struct fz *f)
 			paid(f);
 		} else {
 			f->creep_step = un(f, 2) + 1;
+			f->r.creep = true;
 			f->vm->fire_hook = creep_hook;
 			f->vm->fire_hook_arg = f;
 			advance(f, (un(f, 1) + 1) * 100000);
@@ -502,8 +538,6 @@ static void finish(struct fz *f)
 	gset(f, now_tsc(f) + 50000);
 	halt(f);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -557,6 +591,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	finish(&f);
 	check_deliveries(&f);
 	check_ram(&f);
+	{
+		struct vapic_lazy_stats ls;
+
+		vapic_lazy_get_stats(f.t, &ls);
+		f.r.moved = ls.moves > 0;
+		f.r.clamped = ls.clamped > 0;
+	}
+	f.r.events = f.vm->events;
+	f.r.posted = f.posted;
+	f.r.deferred = !f.posted;
+	f.r.honest = f.honest;
+	f.r.hostile = !f.honest;
+	last_reached = f.r;
 	vclock_vm_destroy(f.vm);
 	return 0;
+}
+
+void fuzz_summary(char *buf, size_t len)
+{
+	const struct reached *r = &last_reached;
+	static const struct {
+		size_t off;
+		const char *name;
+	} names[] = {
+#define R(x) { __builtin_offsetof(struct reached, x), #x }
+		R(deferred), R(posted),	     R(honest),	     R(hostile),
+		R(enabled),  R(refused),     R(skipped),     R(moved),
+		R(clamped),  R(delivered),   R(halted),	     R(disarmed),
+		R(disabled), R(init),	     R(restored),    R(masked),
+		R(mode_switch), R(periodic), R(faults),	     R(creep),
+		R(garbage),
+#undef R
+	};
+	size_t k, o;
+
+	o = (size_t)snprintf(buf, len, "ops %llu events %llu deliveries %llu:",
+			     (unsigned long long)r->ops,
+			     (unsigned long long)r->events,
+			     (unsigned long long)r->deliveries);
+	for (k = 0; k < sizeof(names) / sizeof(names[0]) && o < len; k++)
+		if (*(const bool *)((const char *)r + names[k].off))
+			o += (size_t)snprintf(buf + o, len - o, " %s",
+					      names[k].name);
 }
