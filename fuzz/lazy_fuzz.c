@@ -77,6 +77,8 @@ struct reached {
 
 static struct reached last_reached;
 
+static uint64_t slot_gpa_of(int i);
+
 struct fz {
 	struct reached r;
 	const uint8_t *p;
@@ -95,11 +97,35 @@ struct fz {
 	/* the guest's own writes to each candidate block (expected bytes) */
 	uint8_t shadow[NSLOTS][64];
 	bool accepted[NSLOTS]; /* the host may write "armed" here */
+	/* one-shot/periodic ticks (not judged by the lazy oracles) */
+	bool counted;		/* TMICT written in another mode */
+	uint64_t unmasked_at;	/* a deadline due before this was masked */
+	uint64_t restore_tsc[8]; /* a restored due tick is "due" then */
+	unsigned int nrestore;
+	uint64_t tscd_since;	/* back in TSC-deadline mode since */
 	/* rate bound */
 	uint64_t paid_ns, paid_arms, paid_faults, faults;
 	/* creep */
 	uint64_t creep_step;
 };
+
+static bool tracing;
+
+/* FUZZ_LAZY_TRACE=1: one line per operation and per delivery. */
+static void trace(struct fz *f, const char *what, uint64_t a, uint64_t b)
+{
+	if (tracing)
+		fprintf(stderr, "%12llu ns tsc %llu: %s %llu %llu (armed %llu pending %llu)\n",
+			(unsigned long long)f->vm->now_ns,
+			(unsigned long long)vclock_guest_tsc(f->v), what,
+			(unsigned long long)a, (unsigned long long)b,
+			f->gslot >= 0 ? (unsigned long long)
+						((struct vapic_lazy_page *)(f->vm->mem +
+							slot_gpa_of(f->gslot)))->armed : 0ULL,
+			f->gslot >= 0 ? (unsigned long long)
+						((struct vapic_lazy_page *)(f->vm->mem +
+							slot_gpa_of(f->gslot)))->pending : 0ULL);
+}
 
 static void fail(struct fz *f, const char *what, uint64_t a, uint64_t b)
 {
@@ -126,6 +152,11 @@ static uint64_t un(struct fz *f, unsigned int bytes)
 	for (unsigned int i = 0; i < bytes; i++)
 		v |= (uint64_t)u8(f) << (8 * i);
 	return v;
+}
+
+static uint64_t slot_gpa_of(int i)
+{
+	return slot_gpa[i];
 }
 
 static uint64_t now_tsc(struct fz *f)
@@ -183,10 +214,19 @@ static void check_rate(struct fz *f)
 		     f->v->stats.arms);
 }
 
-/* Guest oracle: one delivery at @ns for @d (vclock's annotation). */
+/*
+ * Guest oracle: one delivery at @ns for @d (vclock's annotation).  (a) @d
+ * was the guest's, due at @ns and not superseded before it was due; (b)
+ * the guest's deadline current at @ns was due; (c) a tick that was due
+ * when the timer was saved and restored is labelled with the restore time
+ * (VAPIC_TSTATE_DUE): it was justified when it fell due, before.
+ */
 static bool justified(struct fz *f, uint64_t ns, uint64_t d, struct ent **a)
 {
 	*a = NULL;
+	for (unsigned int k = 0; k < 8 && k < f->nrestore; k++)
+		if (d && d == f->restore_tsc[k])
+			return true;
 	for (unsigned int k = 0; k < HIST && d; k++) {
 		struct ent *e = &f->hist[(f->head + HIST - k) % HIST];
 
@@ -228,9 +268,18 @@ static void check_deliveries(struct fz *f)
 			continue;
 		if (l->guest_tsc > f->last_raise)
 			f->last_raise = l->guest_tsc;
+		trace(f, "delivered (tsc, deadline)", l->guest_tsc,
+		      l->deadline_tsc);
 		f->r.delivered = true;
 		f->r.deliveries++;
 		if (!f->honest)
+			continue;
+		/*
+		 * A one-shot/periodic tick: in that mode, or due before the
+		 * switch back to TSC-deadline mode (handed over late).
+		 */
+		if (!f->tscmode ||
+		    (f->counted && l->deadline_tsc < f->tscd_since))
 			continue;
 		if (!justified(f, l->guest_tsc, l->deadline_tsc, &e))
 			fail(f, "early delivery", l->guest_tsc, l->deadline_tsc);
@@ -298,18 +347,25 @@ static void gset(struct fz *f, uint64_t d)
 	if (!d)
 		f->r.disarmed = true;
 	new_deadline(f, d);
+	trace(f, trap ? "set (trap)" : "set (no exit)", d, 0);
 	if (trap) {
 		(void)vclock_wrmsr_tsc_deadline(f->v, d);
 		paid(f);
 	}
 }
 
-static void lvt(struct fz *f)
+/* Write the LVT the guest wants (f->masked, f->tscmode); @was: masked before. */
+static void lvt(struct fz *f, bool was)
 {
 	uint32_t val = (f->masked ? VAPIC_LVT_MASKED : 0) |
 		       (f->tscmode ? LVTT_TSCD : VEC);
 
 	(void)vclock_write(f->v, VAPIC_REG_LVT_TIMER, val);
+	/* SDM: while the APIC is software-disabled the mask bit stays set. */
+	if (!f->swen)
+		f->masked = true;
+	if (was && !f->masked)
+		f->unmasked_at = now_tsc(f);
 	paid(f);
 }
 
@@ -337,11 +393,17 @@ static void lazy_msr(struct fz *f, uint64_t val)
 	}
 }
 
-/* Honest enable: G0 (zero, version), then the MSR. */
+/*
+ * Honest enable: G0 (zero, version), then the MSR.  G0 is for a block the
+ * protocol does not use: re-enabling the block in use disables it first
+ * (zeroing it in place would overwrite the guest's own lazy deadline).
+ */
 static void enable(struct fz *f, int i)
 {
 	struct vapic_lazy_page pg;
 
+	if (f->gslot == i)
+		lazy_msr(f, 0);
 	vapic_lazy_guest_page_init(&pg);
 	gwrite(f, i, 0, &pg, sizeof(pg));
 	lazy_msr(f, vapic_lazy_guest_msr_value(slot_gpa[i]));
@@ -382,11 +444,17 @@ static void halt(struct fz *f)
 	struct ent *e = &f->hist[f->head];
 	uint64_t limit;
 
+	/* A deadline that fell due while masked was dropped (SDM). */
 	if (!f->honest || !e->d || e->sup || f->masked || !f->tscmode ||
-	    !f->swen || f->last_raise >= e->d)
+	    !f->swen || f->last_raise >= e->d || e->d <= f->unmasked_at)
 		return;
-	/* Late by at most: one unpaid re-arm gap, advance, latencies. */
-	limit = e->d + 2 * MIN_PERIOD_NS + 1000000;
+	/*
+	 * Late by at most: one unpaid re-arm gap, advance, latencies; from
+	 * the deadline, or from when it was set if that was later (a
+	 * deadline already in the past is due at the next poll).
+	 */
+	limit = (e->d > e->start ? e->d : e->start) + 2 * MIN_PERIOD_NS +
+		1000000;
 	if (limit < e->d)
 		return; /* far-future deadline: nothing to wait for */
 	while (f->last_raise < e->d) {
@@ -405,6 +473,7 @@ static void step(struct fz *f)
 	uint64_t x;
 
 	f->r.ops++;
+	trace(f, "op", op % 16, f->n);
 	switch (op % 16) {
 	case 0: /* time passes */
 	case 1:
@@ -423,19 +492,25 @@ static void step(struct fz *f)
 		gset(f, 0);
 		break;
 	case 6: /* mask / unmask, mode switch */
+	{
+		bool was = f->masked;
+
 		x = u8(f);
 		if (x & 1)
 			f->masked = !f->masked;
 		if (x & 2)
 			f->tscmode = !f->tscmode;
-		lvt(f);
+		lvt(f, was);
 		if (x & 2) {
 			new_deadline(f, 0); /* a mode switch disarms */
 			f->r.mode_switch = true;
+			if (f->tscmode)
+				f->tscd_since = now_tsc(f);
 		}
 		if (f->masked)
 			f->r.masked = true;
 		break;
+	}
 	case 7: /* software enable / disable */
 		f->swen = !f->swen;
 		(void)vclock_write(f->v, VAPIC_REG_SVR, f->swen ? 0x1ff : 0xff);
@@ -466,6 +541,7 @@ static void step(struct fz *f)
 	{
 		struct vapic_timer_state st;
 
+		f->restore_tsc[f->nrestore++ % 8] = now_tsc(f);
 		if (!vapic_timer_save(f->t, &st) &&
 		    vapic_timer_restore(f->t, &st) < 0)
 			fail(f, "restore of a fresh save failed", 0, 0);
@@ -478,8 +554,10 @@ static void step(struct fz *f)
 		break;
 	case 12: /* one-shot / periodic count */
 		(void)vclock_write(f->v, VAPIC_REG_TMICT, (uint32_t)un(f, 3));
-		if (!f->tscmode)
+		if (!f->tscmode) {
 			f->r.periodic = true;
+			f->counted = true;
+		}
 		paid(f);
 		break;
 	case 13: /* host faults */
@@ -528,10 +606,15 @@ static void finish(struct fz *f)
 		(void)vclock_write(f->v, VAPIC_REG_SVR, 0x1ff);
 	}
 	if (f->masked || !f->tscmode) {
+		if (!f->tscmode) {
+			new_deadline(f, 0);
+			f->tscd_since = now_tsc(f);
+		}
+		bool was = f->masked;
+
 		f->masked = false;
 		f->tscmode = true;
-		lvt(f);
-		new_deadline(f, 0);
+		lvt(f, was);
 	}
 	for (int i = 0; i < VCLOCK_OP_NR; i++)
 		vclock_fault_clear(f->v, (enum vclock_op)i);
@@ -547,6 +630,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t mode;
 
 	memset(&f, 0, sizeof(f));
+	tracing = getenv("FUZZ_LAZY_TRACE") != NULL;
 	f.p = data;
 	f.n = size;
 	mode = u8(&f);

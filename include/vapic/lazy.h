@@ -225,6 +225,9 @@ VAPIC_API int vapic_lazy_guest_probe(void (*cpuid)(void *ctx, uint32_t leaf,
  * and write the version.
  * @page: the guest's 64-byte-aligned block (struct vapic_lazy_page).
  *
+ * Not on the block in use (disable first): zeroing it would overwrite the
+ * guest's own deadline in "pending".
+ *
  * Context: guest, before the enabling WRMSR.
  */
 VAPIC_API void vapic_lazy_guest_page_init(struct vapic_lazy_page *page);
