@@ -52,7 +52,7 @@
 #define HOLE_LEN 0x1000U
 #define PATTERN 0x5aU
 #define NSLOTS 4
-#define HIST 32
+#define HIST 256
 #define MAX_STEPS 256
 #define MIN_PERIOD_NS VAPIC_MIN_PERIOD_NS_DEFAULT
 
@@ -182,9 +182,18 @@ static void arms_now(struct fz *f, uint64_t *arms)
 	*arms = f->v->stats.arms + f->v->stats.rearms;
 }
 
-/* An exit the guest paid for: resets the rate-bound window. */
+static void check_deliveries(struct fz *f);
+
+/*
+ * An exit the guest paid for: the vCPU thread polls before re-entering the
+ * guest (vclock queued that entry for now: run it), and the rate-bound
+ * window restarts.
+ */
 static void paid(struct fz *f)
 {
+	if (vclock_settle(f->vm))
+		abort();
+	check_deliveries(f);
 	arms_now(f, &f->paid_arms);
 	f->paid_ns = f->vm->now_ns;
 	f->paid_faults = f->faults;
