@@ -105,6 +105,7 @@ struct fz {
 	uint64_t tscd_since;	/* back in TSC-deadline mode since */
 	/* rate bound */
 	uint64_t paid_ns, paid_arms, paid_faults, faults;
+	uint64_t op_arms;	/* arms before the current operation */
 	/* creep */
 	uint64_t creep_step;
 };
@@ -191,12 +192,13 @@ static void check_deliveries(struct fz *f);
  */
 static void paid(struct fz *f)
 {
+	/* The exit's own arms count in the window it opens. */
+	f->paid_arms = f->op_arms;
+	f->paid_ns = f->vm->now_ns;
+	f->paid_faults = f->faults;
 	if (vclock_settle(f->vm))
 		abort();
 	check_deliveries(f);
-	arms_now(f, &f->paid_arms);
-	f->paid_ns = f->vm->now_ns;
-	f->paid_faults = f->faults;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -482,6 +484,7 @@ static void step(struct fz *f)
 	uint64_t x;
 
 	f->r.ops++;
+	arms_now(f, &f->op_arms);
 	trace(f, "op", op % 16, f->n);
 	switch (op % 16) {
 	case 0: /* time passes */
@@ -610,6 +613,7 @@ static void finish(struct fz *f)
 {
 	if (!f->honest)
 		return;
+	arms_now(f, &f->op_arms);
 	if (!f->swen) {
 		f->swen = true;
 		(void)vclock_write(f->v, VAPIC_REG_SVR, 0x1ff);
@@ -676,6 +680,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.tscmode = true;
 	(void)vclock_write(f.v, VAPIC_REG_SVR, 0x1ff);
 	(void)vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVTT_TSCD);
+	arms_now(&f, &f.op_arms);
 	paid(&f);
 	enable(&f, 0);
 
