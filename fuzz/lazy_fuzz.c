@@ -135,6 +135,12 @@ static void fail(struct fz *f, const char *what, uint64_t a, uint64_t b)
 		(unsigned long long)f->vm->now_ns,
 		f->posted ? "posted" : "deferred",
 		f->honest ? "honest" : "hostile");
+	fprintf(stderr, "lazy_fuzz: host: arms %llu rearms %llu waits %llu fires %llu kicks %llu\n",
+		(unsigned long long)f->v->stats.arms,
+		(unsigned long long)f->v->stats.rearms,
+		(unsigned long long)f->v->stats.callback_waits,
+		(unsigned long long)f->v->stats.fires,
+		(unsigned long long)f->v->stats.kicks);
 	abort();
 }
 
@@ -199,6 +205,8 @@ static void paid(struct fz *f)
 	if (vclock_settle(f->vm))
 		abort();
 	check_deliveries(f);
+	/* A further exit of the same operation opens its own window. */
+	arms_now(f, &f->op_arms);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -425,6 +433,7 @@ static void creep_hook(void *arg, struct vclock_vcpu *v)
 	struct fz *f = arg;
 	uint64_t p = vclock_guest_tsc(v) + f->creep_step;
 
+	trace(f, "fire (creep: pending)", p, f->v->stats.arms + f->v->stats.rearms);
 	if (f->gslot >= 0)
 		gwrite(f, f->gslot, 8, &p, 8);
 }
@@ -554,9 +563,11 @@ static void step(struct fz *f)
 		struct vapic_timer_state st;
 
 		f->restore_tsc[f->nrestore++ % 8] = now_tsc(f);
-		if (!vapic_timer_save(f->t, &st) &&
-		    vapic_timer_restore(f->t, &st) < 0)
-			fail(f, "restore of a fresh save failed", 0, 0);
+		if (!vapic_timer_save(f->t, &st)) {
+			paid(f); /* save re-arms, too */
+			if (vapic_timer_restore(f->t, &st) < 0)
+				fail(f, "restore of a fresh save failed", 0, 0);
+		}
 		f->r.restored = true;
 		paid(f);
 		break;
