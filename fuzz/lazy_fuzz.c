@@ -106,6 +106,7 @@ struct fz {
 	/* rate bound */
 	uint64_t paid_ns, paid_arms, paid_faults, faults;
 	uint64_t op_arms;	/* arms before the current operation */
+	uint64_t fault_tsc;	/* when a host fault was last injected */
 	/* creep */
 	uint64_t creep_step;
 };
@@ -141,6 +142,10 @@ static void fail(struct fz *f, const char *what, uint64_t a, uint64_t b)
 		(unsigned long long)f->v->stats.callback_waits,
 		(unsigned long long)f->v->stats.fires,
 		(unsigned long long)f->v->stats.kicks);
+	fprintf(stderr, "lazy_fuzz: timer: running %d target %llu hw_armed %d need_arm %d lvtt %#x sw_disabled %d pending %d armed(host) %d\n",
+		f->t->running, (unsigned long long)f->t->target_tsc,
+		f->t->hw_armed, f->t->need_arm, f->t->lvtt, f->t->sw_disabled,
+		f->t->pending, vclock_timer_armed(f->v, NULL));
 	abort();
 }
 
@@ -202,6 +207,7 @@ static void paid(struct fz *f)
 	f->paid_arms = f->op_arms;
 	f->paid_ns = f->vm->now_ns;
 	f->paid_faults = f->faults;
+	vclock_vcpu_enter(f->v); /* poll + inject before re-entry */
 	if (vclock_settle(f->vm))
 		abort();
 	check_deliveries(f);
@@ -473,8 +479,11 @@ static void halt(struct fz *f)
 	 * the deadline, or from when it was set if that was later (a
 	 * deadline already in the past is due at the next poll).
 	 */
-	limit = (e->d > e->start ? e->d : e->start) + 2 * MIN_PERIOD_NS +
-		1000000;
+	limit = e->d > e->start ? e->d : e->start;
+	/* A failed host-timer arm is retried at the next poll: the halt's. */
+	if (f->fault_tsc >= e->start && now_tsc(f) > limit)
+		limit = now_tsc(f);
+	limit += 2 * MIN_PERIOD_NS + 1000000;
 	if (limit < e->d)
 		return; /* far-future deadline: nothing to wait for */
 	while (f->last_raise < e->d) {
@@ -587,6 +596,7 @@ static void step(struct fz *f)
 		x = u8(f);
 		vclock_fault_next(f->v, (enum vclock_op)(x % VCLOCK_OP_NR), 1);
 		f->faults++;
+		f->fault_tsc = now_tsc(f);
 		f->r.faults = true;
 		break;
 	case 14: /* hostile: any field of any block, any value */
