@@ -398,6 +398,7 @@ static void lazy_msr(struct fz *f, uint64_t val)
 {
 	int r = vapic_lazy_write_msr(f->t, val);
 
+	trace(f, "protocol MSR (value, result)", val, (uint64_t)(int64_t)r);
 	paid(f);
 	if (r < 0) {
 		f->r.refused = true;

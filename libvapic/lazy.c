@@ -299,5 +299,10 @@ VAPIC_API int vapic_lazy_write_msr(struct vapic_timer *t, uint64_t val)
 	lz->msr_val = val;
 	if (pg)
 		STAT_INC_(lz->stats.enables);
-	return timer_finish_write_(t, now);
+	err = timer_finish_write_(t, now);
+	/*
+	 * The write took effect.  A failed host-timer arm (VAPIC_EHOST) is the
+	 * host's problem, retried at the next poll: not a #GP for the guest.
+	 */
+	return err < 0 ? 0 : err;
 }

@@ -173,6 +173,8 @@ MUTANTS = [
      "\t(void)timer_lazy_check_(t, now);\n", ""),
     ("lazy-disable-no-clear", "libvapic/lazy.c",
      "\tVAPIC_WRITE_ONCE(lz->page->armed, 0);\n\tt->ops->unmap_guest", "\tt->ops->unmap_guest"),
+    ("lazy-arm-failure-is-gp", "libvapic/lazy.c",
+     "\treturn err < 0 ? 0 : err;", "\treturn err;"),
     ("lazy-reserved-bits-accepted", "libvapic/lazy.c",
      "\tif (val & VAPIC_LAZY_MSR_RSVD_MASK)", "\tif (0)"),
     ("lazy-version-unchecked", "libvapic/lazy.c",

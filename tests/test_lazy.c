@@ -624,6 +624,27 @@ static void enable_map_failure_refused(void **state)
 	lteardown(&f);
 }
 
+/* A write that took effect is never a #GP, even if the re-arm failed. */
+static void enable_with_failed_rearm_takes_effect(void **state)
+{
+	struct lfx f;
+	uint64_t d;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	f.v->auto_enter = false;
+	d = now_tsc(&f) + 100 * US;
+	assert_true(gset(&f, d));
+	vapic_lazy_guest_page_init(
+		(struct vapic_lazy_page *)(f.vm->mem + PAGE_GPA + 64));
+	vclock_fault_next(f.v, VCLOCK_OP_TIMER_ARM, 1);
+	assert_true(vapic_lazy_write_msr(f.t, (PAGE_GPA + 64) | 1) >= 0);
+	assert_true(vapic_lazy_enabled(f.t));
+	assert_int_equal(vapic_lazy_read_msr(f.t), (PAGE_GPA + 64) | 1);
+	assert_int_equal(f.t->stats.arm_failures, 1);
+	lteardown(&f);
+}
+
 static void refused_write_keeps_current_block(void **state)
 {
 	struct lfx f;
@@ -1749,6 +1770,7 @@ int main(void)
 		cmocka_unit_test(enable_last_block_is_the_hosts_call),
 		cmocka_unit_test(enable_bad_version_refused),
 		cmocka_unit_test(enable_map_failure_refused),
+		cmocka_unit_test(enable_with_failed_rearm_takes_effect),
 		cmocka_unit_test(refused_write_keeps_current_block),
 		cmocka_unit_test(disable_clears_armed_then_unmaps),
 		cmocka_unit_test(disable_takes_the_last_lazy_deadline),

@@ -151,13 +151,14 @@ VAPIC_API bool vapic_lazy_is_msr(const struct vapic_timer *t, uint32_t index);
  *
  * Context: vCPU thread (map_guest may sleep).
  * Return: 0 or VAPIC_TIMER_DUE (a timer tick became due meanwhile: poll
- * before re-entering the guest); on error the caller injects #GP:
- * VAPIC_ENOTSUP before
+ * before re-entering the guest) when the write took effect - also if the
+ * host timer could not be re-armed afterwards (the timer retries at the
+ * next poll and counts it in stats.arm_failures).  Otherwise nothing
+ * changed and the caller injects #GP: VAPIC_ENOTSUP before
  * vapic_lazy_setup(); VAPIC_ERSVD for reserved bits; VAPIC_EFAULT if the
  * block is not guest RAM (map_guest failed, or its mapping is not 8-byte
- * aligned); VAPIC_EVERSION if the block's version is not VAPIC_LAZY_VERSION;
- * VAPIC_EHOST if re-arming the host timer failed (the write took effect;
- * re-arming is retried at the next poll).
+ * aligned); VAPIC_EVERSION if the block's version is not
+ * VAPIC_LAZY_VERSION.
  */
 VAPIC_API int vapic_lazy_write_msr(struct vapic_timer *t, uint64_t val);
 
