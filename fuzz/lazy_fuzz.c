@@ -529,14 +529,15 @@ static void step(struct fz *f)
 		x = u8(f);
 		if (x & 1)
 			f->masked = !f->masked;
-		if (x & 2)
+		if (x & 2) {
 			f->tscmode = !f->tscmode;
+			if (f->tscmode) /* before: the write may deliver */
+				f->tscd_since = now_tsc(f);
+		}
 		lvt(f, was);
 		if (x & 2) {
 			new_deadline(f, 0); /* a mode switch disarms */
 			f->r.mode_switch = true;
-			if (f->tscmode)
-				f->tscd_since = now_tsc(f);
 		}
 		if (f->masked)
 			f->r.masked = true;
