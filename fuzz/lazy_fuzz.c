@@ -304,7 +304,7 @@ static void check_deliveries(struct fz *f)
 		 * switch back to TSC-deadline mode (handed over late).
 		 */
 		if (!f->tscmode ||
-		    (f->counted && l->deadline_tsc < f->tscd_since))
+		    (f->counted && l->deadline_tsc <= f->tscd_since))
 			continue;
 		if (!justified(f, l->guest_tsc, l->deadline_tsc, &e))
 			fail(f, "early delivery", l->guest_tsc, l->deadline_tsc);
