@@ -244,7 +244,7 @@ int vapic_posix_vcpu_attach(struct vapic_posix_vcpu *v,
 	struct sigevent sev;
 	sigset_t set;
 
-	if (!v || !timer)
+	if (!v)
 		return -EINVAL;
 	handler_signo = v->cfg.signo;
 	pthread_once(&handler_once, install_handler);
@@ -323,7 +323,7 @@ bool vapic_posix_service(struct vapic_posix_vcpu *v)
 {
 	bool did = false;
 
-	if (v->expires_ns != VAPIC_POSIX_NEVER) {
+	if (v->expires_ns != VAPIC_POSIX_NEVER && v->timer) {
 		uint64_t now = vapic_posix_now_ns();
 		uint64_t kick_at = sat_sub(v->expires_ns, v->cfg.kick_advance_ns);
 

@@ -256,7 +256,8 @@ int vapic_posix_vcpu_init(struct vapic_posix_vcpu *v,
  * this thread's timer slack to 1 ns.
  * @v: the context.
  * @timer: the timer whose vapic_timer_expired() the adapter calls (for a
- *	struct vapic_lapic: &lapic.timer).
+ *	struct vapic_lapic: &lapic.timer); NULL when libvapic does not run
+ *	this vCPU's timer (e.g. KVM's in-kernel LAPIC): kicks still work.
  * @immediate_exit: &run->immediate_exit of this vCPU (or NULL when the
  *	thread never enters KVM_RUN, e.g. benchmarks).
  *
