@@ -109,7 +109,8 @@ VAPIC_API uint32_t vapic_lapic_ppr(const struct vapic_lapic *l)
 /* ---------------------------------------------------------------------- */
 /* Errors                                                                 */
 
-static int accept_fixed(struct vapic_lapic *l, u32 vector, u32 flags);
+static int accept_fixed(struct vapic_lapic *l, u32 vector, u32 flags,
+			bool kick);
 
 /*
  * Record an error in the internal ESR and raise the LVT error interrupt if
@@ -129,13 +130,14 @@ static void raise_error(struct vapic_lapic *l, u32 esr_bits)
 		return;
 	}
 	STAT_INC_(l->stats.error_irqs);
-	(void)accept_fixed(l, v, 0);
+	(void)accept_fixed(l, v, 0, true);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Acceptance                                                             */
 
-static int accept_fixed(struct vapic_lapic *l, u32 vector, u32 flags)
+static int accept_fixed(struct vapic_lapic *l, u32 vector, u32 flags,
+			bool kick)
 {
 	u32 old;
 
@@ -149,12 +151,13 @@ static int accept_fixed(struct vapic_lapic *l, u32 vector, u32 flags)
 		return 1;
 	}
 	STAT_INC_(l->stats.accepted);
-	l->ops->kick(l->host);
+	if (kick)
+		l->ops->kick(l->host);
 	return 0;
 }
 
-VAPIC_API int vapic_lapic_accept(struct vapic_lapic *l, uint32_t vector,
-				 uint32_t flags)
+/* @kick: false only on the vCPU thread itself, which polls right after. */
+static int accept_(struct vapic_lapic *l, u32 vector, u32 flags, bool kick)
 {
 	if (vector > 0xff)
 		return VAPIC_EINVAL;
@@ -163,7 +166,13 @@ VAPIC_API int vapic_lapic_accept(struct vapic_lapic *l, uint32_t vector,
 		raise_error(l, VAPIC_ESR_RECV_ILLEGAL_VECTOR);
 		return VAPIC_ERSVD;
 	}
-	return accept_fixed(l, vector, flags);
+	return accept_fixed(l, vector, flags, kick);
+}
+
+VAPIC_API int vapic_lapic_accept(struct vapic_lapic *l, uint32_t vector,
+				 uint32_t flags)
+{
+	return accept_(l, vector, flags, true);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -441,8 +450,12 @@ VAPIC_API int vapic_lapic_poll(struct vapic_lapic *l, uint32_t *vector,
 		*wait_ns = ev.wait_ns;
 		return VAPIC_LAPIC_WAIT;
 	}
+	/*
+	 * The timer's tick goes into IRR from the vCPU thread, which injects
+	 * it below: no kick (a self-kick costs the host a spurious exit).
+	 */
 	if (r == VAPIC_TIMER_INJECT)
-		(void)vapic_lapic_accept(l, ev.vector, 0);
+		(void)accept_(l, ev.vector, 0, false);
 	v = highest_vector(l->irr);
 	if (v < 0)
 		return VAPIC_LAPIC_NONE;

@@ -801,13 +801,20 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 	}
 	if (!t->measured)
 		adjust_advance(t, (s64)(now - target));
-	t->measured = false;
 	/* Illegal vectors need the LAPIC's ESR: the vCPU thread handles it. */
 	if (vector < VAPIC_VECTOR_MIN_LEGAL || t->ops->post(t->host, vector)) {
+		/*
+		 * Fall back to deferred delivery.  This expiry's lateness was
+		 * sampled above: 'measured' stays set so that the vCPU thread
+		 * does not feed the same expiry to the advance a second time
+		 * (the release below publishes it with 'fired').
+		 */
+		t->measured = true;
 		vapic_store_release(&t->fired, 1);
 		t->ops->kick(t->host);
 		return VAPIC_TFN_DONE;
 	}
+	t->measured = false;
 	seq_write_begin_(&t->seq);
 	k = complete_expiry(t, now);
 	seq_write_end_(&t->seq);
@@ -914,8 +921,17 @@ VAPIC_API int vapic_timer_save(struct vapic_timer *t,
 		u64 rem;
 		bool ovf;
 
-		/* e < period_sub after sync(): progress = e / period. */
+		/*
+		 * e < period_sub after sync(): progress = e / period, rounded
+		 * up.  Rounding down would make the restored timer resume up
+		 * to one sub unit short: TMCCT read back one count higher than
+		 * at save time and the expiry one cycle late.  Rounded up, the
+		 * restore (floor(progress * period / 2^64)) gets e back
+		 * exactly, since period_sub < 2^64; progress < 2^64 as well.
+		 */
 		s->progress = u128_div_(num, t->period_sub, &rem, &ovf);
+		if (rem)
+			s->progress++;
 		s->tmcct = tmcct_from_progress(t->tmict, s->progress);
 	}
 	s->backlog = t->backlog;
@@ -955,6 +971,9 @@ static int validate_state(const struct vapic_timer *t,
 		return VAPIC_ESTATE;
 	if (mode == VAPIC_TIMER_TSC_DEADLINE && s->tmict)
 		return VAPIC_ESTATE;
+	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC &&
+	    (s->progress || s->tmcct))
+		return VAPIC_ESTATE; /* no count in these modes */
 	if (mode == VAPIC_TIMER_ONESHOT || mode == VAPIC_TIMER_PERIODIC) {
 		if (running && !s->tmict)
 			return VAPIC_ESTATE;
@@ -1021,4 +1040,96 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 		t->running = true;
 	}
 	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Host-side changes                                                      */
+
+VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t)
+{
+	struct snap s;
+
+	if (tick_ready(t) || vapic_load_acquire(&t->fired))
+		return true;
+	/*
+	 * Posted mode: while the host timer is armed, the callback owns the
+	 * expiry and delivers it with post (which wakes the vCPU); poll
+	 * returns NONE until then, so this is no event for the vCPU thread.
+	 */
+	if (posted_mode(t) && t->hw_armed)
+		return false;
+	snapshot(t, &s);
+	return s.running && deliverable(t) && now_tsc(t) >= s.target_tsc;
+}
+
+VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
+					    int64_t delta_tsc)
+{
+	u32 mode = timer_mode(t->lvtt);
+	u64 d = (u64)delta_tsc;
+	u64 now;
+
+	cancel_hw(t);
+	/* Positions are in the old TSC: move them before comparing. */
+	if (t->running &&
+	    (mode == VAPIC_TIMER_ONESHOT || mode == VAPIC_TIMER_PERIODIC)) {
+		VAPIC_WRITE_ONCE(t->start_tsc, t->start_tsc + d);
+		VAPIC_WRITE_ONCE(t->target_tsc, t->target_tsc + d);
+	}
+	if (t->pending)
+		t->pending_due_tsc += d;
+	now = now_tsc(t);
+	begin_write(t, now);
+	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
+}
+
+VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
+					    uint32_t guest_tsc_khz)
+{
+	u32 mode = timer_mode(t->lvtt);
+	u64 progress = 0, now;
+	bool counting, clamped;
+
+	if (guest_tsc_khz < VAPIC_KHZ_MIN || guest_tsc_khz > VAPIC_KHZ_MAX)
+		return VAPIC_ERANGE;
+	now = now_tsc(t);
+	begin_write(t, now);
+	counting = t->running && (mode == VAPIC_TIMER_ONESHOT ||
+				  mode == VAPIC_TIMER_PERIODIC);
+	if (counting) {
+		struct vapic_u128 e = elapsed_sub(now, t->start_tsc,
+						  t->start_frac,
+						  t->cfg.bus_khz);
+		struct vapic_u128 num = { e.lo, 0 };
+		u64 rem;
+		bool ovf;
+
+		/* e < period_sub after sync(); round up as save does. */
+		progress = u128_div_(num, t->period_sub, &rem, &ovf);
+		if (rem)
+			progress++;
+	}
+	t->cfg.guest_tsc_khz = guest_tsc_khz;
+	t->min_period_sub =
+		vapic_ns_to_tsc_ceil(t->cfg.min_period_ns, guest_tsc_khz) *
+		t->cfg.bus_khz;
+	if (counting) {
+		t->period_sub = period_sub_for(
+			t, t->tmict, mode == VAPIC_TIMER_PERIODIC, &clamped);
+		position_set(t, now,
+			     vapic_mul_u64_u64_shr(progress, t->period_sub, 64));
+	}
+	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
+}
+
+VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
+						   bool exposed)
+{
+	if (!exposed && timer_mode(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE)
+		return VAPIC_EBUSY;
+	if (exposed)
+		t->cfg.flags |= VAPIC_TIMER_F_TSC_DEADLINE;
+	else
+		t->cfg.flags &= ~VAPIC_TIMER_F_TSC_DEADLINE;
+	return 0;
 }

@@ -96,7 +96,9 @@ struct vapic_host_ops {
 	 * thread then calls vapic_timer_poll() (or vapic_lapic_poll()).
 	 *
 	 * Context: any, including the timer callback in hard-irq context.
-	 * Must not sleep.  Idempotent.
+	 * Must not sleep.  Idempotent.  Must never wait for the vCPU thread:
+	 * the vCPU thread may itself be waiting in @timer_cancel for the
+	 * callback that is calling @kick.
 	 */
 	void (*kick)(void *host);
 
@@ -105,7 +107,8 @@ struct vapic_host_ops {
 	 * (a posted interrupt, seed 000: "exitless timer"), from a timer
 	 * callback that may run on another CPU.
 	 *
-	 * Context: timer callback, any CPU.  Must not sleep.
+	 * Context: timer callback, any CPU.  Must not sleep, and must never
+	 * wait for the vCPU thread (which may be in @timer_cancel).
 	 * Return: 0 if the vector was posted; a negative VAPIC_E* code if it
 	 * cannot be posted now, in which case the core falls back to marking
 	 * the tick pending and calling @kick.

@@ -31,6 +31,7 @@
 #include <vapic/types.h>
 #include <vapic/clock.h>
 #include <vapic/host.h>
+#include <vapic/stats.h>
 
 /* LVT timer register (offset 0x320; x2APIC MSR 0x832). */
 #define VAPIC_LVT_VECTOR_MASK 0x000000ffU
@@ -180,18 +181,6 @@ struct vapic_timer_stats {
 	uint64_t lateness_hist[VAPIC_HIST_BUCKETS];
 };
 
-/**
- * struct vapic_stat_desc - name and location of one counter, for printing
- * stats generically (kvm_stat naming).
- * @name: e.g. "timer_injections".
- * @offset: byte offset of the uint64_t counter in its stats struct.
- * @count: number of consecutive uint64_t (1, or the histogram size).
- */
-struct vapic_stat_desc {
-	const char *name;
-	uint32_t offset;
-	uint32_t count;
-};
 
 /** Counter descriptors of struct vapic_timer_stats. */
 VAPIC_API extern const struct vapic_stat_desc vapic_timer_stat_descs[];
@@ -519,6 +508,66 @@ VAPIC_API bool vapic_timer_next_deadline(struct vapic_timer *t,
  * @t: the timer.
  */
 VAPIC_API uint32_t vapic_timer_advance_ns(const struct vapic_timer *t);
+
+/**
+ * vapic_timer_has_event() - whether a timer interrupt is ready or due now,
+ * without consuming anything: for a host's "is this halted vCPU runnable"
+ * check (KVM's kvm_cpu_has_pending_timer()).
+ * @t: the timer.
+ *
+ * True when a tick is pending for injection, the catch-up backlog can
+ * deliver, the host timer has fired and the vCPU thread has not polled yet,
+ * or the running, deliverable target has been reached in guest TSC.  A true
+ * result means vapic_timer_poll() will return INJECT or WAIT.
+ *
+ * Context: vCPU thread.
+ */
+VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t);
+
+/**
+ * vapic_timer_guest_tsc_changed() - the host changed the guest TSC by
+ * @delta_tsc (a guest write to IA32_TSC or IA32_TSC_ADJUST, a new TSC
+ * offset).  Call it right after the change is visible to host_ops.guest_tsc.
+ * @t: the timer.
+ * @delta_tsc: new guest TSC minus old (two's complement).
+ *
+ * One-shot and periodic counting runs on the APIC bus clock, not on the TSC,
+ * so their remaining time in host time is kept: their position moves with
+ * the TSC.  A TSC deadline is an absolute TSC value: it stays, and fires
+ * earlier or later in host time accordingly (SDM "TSC-Deadline Mode").
+ *
+ * Context: vCPU thread.
+ * Return: 0 or VAPIC_EHOST (host timer re-arm failed; retried at poll).
+ */
+VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
+					    int64_t delta_tsc);
+
+/**
+ * vapic_timer_set_guest_tsc_khz() - the guest TSC frequency changed (e.g.
+ * KVM_SET_TSC_KHZ).  A running one-shot/periodic timer keeps its count and
+ * its progress inside the current period; the minimum period is recomputed.
+ * @t: the timer.
+ * @guest_tsc_khz: VAPIC_KHZ_MIN..VAPIC_KHZ_MAX.
+ *
+ * Context: vCPU thread.
+ * Return: 0, VAPIC_ERANGE (nothing changed), or VAPIC_EHOST.
+ */
+VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
+					    uint32_t guest_tsc_khz);
+
+/**
+ * vapic_timer_set_tsc_deadline_exposed() - the host changed whether
+ * TSC-deadline mode is exposed (CPUID.01H:ECX[24]), e.g. when it learns the
+ * guest's CPUID after creating the vCPU.
+ * @t: the timer.
+ * @exposed: the new setting.
+ *
+ * Context: vCPU thread.
+ * Return: 0; VAPIC_EBUSY (nothing changed) when hiding the mode while the
+ * LVT timer is in TSC-deadline mode.
+ */
+VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
+						   bool exposed);
 
 /* Save/restore record.  All fields little-endian on x86 hosts. */
 #define VAPIC_TIMER_STATE_MAGIC 0x54415056U /* "VPAT" */

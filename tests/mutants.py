@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""Mutation check of the unit tests: every test must be able to fail.
+
+Copies the tracked sources to a scratch directory, builds the unit tests
+there once, then for each mutant below applies one small source change
+(a deliberate bug), rebuilds incrementally, runs the unit-test programs and
+expects at least one of them to fail.  Prints a table (mutant -> tests that
+caught it) and exits non-zero if a mutant survived or the unmutated tree
+fails.  Not part of 'meson test' (it rebuilds ~40 times); run it by hand:
+
+    nice python3 tests/mutants.py [--keep] [name-filter]
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# (name, file, old, new): replace the first occurrence of old by new.
+MUTANTS = [
+    # clock.c
+    ("ceil-ignores-remainder-1", "libvapic/clock.c",
+     "\tif (rem) {\n\t\tif (q == UINT64_MAX)", "\tif (rem > 1) {\n\t\tif (q == UINT64_MAX)"),
+    ("long-division-drops-carry", "libvapic/clock.c",
+     "if (carry || r >= d)", "if ((carry & 0) || r >= d)"),
+    ("ratio-overflow-accepted", "libvapic/clock.c",
+     "if (!ratio || ratio == UINT64_MAX)", "if (!ratio)"),
+    ("ns-per-ms-off-by-one", "libvapic/clock.c",
+     "#define NSEC_PER_MSEC 1000000U", "#define NSEC_PER_MSEC 1000001U"),
+    ("offset-for-ignores-ratio", "libvapic/clock.c",
+     "return guest_tsc - vapic_tsc_scale(host_tsc, c->ratio);",
+     "return guest_tsc - host_tsc;"),
+    # timer.c: advance
+    ("advance-step-quarter", "libvapic/timer.c",
+     "VAPIC_ADVANCE_ADJUST_STEP);", "4);"),
+    ("advance-no-reset-past-max", "libvapic/timer.c",
+     "if (adv > VAPIC_ADVANCE_NS_MAX)", "if (adv > VAPIC_ADVANCE_NS_MAX + 2000)"),
+    ("advance-min-window-exclusive", "libvapic/timer.c",
+     "mag < VAPIC_ADVANCE_ADJUST_MIN_TSC", "mag <= VAPIC_ADVANCE_ADJUST_MIN_TSC"),
+    ("advance-window-in-ns", "libvapic/timer.c",
+     "u64 mag = delta_tsc < 0 ? (u64)-delta_tsc : (u64)delta_tsc;",
+     "u64 mag = vapic_tsc_to_ns(delta_tsc < 0 ? (u64)-delta_tsc : (u64)delta_tsc, t->cfg.guest_tsc_khz);"),
+    ("arm-without-advance", "libvapic/timer.c",
+     "expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);\n\tif (expires < now_ns)",
+     "expires = now_ns + delta_ns + 0 * adv;\n\tif (expires < now_ns)"),
+    ("posted-double-advance-sample", "libvapic/timer.c",
+     "\t\tt->measured = true;\n\t\tvapic_store_release(&t->fired, 1);",
+     "\t\tvapic_store_release(&t->fired, 1);"),
+    # timer.c: never early
+    ("inject-3-cycles-early", "libvapic/timer.c",
+     "\tif (now < t->target_tsc) {\n\t\tif (!t->in_window)",
+     "\tif (now + 3 < t->target_tsc) {\n\t\tif (!t->in_window)"),
+    ("wait-rounds-down", "libvapic/timer.c",
+     "*wait_ns = vapic_tsc_to_ns_ceil(t->target_tsc - now,",
+     "*wait_ns = vapic_tsc_to_ns(t->target_tsc - now,"),
+    ("write-loses-due-tick", "libvapic/timer.c",
+     "\tcancel_hw(t);\n\t(void)sync(t, now, &wait_ns);",
+     "\tcancel_hw(t);\n\t(void)now;\n\t(void)wait_ns;"),
+    ("past-deadline-arms-host-timer", "libvapic/timer.c",
+     "\tif (now >= t->target_tsc) {\n\t\tu64 due = t->target_tsc;",
+     "\tif (0) {\n\t\tu64 due = t->target_tsc;"),
+    # timer.c: registers
+    ("tdcr-111b-divides-by-2", "libvapic/timer.c",
+     "return idx == 7 ? 1 : 2U << idx;", "return idx == 7 ? 2 : 2U << idx;"),
+    ("tdcr-change-keeps-time-not-fraction", "libvapic/timer.c",
+     "\t\t\tposition_set(t, now, e2);", "\t\t\tposition_set(t, now, e.lo + 0 * e2);"),
+    ("mode-switch-keeps-tmict", "libvapic/timer.c",
+     "\t\t/* SDM: a write that changes the timer mode disarms it. */\n\t\tt->tmict = 0;",
+     "\t\t/* SDM: a write that changes the timer mode disarms it. */"),
+    ("x2apic-lvtt-reserved-not-checked", "libvapic/timer.c",
+     "if ((val & rsvd) || mode == VAPIC_TIMER_MODE_RESERVED)",
+     "if (mode == VAPIC_TIMER_MODE_RESERVED)"),
+    ("sw-disabled-not-forcing-mask", "libvapic/timer.c",
+     "\tif (t->sw_disabled)\n\t\tval |= VAPIC_LVT_MASKED;", ""),
+    ("msr-write-outside-tsc-mode", "libvapic/timer.c",
+     "\tif (timer_mode(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)\n\t\treturn 0; /* SDM: writes ignored in other modes */",
+     ""),
+    ("msr-read-at-deadline-not-zero", "libvapic/timer.c",
+     "if (now_tsc(t) >= s.tsc_deadline)", "if (now_tsc(t) > s.tsc_deadline)"),
+    ("tmcct-periodic-no-reload", "libvapic/timer.c",
+     "\t\t(void)u128_div_(e, t->period_sub, &rem, &ovf);",
+     "\t\trem = e.lo;\n\t\t(void)ovf;"),
+    ("tmict-zero-keeps-running", "libvapic/timer.c",
+     "\tif (!val) {\n\t\tstop_counting(t);\n\t} else {",
+     "\tif (!val) {\n\t} else {"),
+    # timer.c: masked, min period, missed ticks
+    ("masked-ticks-delivered", "libvapic/timer.c",
+     "\tif (!deliverable(t)) {\n\t\tSTAT_ADD_(t->stats.masked, k);",
+     "\tif (0) {\n\t\tSTAT_ADD_(t->stats.masked, k);"),
+    ("min-period-halved", "libvapic/timer.c",
+     "if (periodic && p < t->min_period_sub) {", "if (periodic && p < t->min_period_sub / 2) {"),
+    ("missed-ticks-not-skipped", "libvapic/timer.c",
+     "\t\tposition_advance(t, k);\n\t\treturn k;", "\t\tposition_advance(t, 1);\n\t\treturn k;"),
+    ("catchup-uncapped", "libvapic/timer.c",
+     "\t\tif (extra > room) {", "\t\tif (0) {"),
+    ("coalesce-keeps-pending", "libvapic/timer.c",
+     "\t\t\t\tSTAT_INC_(t->stats.coalesced);\n\t\t\t\tt->pending = false;",
+     "\t\t\t\tSTAT_INC_(t->stats.coalesced);"),
+    # timer.c: host-side changes
+    ("tsc-jump-not-applied-to-count", "libvapic/timer.c",
+     "VAPIC_WRITE_ONCE(t->start_tsc, t->start_tsc + d);", "(void)d;"),
+    ("tsc-khz-change-drops-progress", "libvapic/timer.c",
+     "\t\t\t     vapic_mul_u64_u64_shr(progress, t->period_sub, 64));",
+     "\t\t\t     0 * progress);"),
+    ("has-event-ignores-posted-owner", "libvapic/timer.c",
+     "\tif (posted_mode(t) && t->hw_armed)\n\t\treturn false;\n\tsnapshot(t, &s);",
+     "\tsnapshot(t, &s);"),
+    # timer.c: save/restore, init
+    ("save-progress-floor", "libvapic/timer.c",
+     "\t\tif (rem)\n\t\t\ts->progress++;", ""),
+    ("restore-magic-unchecked", "libvapic/timer.c",
+     "\tif (s->magic != VAPIC_TIMER_STATE_MAGIC)\n\t\treturn VAPIC_ESTATE;", ""),
+    ("restore-version-is-estate", "libvapic/timer.c",
+     "\t\treturn VAPIC_EVERSION;", "\t\treturn VAPIC_ESTATE;"),
+    ("restore-tmcct-unchecked", "libvapic/timer.c",
+     "\t\tif (running &&\n\t\t    s->tmcct != tmcct_from_progress(s->tmict, s->progress))\n\t\t\treturn VAPIC_ESTATE;",
+     ""),
+    ("restore-resets-before-validating", "libvapic/timer.c",
+     "\tr = validate_state(t, s);\n\tif (r)\n\t\treturn r;\n\tcancel_hw(t);\n\treset_regs(t);",
+     "\tcancel_hw(t);\n\treset_regs(t);\n\tr = validate_state(t, s);\n\tif (r)\n\t\treturn r;"),
+    ("init-advance-range-unchecked", "libvapic/timer.c",
+     "cfg->advance_ns > (s32)VAPIC_ADVANCE_FIXED_MAX_NS", "0"),
+    ("arm-failure-not-retried", "libvapic/timer.c",
+     "\tif (VAPIC_UNLIKELY(t->need_arm))\n\t\t(void)rearm(t, now);", ""),
+    ("lateness-bucket-off-by-one", "libvapic/timer.c",
+     "unsigned int b = fls64_(ns);", "unsigned int b = fls64_(ns >> 1);"),
+    # lapic.c
+    ("ppr-tie-goes-to-isr", "libvapic/lapic.c",
+     "(tpr & 0xf0) >= ((u32)isrv & 0xf0)", "(tpr & 0xf0) > ((u32)isrv & 0xf0)"),
+    ("priority-same-class-delivered", "libvapic/lapic.c",
+     "if (((u32)v & 0xf0) <= (vapic_lapic_ppr(l) & 0xf0))",
+     "if (((u32)v & 0xf0) < (vapic_lapic_ppr(l) & 0xf0))"),
+    ("eoi-does-not-clear", "libvapic/lapic.c",
+     "\tl->isr[v >> 5] &= ~vbit((u32)v);", ""),
+    ("svr-disable-does-not-mask", "libvapic/lapic.c",
+     "\t\t\tl->lvt[i] |= VAPIC_LVT_MASKED;", "\t\t\t(void)l->lvt[i];"),
+    ("esr-write-does-not-clear", "libvapic/lapic.c",
+     "l->esr = vapic_xchg(&l->esr_pending, 0);", "l->esr = VAPIC_READ_ONCE(l->esr_pending);"),
+    ("lint-trigger-not-writable", "libvapic/lapic.c",
+     "\t\t\t    VAPIC_LVT_PIN_POLARITY | VAPIC_LVT_LEVEL_TRIGGER |\n\t\t\t    VAPIC_LVT_MASKED,\n\t[VAPIC_LVT_LINT1]",
+     "\t\t\t    VAPIC_LVT_PIN_POLARITY |\n\t\t\t    VAPIC_LVT_MASKED,\n\t[VAPIC_LVT_LINT1]"),
+    ("error-lvt-never-raised", "libvapic/lapic.c",
+     "\t(void)accept_fixed(l, v, 0, true);", ""),
+    ("dfr-resets-to-zero", "libvapic/lapic.c",
+     "#define DFR_RESET 0xffffffffU", "#define DFR_RESET 0U"),
+    ("illegal-register-no-esr", "libvapic/lapic.c",
+     "illegal:\n\traise_error(l, VAPIC_ESR_ILLEGAL_REGISTER);\n\treturn VAPIC_ENOENT;\n}\n\nVAPIC_API int vapic_lapic_write",
+     "illegal:\n\treturn VAPIC_ENOENT;\n}\n\nVAPIC_API int vapic_lapic_write"),
+    ("timer-tick-self-kick", "libvapic/lapic.c",
+     "(void)accept_(l, ev.vector, 0, false);", "(void)accept_(l, ev.vector, 0, true);"),
+    # adapters/vclock
+    ("vclock-ties-lifo", "adapters/vclock/vclock.c",
+     "return a->seq < b->seq;", "return a->seq > b->seq;"),
+    ("vclock-every-kth-off-by-one", "adapters/vclock/vclock.c",
+     "f->calls % f->every_k == 0", "f->calls % f->every_k == 1"),
+    ("vclock-hole-edge-inclusive", "adapters/vclock/vclock.c",
+     "if (gpa < he && hs < end)", "if (gpa <= he && hs <= end)"),
+    ("vclock-no-arm-violation-count", "adapters/vclock/vclock.c",
+     "\t\tv->stats.arm_violations++;\n", ""),
+    ("vclock-latency-ignored", "adapters/vclock/vclock.c",
+     "when = sat_add(when, timer_latency(v, expires_ns));",
+     "when = sat_add(when, 0 * timer_latency(v, expires_ns));"),
+]
+
+TESTS = ["test_clock", "test_timer", "test_lapic", "test_vclock"]
+
+
+def sh(cmd, cwd, check=True):
+    return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, check=check)
+
+
+def run_tests(build):
+    failed = []
+    env = dict(os.environ)
+    env.pop("CMOCKA_MESSAGE_OUTPUT", None)
+    for t in TESTS:
+        exe = os.path.join(build, "tests", t)
+        try:
+            p = subprocess.run([exe], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
+                               timeout=120, env=env)
+        except subprocess.TimeoutExpired:
+            failed.append(t + ":TIMEOUT")
+            continue
+        names = sorted(set(re.findall(r"^\[  FAILED  \] (\w+)$",
+                                      p.stdout, re.M)))
+        if p.returncode != 0:
+            failed += ["%s:%s" % (t[5:], n) for n in names] or [t + ":crash"]
+    return failed
+
+
+def main():
+    keep = "--keep" in sys.argv
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    flt = args[0] if args else ""
+    files = sh(["git", "ls-files"], ROOT).stdout.split()
+    scratch = tempfile.mkdtemp(prefix="vapic-mutants-")
+    src = os.path.join(scratch, "src")
+    for f in files:
+        os.makedirs(os.path.dirname(os.path.join(src, f)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, f), os.path.join(src, f))
+    build = os.path.join(scratch, "build")
+    sh(["meson", "setup", build, src, "-Dexamples=disabled"], scratch)
+    sh(["ninja", "-C", build, "-j2"] + ["tests/" + t for t in TESTS], scratch)
+    base = run_tests(build)
+    if base:
+        print("unmutated tree fails: %s" % base)
+        return 2
+    survivors = 0
+    count = 0
+    for name, path, old, new in MUTANTS:
+        if flt not in name:
+            continue
+        count += 1
+        fpath = os.path.join(src, path)
+        orig = open(fpath).read()
+        if old not in orig:
+            print("%-36s STALE (pattern not found in %s)" % (name, path))
+            survivors += 1
+            continue
+        open(fpath, "w").write(orig.replace(old, new, 1))
+        b = sh(["ninja", "-C", build, "-j2"] + ["tests/" + t for t in TESTS],
+               scratch, check=False)
+        killed = run_tests(build) if b.returncode == 0 else None
+        open(fpath, "w").write(orig)
+        if killed is None:
+            print("%-36s BROKEN (does not compile)" % name)
+            survivors += 1
+        elif killed:
+            shown = ", ".join(killed[:4])
+            if len(killed) > 4:
+                shown += ", ... (%d)" % len(killed)
+            print("%-36s killed by %s" % (name, shown))
+        else:
+            print("%-36s SURVIVED" % name)
+            survivors += 1
+    print("%d mutants, %d killed, %d survived" % (count, count - survivors,
+                                                   survivors))
+    if not keep:
+        shutil.rmtree(scratch)
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
