@@ -366,8 +366,19 @@ static void idt_load(void)
 	__asm__ __volatile__("lidt %0" ::"m"(d));
 }
 
-__attribute__((noreturn)) static void exc(u32 vec, struct iframe *f, u64 err)
+volatile u64 fixup_rip;
+volatile u32 fault_vector, fault_count;
+
+static void exc(u32 vec, struct iframe *f, u64 err)
 {
+	if (fixup_rip) {
+		/* An expected fault (rt.h: safe_rdmsr/safe_wrmsr). */
+		f->rip = fixup_rip;
+		fixup_rip = 0;
+		fault_vector = vec;
+		fault_count++;
+		return;
+	}
 	panic("exception %u err %lx at rip %lx cs %lx (cpu %u)", vec, err,
 	      f->rip, f->cs, this_cpu()->index);
 }

@@ -156,6 +156,42 @@ typedef void (*isr_t)(struct iframe *);
 void idt_set(u32 vector, void *handler);
 extern char lat_isr_entry[]; /* asm stub calling lat_isr_c(tsc) */
 
+/*
+ * Expected faults: an exception while fixup_rip is set resumes there and
+ * records the vector (BSP, one at a time).
+ */
+extern volatile u64 fixup_rip;
+extern volatile u32 fault_vector, fault_count;
+
+/* RDMSR/WRMSR that return -1 (and the vector) instead of faulting. */
+static inline int safe_wrmsr(u32 msr, u64 v)
+{
+	u32 before = fault_count;
+
+	__asm__ __volatile__("movq $1f, fixup_rip(%%rip)\n\t"
+			     "wrmsr\n\t"
+			     "movq $0, fixup_rip(%%rip)\n"
+			     "1:"
+			     ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32))
+			     : "memory");
+	return fault_count != before ? -1 : 0;
+}
+
+static inline int safe_rdmsr(u32 msr, u64 *v)
+{
+	u32 before = fault_count, lo = 0, hi = 0;
+
+	__asm__ __volatile__("movq $1f, fixup_rip(%%rip)\n\t"
+			     "rdmsr\n\t"
+			     "movq $0, fixup_rip(%%rip)\n"
+			     "1:"
+			     : "+a"(lo), "+d"(hi)
+			     : "c"(msr)
+			     : "memory");
+	*v = ((u64)hi << 32) | lo;
+	return fault_count != before ? -1 : 0;
+}
+
 /* ---- local APIC ------------------------------------------------------ */
 
 #define APIC_ID 0x20
