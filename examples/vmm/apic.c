@@ -1,46 +1,80 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * --irqchip=user: the guest's local APIC, emulated by libvapic.
+ * --irqchip=user: the guest's local APIC is libvapic's struct vapic_lapic,
+ * and every exit goes through libvapic's fastpath dispatcher first.
  *
- * Exits that reach here: x2APIC MSRs 0x800-0x8ff (KVM without an in-kernel
+ * What reaches libvapic: x2APIC MSRs 0x800-0x8ff (KVM without an in-kernel
  * LAPIC reports them with reason INVAL), IA32_TSC_DEADLINE and
- * IA32_APIC_BASE (denied by the MSR filter, reason FILTER), and MMIO to the
- * xAPIC page (left unbacked, so every access exits as KVM_EXIT_MMIO).
- *
- * The register semantics live in libvapic (struct vapic_lapic, addressed by
- * xAPIC offset; the x2APIC MSR of offset o is 0x800 + (o >> 4)).  What is
- * still here is thin glue that libvapic's register-file work (x2APIC view,
- * IA32_APIC_BASE, ICR/IPI delivery) will absorb: the APIC base MSR, the
- * x2APIC-only registers, and the decoding of ICR writes into deliveries.
+ * IA32_APIC_BASE (denied by the MSR filter: reason FILTER), the xAPIC page
+ * (left unbacked, so every access exits as KVM_EXIT_MMIO, wherever
+ * IA32_APIC_BASE puts it; libvapic reads it as all ones when the APIC is
+ * disabled or in x2APIC mode), HLT, interrupt windows, kicks and the host
+ * timer.  This file is the VMM's side: it translates kvm_run to struct
+ * vapic_exit and back, and routes IPIs (the send_ipi host op).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <vapic/errors.h>
+#include <vapic/ipi.h>
 #include "vmm.h"
 
-#define MSR_APIC_BASE 0x1b
-#define APIC_BASE_BSP (1ULL << 8)
-#define APIC_BASE_EXTD (1ULL << 10)
-#define APIC_BASE_EN (1ULL << 11)
-#define APIC_BASE_ADDR_MASK 0x0000000ffffff000ULL /* 36-bit MAXPHYADDR */
-
-#define X2APIC_MSR_FIRST 0x800
-#define X2APIC_MSR_LAST 0x8ff
-#define X2APIC_ICR 0x830
-#define X2APIC_SELF_IPI 0x83f
-
-static bool x2apic_mode(const struct vcpu *v)
+static struct vcpu *vcpu_of(void *host)
 {
-	return (v->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) ==
-	       (APIC_BASE_EN | APIC_BASE_EXTD);
+	return (struct vcpu *)((char *)host - offsetof(struct vcpu, pv));
 }
 
-static bool xapic_mode(const struct vcpu *v)
+/*
+ * send_ipi host op (sender's vCPU thread): route a message that the
+ * sender's ICR resolved to every matching LAPIC (SDM "Determining IPI
+ * Destination"), or to the lowest-priority one.
+ */
+static int op_send_ipi(void *host, const struct vapic_ipi *ipi)
 {
-	return (v->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) ==
-	       APIC_BASE_EN;
+	struct vcpu *src = vcpu_of(host);
+	struct vmm *vm = src->vm;
+	struct vapic_lapic *cands[VMM_MAX_CPUS];
+	uint32_t n = 0;
+	int i;
+
+	src->c.ipis_sent++;
+	for (i = 0; i < vm->ncpus; i++) {
+		struct vapic_lapic *l = &vm->vcpus[i].lapic;
+
+		if (!vapic_lapic_match_dest(l, ipi))
+			continue;
+		if (ipi->delivery_mode == VAPIC_DM_LOWEST)
+			cands[n++] = l;
+		else
+			vapic_lapic_receive(l, ipi);
+	}
+	if (n) {
+		struct vapic_lapic *w =
+			vapic_lapic_lowest_priority(cands, n, ipi->vector);
+
+		if (w)
+			vapic_lapic_receive(w, ipi);
+	}
+	return 0;
+}
+
+static void op_log(void *host, int level, const char *msg, uint64_t a,
+		   uint64_t b)
+{
+	struct vcpu *v = vcpu_of(host);
+
+	if (level <= VAPIC_LOG_WARN)
+		fprintf(stderr, "vapic-vmm: vcpu %d: libvapic: %s (%llu, %llu)\n",
+			v->index, msg, (unsigned long long)a,
+			(unsigned long long)b);
+}
+
+void apic_host_ops(struct vapic_host_ops *ops)
+{
+	ops->send_ipi = op_send_ipi;
+	ops->log = op_log;
 }
 
 int apic_vcpu_init(struct vcpu *v)
@@ -50,325 +84,123 @@ int apic_vcpu_init(struct vcpu *v)
 
 	vapic_lapic_config_default(&cfg, v->apic_id, v->vm->tsc_khz);
 	r = vapic_lapic_init(&v->lapic, &cfg, &v->vm->ops, &v->pv);
+	if (!r)
+		r = vapic_fastpath_init(&v->fp, &v->lapic);
 	if (r) {
-		fprintf(stderr, "vapic-vmm: vapic_lapic_init: %s\n",
+		fprintf(stderr, "vapic-vmm: libvapic LAPIC init: %s\n",
 			vapic_strerror(r));
 		return -EINVAL;
 	}
-	v->apic_base = VMM_APIC_DEFAULT_BASE | APIC_BASE_EN |
-		       (v->index == 0 ? APIC_BASE_BSP : 0);
 	return 0;
 }
 
-/* ---- TPR <-> CR8 ---------------------------------------------------- */
-
-uint64_t apic_cr8(struct vcpu *v)
+/* Describe the KVM exit in v->run to the dispatcher. */
+void apic_exit_from_run(struct vcpu *v, struct vapic_exit *e)
 {
-	uint32_t tpr;
+	struct kvm_run *run = v->run;
 
-	vapic_lapic_read(&v->lapic, VAPIC_REG_TPR, &tpr);
-	return (tpr >> 4) & 0xf;
-}
-
-void apic_sync_tpr_from_cr8(struct vcpu *v)
-{
-	uint64_t cr8 = v->run->cr8 & 0xf;
-
-	if (cr8 != apic_cr8(v))
-		vapic_lapic_write(&v->lapic, VAPIC_REG_TPR, (uint32_t)cr8 << 4);
-}
-
-/* ---- IPIs (glue until libvapic's ICR delivery lands) ---------------- */
-
-/* Logical destination match (SDM "Logical Destination Mode"). */
-static bool logical_match(struct vcpu *t, uint32_t dest, bool x2)
-{
-	uint32_t ldr, dfr;
-
-	if (x2) {
-		/* x2APIC: cluster in [31:16], bitmap in [15:0]. */
-		uint32_t id = t->apic_id;
-
-		ldr = ((id >> 4) << 16) | (1U << (id & 0xf));
-		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
-	}
-	vapic_lapic_read(&t->lapic, VAPIC_REG_LDR, &ldr);
-	vapic_lapic_read(&t->lapic, VAPIC_REG_DFR, &dfr);
-	ldr >>= 24;
-	dest &= 0xff;
-	if ((dfr >> 28) == 0xf) /* flat */
-		return ldr & dest;
-	/* cluster */
-	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);
-}
-
-static void deliver(struct vcpu *src, struct vcpu *t, uint32_t lo)
-{
-	uint32_t vector = lo & 0xff, mode = (lo >> 8) & 7;
-
-	src->c.ipis_sent++;
-	switch (mode) {
-	case 0: /* fixed */
-	case 1: /* lowest priority: delivered to the first match */
-		vapic_lapic_accept(&t->lapic, vector, 0);
+	memset(e, 0, sizeof(*e));
+	switch (run->exit_reason) {
+	case KVM_EXIT_X86_WRMSR:
+		e->reason = VAPIC_EXIT_WRMSR;
+		e->msr = run->msr.index;
+		e->data = run->msr.data;
 		break;
-	case 4: /* NMI */
-		__atomic_store_n(&t->nmi_pending, 1, __ATOMIC_SEQ_CST);
-		vcpu_kick(t);
+	case KVM_EXIT_X86_RDMSR:
+		e->reason = VAPIC_EXIT_RDMSR;
+		e->msr = run->msr.index;
 		break;
-	case 5: /* INIT; a level de-assert INIT does nothing */
-		if (!(lo & (1U << 14)) && (lo & (1U << 15)))
-			break;
-		__atomic_store_n(&t->init_pending, 1, __ATOMIC_SEQ_CST);
-		vcpu_kick(t);
+	case KVM_EXIT_MMIO:
+		e->reason = run->mmio.is_write ? VAPIC_EXIT_MMIO_WRITE :
+						 VAPIC_EXIT_MMIO_READ;
+		e->gpa = run->mmio.phys_addr;
+		e->size = run->mmio.len;
+		if (run->mmio.is_write)
+			memcpy(&e->data, run->mmio.data,
+			       run->mmio.len > 8 ? 8 : run->mmio.len);
 		break;
-	case 6: /* start-up */
-		__atomic_store_n(&t->sipi_vector, vector, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&t->sipi_pending, 1, __ATOMIC_SEQ_CST);
-		vcpu_kick(t);
+	case KVM_EXIT_HLT:
+		e->reason = VAPIC_EXIT_HLT;
+		break;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		e->reason = VAPIC_EXIT_IRQ_WINDOW;
 		break;
 	default:
-		break; /* SMI, reserved: ignored */
-	}
-}
-
-static void send_ipi(struct vcpu *v, uint32_t lo, uint32_t dest, bool x2)
-{
-	struct vmm *vm = v->vm;
-	uint32_t shorthand = (lo >> 18) & 3, mode = (lo >> 8) & 7;
-	bool logical = lo & (1U << 11);
-	uint32_t bcast = x2 ? 0xffffffffU : 0xffU;
-	int i;
-
-	for (i = 0; i < vm->ncpus; i++) {
-		struct vcpu *t = &vm->vcpus[i];
-		bool hit;
-
-		switch (shorthand) {
-		case 1:
-			hit = t == v;
-			break;
-		case 2:
-			hit = true;
-			break;
-		case 3:
-			hit = t != v;
-			break;
-		default:
-			if (logical)
-				hit = logical_match(t, dest, x2);
-			else
-				hit = dest == bcast || dest == t->apic_id;
-			break;
-		}
-		if (!hit)
-			continue;
-		deliver(v, t, lo);
-		if (mode == 1 && shorthand == 0)
-			break;
-	}
-}
-
-/* ---- x2APIC MSRs, TSC deadline, APIC base --------------------------- */
-
-static int apic_base_write(struct vcpu *v, uint64_t val)
-{
-	uint64_t rsvd = ~(APIC_BASE_ADDR_MASK | APIC_BASE_EN | APIC_BASE_EXTD |
-			  APIC_BASE_BSP);
-	uint64_t old = v->apic_base;
-	bool en = val & APIC_BASE_EN, extd = val & APIC_BASE_EXTD;
-
-	if (val & rsvd)
-		return -1;
-	if (!en && extd)
-		return -1; /* invalid state */
-	/* x2APIC -> xAPIC directly is illegal (SDM "x2APIC State Transitions") */
-	if (x2apic_mode(v) && en && !extd)
-		return -1;
-	val = (val & ~APIC_BASE_BSP) | (old & APIC_BASE_BSP);
-	if ((old & APIC_BASE_EN) && !en) {
-		/* Hardware disable: the APIC returns to its reset state. */
-		vapic_lapic_reset(&v->lapic);
-	}
-	v->apic_base = val;
-	return 0;
-}
-
-int apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
-{
-	uint32_t off, lo = 0, hi = 0;
-
-	*val = 0;
-	if (msr == MSR_APIC_BASE) {
-		v->c.msr_apic_base++;
-		*val = v->apic_base;
-		return 0;
-	}
-	if (msr == VAPIC_MSR_TSC_DEADLINE) {
-		v->c.msr_tsc_deadline++;
-		*val = vapic_lapic_read_tsc_deadline(&v->lapic);
-		return 0;
-	}
-	if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST) {
-		v->c.msr_other++;
-		return -1;
-	}
-	v->c.msr_x2apic_other++;
-	if (!x2apic_mode(v))
-		return -1;
-	off = (msr - X2APIC_MSR_FIRST) << 4;
-	switch (off) {
-	case VAPIC_REG_ID:
-		*val = v->apic_id; /* 32-bit x2APIC ID */
-		return 0;
-	case VAPIC_REG_LDR:
-		*val = ((v->apic_id >> 4) << 16) | (1U << (v->apic_id & 0xf));
-		return 0;
-	case VAPIC_REG_DFR:
-	case VAPIC_REG_EOI:
-	case VAPIC_REG_SELF_IPI:
-	case VAPIC_REG_ICR_HI:
-	case VAPIC_REG_APR:
-	case VAPIC_REG_RRD:
-		return -1; /* not readable in x2APIC mode */
-	case VAPIC_REG_ICR_LO:
-		vapic_lapic_read(&v->lapic, VAPIC_REG_ICR_LO, &lo);
-		vapic_lapic_read(&v->lapic, VAPIC_REG_ICR_HI, &hi);
-		*val = ((uint64_t)hi << 32) | lo;
-		return 0;
-	default:
+		e->reason = VAPIC_EXIT_OTHER;
 		break;
 	}
-	if (vapic_lapic_read(&v->lapic, off, &lo) < 0)
-		return -1;
-	*val = lo;
-	return 0;
 }
 
-int apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+/* Count the exit in the VMM's own by-register counters. */
+static void count_exit(struct vcpu *v, const struct vapic_exit *e)
 {
 	uint32_t off;
-	int r;
 
-	if (msr == MSR_APIC_BASE) {
-		v->c.msr_apic_base++;
-		return apic_base_write(v, val);
-	}
-	if (msr == VAPIC_MSR_TSC_DEADLINE) {
-		v->c.msr_tsc_deadline++;
-		r = vapic_lapic_write_tsc_deadline(&v->lapic, val);
-		return r < 0 && r != VAPIC_EHOST ? -1 : 0;
-	}
-	if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST) {
-		v->c.msr_other++;
-		return -1;
-	}
-	if (!x2apic_mode(v)) {
-		v->c.msr_x2apic_other++;
-		return -1;
-	}
-	off = (msr - X2APIC_MSR_FIRST) << 4;
-	if (msr == X2APIC_ICR) {
-		v->c.msr_x2apic_icr++;
-		/* Kept for RDMSR; the core stores xAPIC-style ICR_HI. */
-		vapic_lapic_write(&v->lapic, VAPIC_REG_ICR_LO, (uint32_t)val);
-		v->lapic.icr_hi = (uint32_t)(val >> 32);
-		send_ipi(v, (uint32_t)val & ~(1U << 12), (uint32_t)(val >> 32),
-			 true);
-		return 0;
-	}
-	if (off == VAPIC_REG_EOI) {
-		v->c.msr_x2apic_eoi++;
-		if (val)
-			return -1; /* x2APIC: EOI must be written with 0 */
-		return vapic_lapic_write(&v->lapic, off, 0) < 0 ? -1 : 0;
-	}
-	v->c.msr_x2apic_other++;
-	if (val >> 32)
-		return -1; /* 32-bit registers: upper half reserved */
-	switch (off) {
-	case VAPIC_REG_SELF_IPI:
-		if ((val & 0xff) < 16)
-			return -1;
-		vapic_lapic_accept(&v->lapic, (uint32_t)val & 0xff, 0);
-		return 0;
-	case VAPIC_REG_ID:
-	case VAPIC_REG_VERSION:
-	case VAPIC_REG_LDR:
-	case VAPIC_REG_DFR:
-	case VAPIC_REG_PPR:
-	case VAPIC_REG_APR:
-	case VAPIC_REG_RRD:
-	case VAPIC_REG_TMCCT:
-	case VAPIC_REG_ICR_HI:
-		return -1; /* read-only or absent in x2APIC mode */
-	case VAPIC_REG_ESR:
-		if (val)
-			return -1;
+	switch (e->reason) {
+	case VAPIC_EXIT_WRMSR:
+	case VAPIC_EXIT_RDMSR:
+		if (e->msr == VAPIC_MSR_TSC_DEADLINE)
+			v->c.msr_tsc_deadline++;
+		else if (e->msr == 0x830)
+			v->c.msr_x2apic_icr++;
+		else if (e->msr == 0x80b)
+			v->c.msr_x2apic_eoi++;
+		else if (e->msr >= 0x800 && e->msr <= 0x8ff)
+			v->c.msr_x2apic_other++;
+		else if (e->msr == 0x1b)
+			v->c.msr_apic_base++;
+		else if (v->vm->lazy_msr && e->msr == v->vm->lazy_msr)
+			v->c.msr_lazy++;
+		else
+			v->c.msr_other++;
+		break;
+	case VAPIC_EXIT_MMIO_WRITE:
+	case VAPIC_EXIT_MMIO_READ:
+		if (!vapic_lapic_mmio_match(&v->lapic, e->gpa, &off))
+			v->c.mmio_other++;
+		else if ((off & ~0xfU) == VAPIC_REG_ICR_LO &&
+			 e->reason == VAPIC_EXIT_MMIO_WRITE)
+			v->c.mmio_apic_icr++;
+		else if ((off & ~0xfU) == VAPIC_REG_EOI &&
+			 e->reason == VAPIC_EXIT_MMIO_WRITE)
+			v->c.mmio_apic_eoi++;
+		else
+			v->c.mmio_apic_other++;
 		break;
 	default:
-		if (off >= VAPIC_REG_ISR0 && off < VAPIC_REG_IRR0 + 0x80)
-			return -1;
 		break;
 	}
-	r = vapic_lapic_write(&v->lapic, off, (uint32_t)val);
-	return r < 0 && r != VAPIC_EHOST ? -1 : 0;
 }
 
-/* ---- xAPIC MMIO --------------------------------------------------------- */
-
-bool apic_mmio_hit(struct vcpu *v, uint64_t gpa)
+int apic_dispatch(struct vcpu *v, struct vapic_exit *e)
 {
-	uint64_t base = v->apic_base & APIC_BASE_ADDR_MASK;
+	int r = vapic_fastpath_handle(&v->fp, e);
 
-	return gpa >= base && gpa < base + 0x1000;
+	count_exit(v, e);
+	return r;
 }
 
-void apic_mmio(struct vcpu *v, uint64_t gpa, uint8_t *data, uint32_t len,
-	       bool is_write)
+/* Complete the KVM side of an exit the dispatcher handled. */
+void apic_complete(struct vcpu *v, const struct vapic_exit *e)
 {
-	uint64_t base = v->apic_base & APIC_BASE_ADDR_MASK;
-	uint32_t off = (uint32_t)(gpa - base), reg = off & ~0xfU, val;
+	struct kvm_run *run = v->run;
 
-	if (!xapic_mode(v)) {
-		/* Disabled or in x2APIC mode: the page reads as all ones. */
-		v->c.mmio_apic_other++;
-		if (!is_write)
-			memset(data, 0xff, len);
-		return;
-	}
-	if (reg == VAPIC_REG_ICR_LO && is_write)
-		v->c.mmio_apic_icr++;
-	else if (reg == VAPIC_REG_EOI && is_write)
-		v->c.mmio_apic_eoi++;
-	else
-		v->c.mmio_apic_other++;
-	if (!is_write) {
-		val = 0;
-		if ((off & 0xf) + len <= 4)
-			vapic_lapic_read(&v->lapic, reg, &val);
-		val >>= 8 * (off & 3);
-		memcpy(data, &val, len > 4 ? 4 : len);
-		if (len > 4)
-			memset(data + 4, 0, len - 4);
-		return;
-	}
-	if (len != 4 || (off & 0xf))
-		return; /* the APIC decodes aligned 32-bit accesses only */
-	memcpy(&val, data, 4);
-	switch (reg) {
-	case VAPIC_REG_ICR_LO: {
-		uint32_t hi;
-
-		vapic_lapic_write(&v->lapic, reg, val);
-		vapic_lapic_read(&v->lapic, VAPIC_REG_ICR_HI, &hi);
-		send_ipi(v, val & ~(1U << 12), hi >> 24, false);
-		return;
-	}
-	case VAPIC_REG_SELF_IPI:
-		return; /* x2APIC only */
+	switch (e->reason) {
+	case VAPIC_EXIT_RDMSR:
+		run->msr.data = e->data;
+		run->msr.error = (e->actions & VAPIC_EXIT_ACT_GP) ? 1 : 0;
+		break;
+	case VAPIC_EXIT_WRMSR:
+		run->msr.error = (e->actions & VAPIC_EXIT_ACT_GP) ? 1 : 0;
+		break;
+	case VAPIC_EXIT_MMIO_READ:
+		memcpy(run->mmio.data, &e->data,
+		       run->mmio.len > 8 ? 8 : run->mmio.len);
+		break;
 	default:
-		vapic_lapic_write(&v->lapic, reg, val);
-		return;
+		break;
 	}
+	if ((e->actions & VAPIC_EXIT_ACT_ERROR) && e->error != VAPIC_EHOST)
+		fprintf(stderr, "vapic-vmm: vcpu %d: libvapic: %s\n", v->index,
+			vapic_strerror(e->error));
 }

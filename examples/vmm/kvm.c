@@ -343,11 +343,24 @@ int kvm_set_sipi_state(struct vcpu *v, uint8_t vector)
 	struct kvm_sregs s = v->reset_sregs;
 	struct kvm_regs r;
 
+	struct kvm_vcpu_events ev;
+
 	s.cs.selector = (uint16_t)(vector << 8);
 	s.cs.base = (uint64_t)vector << 12;
 	s.cs.limit = 0xffff;
 	if (ioctl(v->fd, KVM_SET_SREGS, &s))
 		return fail("KVM_SET_SREGS (SIPI)");
+	/* Nothing left over from before the INIT (a queued vector, an NMI). */
+	memset(&ev, 0, sizeof(ev));
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
+		ev.interrupt.injected = 0;
+		ev.nmi.injected = 0;
+		ev.nmi.pending = 0;
+		ev.exception.injected = 0;
+		ev.flags = 0;
+		if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev))
+			return fail("KVM_SET_VCPU_EVENTS (SIPI)");
+	}
 	memset(&r, 0, sizeof(r));
 	r.rflags = 0x2;
 	r.rip = 0;

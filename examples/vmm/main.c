@@ -24,8 +24,10 @@ static void usage(FILE *f)
 "                         KVM's in-kernel irqchip (KVM_CREATE_IRQCHIP)\n"
 "  --cpus=N               vCPUs, 1..%d (default 1); APIC IDs 0..N-1\n"
 "  --mem=MIB              guest RAM in MiB, 128..3072 (default 128)\n"
-"  --haltpoll=off|kvm|ours  halt polling: user: libvapic's policies;\n"
-"                         kernel: off = KVM_CAP_HALT_POLL 0, kvm = KVM's\n"
+"  --haltpoll=off|kvm|ours  halt polling.  user: libvapic's policies: off,\n"
+"                         KVM's grow/shrink (bit-exact), ours (adaptive,\n"
+"                         timer-aware; default).  kernel: off =\n"
+"                         KVM_CAP_HALT_POLL 0, kvm = KVM's (default)\n"
 "  --lazy                 advertise the lazy TSC-deadline protocol\n"
 "                         (--irqchip=user only)\n"
 "  --set KEY=VALUE        add a line to the guest's config module\n"
@@ -91,6 +93,7 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 	o->mem_mib = 128;
 	o->timeout_s = 60;
 	o->cmdline = "";
+	o->haltpoll = HALTPOLL_DEFAULT;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case O_IRQCHIP:
@@ -171,6 +174,15 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 		fprintf(stderr, "vapic-vmm: --lazy needs --irqchip=user\n");
 		return -1;
 	}
+	if (o->haltpoll == HALTPOLL_DEFAULT)
+		o->haltpoll = o->irqchip == IRQCHIP_USER ? HALTPOLL_OURS :
+							   HALTPOLL_KVM;
+	if (o->haltpoll == HALTPOLL_OURS && o->irqchip != IRQCHIP_USER) {
+		fprintf(stderr, "vapic-vmm: --haltpoll=ours needs "
+				"--irqchip=user (KVM's LAPIC uses KVM's "
+				"halt polling)\n");
+		return -1;
+	}
 	return 0;
 bad:
 	fprintf(stderr, "vapic-vmm: bad value for --%s: '%s'\n",
@@ -201,6 +213,7 @@ static int setup(struct vmm *vm)
 
 	vm->clock.tsc_khz = vm->tsc_khz;
 	vapic_posix_host_ops(&vm->ops);
+	apic_host_ops(&vm->ops);
 	for (i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -215,9 +228,20 @@ static int setup(struct vmm *vm)
 		if (r)
 			return r;
 		if (vm->opt.irqchip == IRQCHIP_USER) {
+			static const uint32_t policy[] = {
+				[HALTPOLL_OFF] = VAPIC_HALTPOLL_NONE,
+				[HALTPOLL_KVM] = VAPIC_HALTPOLL_KVM,
+				[HALTPOLL_OURS] = VAPIC_HALTPOLL_ADAPTIVE,
+			};
+			struct vapic_haltpoll_config hcfg;
+
 			r = apic_vcpu_init(v);
 			if (r)
 				return r;
+			if (vapic_haltpoll_config_default(
+				    &hcfg, policy[vm->opt.haltpoll]) ||
+			    vapic_haltpoll_init(&v->hp, &hcfg))
+				return -EINVAL;
 		}
 	}
 	return kvm_set_bsp_entry(vm, &vm->vcpus[0]);

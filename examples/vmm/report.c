@@ -112,19 +112,83 @@ static uint64_t kstat_sum(const struct vmm *vm, const char *name, bool *found)
 	return s;
 }
 
-static uint64_t stat_sum(const struct vmm *vm, bool timer, uint32_t off)
+/* libvapic's statistics, one table per object, kvm_stat-style names. */
+struct stat_table {
+	const char *prefix; /* for names that lack one */
+	const struct vapic_stat_desc *descs;
+	const uint32_t *ndescs;
+	size_t base; /* offset of the stats struct in struct vcpu */
+};
+
+static const struct stat_table stat_tables[] = {
+	{ "", vapic_timer_stat_descs, &vapic_timer_stat_ndescs,
+	  offsetof(struct vcpu, lapic.timer.stats) },
+	{ "", vapic_lapic_stat_descs, &vapic_lapic_stat_ndescs,
+	  offsetof(struct vcpu, lapic.stats) },
+	{ "vapic_", vapic_exit_stat_descs, &vapic_exit_stat_ndescs,
+	  offsetof(struct vcpu, fp.stats) },
+	{ "", vapic_haltpoll_stat_descs, &vapic_haltpoll_stat_ndescs,
+	  offsetof(struct vcpu, hp.stats) },
+};
+
+static uint64_t lib_stat(const struct vmm *vm, const struct stat_table *t,
+			 const struct vapic_stat_desc *d)
 {
 	uint64_t s = 0;
+	uint32_t j;
 	int i;
 
 	for (i = 0; i < vm->ncpus; i++) {
-		const uint8_t *base =
-			timer ? (const uint8_t *)&vm->vcpus[i].lapic.timer.stats :
-				(const uint8_t *)&vm->vcpus[i].lapic.stats;
+		const uint8_t *b = (const uint8_t *)&vm->vcpus[i] + t->base +
+				   d->offset;
 
-		s += *(const uint64_t *)(base + off);
+		for (j = 0; j < d->count; j++)
+			s += ((const uint64_t *)b)[j];
 	}
 	return s;
+}
+
+/* Calls @fn for every scalar libvapic statistic (summed over vCPUs). */
+static void lib_stats_each(const struct vmm *vm,
+			   void (*fn)(void *ctx, const char *prefix,
+				      const char *name, uint64_t v),
+			   void *ctx)
+{
+	size_t t;
+	uint32_t k;
+
+	for (t = 0; t < sizeof(stat_tables) / sizeof(stat_tables[0]); t++)
+		for (k = 0; k < *stat_tables[t].ndescs; k++) {
+			const struct vapic_stat_desc *d =
+				&stat_tables[t].descs[k];
+
+			if (d->count != 1)
+				continue;
+			fn(ctx, stat_tables[t].prefix, d->name,
+			   lib_stat(vm, &stat_tables[t], d));
+		}
+}
+
+static void print_stat(void *ctx, const char *prefix, const char *name,
+		       uint64_t v)
+{
+	if (v)
+		fprintf(ctx, " %s%s=%llu", prefix, name, (unsigned long long)v);
+}
+
+struct json_ctx {
+	FILE *f;
+	bool first;
+};
+
+static void json_stat(void *ctx, const char *prefix, const char *name,
+		      uint64_t v)
+{
+	struct json_ctx *j = ctx;
+
+	fprintf(j->f, "%s\"%s%s\": %llu", j->first ? "" : ", ", prefix, name,
+		(unsigned long long)v);
+	j->first = false;
 }
 
 void report_print(struct vmm *vm, FILE *f)
@@ -228,28 +292,7 @@ void report_print(struct vmm *vm, FILE *f)
 	fprintf(f, "\n");
 	if (vm->opt.irqchip == IRQCHIP_USER) {
 		fprintf(f, "libvapic:");
-		for (k = 0; k < vapic_timer_stat_ndescs; k++) {
-			uint64_t s = 0;
-			uint32_t j;
-
-			for (j = 0; j < vapic_timer_stat_descs[k].count; j++)
-				s += stat_sum(vm, true,
-					      vapic_timer_stat_descs[k].offset +
-						      8 * j);
-			if (s)
-				fprintf(f, " %s=%llu",
-					vapic_timer_stat_descs[k].name,
-					(unsigned long long)s);
-		}
-		for (k = 0; k < vapic_lapic_stat_ndescs; k++) {
-			uint64_t s = stat_sum(vm, false,
-					      vapic_lapic_stat_descs[k].offset);
-
-			if (s)
-				fprintf(f, " %s=%llu",
-					vapic_lapic_stat_descs[k].name,
-					(unsigned long long)s);
-		}
+		lib_stats_each(vm, print_stat, f);
 		fprintf(f, "\n");
 	}
 }
@@ -276,8 +319,7 @@ int report_json(struct vmm *vm, const char *path)
 {
 	FILE *f = fopen(path, "w");
 	int i;
-	uint32_t k;
-
+	
 	if (!f) {
 		perror(path);
 		return -1;
@@ -408,28 +450,9 @@ int report_json(struct vmm *vm, const char *path)
 	}
 	fprintf(f, "},\n  \"libvapic\": {");
 	if (vm->opt.irqchip == IRQCHIP_USER) {
-		bool first = true;
+		struct json_ctx jc = { f, true };
 
-		for (k = 0; k < vapic_timer_stat_ndescs; k++) {
-			uint64_t s = 0;
-			uint32_t j;
-
-			if (vapic_timer_stat_descs[k].count != 1)
-				continue;
-			for (j = 0; j < vapic_timer_stat_descs[k].count; j++)
-				s += stat_sum(vm, true,
-					      vapic_timer_stat_descs[k].offset +
-						      8 * j);
-			fprintf(f, "%s", first ? "" : ", ");
-			first = false;
-			JU(f, vapic_timer_stat_descs[k].name, s);
-		}
-		for (k = 0; k < vapic_lapic_stat_ndescs; k++) {
-			fprintf(f, ", ");
-			JU(f, vapic_lapic_stat_descs[k].name,
-			   stat_sum(vm, false,
-				    vapic_lapic_stat_descs[k].offset));
-		}
+		lib_stats_each(vm, json_stat, &jc);
 		for (i = 0; i < vm->ncpus; i++) {
 			const struct vapic_posix_stats *p =
 				&vm->vcpus[i].pv.stats;

@@ -79,43 +79,46 @@ static void spin_ns(uint64_t ns)
 		__builtin_ia32_pause();
 }
 
-static bool xchg0(uint32_t *p)
-{
-	return __atomic_exchange_n(p, 0, __ATOMIC_SEQ_CST) != 0;
-}
-
 /* ---- --irqchip=user ---------------------------------------------------- */
 
-/* INIT and SIPI (SDM "MP Initialization Protocol Algorithm"). */
-static void handle_init_sipi(struct vcpu *v)
+/*
+ * NMI, INIT and SIPI that other vCPUs' ICRs left pending in our LAPIC
+ * (SDM "MP Initialization Protocol Algorithm"): INIT resets the LAPIC and
+ * waits for a SIPI, which starts the vCPU in real mode at the vector's
+ * page; a SIPI outside wait-for-SIPI, SMI and ExtINT are dropped.
+ */
+static void take_events(struct vcpu *v)
 {
-	if (xchg0(&v->init_pending)) {
+	uint32_t got, sipi = 0;
+
+	if (!vapic_lapic_pending_events(&v->lapic))
+		return;
+	got = vapic_lapic_take_events(&v->lapic, VAPIC_EVENT_ALL, &sipi);
+	if (got & VAPIC_EVENT_INIT) {
 		vapic_lapic_reset(&v->lapic);
 		v->wait_for_sipi = true;
 		v->run->request_interrupt_window = 0;
 	}
-	if (v->wait_for_sipi && xchg0(&v->sipi_pending)) {
-		uint32_t vec = __atomic_load_n(&v->sipi_vector,
-					       __ATOMIC_SEQ_CST);
-
-		if (kvm_set_sipi_state(v, (uint8_t)vec)) {
+	if ((got & VAPIC_EVENT_SIPI) && v->wait_for_sipi) {
+		if (kvm_set_sipi_state(v, (uint8_t)sipi)) {
 			vmm_stop(v->vm, VMM_STATUS_CRASH);
 			return;
 		}
 		v->wait_for_sipi = false;
+		v->irq_queued = false;
 	}
+	if ((got & VAPIC_EVENT_NMI) && !v->wait_for_sipi &&
+	    ioctl(v->fd, KVM_NMI, 0) == 0)
+		v->c.nmi_injections++;
 }
 
 /*
- * Set while an interrupt sits in KVM's one-vector slot, from KVM_INTERRUPT
- * until KVM_RUN returns: ready_for_interrupt_injection is stale until then,
- * and a second KVM_INTERRUPT would replace the first vector (lose it).
- */
-static __thread bool tls_irq_queued;
-
-/*
- * Deliver what is deliverable before entering.  Returns false when the
- * timer asked to wait out its advance (the caller loops).
+ * Deliver what is deliverable before entering: one vector per entry, with
+ * KVM_INTERRUPT when the guest can take it (ready_for_interrupt_injection
+ * as of the last exit, and no vector already sitting in KVM's one slot:
+ * a second KVM_INTERRUPT would replace it), else an interrupt window.
+ * Returns false when the timer asked to wait out its advance (the caller
+ * loops).
  */
 static bool prepare_entry(struct vcpu *v)
 {
@@ -124,24 +127,19 @@ static bool prepare_entry(struct vcpu *v)
 	uint32_t vec;
 	int r;
 
-	if (__atomic_load_n(&v->nmi_pending, __ATOMIC_RELAXED) &&
-	    xchg0(&v->nmi_pending)) {
-		if (ioctl(v->fd, KVM_NMI, 0) == 0)
-			v->c.nmi_injections++;
-	}
 	r = vapic_lapic_poll(&v->lapic, &vec, &wait_ns);
 	if (r == VAPIC_LAPIC_WAIT) {
 		spin_ns(wait_ns);
 		return false;
 	}
-	if (r == VAPIC_LAPIC_INJECT && !tls_irq_queued) {
+	if (r == VAPIC_LAPIC_INJECT && !v->irq_queued) {
 		if (run->ready_for_interrupt_injection) {
 			struct kvm_interrupt irq = { .irq = vec };
 
 			if (ioctl(v->fd, KVM_INTERRUPT, &irq) == 0) {
 				vapic_lapic_injected(&v->lapic, vec);
 				v->c.injections++;
-				tls_irq_queued = true;
+				v->irq_queued = true;
 			}
 			run->request_interrupt_window = 0;
 		} else {
@@ -152,30 +150,38 @@ static bool prepare_entry(struct vcpu *v)
 	} else {
 		run->request_interrupt_window = 0;
 	}
-	run->cr8 = apic_cr8(v);
+	run->cr8 = vapic_lapic_cr8(&v->lapic);
 	return true;
 }
 
 /*
- * HLT: block until an interrupt can be delivered (IF was set at the HLT),
- * an NMI, INIT or SIPI arrives, or the VMM stops.
+ * HLT the fastpath could not complete: poll for the halt-poll policy's
+ * window, then block in the adapter (which sleeps until the own timer's
+ * expiry minus its spin margin, then spins), until an interrupt can be
+ * delivered (IF was set at the HLT), an event arrives, or the VMM stops.
  */
 static void do_halt(struct vcpu *v)
 {
 	bool if_set = v->run->if_flag;
-	uint64_t t0 = vmm_now_ns(), poll_ns = 0, t_block = 0;
+	uint64_t t0 = vmm_now_ns(), poll_ns = 0, timer_ns, t_block = 0, t_end;
+	uint64_t fires0 = v->pv.stats.fires;
 	bool blocked = false;
+	uint32_t flags = 0;
 
 	v->c.halts++;
+	if (!vapic_haltpoll_timer_ns(&v->lapic.timer, &timer_ns))
+		timer_ns = VAPIC_HALTPOLL_NO_TIMER;
+	vapic_haltpoll_begin(&v->hp, t0, timer_ns, &poll_ns);
 	for (;;) {
 		uint64_t wait_ns, now;
 		uint32_t vec;
 		int r;
 
-		if (vmm_stopping(v->vm))
+		if (vmm_stopping(v->vm)) {
+			flags |= VAPIC_HALT_INVALID;
 			break;
-		if (__atomic_load_n(&v->nmi_pending, __ATOMIC_SEQ_CST) ||
-		    __atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
+		}
+		if (vapic_lapic_pending_events(&v->lapic))
 			break;
 		vapic_posix_service(&v->pv);
 		r = vapic_lapic_poll(&v->lapic, &vec, &wait_ns);
@@ -186,7 +192,7 @@ static void do_halt(struct vcpu *v)
 			continue;
 		}
 		now = vmm_now_ns();
-		if (now - t0 < poll_ns) {
+		if (!blocked && now - t0 < poll_ns) {
 			/* Halt-poll window: spin on the kick flag and timer. */
 			while (!vapic_posix_poll_once(&v->pv, now) &&
 			       now - t0 < poll_ns) {
@@ -202,61 +208,69 @@ static void do_halt(struct vcpu *v)
 		}
 		vapic_posix_halt(&v->pv, VAPIC_POSIX_NEVER);
 	}
-	{
-		uint64_t t1 = vmm_now_ns();
-
-		v->c.halt_ns += t1 - t0;
-		if (blocked) {
-			v->c.halt_block_ns += t1 - t_block;
-			v->c.halt_poll_ns += t_block - t0;
-		} else {
-			v->c.halt_poll_ns += t1 - t0;
-			v->c.halt_poll_wakes++;
-		}
-	}
-}
-
-static void handle_msr(struct vcpu *v, bool write)
-{
-	struct kvm_run *run = v->run;
-	uint64_t val = 0;
-	int r;
-
-	if (write) {
-		r = apic_msr_write(v, run->msr.index, run->msr.data);
+	t_end = vmm_now_ns();
+	if (v->pv.stats.fires != fires0)
+		flags |= VAPIC_HALT_TIMER;
+	if (blocked) {
+		flags |= VAPIC_HALT_WAITED;
+		v->c.halt_block_ns += t_end - t_block;
+		v->c.halt_poll_ns += t_block - t0;
+		vapic_haltpoll_end(&v->hp, t_block, t_end, flags);
 	} else {
-		r = apic_msr_read(v, run->msr.index, &val);
-		run->msr.data = val;
+		v->c.halt_poll_ns += t_end - t0;
+		v->c.halt_poll_wakes++;
+		vapic_haltpoll_end(&v->hp, poll_ns ? t_end : t0, t_end, flags);
 	}
-	run->msr.error = r ? 1 : 0; /* 1: KVM injects #GP */
+	v->c.halt_ns += t_end - t0;
 }
 
-static void handle_mmio(struct vcpu *v)
+/* Exits the dispatcher left to the VMM. */
+static bool slow_path(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
-	if (apic_mmio_hit(v, run->mmio.phys_addr)) {
-		apic_mmio(v, run->mmio.phys_addr, run->mmio.data,
-			  run->mmio.len, run->mmio.is_write);
-		return;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		return true;
+	case KVM_EXIT_HLT:
+		do_halt(v);
+		return true;
+	case KVM_EXIT_X86_RDMSR:
+		run->msr.data = 0;
+		run->msr.error = 1; /* not ours: #GP */
+		return true;
+	case KVM_EXIT_X86_WRMSR:
+		run->msr.error = 1;
+		return true;
+	case KVM_EXIT_MMIO:
+		/* Unbacked, not the APIC: reads all ones, writes dropped. */
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+		return true;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+	case KVM_EXIT_SET_TPR:
+	case KVM_EXIT_INTR:
+		return true;
+	default:
+		crash(v, "unexpected exit");
+		return false;
 	}
-	v->c.mmio_other++;
-	if (!run->mmio.is_write)
-		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 }
 
 static void user_loop(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	struct vapic_exit e;
 
 	while (!vmm_stopping(v->vm)) {
-		int rc;
+		uint64_t fires0;
+		int rc, r;
 
-		handle_init_sipi(v);
+		take_events(v);
 		if (v->wait_for_sipi) {
 			vapic_posix_service(&v->pv);
-			if (!__atomic_load_n(&v->sipi_pending, __ATOMIC_SEQ_CST) &&
-			    !__atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
+			if (!vapic_lapic_pending_events(&v->lapic))
 				vapic_posix_halt(&v->pv, VAPIC_POSIX_NEVER);
 			continue;
 		}
@@ -267,42 +281,38 @@ static void user_loop(struct vcpu *v)
 			continue;
 		rc = ioctl(v->fd, KVM_RUN, 0);
 		vapic_posix_exit(&v->pv, rc < 0 && errno == EINTR);
-		tls_irq_queued = false;
+		v->irq_queued = false;
 		if (rc < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				v->c.eintr++;
-				continue;
+			if (errno != EINTR && errno != EAGAIN) {
+				crash(v, strerror(errno));
+				return;
 			}
-			crash(v, strerror(errno));
-			return;
+			/* A kick or the host timer's signal: dispatch it. */
+			v->c.eintr++;
+			fires0 = v->pv.stats.fires;
+			vapic_posix_service(&v->pv);
+			memset(&e, 0, sizeof(e));
+			e.reason = v->pv.stats.fires != fires0 ?
+					   VAPIC_EXIT_HOST_TIMER :
+					   VAPIC_EXIT_KICK;
+			r = apic_dispatch(v, &e);
+			if (r == VAPIC_FP_HOST && (e.actions & VAPIC_EXIT_ACT_WAIT))
+				spin_ns(e.wait_ns);
+			continue;
 		}
 		v->c.exits++;
 		v->c.exit_reason[run->exit_reason & 63]++;
-		apic_sync_tpr_from_cr8(v);
-		switch (run->exit_reason) {
-		case KVM_EXIT_IO:
-			handle_io(v);
-			break;
-		case KVM_EXIT_MMIO:
-			handle_mmio(v);
-			break;
-		case KVM_EXIT_X86_RDMSR:
-			handle_msr(v, false);
-			break;
-		case KVM_EXIT_X86_WRMSR:
-			handle_msr(v, true);
-			break;
-		case KVM_EXIT_HLT:
-			do_halt(v);
-			break;
-		case KVM_EXIT_IRQ_WINDOW_OPEN:
-		case KVM_EXIT_SET_TPR:
-		case KVM_EXIT_INTR:
-			break;
-		default:
-			crash(v, "unexpected exit");
-			return;
+		vapic_lapic_set_cr8(&v->lapic, run->cr8 & 0xf);
+		apic_exit_from_run(v, &e);
+		r = apic_dispatch(v, &e);
+		if (r == VAPIC_FP_SLOW) {
+			if (!slow_path(v))
+				return;
+			continue;
 		}
+		apic_complete(v, &e);
+		if (r == VAPIC_FP_HOST && (e.actions & VAPIC_EXIT_ACT_WAIT))
+			spin_ns(e.wait_ns);
 	}
 }
 

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <vapic/fastpath.h>
+#include <vapic/haltpoll.h>
 #include <vapic/lapic.h>
 #include "vapic_posix.h"
 #include "guest_abi.h"
@@ -26,7 +28,12 @@
 #define VMM_STATUS_TIMEOUT 6 /* --timeout passed */
 
 enum irqchip_mode { IRQCHIP_USER = 0, IRQCHIP_KERNEL = 1 };
-enum haltpoll_mode { HALTPOLL_OFF = 0, HALTPOLL_KVM = 1, HALTPOLL_OURS = 2 };
+enum haltpoll_mode {
+	HALTPOLL_OFF = 0,
+	HALTPOLL_KVM = 1,
+	HALTPOLL_OURS = 2,
+	HALTPOLL_DEFAULT = 3, /* kernel: KVM's; user: ours */
+};
 
 struct vmm_options {
 	const char *kernel;
@@ -105,15 +112,10 @@ struct vcpu {
 	/* libvapic (--irqchip=user) */
 	struct vapic_posix_vcpu pv;
 	struct vapic_lapic lapic;
-	uint64_t apic_base;
-	struct vapic_timer dummy_timer; /* kernel mode: never armed */
-
-	/* Cross-thread pending events (atomics), set by other vCPUs. */
-	uint32_t nmi_pending;
-	uint32_t init_pending;
-	uint32_t sipi_pending;
-	uint32_t sipi_vector;
+	struct vapic_fastpath fp;
+	struct vapic_haltpoll hp;
 	bool wait_for_sipi; /* vCPU thread only */
+	bool irq_queued; /* KVM_INTERRUPT done, KVM_RUN not yet returned */
 
 	struct kvm_sregs reset_sregs;
 
@@ -158,6 +160,7 @@ struct vmm {
 	uint64_t mbi_gpa;
 	size_t mmap_size;
 	struct kvm_cpuid2 *cpuid;
+	uint32_t lazy_msr; /* 0: the lazy TSC-deadline protocol is off */
 
 	pthread_mutex_t lock; /* console, fw_cfg, reports, stop */
 	pthread_cond_t stop_cond;
@@ -198,14 +201,11 @@ bool vmm_stopping(struct vmm *vm);
 void console_flush(struct vmm *vm);
 
 /* apic.c (--irqchip=user): LAPIC exits through libvapic */
+void apic_host_ops(struct vapic_host_ops *ops);
 int apic_vcpu_init(struct vcpu *v);
-int apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
-int apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
-bool apic_mmio_hit(struct vcpu *v, uint64_t gpa);
-void apic_mmio(struct vcpu *v, uint64_t gpa, uint8_t *data, uint32_t len,
-	       bool is_write);
-void apic_sync_tpr_from_cr8(struct vcpu *v);
-uint64_t apic_cr8(struct vcpu *v);
+void apic_exit_from_run(struct vcpu *v, struct vapic_exit *e);
+int apic_dispatch(struct vcpu *v, struct vapic_exit *e);
+void apic_complete(struct vcpu *v, const struct vapic_exit *e);
 
 /* vcpu.c */
 void *vcpu_thread(void *arg);
