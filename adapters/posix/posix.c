@@ -89,29 +89,32 @@ void vapic_posix_config_default(struct vapic_posix_config *cfg)
 
 /*
  * High-quantile tracker for the adaptive knobs: an overshoot moves the
- * estimate up by 1/4 of the difference, an undershoot down by 1/64, so it
- * settles where overshoots are rare (around p90 for the distributions seen
- * here); the knob is the estimate plus a small slack.
+ * estimate up by 1/4 of the difference, but by at most est/16 + 0.5 us (a
+ * host preemption of milliseconds must not throw it up at once), an
+ * undershoot down by 1/64, so it settles where overshoots are rare (around
+ * p90 for the distributions seen here).  The knob is the estimate plus a
+ * small slack, within [VAPIC_POSIX_ADAPT_MIN_NS, @max].
  */
 static uint32_t learn(uint32_t est, uint64_t sample)
 {
-	if (sample > VAPIC_POSIX_ADAPT_MAX_NS)
-		sample = VAPIC_POSIX_ADAPT_MAX_NS;
-	if (sample > est)
-		est += (uint32_t)((sample - est + 3) / 4);
-	else
+	if (sample > est) {
+		uint64_t step = (sample - est + 3) / 4, cap = est / 16 + 500;
+
+		est += (uint32_t)(step < cap ? step : cap);
+	} else {
 		est -= (uint32_t)((est - sample) / 64);
+	}
 	return est;
 }
 
-static uint32_t knob(uint32_t est)
+static uint32_t knob(uint32_t est, uint32_t max)
 {
 	uint32_t k = est + VAPIC_POSIX_ADAPT_SLACK_NS;
 
 	if (k < VAPIC_POSIX_ADAPT_MIN_NS)
 		k = VAPIC_POSIX_ADAPT_MIN_NS;
-	if (k > VAPIC_POSIX_ADAPT_MAX_NS)
-		k = VAPIC_POSIX_ADAPT_MAX_NS;
+	if (k > max)
+		k = max;
 	return k;
 }
 
@@ -323,47 +326,50 @@ bool vapic_posix_service(struct vapic_posix_vcpu *v)
 {
 	bool did = false;
 
-	if (v->expires_ns != VAPIC_POSIX_NEVER && v->timer) {
-		uint64_t now = vapic_posix_now_ns();
-		uint64_t kick_at = sat_sub(v->expires_ns, v->cfg.kick_advance_ns);
+	if (v->expires_ns != VAPIC_POSIX_NEVER && v->timer &&
+	    vapic_posix_now_ns() >= v->expires_ns) {
+		for (;;) {
+			uint64_t next = 0;
+			int act;
 
-		if (now >= kick_at) {
-			uint64_t exp = v->expires_ns, t0 = now;
-
-			/*
-			 * Kicked early by the kick advance: spin to the expiry
-			 * (the host timer never fires before expires_ns).
-			 */
-			while (now < exp) {
+			v->expires_ns = VAPIC_POSIX_NEVER;
+			v->stats.fires++;
+			act = vapic_timer_expired(v->timer, &next);
+			if (act == VAPIC_TFN_REARM) {
+				v->expires_ns = next;
+				break;
+			}
+			if (act != VAPIC_TFN_WAIT)
+				break;
+			/* Posted-mode advance wait: spin, call again. */
+			while (vapic_posix_now_ns() < next)
 				cpu_relax();
-				now = vapic_posix_now_ns();
-			}
-			v->stats.timer_spin_ns += now - t0;
-			for (;;) {
-				uint64_t next = 0;
-				int act;
-
-				v->expires_ns = VAPIC_POSIX_NEVER;
-				v->stats.fires++;
-				act = vapic_timer_expired(v->timer, &next);
-				if (act == VAPIC_TFN_REARM) {
-					v->expires_ns = next;
-					break;
-				}
-				if (act != VAPIC_TFN_WAIT)
-					break;
-				/* Posted-mode advance wait: spin, call again. */
-				while (vapic_posix_now_ns() < next)
-					cpu_relax();
-			}
-			did = true;
 		}
+		did = true;
 	}
 	if (LOAD(&v->kicked)) {
 		XCHG(&v->kicked, 0);
 		did = true;
 	}
 	return did;
+}
+
+uint64_t vapic_posix_wait_expiry(struct vapic_posix_vcpu *v, uint64_t until_ns)
+{
+	uint64_t now = vapic_posix_now_ns(), t0 = now;
+	uint64_t target = v->expires_ns < until_ns ? v->expires_ns : until_ns;
+
+	while (now < target && !LOAD(&v->kicked)) {
+		cpu_relax();
+		now = vapic_posix_now_ns();
+	}
+	v->stats.timer_spin_ns += now - t0;
+	return now;
+}
+
+bool vapic_posix_kicked(const struct vapic_posix_vcpu *v)
+{
+	return LOAD(&v->kicked);
 }
 
 static void ktimer_program(struct vapic_posix_vcpu *v)
@@ -417,7 +423,8 @@ void vapic_posix_exit(struct vapic_posix_vcpu *v, bool eintr)
 			if (v->cfg.flags & VAPIC_POSIX_F_ADAPTIVE) {
 				v->kick_est_ns = learn(v->kick_est_ns,
 						       now - v->ktimer_ns);
-				v->cfg.kick_advance_ns = knob(v->kick_est_ns);
+				v->cfg.kick_advance_ns =
+					knob(v->kick_est_ns, VAPIC_POSIX_KICK_ADVANCE_MAX_NS);
 				v->stats.kick_advance_ns =
 					v->cfg.kick_advance_ns;
 			}
@@ -443,14 +450,51 @@ static void futex_wait_until(uint32_t *uaddr, uint64_t abs_ns)
 		FUTEX_BITSET_MATCH_ANY);
 }
 
+static void ktimer_disarm(struct vapic_posix_vcpu *v)
+{
+	struct itimerspec its;
+
+	if (v->ktimer_ns == VAPIC_POSIX_NEVER || !v->ktimer_ok)
+		return;
+	memset(&its, 0, sizeof(its));
+	if (!timer_settime(v->ktimer, TIMER_ABSTIME, &its, NULL)) {
+		v->ktimer_ns = VAPIC_POSIX_NEVER;
+		v->stats.ktimer_sets++;
+	}
+}
+
+void vapic_posix_halt_begin(struct vapic_posix_vcpu *v)
+{
+	/*
+	 * The kernel timer only exists to get a running vCPU out of
+	 * KVM_RUN.  A halted thread waits for the expiry itself; left armed,
+	 * its signal would set immediate_exit and cost the next entry, the
+	 * one that delivers the tick, a useless EINTR round trip.
+	 */
+	ktimer_disarm(v);
+}
+
+void vapic_posix_halt_end(struct vapic_posix_vcpu *v)
+{
+	/*
+	 * A kernel-timer signal that landed before the disarm must not
+	 * bounce the next entry either.  Safe: no kick is sent as a signal
+	 * while the state is not "in guest", and kicks are recorded in
+	 * @kicked anyway, which vapic_posix_enter() checks.
+	 */
+	if (v->immediate_exit)
+		*v->immediate_exit = 0;
+}
+
 int vapic_posix_halt(struct vapic_posix_vcpu *v, uint64_t until_ns)
 {
 	int why;
 
+	vapic_posix_halt_begin(v);
 	v->stats.halts++;
 	STORE(&v->state, STATE_HALTED);
 	for (;;) {
-		uint64_t now, exp, wake;
+		uint64_t now, exp, target, wake;
 
 		if (LOAD(&v->kicked)) {
 			why = VAPIC_POSIX_WAKE_KICK;
@@ -466,30 +510,32 @@ int vapic_posix_halt(struct vapic_posix_vcpu *v, uint64_t until_ns)
 			why = VAPIC_POSIX_WAKE_TIMEOUT;
 			break;
 		}
-		if (exp <= until_ns) {
-			wake = sat_sub(exp, v->cfg.spin_margin_ns);
-			if (now >= wake) {
-				/* Spin phase of sleep-then-spin. */
-				spin_until(v, exp, now, &v->stats.halt_spin_ns);
-				continue;
-			}
-		} else {
-			wake = until_ns;
+		/*
+		 * Sleep-then-spin to whichever comes first, the expiry or the
+		 * caller's @until_ns: both want a precise wake-up.
+		 */
+		target = exp < until_ns ? exp : until_ns;
+		wake = sat_sub(target, v->cfg.spin_margin_ns);
+		if (now >= wake) {
+			spin_until(v, target, now, &v->stats.halt_spin_ns);
+			continue;
 		}
 		v->stats.halt_sleeps++;
 		futex_wait_until(&v->kicked, wake);
-		if ((v->cfg.flags & VAPIC_POSIX_F_ADAPTIVE) && exp <= until_ns &&
-		    !LOAD(&v->kicked)) {
+		if ((v->cfg.flags & VAPIC_POSIX_F_ADAPTIVE) &&
+		    target != VAPIC_POSIX_NEVER && !LOAD(&v->kicked)) {
 			/* Woken by the timeout: how late? */
 			now = vapic_posix_now_ns();
 			if (now >= wake) {
 				v->margin_est_ns =
 					learn(v->margin_est_ns, now - wake);
-				v->cfg.spin_margin_ns = knob(v->margin_est_ns);
+				v->cfg.spin_margin_ns = knob(v->margin_est_ns,
+							     VAPIC_POSIX_ADAPT_MAX_NS);
 				v->stats.spin_margin_ns = v->cfg.spin_margin_ns;
 			}
 		}
 	}
 	__atomic_store_n(&v->state, STATE_USER, __ATOMIC_RELAXED);
+	vapic_posix_halt_end(v);
 	return why;
 }

@@ -78,6 +78,11 @@
 /** Adaptive knobs never go below / above these. */
 #define VAPIC_POSIX_ADAPT_MIN_NS 2000U
 #define VAPIC_POSIX_ADAPT_MAX_NS 200000U
+/*
+ * The kick advance costs the guest its run time (the thread spins it out
+ * in userspace): at most this much, whatever the signal latency looks like.
+ */
+#define VAPIC_POSIX_KICK_ADVANCE_MAX_NS 40000U
 /** Adaptive knobs: the learned high quantile plus this slack. */
 #define VAPIC_POSIX_ADAPT_SLACK_NS 2000U
 
@@ -85,9 +90,9 @@
 /**
  * Learn the spin margin from how late futex sleeps end, and the kick
  * advance from how long a signal takes to get the vCPU out of KVM_RUN
- * (a high-quantile tracker: up by 1/4 of an overshoot, down by 1/64 of
- * an undershoot; samples capped at VAPIC_POSIX_ADAPT_MAX_NS so that a
- * host preemption does not blow the margin up).
+ * (a high-quantile tracker: up by 1/4 of an overshoot but at most
+ * est/16 + 0.5 us per sample, so that a host preemption does not blow it
+ * up, down by 1/64 of an undershoot).
  */
 #define VAPIC_POSIX_F_ADAPTIVE 0x1U
 
@@ -282,11 +287,35 @@ void vapic_posix_vcpu_destroy(struct vapic_posix_vcpu *v);
  * @v: the context.
  *
  * Call it before every poll of the LAPIC (it is cheap: a clock read when a
- * timer is armed).  Context: vCPU thread.
+ * timer is armed).  It never waits: when the kick advance brought the vCPU
+ * out early, vapic_posix_enter() refuses entry until the expiry, and the
+ * caller waits with vapic_posix_wait_expiry() (doing what it wants done
+ * before the deadline meanwhile).  Context: vCPU thread.
  * Return: true if anything happened (the timer fired or a kick was
  * pending): poll the LAPIC before entering.
  */
 bool vapic_posix_service(struct vapic_posix_vcpu *v);
+
+/**
+ * vapic_posix_wait_expiry() - spin until the armed expiry, @until_ns or a
+ * kick, whichever is first (for a vCPU that the kick advance brought out
+ * of the guest early).
+ * @v: the context.
+ * @until_ns: absolute CLOCK_MONOTONIC ns, or VAPIC_POSIX_NEVER.
+ *
+ * Context: vCPU thread.
+ * Return: the time reached.
+ */
+uint64_t vapic_posix_wait_expiry(struct vapic_posix_vcpu *v, uint64_t until_ns);
+
+/**
+ * vapic_posix_kicked() - is a kick pending (not yet consumed by
+ * vapic_posix_service())?
+ * @v: the context.
+ *
+ * Context: any.
+ */
+bool vapic_posix_kicked(const struct vapic_posix_vcpu *v);
 
 /**
  * vapic_posix_enter() - about to call KVM_RUN: program the kernel timer for
@@ -310,6 +339,27 @@ bool vapic_posix_enter(struct vapic_posix_vcpu *v);
  * Context: vCPU thread.
  */
 void vapic_posix_exit(struct vapic_posix_vcpu *v, bool eintr);
+
+/**
+ * vapic_posix_halt_begin() - the guest halted (HLT exit): the vCPU thread
+ * will poll and/or block now.  Disarms the kernel timer that kicks a
+ * running vCPU (the halted thread waits for the expiry itself).  Call it
+ * before a halt-poll loop; vapic_posix_halt() calls it too.
+ * @v: the context.
+ *
+ * Context: vCPU thread.
+ */
+void vapic_posix_halt_begin(struct vapic_posix_vcpu *v);
+
+/**
+ * vapic_posix_halt_end() - the halt is over (an interrupt is deliverable):
+ * drop an immediate_exit that the kernel timer's signal may have set
+ * during the halt, so the entry that delivers it is not bounced.
+ * @v: the context.
+ *
+ * Context: vCPU thread.
+ */
+void vapic_posix_halt_end(struct vapic_posix_vcpu *v);
 
 /**
  * vapic_posix_halt() - the guest halted: block until a kick, the host

@@ -220,6 +220,7 @@ static int setup(struct vmm *vm)
 		v->vm = vm;
 		v->index = i;
 		v->apic_id = (uint32_t)i;
+		v->inject_cost_ns = 5000; /* learned from each KVM_INTERRUPT */
 		r = kvm_create_vcpu(vm, v);
 		if (r)
 			return r;

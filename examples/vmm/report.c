@@ -277,6 +277,16 @@ void report_print(struct vmm *vm, FILE *f)
 		(unsigned long long)SUM(vm, halts),
 		(unsigned long long)SUM(vm, halt_poll_wakes),
 		(unsigned long long)SUM(vm, halt_blocks));
+	if (SUM(vm, kvm_interrupt_calls))
+		fprintf(f,
+			"  KVM_INTERRUPT %llu calls, %.2f us avg; timer "
+			"pre-queue: %llu hits, %llu replaced, %llu cancelled\n",
+			(unsigned long long)SUM(vm, kvm_interrupt_calls),
+			(double)SUM(vm, kvm_interrupt_ns) / 1e3 /
+				(double)SUM(vm, kvm_interrupt_calls),
+			(unsigned long long)SUM(vm, prequeue_hits),
+			(unsigned long long)SUM(vm, prequeue_replaced),
+			(unsigned long long)SUM(vm, prequeue_cancelled));
 	fprintf(f, "KVM stats:");
 	if (vm->ncpus && vm->vcpus[0].nkstats) {
 		for (i = 0; i < vm->vcpus[0].nkstats; i++) {
@@ -424,6 +434,16 @@ int report_json(struct vmm *vm, const char *path)
 	JU(f, "irq_window_requests", SUM(vm, irq_window_requests));
 	fprintf(f, ", ");
 	JU(f, "ipis_sent", SUM(vm, ipis_sent));
+	fprintf(f, ", ");
+	JU(f, "kvm_interrupt_calls", SUM(vm, kvm_interrupt_calls));
+	fprintf(f, ", ");
+	JU(f, "kvm_interrupt_ns", SUM(vm, kvm_interrupt_ns));
+	fprintf(f, ", ");
+	JU(f, "prequeue_hits", SUM(vm, prequeue_hits));
+	fprintf(f, ", ");
+	JU(f, "prequeue_replaced", SUM(vm, prequeue_replaced));
+	fprintf(f, ", ");
+	JU(f, "prequeue_cancelled", SUM(vm, prequeue_cancelled));
 	fprintf(f, ", ");
 	JU(f, "halts", SUM(vm, halts));
 	fprintf(f, ", ");

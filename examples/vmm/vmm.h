@@ -80,6 +80,11 @@ struct vcpu_counters {
 	uint64_t nmi_injections;
 	uint64_t irq_window_requests;
 	uint64_t ipis_sent;
+	uint64_t kvm_interrupt_calls;
+	uint64_t kvm_interrupt_ns;
+	uint64_t prequeue_hits; /* the timer vector was queued ahead */
+	uint64_t prequeue_replaced; /* another vector came first */
+	uint64_t prequeue_cancelled; /* nothing to deliver after all */
 	/* halts */
 	uint64_t halts;
 	uint64_t halt_poll_wakes; /* woken while polling */
@@ -116,6 +121,8 @@ struct vcpu {
 	struct vapic_haltpoll hp;
 	bool wait_for_sipi; /* vCPU thread only */
 	bool irq_queued; /* KVM_INTERRUPT done, KVM_RUN not yet returned */
+	uint32_t prequeued; /* timer vector queued ahead of its deadline */
+	uint64_t inject_cost_ns; /* learned cost of the KVM_INTERRUPT ioctl */
 
 	struct kvm_sregs reset_sregs;
 

@@ -33,15 +33,15 @@ typedef int64_t s64;
 
 static inline void outb(u16 port, u8 v)
 {
-	__asm__ __volatile__("outb %0, %1" ::"a"(v), "Nd"(port));
+	__asm__ __volatile__("outb %0, %1" ::"a"(v), "Nd"(port) : "memory");
 }
 static inline void outw(u16 port, u16 v)
 {
-	__asm__ __volatile__("outw %0, %1" ::"a"(v), "Nd"(port));
+	__asm__ __volatile__("outw %0, %1" ::"a"(v), "Nd"(port) : "memory");
 }
 static inline void outl(u16 port, u32 v)
 {
-	__asm__ __volatile__("outl %0, %1" ::"a"(v), "Nd"(port));
+	__asm__ __volatile__("outl %0, %1" ::"a"(v), "Nd"(port) : "memory");
 }
 static inline u8 inb(u16 port)
 {
