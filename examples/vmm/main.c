@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,6 +29,11 @@ static void usage(FILE *f)
 "                         KVM's grow/shrink (bit-exact), ours (adaptive,\n"
 "                         timer-aware; default).  kernel: off =\n"
 "                         KVM_CAP_HALT_POLL 0, kvm = KVM's (default)\n"
+"  --haltpoll-set NAME=V  override a field of the halt-poll policy's\n"
+"                         config (struct vapic_haltpoll_config: max_ns,\n"
+"                         grow, grow_start_ns, shrink, timer_max_ns,\n"
+"                         block_cost_ns, cpu_weight_q8, budget_ppm,\n"
+"                         budget_burst_ns, flags); repeatable\n"
 "  --lazy                 advertise the lazy TSC-deadline protocol\n"
 "                         (--irqchip=user only)\n"
 "  --set KEY=VALUE        add a line to the guest's config module\n"
@@ -67,7 +73,7 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 {
 	enum { O_IRQCHIP = 256, O_CPUS, O_MEM, O_HALTPOLL, O_LAZY, O_SET,
 	       O_CMDLINE, O_TIMEOUT, O_LABEL, O_JSON, O_CSV, O_STATS,
-	       O_QUIET };
+	       O_QUIET, O_HPSET };
 	static const struct option lo[] = {
 		{ "irqchip", required_argument, NULL, O_IRQCHIP },
 		{ "cpus", required_argument, NULL, O_CPUS },
@@ -82,6 +88,7 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 		{ "samples-csv", required_argument, NULL, O_CSV },
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "haltpoll-set", required_argument, NULL, O_HPSET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -156,6 +163,11 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 		case O_QUIET:
 			o->quiet = true;
 			break;
+		case O_HPSET:
+			if (!strchr(optarg, '=') || o->nhaltpoll_set == 8)
+				goto bad;
+			o->haltpoll_set[o->nhaltpoll_set++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -188,6 +200,41 @@ bad:
 	fprintf(stderr, "vapic-vmm: bad value for --%s: '%s'\n",
 		lo[c - O_IRQCHIP].name, optarg);
 	return -1;
+}
+
+static int haltpoll_overrides(const struct vmm_options *o,
+			      struct vapic_haltpoll_config *c)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} f[] = {
+#define F(x) { #x, offsetof(struct vapic_haltpoll_config, x) }
+		F(flags), F(max_ns), F(grow), F(grow_start_ns), F(shrink),
+		F(timer_max_ns), F(block_cost_ns), F(cpu_weight_q8),
+		F(budget_ppm), F(budget_burst_ns),
+#undef F
+	};
+	int i;
+	size_t k;
+
+	for (i = 0; i < o->nhaltpoll_set; i++) {
+		const char *s = o->haltpoll_set[i], *eq = strchr(s, '=');
+		char *end;
+		unsigned long v = strtoul(eq + 1, &end, 0);
+
+		for (k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+			if (strlen(f[k].name) == (size_t)(eq - s) &&
+			    !strncmp(f[k].name, s, (size_t)(eq - s)))
+				break;
+		if (k == sizeof(f) / sizeof(f[0]) || *end || v > UINT32_MAX) {
+			fprintf(stderr, "vapic-vmm: --haltpoll-set %s: unknown "
+					"field or bad value\n", s);
+			return -1;
+		}
+		*(uint32_t *)((char *)c + f[k].off) = (uint32_t)v;
+	}
+	return 0;
 }
 
 static int setup(struct vmm *vm)
@@ -241,8 +288,12 @@ static int setup(struct vmm *vm)
 				return r;
 			if (vapic_haltpoll_config_default(
 				    &hcfg, policy[vm->opt.haltpoll]) ||
-			    vapic_haltpoll_init(&v->hp, &hcfg))
+			    haltpoll_overrides(&vm->opt, &hcfg) ||
+			    vapic_haltpoll_init(&v->hp, &hcfg)) {
+				fprintf(stderr, "vapic-vmm: bad halt-poll "
+						"configuration\n");
 				return -EINVAL;
+			}
 		}
 	}
 	return kvm_set_bsp_entry(vm, &vm->vcpus[0]);

@@ -43,6 +43,8 @@ struct vmm_options {
 	enum irqchip_mode irqchip;
 	enum haltpoll_mode haltpoll;
 	bool lazy;
+	char *haltpoll_set[8]; /* NAME=VALUE overrides of the policy config */
+	int nhaltpoll_set;
 	int ncpus;
 	uint64_t mem_mib;
 	double timeout_s;

@@ -492,30 +492,37 @@ static void test_masked(void)
 	reset_counts();
 	apic_write(APIC_TDCR, tdcr_for(1));
 	apic_write(APIC_LVTT, LVTT_ONESHOT | LVT_MASKED | V_TIMER);
-	apic_write(APIC_TMICT, 400000);
+	apic_write(APIC_TMICT, 20000000); /* 20 ms: longer than host stalls */
 	c1 = apic_read(APIC_TMCCT);
 	delay_us(100);
 	c2 = apic_read(APIC_TMCCT);
 	check("masked_tmcct_counts", c2 < c1, c2, c1);
-	delay_us(1000);
-	/*
-	 * Exit once after the expiry (KVM evaluates the mask when it injects
-	 * the pending tick, at the next entry).
-	 */
-	outb(0x80, 0);
+	delay_us(24000);
 	check("masked_no_interrupt", cnt[V_TIMER] == 0, (s64)cnt[V_TIMER], 0);
 	/* unmasking after the expiry does not deliver the lost tick */
 	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
 	delay_us(500);
-	check("masked_expiry_dropped", cnt[V_TIMER] == 0, (s64)cnt[V_TIMER], 0);
+	if (kvm_lapic)
+		/*
+		 * KVM evaluates the mask when it processes a pending tick, at
+		 * some later pass through its run loop: if the guest unmasks
+		 * before that (the emulated guest may run on for a while), the
+		 * tick is delivered.  The SDM drops it at the expiry: checked
+		 * on libvapic only.
+		 */
+		printf("SKIP masked_expiry_dropped: KVM decides at its next "
+		       "run-loop pass (delivered %lu)\n", cnt[V_TIMER]);
+	else
+		check("masked_expiry_dropped", cnt[V_TIMER] == 0,
+		      (s64)cnt[V_TIMER], 0);
 
 	/* unmasking a running timer delivers at its expiry */
 	reset_counts();
 	apic_write(APIC_LVTT, LVTT_ONESHOT | LVT_MASKED | V_TIMER);
-	apic_write(APIC_TMICT, 600000);
+	apic_write(APIC_TMICT, 20000000);
 	delay_us(100);
 	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
-	wait_irq(V_TIMER, 1, 50000);
+	wait_irq(V_TIMER, 1, 100000);
 	check("unmask_running_delivers", cnt[V_TIMER] == 1, (s64)cnt[V_TIMER],
 	      1);
 	timer_stop();
