@@ -150,6 +150,29 @@ lat_isr_entry:
 	pop %rax
 	iretq
 
+/*
+ * #GP entry: an expected fault (fixup_rip set, rt.h safe_rdmsr/wrmsr)
+ * resumes at fixup_rip; anything else goes to the C handler, which
+ * panics.  In asm because modifying the interrupt frame from an
+ * __attribute__((interrupt)) function is not honoured by every compiler.
+ * Frame: error code, RIP, CS, RFLAGS, RSP, SS.
+ */
+	.globl gp_entry
+gp_entry:
+	push %rax
+	mov fixup_rip(%rip), %rax
+	test %rax, %rax
+	jz 1f
+	mov %rax, 16(%rsp)
+	movq $0, fixup_rip(%rip)
+	movl $13, fault_vector(%rip)
+	addl $1, fault_count(%rip)
+	pop %rax
+	add $8, %rsp
+	iretq
+1:	pop %rax
+	jmp gp_panic
+
 /* ------------------------------------------------------------------ */
 /* Data: GDT, page tables, boot stack                                  */
 

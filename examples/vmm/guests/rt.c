@@ -369,16 +369,9 @@ static void idt_load(void)
 volatile u64 fixup_rip;
 volatile u32 fault_vector, fault_count;
 
-static void exc(u32 vec, struct iframe *f, u64 err)
+__attribute__((noreturn)) static void exc(u32 vec, struct iframe *f,
+					  u64 err)
 {
-	if (fixup_rip) {
-		/* An expected fault (rt.h: safe_rdmsr/safe_wrmsr). */
-		f->rip = fixup_rip;
-		fixup_rip = 0;
-		fault_vector = vec;
-		fault_count++;
-		return;
-	}
 	panic("exception %u err %lx at rip %lx cs %lx (cpu %u)", vec, err,
 	      f->rip, f->cs, this_cpu()->index);
 }
@@ -395,8 +388,17 @@ static void exc(u32 vec, struct iframe *f, u64 err)
 		exc(n, f, err);                                  \
 	}
 EXC(0) EXC(1) EXC(2) EXC(3) EXC(4) EXC(5) EXC(6) EXC(7) EXCE(8) EXC(9)
-EXCE(10) EXCE(11) EXCE(12) EXCE(13) EXCE(14) EXC(15) EXC(16) EXCE(17)
+EXCE(10) EXCE(11) EXCE(12) EXCE(14) EXC(15) EXC(16) EXCE(17)
 EXC(18) EXC(19) EXC(20)
+
+/* #GP: boot.S's gp_entry handles expected faults, then comes here. */
+void gp_panic(struct iframe *f, u64 err);
+__attribute__((interrupt)) void gp_panic(struct iframe *f, u64 err)
+{
+	exc(13, f, err);
+}
+
+extern char gp_entry[];
 
 __attribute__((interrupt)) static void spurious_isr(struct iframe *f)
 {
@@ -411,7 +413,7 @@ __attribute__((interrupt)) static void unexpected_isr(struct iframe *f)
 static void idt_init(void)
 {
 	void *h[] = { exc0, exc1, exc2, exc3, exc4, exc5, exc6,
-		      exc7, exc8, exc9, exc10, exc11, exc12, exc13,
+		      exc7, exc8, exc9, exc10, exc11, exc12, gp_entry,
 		      exc14, exc15, exc16, exc17, exc18, exc19, exc20 };
 	u32 i;
 

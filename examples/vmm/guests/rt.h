@@ -157,8 +157,8 @@ void idt_set(u32 vector, void *handler);
 extern char lat_isr_entry[]; /* asm stub calling lat_isr_c(tsc) */
 
 /*
- * Expected faults: an exception while fixup_rip is set resumes there and
- * records the vector (BSP, one at a time).
+ * Expected faults: a #GP while fixup_rip is set resumes there and records
+ * the vector (boot.S gp_entry; BSP, one at a time).
  */
 extern volatile u64 fixup_rip;
 extern volatile u32 fault_vector, fault_count;
