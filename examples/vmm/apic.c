@@ -71,10 +71,78 @@ static void op_log(void *host, int level, const char *msg, uint64_t a,
 			(unsigned long long)b);
 }
 
+/*
+ * map_guest host op: guest RAM is one mapping, at vm->ram, for the VM's
+ * life, so a translation is all it takes (the shared page of the lazy
+ * TSC-deadline protocol).
+ */
+static void *op_map_guest(void *host, uint64_t gpa, uint32_t len)
+{
+	struct vmm *vm = vcpu_of(host)->vm;
+
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return vm->ram + gpa;
+}
+
+static void op_unmap_guest(void *host, void *hva, uint32_t len)
+{
+	(void)host;
+	(void)hva;
+	(void)len;
+}
+
 void apic_host_ops(struct vapic_host_ops *ops)
 {
 	ops->send_ipi = op_send_ipi;
 	ops->log = op_log;
+	ops->map_guest = op_map_guest;
+	ops->unmap_guest = op_unmap_guest;
+}
+
+/* --lazy: expose the lazy TSC-deadline protocol on this vCPU's timer. */
+int apic_lazy_setup(struct vcpu *v)
+{
+#ifdef VMM_HAVE_LAZY
+	int r = vapic_lazy_setup(&v->lapic.timer, &v->vm->lazy_cfg);
+
+	if (r) {
+		fprintf(stderr, "vapic-vmm: vapic_lazy_setup: %s\n",
+			vapic_strerror(r));
+		return -EINVAL;
+	}
+	return 0;
+#else
+	(void)v;
+	fprintf(stderr, "vapic-vmm: --lazy: this libvapic has no lazy "
+			"TSC-deadline support\n");
+	return -ENOTSUP;
+#endif
+}
+
+/* An MSR exit the dispatcher left: the lazy protocol's MSR? */
+bool apic_lazy_msr(struct vcpu *v)
+{
+#ifdef VMM_HAVE_LAZY
+	struct kvm_run *run = v->run;
+	int r;
+
+	if (!v->vm->lazy_msr ||
+	    !vapic_lazy_is_msr(&v->lapic.timer, run->msr.index))
+		return false;
+	v->c.msr_lazy++;
+	if (run->exit_reason == KVM_EXIT_X86_RDMSR) {
+		run->msr.data = vapic_lazy_read_msr(&v->lapic.timer);
+		run->msr.error = 0;
+		return true;
+	}
+	r = vapic_lazy_write_msr(&v->lapic.timer, run->msr.data);
+	run->msr.error = r < 0 && r != VAPIC_EHOST ? 1 : 0;
+	return true;
+#else
+	(void)v;
+	return false;
+#endif
 }
 
 int apic_vcpu_init(struct vcpu *v)
@@ -149,9 +217,7 @@ static void count_exit(struct vcpu *v, const struct vapic_exit *e)
 			v->c.msr_x2apic_other++;
 		else if (e->msr == 0x1b)
 			v->c.msr_apic_base++;
-		else if (v->vm->lazy_msr && e->msr == v->vm->lazy_msr)
-			v->c.msr_lazy++;
-		else
+		else if (!v->vm->lazy_msr || e->msr != v->vm->lazy_msr)
 			v->c.msr_other++;
 		break;
 	case VAPIC_EXIT_MMIO_WRITE:

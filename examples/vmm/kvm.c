@@ -127,7 +127,13 @@ int kvm_open_vm(struct vmm *vm)
 		uint32_t extra[1];
 		int nextra = 0;
 
-		(void)extra;
+#ifdef VMM_HAVE_LAZY
+		if (vm->opt.lazy) {
+			vapic_lazy_config_default(&vm->lazy_cfg);
+			vm->lazy_msr = vm->lazy_cfg.msr_index;
+			extra[nextra++] = vm->lazy_msr;
+		}
+#endif
 		r = set_msr_filter(vm, extra, nextra);
 		if (r)
 			return r;
@@ -260,6 +266,21 @@ static int set_cpuid(struct vmm *vm, struct vcpu *v)
 	e = cpuid_find(c, 0, 0);
 	if (e && e->eax < 0xb)
 		e->eax = 0xb;
+#ifdef VMM_HAVE_LAZY
+	/* The lazy TSC-deadline protocol's hypervisor leaves. */
+	if (vm->lazy_msr) {
+		uint32_t leaf, regs[4];
+
+		for (leaf = vm->lazy_cfg.cpuid_base;
+		     vapic_lazy_cpuid(&vm->lazy_cfg, leaf, regs); leaf++) {
+			e = cpuid_add(c, leaf, 0, false);
+			e->eax = regs[0];
+			e->ebx = regs[1];
+			e->ecx = regs[2];
+			e->edx = regs[3];
+		}
+	}
+#endif
 	/* No cache/topology leaf 4 claims beyond one core per package. */
 	for (i = 0; i < c->nent; i++)
 		if (c->entries[i].function == 4)

@@ -286,6 +286,11 @@ static int setup(struct vmm *vm)
 			r = apic_vcpu_init(v);
 			if (r)
 				return r;
+			if (vm->opt.lazy) {
+				r = apic_lazy_setup(v);
+				if (r)
+					return r;
+			}
 			if (vapic_haltpoll_config_default(
 				    &hcfg, policy[vm->opt.haltpoll]) ||
 			    haltpoll_overrides(&vm->opt, &hcfg) ||

@@ -129,6 +129,10 @@ static const struct stat_table stat_tables[] = {
 	  offsetof(struct vcpu, fp.stats) },
 	{ "", vapic_haltpoll_stat_descs, &vapic_haltpoll_stat_ndescs,
 	  offsetof(struct vcpu, hp.stats) },
+#ifdef VMM_HAVE_LAZY
+	{ "", vapic_lazy_stat_descs, &vapic_lazy_stat_ndescs,
+	  offsetof(struct vcpu, lapic.timer.lazy.stats) },
+#endif
 };
 
 static uint64_t lib_stat(const struct vmm *vm, const struct stat_table *t,

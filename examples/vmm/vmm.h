@@ -16,6 +16,9 @@
 #include <vapic/fastpath.h>
 #include <vapic/haltpoll.h>
 #include <vapic/lapic.h>
+#ifdef VMM_HAVE_LAZY
+#include <vapic/lazy.h>
+#endif
 #include "vapic_posix.h"
 #include "guest_abi.h"
 
@@ -170,6 +173,9 @@ struct vmm {
 	size_t mmap_size;
 	struct kvm_cpuid2 *cpuid;
 	uint32_t lazy_msr; /* 0: the lazy TSC-deadline protocol is off */
+#ifdef VMM_HAVE_LAZY
+	struct vapic_lazy_config lazy_cfg;
+#endif
 
 	pthread_mutex_t lock; /* console, fw_cfg, reports, stop */
 	pthread_cond_t stop_cond;
@@ -215,6 +221,8 @@ int apic_vcpu_init(struct vcpu *v);
 void apic_exit_from_run(struct vcpu *v, struct vapic_exit *e);
 int apic_dispatch(struct vcpu *v, struct vapic_exit *e);
 void apic_complete(struct vcpu *v, const struct vapic_exit *e);
+int apic_lazy_setup(struct vcpu *v);
+bool apic_lazy_msr(struct vcpu *v); /* handles a lazy-MSR exit */
 
 /* vcpu.c */
 void *vcpu_thread(void *arg);
