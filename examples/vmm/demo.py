@@ -29,6 +29,8 @@ CONFIGS = [
     ("lat-vapic-off", "latency", "user", "off", False, 1, "libvapic, no halt-poll"),
     ("lat-vapic-kvm", "latency", "user", "kvm", False, 1, "libvapic, KVM policy"),
     ("lat-vapic-ours", "latency", "user", "ours", False, 1, "libvapic, our policy"),
+    ("spin-kvm", "latency-spin", "kernel", "kvm", False, 1, "KVM LAPIC"),
+    ("spin-vapic", "latency-spin", "user", "ours", False, 1, "libvapic"),
     ("rr-kvm", "tcprr", "kernel", "kvm", False, 2, "KVM LAPIC"),
     ("rr-vapic", "tcprr", "user", "ours", False, 2, "libvapic"),
     ("rr-vapic-lazy", "tcprr", "user", "ours", True, 2, "libvapic + lazy"),
@@ -122,6 +124,9 @@ def workload_args(args, workload):
     if workload == "latency":
         return ["--set", "n=%d" % args.lat_n, "--set",
                 "interval_us=%d" % args.interval_us]
+    if workload == "latency-spin":
+        return ["--set", "n=%d" % args.lat_n, "--set",
+                "interval_us=%d" % args.interval_us, "--set", "wait=spin"]
     if workload == "tcprr":
         return ["--set", "n=%d" % args.rr_n, "--set", "gap_us=20"]
     return ["--set", "n=%d" % args.pp_n, "--set", "gap_us=20"]
@@ -144,7 +149,8 @@ def run_all(args):
             base = os.path.join(raw, "%s-r%d" % (r.id, rnd))
             sys.stderr.write("demo: round %d/%d: %s (%s)\n" %
                              (rnd + 1, args.rounds, r.id, r.desc))
-            js, samples = run_vmm(args, a, args.guest(r.workload),
+            js, samples = run_vmm(args, a,
+                                  args.guest(r.workload.split("-")[0]),
                                   base + ".json", base + ".csv")
             if js:
                 r.add(js, samples)
@@ -178,10 +184,12 @@ def fmt(x, w=9, d=1):
     return "%*s" % (w, x)
 
 
-def latency_table(res, out):
-    rows = [r for r in res.values() if r.workload == "latency" and r.runs]
+def latency_table(res, out, workload="latency", what="vCPU halted"):
+    rows = [r for r in res.values() if r.workload == workload and r.runs]
+    if not rows:
+        return
     out.append("Timer latency: guest ISR TSC - deadline, us "
-               "(%d us TSC-deadline timers, vCPU halted)" % ARGS.interval_us)
+               "(%d us TSC-deadline timers, %s)" % (ARGS.interval_us, what))
     out.append("%-32s %7s %8s %8s %8s %9s %6s %5s %8s" %
                ("config", "n", "p50", "p90", "p99", "max", "early", "lost",
                 "CPU s"))
@@ -284,13 +292,16 @@ def targets(res, conf, out):
               "%.1f / %.1f us = %.2fx" % (dv["p99"], dk["p99"],
                                           dv["p99"] / dk["p99"]))
         early = sum(r.dist()["early"] for r in res.values()
-                    if r.workload == "latency" and r.irqchip == "user")
+                    if r.workload.startswith("latency") and
+                    r.irqchip == "user")
         check("0 early (libvapic latency runs)", early == 0, "%d" % early)
         lost = sum(r.counters.get("timer_armed", 0) -
                    r.counters.get("timer_irqs", 0) for r in res.values()
-                   if r.workload == "latency" and r.irqchip == "user")
+                   if r.workload.startswith("latency") and
+                   r.irqchip == "user")
         hung = [r.id for r in res.values()
-                if r.workload == "latency" and not r.ok]
+                if r.workload.startswith("latency") and r.runs and
+                not r.ok]
         check("0 lost (libvapic latency runs)", lost == 0 and not hung,
               "%d%s" % (lost, (", hung: " + " ".join(hung)) if hung else ""))
     a, b = res["rr-vapic"], res["rr-vapic-lazy"]
@@ -379,6 +390,7 @@ def plots(res, args):
         return []
     made = []
     for wl, title, xmax in (("latency", "Timer latency (guest ISR TSC - deadline)", 60),
+                            ("latency-spin", "Timer latency, vCPU running", 800),
                             ("pingpong", "IPI ping-pong round trip", 600),
                             ("tcprr", "TCP_RR-like round trip", 600)):
         rows = [r for r in res.values() if r.workload == wl and r.samples]
@@ -387,7 +399,7 @@ def plots(res, args):
         for term, ext in (("pngcairo size 1000,600 font ',10'", "png"),
                           ("svg size 1000,600 dynamic", "svg")):
             for kind in ("cdf", "hist"):
-                if kind == "hist" and wl != "latency":
+                if kind == "hist" and not wl.startswith("latency"):
                     continue
                 name = "%s-%s.%s" % (wl, kind, ext)
                 script = ["set terminal %s" % term,
@@ -456,6 +468,8 @@ def main():
     res, conf = run_all(args)
     out = []
     latency_table(res, out)
+    latency_table(res, out, "latency-spin",
+                  "vCPU running: the guest spins at CPL0")
     exits_table(res, out)
     pingpong_table(res, out)
     conformance_table(conf, out)
