@@ -213,7 +213,7 @@ def exits_table(res, out):
     out.append("TCP_RR-like guest (2 vCPUs, request/response by IPI, "
                "3 timeout pushes per transaction)")
 
-    def row(name, vals, w=14):
+    def row(name, vals, w=18):
         out.append("%-26s" % name + "".join(fmt(v, w) for v in vals))
 
     row("", [c.desc for c in cols])
@@ -382,6 +382,15 @@ def write_files(res, conf, tgt, args):
                 f.write("%.1f %d\n" % (b, bins[b]))
 
 
+def color(r):
+    """The same colour for the same LAPIC / halt-poll in every plot."""
+    key = (r.irqchip, r.haltpoll, r.lazy)
+    order = [("kernel", "kvm", False), ("kernel", "off", False),
+             ("user", "off", False), ("user", "kvm", False),
+             ("user", "ours", False), ("user", "ours", True)]
+    return order.index(key) + 1 if key in order else 7
+
+
 def plots(res, args):
     gp = shutil.which("gnuplot")
     if not gp:
@@ -414,14 +423,14 @@ def plots(res, args):
                     script.append("set ylabel 'fraction of samples'")
                     script.append("set yrange [0:1]")
                     plot = ", ".join("'cdf-%s.dat' using 1:2 with lines "
-                                     "lw 2 title '%s'" % (r.id, r.desc)
-                                     for r in rows)
+                                     "lw 2 lc %d title '%s'" %
+                                     (r.id, color(r), r.desc) for r in rows)
                 else:
                     script.append("set ylabel 'samples per 0.5 us'")
                     script.append("set logscale y")
                     plot = ", ".join("'hist-%s.dat' using 1:2 with steps "
-                                     "lw 2 title '%s'" % (r.id, r.desc)
-                                     for r in rows)
+                                     "lw 2 lc %d title '%s'" %
+                                     (r.id, color(r), r.desc) for r in rows)
                 script.append("plot " + plot)
                 p = subprocess.run([gp], input="\n".join(script) + "\n",
                                    text=True, cwd=args.out,
