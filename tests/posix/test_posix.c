@@ -193,6 +193,14 @@ static void test_timer_signal_reaches_thread_in_guest(void **state)
 		__builtin_ia32_pause();
 	vapic_posix_exit(&v, true);
 	assert_int_equal(v.stats.timer_exits, 1);
+	/*
+	 * Kicked up to the kick advance early: entry is refused until the
+	 * expiry, which the thread waits out; then the timer fires.
+	 */
+	if (vapic_posix_now_ns() < vapic_posix_expires_ns(&v))
+		assert_false(vapic_posix_enter(&v));
+	vapic_posix_wait_expiry(&v, VAPIC_POSIX_NEVER);
+	assert_true(vapic_posix_now_ns() >= vapic_posix_expires_ns(&v));
 	assert_true(vapic_posix_service(&v));
 	assert_int_equal(v.stats.fires, 1);
 	vapic_timer_destroy(&t);
@@ -222,6 +230,28 @@ static void test_init_rejects_out_of_range_knobs(void **state)
 	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
 }
 
+static void test_halt_spins_to_until_and_times_out(void **state)
+{
+	struct vapic_posix_vcpu v;
+	struct vapic_timer t;
+	struct vapic_timer_config cfg;
+	uint64_t until;
+
+	(void)state;
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	vapic_timer_config_default(&cfg, clk.tsc_khz);
+	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, NULL), 0);
+	/* A timer armed after @until: the caller's deadline comes first. */
+	assert_int_equal(ops.timer_arm(&v, vapic_posix_now_ns() + 50000000), 0);
+	until = vapic_posix_now_ns() + 5000; /* inside the spin margin */
+	assert_int_equal(vapic_posix_halt(&v, until), VAPIC_POSIX_WAKE_TIMEOUT);
+	assert_true(vapic_posix_now_ns() >= until);
+	assert_int_equal(v.stats.halt_sleeps, 0); /* spun, did not sleep */
+	ops.timer_cancel(&v);
+	vapic_posix_vcpu_destroy(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_kick_in_guest_sets_immediate_exit_by_signal),
 		cmocka_unit_test(test_timer_signal_reaches_thread_in_guest),
 		cmocka_unit_test(test_init_rejects_out_of_range_knobs),
+		cmocka_unit_test(test_halt_spins_to_until_and_times_out),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
