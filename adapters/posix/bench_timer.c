@@ -196,8 +196,9 @@ static int kvm_setup(void)
 
 	kv.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kv.kvm < 0) {
-		fprintf(stderr, "bench_timer: /dev/kvm: %s: skipping the "
-				"running-vCPU methods\n",
+		fprintf(stderr,
+			"bench_timer: /dev/kvm: %s: skipping the "
+			"running-vCPU methods\n",
 			strerror(errno));
 		return -1;
 	}
@@ -403,8 +404,8 @@ static int s_adapter(struct method *m)
 	static struct vapic_timer dummy_timer; /* never fires: no expired() */
 
 	m->pv = calloc(1, sizeof(*m->pv));
-	adapter_clock.tsc_khz = kv.tsc_khz ? kv.tsc_khz :
-			vapic_posix_tsc_measure_khz(20000000);
+	adapter_clock.tsc_khz =
+		kv.tsc_khz ? kv.tsc_khz : vapic_posix_tsc_measure_khz(20000000);
 	vapic_posix_host_ops(&adapter_ops);
 	if (!m->pv || vapic_posix_vcpu_init(m->pv, &adapter_clock, 0, NULL))
 		return -1;
@@ -455,8 +456,10 @@ static int64_t m_run_thread_kill(struct method *m, uint64_t deadline)
 
 /* ---------------------------------------------------------------------- */
 
-#define M(nm, su, fn, a, k) \
-	{ .name = nm, .setup = su, .sample = fn, .arg = a, .kvm = k }
+#define M(nm, su, fn, a, k)                                               \
+	{                                                                 \
+		.name = nm, .setup = su, .sample = fn, .arg = a, .kvm = k \
+	}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -499,7 +502,8 @@ int main(int argc, char **argv)
 		M("hybrid-20us", NULL, m_hybrid, 20000, false),
 		M("hybrid-50us", NULL, m_hybrid, 50000, false),
 		M("hybrid-100us", NULL, m_hybrid, 100000, false),
-		M("timerfd-hybrid-50us", s_timerfd, m_timerfd_hybrid, 50000, false),
+		M("timerfd-hybrid-50us", s_timerfd, m_timerfd_hybrid, 50000,
+		  false),
 		M("adapter(halt)", s_adapter, m_adapter, 0, false),
 		M("run:sigev", s_kvm, m_run_sigev, 0, true),
 		M("run:sigev-adv20us", s_kvm, m_run_sigev, 20000, true),
@@ -585,13 +589,14 @@ int main(int argc, char **argv)
 	       "interleaved in blocks of %d\n",
 	       n, (unsigned long long)(interval / 1000), BLOCK);
 	if (kv.ok)
-		printf("KVM_GET_TSC_KHZ %u, measured TSC %u kHz; guest TSC - host "
+		printf("KVM_GET_TSC_KHZ %u, measured TSC %u kHz; guest TSC - "
+		       "host "
 		       "TSC = %lld (bracket %llu cycles)\n",
 		       kv.tsc_khz, vapic_posix_tsc_measure_khz(50000000),
 		       (long long)kv.tsc_offset_seen,
 		       (unsigned long long)kv.tsc_bracket);
-	printf("%-22s %9s %9s %9s %9s %9s %8s\n", "method (lateness, us)", "p50",
-	       "p90", "p99", "max", "min", "cpu%");
+	printf("%-22s %9s %9s %9s %9s %9s %8s\n", "method (lateness, us)",
+	       "p50", "p90", "p99", "max", "min", "cpu%");
 	for (i = 0; i < nm; i++) {
 		struct method *m = &methods[i];
 		int64_t *s;

@@ -424,7 +424,8 @@ void vapic_posix_exit(struct vapic_posix_vcpu *v, bool eintr)
 				v->kick_est_ns = learn(v->kick_est_ns,
 						       now - v->ktimer_ns);
 				v->cfg.kick_advance_ns =
-					knob(v->kick_est_ns, VAPIC_POSIX_KICK_ADVANCE_MAX_NS);
+					knob(v->kick_est_ns,
+					     VAPIC_POSIX_KICK_ADVANCE_MAX_NS);
 				v->stats.kick_advance_ns =
 					v->cfg.kick_advance_ns;
 			}
@@ -529,8 +530,9 @@ int vapic_posix_halt(struct vapic_posix_vcpu *v, uint64_t until_ns)
 			if (now >= wake) {
 				v->margin_est_ns =
 					learn(v->margin_est_ns, now - wake);
-				v->cfg.spin_margin_ns = knob(v->margin_est_ns,
-							     VAPIC_POSIX_ADAPT_MAX_NS);
+				v->cfg.spin_margin_ns =
+					knob(v->margin_est_ns,
+					     VAPIC_POSIX_ADAPT_MAX_NS);
 				v->stats.spin_margin_ns = v->cfg.spin_margin_ns;
 			}
 		}

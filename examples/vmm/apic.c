@@ -66,7 +66,8 @@ static void op_log(void *host, int level, const char *msg, uint64_t a,
 	struct vcpu *v = vcpu_of(host);
 
 	if (level <= VAPIC_LOG_WARN)
-		fprintf(stderr, "vapic-vmm: vcpu %d: libvapic: %s (%llu, %llu)\n",
+		fprintf(stderr,
+			"vapic-vmm: vcpu %d: libvapic: %s (%llu, %llu)\n",
 			v->index, msg, (unsigned long long)a,
 			(unsigned long long)b);
 }
@@ -179,8 +180,8 @@ void apic_exit_from_run(struct vcpu *v, struct vapic_exit *e)
 		e->msr = run->msr.index;
 		break;
 	case KVM_EXIT_MMIO:
-		e->reason = run->mmio.is_write ? VAPIC_EXIT_MMIO_WRITE :
-						 VAPIC_EXIT_MMIO_READ;
+		e->reason = run->mmio.is_write ? VAPIC_EXIT_MMIO_WRITE
+					       : VAPIC_EXIT_MMIO_READ;
 		e->gpa = run->mmio.phys_addr;
 		e->size = run->mmio.len;
 		if (run->mmio.is_write)

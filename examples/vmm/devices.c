@@ -75,7 +75,7 @@ static uint8_t fw_cfg_byte(struct vmm *vm)
 	switch (vm->fw_cfg_key) {
 	case FW_CFG_SIGNATURE:
 		if (off < 4)
-			b = (uint8_t)"QEMU"[off];
+			b = (uint8_t) "QEMU"[off];
 		break;
 	case FW_CFG_ID:
 		b = off == 0 ? 1 : 0;
@@ -199,7 +199,8 @@ void handle_io(struct vcpu *v)
 			v->c.io_other++;
 			if (out) {
 				console_flush(vm);
-				vmm_stop(vm, (int)(((val & 0x7fffffffU) << 1) | 1));
+				vmm_stop(vm,
+					 (int)(((val & 0x7fffffffU) << 1) | 1));
 			}
 			break;
 		case GUEST_PORT_REPORT:

@@ -32,7 +32,8 @@ enum guest_report_type {
 	GUEST_REPORT_SAMPLES = 2,
 	/** @GUEST_REPORT_COUNTER: a named counter in @value[0]. */
 	GUEST_REPORT_COUNTER = 3,
-	/** @GUEST_REPORT_PHASE: a measured phase starts (@value[0]=1) / ends. */
+	/** @GUEST_REPORT_PHASE: a measured phase starts (@value[0]=1) / ends.
+	 */
 	GUEST_REPORT_PHASE = 4,
 };
 

@@ -50,8 +50,9 @@ static int set_msr_filter(struct vmm *vm, const uint32_t *extra, int nextra)
 		      KVM_MSR_EXIT_REASON_UNKNOWN;
 	if (ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) <=
 	    0) {
-		fprintf(stderr, "vapic-vmm: KVM lacks KVM_CAP_X86_USER_SPACE_MSR"
-				" (needed for --irqchip=user)\n");
+		fprintf(stderr,
+			"vapic-vmm: KVM lacks KVM_CAP_X86_USER_SPACE_MSR"
+			" (needed for --irqchip=user)\n");
 		return -ENOTSUP;
 	}
 	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap))
@@ -94,7 +95,8 @@ int kvm_open_vm(struct vmm *vm)
 				"a host with virtualization enabled)\n");
 		else if (e == EACCES || e == EPERM)
 			fprintf(stderr,
-				"vapic-vmm: /dev/kvm: permission denied: run as "
+				"vapic-vmm: /dev/kvm: permission denied: run "
+				"as "
 				"root or add yourself to the group owning "
 				"/dev/kvm (usually 'kvm')\n");
 		else
@@ -161,9 +163,10 @@ int kvm_open_vm(struct vmm *vm)
 	{
 		int nent = 256;
 
-		vm->cpuid = calloc(1, sizeof(*vm->cpuid) +
-					      (size_t)nent *
-						      sizeof(struct kvm_cpuid_entry2));
+		vm->cpuid = calloc(
+			1,
+			sizeof(*vm->cpuid) +
+				(size_t)nent * sizeof(struct kvm_cpuid_entry2));
 		if (!vm->cpuid)
 			return -ENOMEM;
 		vm->cpuid->nent = (uint32_t)nent;
@@ -284,7 +287,8 @@ static int set_cpuid(struct vmm *vm, struct vcpu *v)
 	/* No cache/topology leaf 4 claims beyond one core per package. */
 	for (i = 0; i < c->nent; i++)
 		if (c->entries[i].function == 4)
-			c->entries[i].eax &= 0x3fff; /* cores/threads sharing: 1 */
+			c->entries[i].eax &=
+				0x3fff; /* cores/threads sharing: 1 */
 
 	if (ioctl(v->fd, KVM_SET_CPUID2, c)) {
 		int r = fail("KVM_SET_CPUID2");
@@ -446,6 +450,6 @@ void kvm_dump_regs(struct vcpu *v, FILE *f)
 		"          cs %x (base %llx, l %d, dpl %d) cr0 %llx cr3 %llx "
 		"cr4 %llx efer %llx\n",
 		v->index, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx,
-		s.cs.selector, s.cs.base, s.cs.l, s.cs.dpl, s.cr0, s.cr3,
-		s.cr4, s.efer);
+		s.cs.selector, s.cs.base, s.cs.l, s.cs.dpl, s.cr0, s.cr3, s.cr4,
+		s.efer);
 }

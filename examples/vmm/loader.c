@@ -64,7 +64,8 @@ static uint8_t *read_file(const char *path, size_t *len)
 		return NULL;
 	}
 	buf = malloc((size_t)st.st_size);
-	if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+	if (!buf ||
+	    fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
 		fprintf(stderr, "vapic-vmm: %s: read failed\n", path);
 		free(buf);
 		fclose(f);
@@ -110,14 +111,15 @@ static int load_elf(struct vmm *vm, const char *path, const uint8_t *img,
 		if (len < sizeof(*eh) || eh->e_machine != EM_386 ||
 		    eh->e_phentsize != sizeof(Elf32_Phdr) ||
 		    eh->e_phoff > len ||
-		    (size_t)eh->e_phnum * sizeof(Elf32_Phdr) > len - eh->e_phoff)
+		    (size_t)eh->e_phnum * sizeof(Elf32_Phdr) >
+			    len - eh->e_phoff)
 			return lerr(path, "bad ELF32 header");
 		for (i = 0; i < eh->e_phnum; i++) {
 			const Elf32_Phdr *ph =
 				(const void *)(img + eh->e_phoff +
 					       (size_t)i * sizeof(*ph));
-			struct seg s = { ph->p_paddr, ph->p_filesz,
-					 ph->p_memsz, ph->p_offset };
+			struct seg s = { ph->p_paddr, ph->p_filesz, ph->p_memsz,
+					 ph->p_offset };
 
 			if (ph->p_type != PT_LOAD)
 				continue;
@@ -132,14 +134,15 @@ static int load_elf(struct vmm *vm, const char *path, const uint8_t *img,
 		if (len < sizeof(*eh) || eh->e_machine != EM_X86_64 ||
 		    eh->e_phentsize != sizeof(Elf64_Phdr) ||
 		    eh->e_phoff > len ||
-		    (size_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+		    (size_t)eh->e_phnum * sizeof(Elf64_Phdr) >
+			    len - eh->e_phoff)
 			return lerr(path, "bad ELF64 header");
 		for (i = 0; i < eh->e_phnum; i++) {
 			const Elf64_Phdr *ph =
 				(const void *)(img + eh->e_phoff +
 					       (size_t)i * sizeof(*ph));
-			struct seg s = { ph->p_paddr, ph->p_filesz,
-					 ph->p_memsz, ph->p_offset };
+			struct seg s = { ph->p_paddr, ph->p_filesz, ph->p_memsz,
+					 ph->p_offset };
 
 			if (ph->p_type != PT_LOAD)
 				continue;

@@ -16,40 +16,64 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: vapic-vmm [options] KERNEL\n"
-"\n"
-"Runs a Multiboot (v1) ELF kernel on /dev/kvm with its local APIC emulated\n"
-"by libvapic in this process (KVM's in-kernel irqchip off), or by KVM.\n"
-"\n"
-"  --irqchip=user|kernel  who emulates the LAPIC: libvapic (default) or\n"
-"                         KVM's in-kernel irqchip (KVM_CREATE_IRQCHIP)\n"
-"  --cpus=N               vCPUs, 1..%d (default 1); APIC IDs 0..N-1\n"
-"  --mem=MIB              guest RAM in MiB, 128..3072 (default 128)\n"
-"  --haltpoll=off|kvm|ours  halt polling.  user: libvapic's policies: off,\n"
-"                         KVM's grow/shrink (bit-exact), ours (adaptive,\n"
-"                         timer-aware; default).  kernel: off =\n"
-"                         KVM_CAP_HALT_POLL 0, kvm = KVM's (default)\n"
-"  --haltpoll-set NAME=V  override a field of the halt-poll policy's\n"
-"                         config (struct vapic_haltpoll_config: max_ns,\n"
-"                         grow, grow_start_ns, shrink, timer_max_ns,\n"
-"                         block_cost_ns, cpu_weight_q8, budget_ppm,\n"
-"                         budget_burst_ns, flags); repeatable\n"
-"  --lazy                 advertise the lazy TSC-deadline protocol\n"
-"                         (--irqchip=user only)\n"
-"  --set KEY=VALUE        add a line to the guest's config module\n"
-"                         (repeatable); tsc_khz=... is always added\n"
-"  --cmdline=STRING       Multiboot command line\n"
-"  --timeout=SECONDS      stop the guest after this long (default 60)\n"
-"  --label=NAME           name of this run in the results\n"
-"  --json=FILE            write the results as JSON\n"
-"  --samples-csv=FILE     write the guest's raw samples as CSV\n"
-"  --stats                print exit, KVM and libvapic statistics\n"
-"  --quiet                do not echo the guest's serial console\n"
-"  -h, --help             this text\n"
-"\n"
-"Guest devices: serial 0x3f8, exit port 0xf4 (the VMM exits with\n"
-"(code << 1) | 1), fw_cfg 0x510/0x511 (key 0x05 = CPU count), report port\n"
-"0x520.  Exit status otherwise: %d error, %d guest crashed, %d timeout.\n",
+		"usage: vapic-vmm [options] KERNEL\n"
+		"\n"
+		"Runs a Multiboot (v1) ELF kernel on /dev/kvm with its local "
+		"APIC emulated\n"
+		"by libvapic in this process (KVM's in-kernel irqchip off), or "
+		"by KVM.\n"
+		"\n"
+		"  --irqchip=user|kernel  who emulates the LAPIC: libvapic "
+		"(default) or\n"
+		"                         KVM's in-kernel irqchip "
+		"(KVM_CREATE_IRQCHIP)\n"
+		"  --cpus=N               vCPUs, 1..%d (default 1); APIC IDs "
+		"0..N-1\n"
+		"  --mem=MIB              guest RAM in MiB, 128..3072 (default "
+		"128)\n"
+		"  --haltpoll=off|kvm|ours  halt polling.  user: libvapic's "
+		"policies: off,\n"
+		"                         KVM's grow/shrink (bit-exact), ours "
+		"(adaptive,\n"
+		"                         timer-aware; default).  kernel: off "
+		"=\n"
+		"                         KVM_CAP_HALT_POLL 0, kvm = KVM's "
+		"(default)\n"
+		"  --haltpoll-set NAME=V  override a field of the halt-poll "
+		"policy's\n"
+		"                         config (struct "
+		"vapic_haltpoll_config: max_ns,\n"
+		"                         grow, grow_start_ns, shrink, "
+		"timer_max_ns,\n"
+		"                         block_cost_ns, cpu_weight_q8, "
+		"budget_ppm,\n"
+		"                         budget_burst_ns, flags); repeatable\n"
+		"  --lazy                 advertise the lazy TSC-deadline "
+		"protocol\n"
+		"                         (--irqchip=user only)\n"
+		"  --set KEY=VALUE        add a line to the guest's config "
+		"module\n"
+		"                         (repeatable); tsc_khz=... is always "
+		"added\n"
+		"  --cmdline=STRING       Multiboot command line\n"
+		"  --timeout=SECONDS      stop the guest after this long "
+		"(default 60)\n"
+		"  --label=NAME           name of this run in the results\n"
+		"  --json=FILE            write the results as JSON\n"
+		"  --samples-csv=FILE     write the guest's raw samples as "
+		"CSV\n"
+		"  --stats                print exit, KVM and libvapic "
+		"statistics\n"
+		"  --quiet                do not echo the guest's serial "
+		"console\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"Guest devices: serial 0x3f8, exit port 0xf4 (the VMM exits "
+		"with\n"
+		"(code << 1) | 1), fw_cfg 0x510/0x511 (key 0x05 = CPU count), "
+		"report port\n"
+		"0x520.  Exit status otherwise: %d error, %d guest crashed, %d "
+		"timeout.\n",
 		VMM_MAX_CPUS, VMM_STATUS_ERROR, VMM_STATUS_CRASH,
 		VMM_STATUS_TIMEOUT);
 }
@@ -71,9 +95,22 @@ static int add_line(struct vmm_options *o, const char *line)
 
 static int parse(int argc, char **argv, struct vmm_options *o)
 {
-	enum { O_IRQCHIP = 256, O_CPUS, O_MEM, O_HALTPOLL, O_LAZY, O_SET,
-	       O_CMDLINE, O_TIMEOUT, O_LABEL, O_JSON, O_CSV, O_STATS,
-	       O_QUIET, O_HPSET };
+	enum {
+		O_IRQCHIP = 256,
+		O_CPUS,
+		O_MEM,
+		O_HALTPOLL,
+		O_LAZY,
+		O_SET,
+		O_CMDLINE,
+		O_TIMEOUT,
+		O_LABEL,
+		O_JSON,
+		O_CSV,
+		O_STATS,
+		O_QUIET,
+		O_HPSET
+	};
 	static const struct option lo[] = {
 		{ "irqchip", required_argument, NULL, O_IRQCHIP },
 		{ "cpus", required_argument, NULL, O_CPUS },
@@ -187,8 +224,8 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 		return -1;
 	}
 	if (o->haltpoll == HALTPOLL_DEFAULT)
-		o->haltpoll = o->irqchip == IRQCHIP_USER ? HALTPOLL_OURS :
-							   HALTPOLL_KVM;
+		o->haltpoll = o->irqchip == IRQCHIP_USER ? HALTPOLL_OURS
+							 : HALTPOLL_KVM;
 	if (o->haltpoll == HALTPOLL_OURS && o->irqchip != IRQCHIP_USER) {
 		fprintf(stderr, "vapic-vmm: --haltpoll=ours needs "
 				"--irqchip=user (KVM's LAPIC uses KVM's "
@@ -210,9 +247,10 @@ static int haltpoll_overrides(const struct vmm_options *o,
 		size_t off;
 	} f[] = {
 #define F(x) { #x, offsetof(struct vapic_haltpoll_config, x) }
-		F(flags), F(max_ns), F(grow), F(grow_start_ns), F(shrink),
-		F(timer_max_ns), F(block_cost_ns), F(cpu_weight_q8),
-		F(budget_ppm), F(budget_burst_ns),
+		F(flags),	    F(max_ns),	      F(grow),
+		F(grow_start_ns),   F(shrink),	      F(timer_max_ns),
+		F(block_cost_ns),   F(cpu_weight_q8), F(budget_ppm),
+		F(budget_burst_ns),
 #undef F
 	};
 	int i;
@@ -228,8 +266,10 @@ static int haltpoll_overrides(const struct vmm_options *o,
 			    !strncmp(f[k].name, s, (size_t)(eq - s)))
 				break;
 		if (k == sizeof(f) / sizeof(f[0]) || *end || v > UINT32_MAX) {
-			fprintf(stderr, "vapic-vmm: --haltpoll-set %s: unknown "
-					"field or bad value\n", s);
+			fprintf(stderr,
+				"vapic-vmm: --haltpoll-set %s: unknown "
+				"field or bad value\n",
+				s);
 			return -1;
 		}
 		*(uint32_t *)((char *)c + f[k].off) = (uint32_t)v;
@@ -271,7 +311,8 @@ static int setup(struct vmm *vm)
 		r = kvm_create_vcpu(vm, v);
 		if (r)
 			return r;
-		/* KVM does not offset the guest TSC (checked by bench_timer). */
+		/* KVM does not offset the guest TSC (checked by bench_timer).
+		 */
 		r = vapic_posix_vcpu_init(&v->pv, &vm->clock, 0, NULL);
 		if (r)
 			return r;

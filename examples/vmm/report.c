@@ -92,7 +92,8 @@ static uint64_t csum(const struct vmm *vm, size_t off)
 	int i;
 
 	for (i = 0; i < vm->ncpus; i++)
-		s += *(const uint64_t *)((const uint8_t *)&vm->vcpus[i].c + off);
+		s += *(const uint64_t *)((const uint8_t *)&vm->vcpus[i].c +
+					 off);
 	return s;
 }
 #define SUM(vm, field) csum(vm, offsetof(struct vcpu_counters, field))
@@ -143,8 +144,8 @@ static uint64_t lib_stat(const struct vmm *vm, const struct stat_table *t,
 	int i;
 
 	for (i = 0; i < vm->ncpus; i++) {
-		const uint8_t *b = (const uint8_t *)&vm->vcpus[i] + t->base +
-				   d->offset;
+		const uint8_t *b =
+			(const uint8_t *)&vm->vcpus[i] + t->base + d->offset;
 
 		for (j = 0; j < d->count; j++)
 			s += ((const uint64_t *)b)[j];
@@ -200,15 +201,17 @@ void report_print(struct vmm *vm, FILE *f)
 	int i, pass = 0;
 	uint32_t k;
 
-	fprintf(f, "== vapic-vmm %s: irqchip=%s haltpoll=%s lazy=%s cpus=%d "
-		   "==\n",
+	fprintf(f,
+		"== vapic-vmm %s: irqchip=%s haltpoll=%s lazy=%s cpus=%d "
+		"==\n",
 		vm->opt.label ? vm->opt.label : vm->opt.kernel,
-		irqchip_name(vm), haltpoll_name(vm), vm->opt.lazy ? "on" : "off",
-		vm->ncpus);
+		irqchip_name(vm), haltpoll_name(vm),
+		vm->opt.lazy ? "on" : "off", vm->ncpus);
 	fprintf(f, "status %d (%s), wall %.3f s, VMM CPU %.3f s\n", vm->status,
-		vm->status & 1 ? "guest exit" :
-		vm->status == VMM_STATUS_TIMEOUT ? "TIMEOUT" :
-		vm->status == VMM_STATUS_CRASH ? "guest crashed" : "error",
+		vm->status & 1			   ? "guest exit"
+		: vm->status == VMM_STATUS_TIMEOUT ? "TIMEOUT"
+		: vm->status == VMM_STATUS_CRASH   ? "guest crashed"
+						   : "error",
 		(double)(vm->t_end_ns - vm->t_start_ns) / 1e9,
 		(double)process_cpu_ns() / 1e9);
 	for (i = 0; i < vm->nchecks; i++)
@@ -299,7 +302,8 @@ void report_print(struct vmm *vm, FILE *f)
 					       &found);
 
 			if (s)
-				fprintf(f, " %s=%llu", vm->vcpus[0].kstats[i].name,
+				fprintf(f, " %s=%llu",
+					vm->vcpus[0].kstats[i].name,
 					(unsigned long long)s);
 		}
 	}
@@ -333,7 +337,7 @@ int report_json(struct vmm *vm, const char *path)
 {
 	FILE *f = fopen(path, "w");
 	int i;
-	
+
 	if (!f) {
 		perror(path);
 		return -1;
@@ -356,9 +360,11 @@ int report_json(struct vmm *vm, const char *path)
 	for (i = 0; i < vm->nchecks; i++) {
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
 		json_str(f, vm->checks[i].name);
-		fprintf(f, ", \"cpu\": %d, \"pass\": %s, \"got\": %lld, "
-			   "\"want\": %lld}",
-			vm->checks[i].cpu, vm->checks[i].pass ? "true" : "false",
+		fprintf(f,
+			", \"cpu\": %d, \"pass\": %s, \"got\": %lld, "
+			"\"want\": %lld}",
+			vm->checks[i].cpu,
+			vm->checks[i].pass ? "true" : "false",
 			(long long)vm->checks[i].got,
 			(long long)vm->checks[i].want);
 	}
@@ -397,7 +403,8 @@ int report_json(struct vmm *vm, const char *path)
 	fprintf(f, ", ");
 	JU(f, "exit_hlt", SUM(vm, exit_reason[KVM_EXIT_HLT]));
 	fprintf(f, ", ");
-	JU(f, "exit_irq_window", SUM(vm, exit_reason[KVM_EXIT_IRQ_WINDOW_OPEN]));
+	JU(f, "exit_irq_window",
+	   SUM(vm, exit_reason[KVM_EXIT_IRQ_WINDOW_OPEN]));
 	fprintf(f, ", ");
 	JU(f, "exit_rdmsr", SUM(vm, exit_reason[KVM_EXIT_X86_RDMSR]));
 	fprintf(f, ", ");

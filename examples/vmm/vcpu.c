@@ -280,8 +280,8 @@ static void do_halt(struct vcpu *v)
 		if (vapic_lapic_pending_events(&v->lapic))
 			break;
 		/* Queue the timer vector the ioctl's cost ahead (see above). */
-		t_pre = if_set && !v->prequeued ? prequeue_at(v) :
-						 VAPIC_POSIX_NEVER;
+		t_pre = if_set && !v->prequeued ? prequeue_at(v)
+						: VAPIC_POSIX_NEVER;
 		if (vmm_now_ns() >= t_pre) {
 			prequeue(v);
 			t_pre = VAPIC_POSIX_NEVER;
@@ -415,11 +415,12 @@ static void user_loop(struct vcpu *v)
 			fires0 = v->pv.stats.fires;
 			vapic_posix_service(&v->pv);
 			memset(&e, 0, sizeof(e));
-			e.reason = v->pv.stats.fires != fires0 ?
-					   VAPIC_EXIT_HOST_TIMER :
-					   VAPIC_EXIT_KICK;
+			e.reason = v->pv.stats.fires != fires0
+					   ? VAPIC_EXIT_HOST_TIMER
+					   : VAPIC_EXIT_KICK;
 			r = apic_dispatch(v, &e);
-			if (r == VAPIC_FP_HOST && (e.actions & VAPIC_EXIT_ACT_WAIT))
+			if (r == VAPIC_FP_HOST &&
+			    (e.actions & VAPIC_EXIT_ACT_WAIT))
 				spin_ns(e.wait_ns);
 			continue;
 		}
@@ -490,7 +491,8 @@ void *vcpu_thread(void *arg)
 	int r;
 
 	r = vapic_posix_vcpu_attach(
-		&v->pv, v->vm->opt.irqchip == IRQCHIP_USER ? &v->lapic.timer : NULL,
+		&v->pv,
+		v->vm->opt.irqchip == IRQCHIP_USER ? &v->lapic.timer : NULL,
 		&v->run->immediate_exit);
 	if (r) {
 		fprintf(stderr, "vapic-vmm: vcpu %d: attach: %s\n", v->index,
@@ -505,7 +507,7 @@ void *vcpu_thread(void *arg)
 		kernel_loop(v);
 	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	v->c.cpu_ns = (uint64_t)ts.tv_sec * 1000000000ULL +
-		      (uint64_t)ts.tv_nsec;
+	v->c.cpu_ns =
+		(uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	return NULL;
 }

@@ -260,7 +260,8 @@ int main(void)
 		cmocka_unit_test(
 			test_tsc_deadline_interrupt_is_delivered_never_early),
 		cmocka_unit_test(test_enter_refuses_after_a_kick),
-		cmocka_unit_test(test_kick_in_guest_sets_immediate_exit_by_signal),
+		cmocka_unit_test(
+			test_kick_in_guest_sets_immediate_exit_by_signal),
 		cmocka_unit_test(test_timer_signal_reaches_thread_in_guest),
 		cmocka_unit_test(test_init_rejects_out_of_range_knobs),
 		cmocka_unit_test(test_halt_spins_to_until_and_times_out),

@@ -173,9 +173,8 @@ static void test_ids(void)
 
 	cpuid(1, 0, &a, &b, &c, &d);
 	ver = apic_read(APIC_VERSION);
-	check("version_integrated_apic", (ver & 0xff) >= 0x10 &&
-						 (ver & 0xff) <= 0x15,
-	      ver & 0xff, 0x14);
+	check("version_integrated_apic",
+	      (ver & 0xff) >= 0x10 && (ver & 0xff) <= 0x15, ver & 0xff, 0x14);
 	check("version_max_lvt_at_least_5", ((ver >> 16) & 0xff) >= 5,
 	      (ver >> 16) & 0xff, 5);
 	id = apic_read(APIC_ID);
@@ -306,8 +305,8 @@ static void test_divide_change(void)
 	}
 	/* count kept: it only went down by what elapsed at the new rate */
 	check("tdcr_change_keeps_count",
-	      c2 <= c1 && c1 - c2 <= (rdtsc() - ta) * BUS_KHZ / tsc_khz + 2,
-	      c2, c1);
+	      c2 <= c1 && c1 - c2 <= (rdtsc() - ta) * BUS_KHZ / tsc_khz + 2, c2,
+	      c1);
 	/* the remaining c2 counts take c2 * 4 bus cycles, from tb at most */
 	due_min = ta + bus_to_tsc((u64)c2 * 4);
 	wait_irq(V_TIMER, 1, 200000);
@@ -317,7 +316,8 @@ static void test_divide_change(void)
 	timer_stop();
 }
 
-/* ---- periodic -------------------------------------------------------------- */
+/* ---- periodic --------------------------------------------------------------
+ */
 
 static void test_periodic(void)
 {
@@ -355,7 +355,8 @@ static void test_periodic(void)
 	      (s64)cnt[V_TIMER], (s64)n);
 }
 
-/* ---- TSC-deadline ------------------------------------------------------------ */
+/* ---- TSC-deadline
+ * ------------------------------------------------------------ */
 
 static void test_tscdeadline(void)
 {
@@ -449,7 +450,8 @@ static void test_tscdeadline(void)
 	timer_stop();
 }
 
-/* ---- mode switches ------------------------------------------------------------ */
+/* ---- mode switches
+ * ------------------------------------------------------------ */
 
 static void test_mode_switch(void)
 {
@@ -475,15 +477,16 @@ static void test_mode_switch(void)
 	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(500));
 	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
 	delay_us(1500);
-	check("mode_switch_tscdeadline_to_oneshot_disarms",
-	      cnt[V_TIMER] == 0, (s64)cnt[V_TIMER], 0);
+	check("mode_switch_tscdeadline_to_oneshot_disarms", cnt[V_TIMER] == 0,
+	      (s64)cnt[V_TIMER], 0);
 	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
 	check("mode_switch_back_msr_zero", rdmsr(MSR_TSC_DEADLINE) == 0,
 	      (s64)rdmsr(MSR_TSC_DEADLINE), 0);
 	timer_stop();
 }
 
-/* ---- masked LVT ------------------------------------------------------------ */
+/* ---- masked LVT ------------------------------------------------------------
+ */
 
 static void test_masked(void)
 {
@@ -511,7 +514,8 @@ static void test_masked(void)
 		 * on libvapic only.
 		 */
 		printf("SKIP masked_expiry_dropped: KVM decides at its next "
-		       "run-loop pass (delivered %lu)\n", cnt[V_TIMER]);
+		       "run-loop pass (delivered %lu)\n",
+		       cnt[V_TIMER]);
 	else
 		check("masked_expiry_dropped", cnt[V_TIMER] == 0,
 		      (s64)cnt[V_TIMER], 0);
@@ -528,7 +532,8 @@ static void test_masked(void)
 	timer_stop();
 }
 
-/* ---- IPIs, priority, EOI ---------------------------------------------------- */
+/* ---- IPIs, priority, EOI ----------------------------------------------------
+ */
 
 static void test_priority(void)
 {
@@ -622,8 +627,8 @@ static void test_priority(void)
 	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
 	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(100));
 	delay_us(600);
-	check("tpr_holds_timer_interrupt", cnt[V_TIMER] == 0,
-	      (s64)cnt[V_TIMER], 0);
+	check("tpr_holds_timer_interrupt", cnt[V_TIMER] == 0, (s64)cnt[V_TIMER],
+	      0);
 	apic_write(APIC_TPR, 0);
 	outb(0x80, 0);
 	check("tpr_release_delivers_timer", cnt[V_TIMER] == 1,
@@ -637,7 +642,8 @@ static void test_priority(void)
 	check("self_nmi_delivered", nmi_count == 1, nmi_count, 1);
 }
 
-/* ---- x2APIC / xAPIC specifics ---------------------------------------------------- */
+/* ---- x2APIC / xAPIC specifics
+ * ---------------------------------------------------- */
 
 static void test_modes(void)
 {
@@ -654,8 +660,8 @@ static void test_modes(void)
 			      0xffffffffU,
 		      *(volatile u32 *)(uintptr_t)(apic_mmio + APIC_VERSION),
 		      -1);
-		check("x2apic_dfr_gp", safe_rdmsr(0x80e, &v) == -1 &&
-					       fault_vector == 13,
+		check("x2apic_dfr_gp",
+		      safe_rdmsr(0x80e, &v) == -1 && fault_vector == 13,
 		      fault_vector, 13);
 		check("x2apic_icr2_gp", safe_rdmsr(0x831, &v) == -1, 0, -1);
 		check("x2apic_eoi_read_gp", safe_rdmsr(0x80b, &v) == -1, 0, -1);
@@ -676,7 +682,7 @@ static void test_modes(void)
 
 		wrmsr(MSR_APIC_BASE, (base & 0xfffULL) | 0xfed00000ULL);
 		at_new = *(volatile u32 *)(uintptr_t)(0xfed00000ULL +
-						     APIC_VERSION);
+						      APIC_VERSION);
 		at_old = *(volatile u32 *)(uintptr_t)(apic_mmio + APIC_VERSION);
 		wrmsr(MSR_APIC_BASE, base);
 		check("apic_base_relocation_moves_page", at_new == ver, at_new,
@@ -698,12 +704,12 @@ static void test_modes(void)
 	/* xAPIC: the LVT timer's reserved bits read as zero */
 	apic_write(APIC_LVTT, 0xfff8ffff & ~(2U << 17));
 	check("lvtt_reserved_bits_read_zero",
-	      (apic_read(APIC_LVTT) & ~0x310ffU) == 0, apic_read(APIC_LVTT),
-	      0);
+	      (apic_read(APIC_LVTT) & ~0x310ffU) == 0, apic_read(APIC_LVTT), 0);
 	timer_stop();
 }
 
-/* ---- an AP gets an IPI ------------------------------------------------------ */
+/* ---- an AP gets an IPI ------------------------------------------------------
+ */
 
 static volatile u64 ap_got;
 

@@ -47,8 +47,8 @@ int guest_main(void)
 
 	idt_set(V_TIMER, lat_isr_entry);
 	apic_write(APIC_TDCR, 0xb); /* divide by 1 */
-	apic_write(APIC_LVTT, (oneshot ? LVTT_ONESHOT : LVTT_TSCDEADLINE) |
-				      V_TIMER);
+	apic_write(APIC_LVTT,
+		   (oneshot ? LVTT_ONESHOT : LVTT_TSCDEADLINE) | V_TIMER);
 	printf("latency: n %lu (+%lu warm-up), interval %lu us, %s, wait %s\n",
 	       n, warmup, cfg_u64("interval_us", 100),
 	       oneshot ? "one-shot" : "TSC-deadline", spin ? "spin" : "hlt");

@@ -157,10 +157,10 @@ static void timer_report(struct pcpu *p, const char *who)
 	cli();
 	p->deadline = 0;
 	program(p, 0);
-#define R(field)                                                   \
-	do {                                                       \
-		memcpy(name, #field, sizeof(#field));              \
-		report_counter(name, (s64)p->field);               \
+#define R(field)                                      \
+	do {                                          \
+		memcpy(name, #field, sizeof(#field)); \
+		report_counter(name, (s64)p->field);  \
 	} while (0)
 	R(set_calls);
 	R(msr_writes);
@@ -174,7 +174,8 @@ static void timer_report(struct pcpu *p, const char *who)
 	       p->timeouts);
 }
 
-/* ---- the exchange --------------------------------------------------------- */
+/* ---- the exchange ---------------------------------------------------------
+ */
 
 static void wait_msg(struct pcpu *p)
 {
@@ -232,8 +233,8 @@ int guest_main(void)
 		timer_setup(p);
 	printf("%s: n %lu (+%lu warm-up), gap %lu us, %u pushes/transaction, "
 	       "lazy %s\n",
-	       pushes ? "tcprr" : "pingpong", n, warmup,
-	       cfg_u64("gap_us", 20), pushes,
+	       pushes ? "tcprr" : "pingpong", n, warmup, cfg_u64("gap_us", 20),
+	       pushes,
 #ifdef TCPRR
 	       p->lazy ? "on" : "off"
 #else

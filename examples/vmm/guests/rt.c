@@ -149,7 +149,8 @@ static void vfmt(struct buf *b, const char *fmt, va_list ap)
 		case 'd': {
 			s64 s = lng ? va_arg(ap, s64) : va_arg(ap, int);
 
-			bnum(b, s < 0 ? (u64)-s : (u64)s, 10, s < 0, width, pad);
+			bnum(b, s < 0 ? (u64)-s : (u64)s, 10, s < 0, width,
+			     pad);
 			break;
 		}
 		case 'u':
@@ -158,8 +159,8 @@ static void vfmt(struct buf *b, const char *fmt, va_list ap)
 			bnum(b, v, *fmt == 'x' ? 16 : 10, false, width, pad);
 			break;
 		case 'p':
-			bnum(b, (u64)(uintptr_t)va_arg(ap, void *), 16, false, 0,
-			     ' ');
+			bnum(b, (u64)(uintptr_t)va_arg(ap, void *), 16, false,
+			     0, ' ');
 			break;
 		case 's': {
 			const char *s = va_arg(ap, const char *);
@@ -304,8 +305,8 @@ u64 cfg_u64(const char *key, u64 def)
 		return def;
 	if (s[0] == '0' && s[1] == 'x') {
 		for (s += 2; *s; s++)
-			v = v * 16 + (u64)(*s <= '9' ? *s - '0' :
-						       (*s | 0x20) - 'a' + 10);
+			v = v * 16 + (u64)(*s <= '9' ? *s - '0'
+						     : (*s | 0x20) - 'a' + 10);
 		return v;
 	}
 	for (; *s >= '0' && *s <= '9'; s++)
@@ -369,30 +370,30 @@ static void idt_load(void)
 volatile u64 fixup_rip;
 volatile u32 fault_vector, fault_count;
 
-__attribute__((noreturn)) static void exc(u32 vec, struct iframe *f,
-					  u64 err)
+__attribute__((noreturn)) static void exc(u32 vec, struct iframe *f, u64 err)
 {
 	panic("exception %u err %lx at rip %lx cs %lx (cpu %u)", vec, err,
 	      f->rip, f->cs, this_cpu()->index);
 }
 
-#define EXC(n)                                                         \
+#define EXC(n)                                                          \
 	__attribute__((interrupt)) static void exc##n(struct iframe *f) \
-	{                                                              \
-		exc(n, f, 0);                                          \
+	{                                                               \
+		exc(n, f, 0);                                           \
 	}
-#define EXCE(n)                                                  \
+#define EXCE(n)                                                         \
 	__attribute__((interrupt)) static void exc##n(struct iframe *f, \
-						       u64 err)         \
-	{                                                        \
-		exc(n, f, err);                                  \
+						      u64 err)          \
+	{                                                               \
+		exc(n, f, err);                                         \
 	}
-EXC(0) EXC(1) EXC(2) EXC(3) EXC(4) EXC(5) EXC(6) EXC(7) EXCE(8) EXC(9)
-EXCE(10) EXCE(11) EXCE(12) EXCE(14) EXC(15) EXC(16) EXCE(17)
-EXC(18) EXC(19) EXC(20)
+EXC(0)
+EXC(1) EXC(2) EXC(3) EXC(4) EXC(5) EXC(6) EXC(7) EXCE(8) EXC(9) EXCE(10)
+	EXCE(11) EXCE(12) EXCE(14) EXC(15) EXC(16) EXCE(17) EXC(18) EXC(19)
+		EXC(20)
 
-/* #GP: boot.S's gp_entry handles expected faults, then comes here. */
-void gp_panic(struct iframe *f, u64 err);
+	/* #GP: boot.S's gp_entry handles expected faults, then comes here. */
+	void gp_panic(struct iframe *f, u64 err);
 __attribute__((interrupt)) void gp_panic(struct iframe *f, u64 err)
 {
 	exc(13, f, err);
@@ -412,8 +413,8 @@ __attribute__((interrupt)) static void unexpected_isr(struct iframe *f)
 
 static void idt_init(void)
 {
-	void *h[] = { exc0, exc1, exc2, exc3, exc4, exc5, exc6,
-		      exc7, exc8, exc9, exc10, exc11, exc12, gp_entry,
+	void *h[] = { exc0,  exc1,  exc2,  exc3,  exc4,	 exc5,	exc6,
+		      exc7,  exc8,  exc9,  exc10, exc11, exc12, gp_entry,
 		      exc14, exc15, exc16, exc17, exc18, exc19, exc20 };
 	u32 i;
 
@@ -458,7 +459,8 @@ static void cpu_init(u32 index)
 	apic_enable();
 }
 
-/* ---- local APIC ----------------------------------------------------------- */
+/* ---- local APIC -----------------------------------------------------------
+ */
 
 bool apic_x2;
 u64 apic_mmio = 0xfee00000;
@@ -509,8 +511,8 @@ void apic_setup_mode(void)
 	apic_mmio = base & ~0xfffULL;
 	if (want_x2) {
 		if (!(base & APIC_BASE_EXTD))
-			wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN |
-						     APIC_BASE_EXTD);
+			wrmsr(MSR_APIC_BASE,
+			      base | APIC_BASE_EN | APIC_BASE_EXTD);
 		apic_x2 = true;
 	}
 }
@@ -575,7 +577,8 @@ u32 smp_start(void)
 	return up;
 }
 
-/* ---- reports -------------------------------------------------------------- */
+/* ---- reports --------------------------------------------------------------
+ */
 
 static void report(struct guest_report *r, const char *name)
 {
@@ -600,8 +603,8 @@ void report_check(const char *name, bool pass, s64 got, s64 want)
 	r.value[1] = got;
 	r.value[2] = want;
 	report(&r, name);
-	printf("%s %s (got %ld, want %ld)\n", pass ? "PASS" : "FAIL", name,
-	       got, want);
+	printf("%s %s (got %ld, want %ld)\n", pass ? "PASS" : "FAIL", name, got,
+	       want);
 }
 
 void report_samples(const char *name, const s64 *samples, u32 count)
@@ -635,7 +638,8 @@ void report_phase(const char *name, bool begin)
 	report(&r, name);
 }
 
-/* ---- entry ------------------------------------------------------------------ */
+/* ---- entry ------------------------------------------------------------------
+ */
 
 void bsp_main(void);
 void bsp_main(void)

@@ -171,8 +171,8 @@ static inline int safe_wrmsr(u32 msr, u64 v)
 	__asm__ __volatile__("movq $1f, fixup_rip(%%rip)\n\t"
 			     "wrmsr\n\t"
 			     "movq $0, fixup_rip(%%rip)\n"
-			     "1:"
-			     ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32))
+			     "1:" ::"c"(msr),
+			     "a"((u32)v), "d"((u32)(v >> 32))
 			     : "memory");
 	return fault_count != before ? -1 : 0;
 }
