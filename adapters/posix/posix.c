@@ -176,6 +176,8 @@ void vapic_posix_kick(void *host)
 		pthread_kill(v->thread, v->cfg.signo);
 	} else if (st == STATE_HALTED) {
 		STAT_ADD(v->stats.kick_wakes, 1);
+		__atomic_store_n(&v->wake_stamp_ns, vapic_posix_now_ns(),
+				 __ATOMIC_RELAXED);
 		futex_wake(&v->kicked);
 	}
 }
@@ -523,6 +525,16 @@ int vapic_posix_halt(struct vapic_posix_vcpu *v, uint64_t until_ns)
 		}
 		v->stats.halt_sleeps++;
 		futex_wait_until(&v->kicked, wake);
+		if (LOAD(&v->kicked)) {
+			uint64_t st = __atomic_exchange_n(&v->wake_stamp_ns, 0,
+							  __ATOMIC_RELAXED);
+
+			now = vapic_posix_now_ns();
+			if (st && now >= st) {
+				v->stats.wakeups++;
+				v->stats.wakeup_ns += now - st;
+			}
+		}
 		if ((v->cfg.flags & VAPIC_POSIX_F_ADAPTIVE) &&
 		    target != VAPIC_POSIX_NEVER && !LOAD(&v->kicked)) {
 			/* Woken by the timeout: how late? */

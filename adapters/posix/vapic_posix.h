@@ -141,6 +141,10 @@ struct vapic_posix_config {
  * @halt_spin_ns: time spent spinning inside halts (timer spin phase).
  * @timer_spin_ns: time spent spinning to an expiry after an early kick.
  * @timer_exits: KVM_RUN exits caused by the host timer's signal.
+ * @wakeups: futex sleeps in halts ended by a kick whose wake time was
+ *	recorded (the kicker stamps it before FUTEX_WAKE).
+ * @wakeup_ns: their total kick-to-running latency: what blocking costs the
+ *	wake-up path, and what halt-polling can save.
  * @spin_margin_ns: the spin margin now (adaptive).
  * @kick_advance_ns: the kick advance now (adaptive).
  */
@@ -158,6 +162,8 @@ struct vapic_posix_stats {
 	uint64_t halt_spin_ns;
 	uint64_t timer_spin_ns;
 	uint64_t timer_exits;
+	uint64_t wakeups;
+	uint64_t wakeup_ns;
 	uint64_t spin_margin_ns;
 	uint64_t kick_advance_ns;
 };
@@ -180,6 +186,7 @@ struct vapic_posix_vcpu {
 	/* Cross-thread words (atomics). */
 	uint32_t state; /* VAPIC_POSIX_STATE_* */
 	uint32_t kicked; /* futex word: 1 = kick pending */
+	uint64_t wake_stamp_ns; /* when a kicker woke the halted thread */
 	/* vCPU thread only. */
 	uint64_t expires_ns;
 	uint64_t ktimer_ns;

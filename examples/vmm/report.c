@@ -503,6 +503,10 @@ int report_json(struct vmm *vm, const char *path)
 			fprintf(f, ", ");
 			JU(f, "kick_wakes", p->kick_wakes);
 			fprintf(f, ", ");
+			JU(f, "wakeups", p->wakeups);
+			fprintf(f, ", ");
+			JU(f, "wakeup_ns", p->wakeup_ns);
+			fprintf(f, ", ");
 			JU(f, "halt_sleeps", p->halt_sleeps);
 			fprintf(f, ", ");
 			JU(f, "halt_spin_ns", p->halt_spin_ns);
