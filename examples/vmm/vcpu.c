@@ -239,6 +239,12 @@ static bool prepare_entry(struct vcpu *v)
 				v->c.irq_window_requests++;
 			run->request_interrupt_window = 1;
 		}
+	} else if (r == VAPIC_LAPIC_INJECT) {
+		/*
+		 * Another vector is deliverable but KVM's slot is taken: ask
+		 * for an exit as soon as the guest can take it.
+		 */
+		run->request_interrupt_window = 1;
 	} else {
 		if (v->prequeued)
 			prequeue_cancel(v);
