@@ -238,7 +238,8 @@ static void install_handler(void)
 	sa.sa_handler = kick_handler;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: interrupted sleeps return */
-	if (sigaction(handler_signo, &sa, NULL))
+	if (sigaction(__atomic_load_n(&handler_signo, __ATOMIC_SEQ_CST), &sa,
+		      NULL))
 		handler_err = -errno;
 }
 
@@ -249,13 +250,17 @@ int vapic_posix_vcpu_attach(struct vapic_posix_vcpu *v,
 	struct sigevent sev;
 	sigset_t set;
 
+	int first = 0;
+
 	if (!v)
 		return -EINVAL;
-	handler_signo = v->cfg.signo;
+	/* The first vCPU thread to get here chooses the process's signal. */
+	__atomic_compare_exchange_n(&handler_signo, &first, v->cfg.signo, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	pthread_once(&handler_once, install_handler);
 	if (handler_err)
 		return handler_err;
-	if (handler_signo != v->cfg.signo)
+	if (__atomic_load_n(&handler_signo, __ATOMIC_SEQ_CST) != v->cfg.signo)
 		return -EINVAL; /* one kick signal per process */
 	/* The kick signal must be deliverable to this thread. */
 	sigemptyset(&set);

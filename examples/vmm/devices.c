@@ -25,7 +25,7 @@ void vmm_stop(struct vmm *vm, int status)
 
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->stop) {
-		vm->stop = true;
+		__atomic_store_n(&vm->stop, true, __ATOMIC_RELEASE);
 		vm->status = status;
 		vm->t_end_ns = vmm_now_ns();
 	}
