@@ -58,9 +58,7 @@
  * is always refused when its header or checksum is wrong); and, at drain
  * ops under ideal conditions, no due tick lost.
  *
- * Set FUZZ_TIMER_TRACE=1 to print each op as it runs.  One known core
- * issue is tolerated (fuzz/known-issues/README); FUZZ_TIMER_NO_TOLERANCE=1
- * flags it like any other violation.
+ * Set FUZZ_TIMER_TRACE=1 to print each op as it runs.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -243,7 +241,6 @@ struct guest {
 	/* Catch-up ticks a foreign record may have left under coalesce. */
 	uint64_t backlog_slack;
 	/* The core holds a pending tick of another vector than the LVT's. */
-	bool merge_other_vector;
 };
 
 /* What an input reached (for the seed corpus review; fuzz_summary()). */
@@ -266,7 +263,6 @@ struct fz {
 	u128 min_sub;
 	bool tscd, posted, catchup;
 	bool trace;
-	bool no_tolerance; /* FUZZ_TIMER_NO_TOLERANCE: flag known issues */
 	const uint8_t *p;
 	size_t n, i;
 	bool eof;
@@ -413,13 +409,6 @@ static void ticks_due(struct fz *fz, struct guest *g, u128 k,
 		return;
 	g->tokens = k > UINT64_MAX - g->tokens ? UINT64_MAX
 					       : g->tokens + (uint64_t)k;
-	/*
-	 * Known core limitation (fuzz/known-issues/README): a tick that
-	 * falls due while the timer still holds a pending tick of another
-	 * vector merges into it.  Not counted as owed then.
-	 */
-	if (vec >= 16 && g->merge_other_vector && !fz->no_tolerance)
-		return;
 	if (vec >= 16 && !(g->owed[vec >> 5] & (1U << (vec & 31)))) {
 		g->owed[vec >> 5] |= 1U << (vec & 31);
 		g->owed_since_tsc[vec] = first_tsc;
@@ -451,7 +440,6 @@ static uint64_t tsc_of(const struct fz *fz, s128 u)
 static void gen(struct fz *fz, int gi, uint64_t t)
 {
 	struct guest *g = &fz->g[gi];
-	const struct vapic_timer *ct = &gv(fz, gi)->lapic.timer;
 	s128 tu = (s128)t * fz->bus_khz;
 	u128 k;
 
@@ -459,9 +447,6 @@ static void gen(struct fz *fz, int gi, uint64_t t)
 		fail(fz, "guest %d TSC went backwards: %llu < %llu", gi,
 		     (unsigned long long)t, (unsigned long long)g->gen_tsc);
 	g->gen_tsc = t;
-	/* White-box, for the known limitation only (see ticks_due()). */
-	if (ct->pending && ct->pending_vector != (ct->lvtt & LVT_VECTOR))
-		g->merge_other_vector = true;
 	switch (g->kind) {
 	case K_ONESHOT:
 		if (!g->n_done && tu >= g->s_u + (s128)g->p_u) {
@@ -1043,8 +1028,9 @@ static void model_restore(struct fz *fz, struct guest *g,
 	if (!fz->catchup) /* coalesce: at most one tick in all */
 		backlog = backlog && !(s->flags & VAPIC_TSTATE_DUE);
 	if (foreign) {
-		g->tokens +=
-			(uint64_t)backlog + !!(s->flags & VAPIC_TSTATE_DUE);
+		g->tokens += (uint64_t)backlog +
+			     !!(s->flags & VAPIC_TSTATE_DUE) +
+			     !!(s->flags & VAPIC_TSTATE_DUE_OLD);
 		if (!fz->catchup)
 			g->backlog_slack = (uint64_t)backlog;
 	}
@@ -1106,6 +1092,15 @@ static const char *record_contradiction(const struct fz *fz,
 		return "a pending vector without a due tick";
 	if (s->pending_vector > 0xff)
 		return "pending vector > 255";
+	if (s->pending_old_vector && !(s->flags & VAPIC_TSTATE_DUE_OLD))
+		return "an older pending vector without its due tick";
+	if (s->pending_old_vector > 0xff)
+		return "older pending vector > 255";
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) &&
+	    (s->pending_old_vector == (s->lvtt & 0xff) ||
+	     ((s->flags & VAPIC_TSTATE_DUE) &&
+	      s->pending_old_vector == s->pending_vector)))
+		return "an older pending tick of the current vector";
 	if (s->backlog > VAPIC_CATCHUP_MAX_LIMIT)
 		return "backlog above the limit";
 	return NULL;
@@ -1177,7 +1172,7 @@ static bool record_broken(const struct vapic_timer_state *s)
 	return s->magic != VAPIC_TIMER_STATE_MAGIC ||
 	       s->version != VAPIC_TIMER_STATE_VERSION ||
 	       s->size != sizeof(*s) || s->checksum != fuzz_state_checksum(s) ||
-	       s->reserved[0] || s->reserved[1];
+	       s->reserved[0];
 }
 
 static void op_mutate(struct fz *fz, int gi, uint8_t pos, uint8_t x,
@@ -1799,7 +1794,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz->p = data + 4;
 	fz->n = size - 4;
 	fz->trace = getenv("FUZZ_TIMER_TRACE") != NULL;
-	fz->no_tolerance = getenv("FUZZ_TIMER_NO_TOLERANCE") != NULL;
 	if (setup(fz, c))
 		fail(fz, "setup failed");
 	trace(fz,
@@ -1815,8 +1809,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fz->eof || fz->stop)
 			break;
 		for (gi = 0; gi < NR_GUEST; gi++) {
-			/* Held from the start of an op to its end. */
-			fz->g[gi].merge_other_vector = false;
 			gen(fz, gi, gnow(fz, gi));
 		}
 		exec_op(fz, b);

@@ -5,6 +5,7 @@
  * that found it (fuzz/corpus/<target>/regress-*.hex).
  */
 #include "vtest.h"
+#include "vapic_user.h"
 
 static uint32_t record_checksum(const struct vapic_timer_state *s)
 {
@@ -262,6 +263,139 @@ static void tick_due_before_sw_disable_is_held(void **state)
 	vclock_vm_destroy(vm);
 }
 
+/*
+ * Found by libFuzzer (fuzz/corpus/timer/regress-merge-other-vector.hex):
+ * a tick that falls due while the timer still holds a due tick of another
+ * vector merged into it, losing an interrupt.  A LAPIC has one IRR bit per
+ * vector: both must arrive.  Reached by a compliant host that saves and
+ * restores the vCPU between a vector-changing LVT write and its poll.
+ */
+static void tick_of_another_vector_keeps_its_own_interrupt(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	struct vapic_timer_state s;
+	uint64_t t0 = vm->now_ns;
+
+	(void)state;
+	v->auto_enter = false;
+	vt_enable(v);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20040) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >=
+		    0);
+	assert_int_equal(vclock_run_until(vm, t0 + 210000), 0);
+	/* The guest changes the vector; the 0x40 tick is now pending. */
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20050) &
+		    VAPIC_TIMER_DUE);
+	assert_int_equal(vapic_timer_save(&v->lapic.timer, &s), 0);
+	assert_true(s.flags & VAPIC_TSTATE_DUE);
+	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &s), 0);
+	/* Resumed after the next boundary (a 0x50 tick). */
+	assert_int_equal(vclock_run_until(vm, t0 + 420000), 0);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
+	assert_int_equal(vclock_log_count(vm, 0, 0x50), 1);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+/* The same without save/restore: the host polls late, after a boundary. */
+static void late_poll_after_vector_change_delivers_both(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	uint64_t t0 = vm->now_ns;
+
+	(void)state;
+	v->auto_enter = false;
+	vt_enable(v);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20041) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >=
+		    0);
+	assert_int_equal(vclock_run_until(vm, t0 + 210000), 0);
+	/* The write itself makes the 0x41 tick pending (no poll yet). */
+	assert_true(vapic_timer_write_lvtt(&v->lapic.timer, 0x20051, false) &
+		    VAPIC_TIMER_DUE);
+	assert_int_equal(vclock_run_until(vm, t0 + 410000), 0);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x41), 1);
+	assert_int_equal(vclock_log_count(vm, 0, 0x51), 1);
+	assert_int_equal(v->lapic.timer.stats.coalesced, 0);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+/* Both due ticks travel in the record, and both arrive after restore. */
+static void saved_record_carries_the_older_pending_tick(void **state)
+{
+	struct vclock_vm *vm = vt_vm(2);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0), *w = vclock_vcpu(vm, 1);
+	struct vapic_timer_state s;
+	uint64_t t0 = vm->now_ns;
+
+	(void)state;
+	v->auto_enter = false;
+	w->auto_enter = false;
+	vt_enable(v);
+	vt_enable(w);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20042) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >=
+		    0);
+	assert_int_equal(vclock_run_until(vm, t0 + 210000), 0);
+	assert_true(vapic_timer_write_lvtt(&v->lapic.timer, 0x20052, false) &
+		    VAPIC_TIMER_DUE);
+	assert_int_equal(vclock_run_until(vm, t0 + 410000), 0);
+	assert_int_equal(vapic_timer_save(&v->lapic.timer, &s), 0);
+	assert_int_equal(s.flags & (VAPIC_TSTATE_DUE | VAPIC_TSTATE_DUE_OLD),
+			 VAPIC_TSTATE_DUE | VAPIC_TSTATE_DUE_OLD);
+	assert_int_equal(s.pending_old_vector, 0x42);
+	assert_int_equal(s.pending_vector, 0x52);
+	assert_int_equal(vapic_timer_restore(&w->lapic.timer, &s), 0);
+	vclock_vcpu_enter(w);
+	assert_int_equal(vclock_log_count(vm, 1, 0x42), 1);
+	assert_int_equal(vclock_log_count(vm, 1, 0x52), 1);
+	vclock_vm_destroy(vm);
+}
+
+/*
+ * A third vector before any poll breaks poll-before-entry (each LVT write
+ * is an exit the host must poll after): the tick merges, and the host's
+ * programming error is reported with VAPIC_WARN_ON.
+ */
+static void third_vector_without_poll_warns_and_merges(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	unsigned long warns = vapic_user_warn_count();
+	uint64_t t0 = vm->now_ns;
+
+	(void)state;
+	v->auto_enter = false;
+	vt_enable(v);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20043) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >=
+		    0);
+	assert_int_equal(vclock_run_until(vm, t0 + 210000), 0);
+	(void)vapic_timer_write_lvtt(&v->lapic.timer, 0x20053, false);
+	assert_int_equal(vclock_run_until(vm, t0 + 410000), 0);
+	(void)vapic_timer_write_lvtt(&v->lapic.timer, 0x20063, false);
+	assert_int_equal(vapic_user_warn_count(), warns);
+	assert_int_equal(vclock_run_until(vm, t0 + 610000), 0);
+	(void)vapic_timer_write_lvtt(&v->lapic.timer, 0x20073, false);
+	assert_int_equal(vapic_user_warn_count(), warns + 1);
+	assert_int_equal(v->lapic.timer.stats.coalesced, 1);
+	vclock_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +408,10 @@ int main(void)
 		cmocka_unit_test(pending_tick_of_another_vector_is_not_dropped),
 		cmocka_unit_test(due_tick_is_not_held_back_by_the_next_wait),
 		cmocka_unit_test(tick_due_before_sw_disable_is_held),
+		cmocka_unit_test(tick_of_another_vector_keeps_its_own_interrupt),
+		cmocka_unit_test(late_poll_after_vector_change_delivers_both),
+		cmocka_unit_test(saved_record_carries_the_older_pending_tick),
+		cmocka_unit_test(third_vector_without_poll_warns_and_merges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

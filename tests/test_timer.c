@@ -2167,10 +2167,45 @@ static void restore_rejects_nonzero_reserved_fields(void **state)
 	s.reserved[0] = 1;
 	fix_checksum(&s);
 	victim_expect(&vi, &s, VAPIC_ESTATE);
+	victim_teardown(&vi);
+}
+
+static void restore_rejects_inconsistent_older_pending_tick(void **state)
+{
+	struct victim vi;
+	struct vapic_timer_state s;
+
+	victim_setup(&vi, VAPIC_TIMER_F_TSC_DEADLINE);
+	/* A vector without its flag. */
 	s = vi.good;
-	s.reserved[1] = 0x80000000U;
+	s.pending_old_vector = 0x60;
 	fix_checksum(&s);
 	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* Beyond 255. */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE_OLD;
+	s.pending_old_vector = 0x100;
+	fix_checksum(&s);
+	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* The LVT's own vector: it would merge with the LVT's ticks. */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE_OLD;
+	s.pending_old_vector = s.lvtt & 0xff;
+	fix_checksum(&s);
+	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* The same vector as the current due tick (one IRR bit). */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE | VAPIC_TSTATE_DUE_OLD;
+	s.pending_vector = 0x61;
+	s.pending_old_vector = 0x61;
+	fix_checksum(&s);
+	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* Consistent: accepted (by a fresh victim, untouched otherwise). */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE_OLD;
+	s.pending_old_vector = 0x61;
+	fix_checksum(&s);
+	assert_int_equal(vapic_timer_restore(vi.f.t, &s), 0);
 	victim_teardown(&vi);
 }
 
@@ -3323,6 +3358,8 @@ int main(void)
 		cmocka_unit_test(restore_rejects_bad_size),
 		cmocka_unit_test(restore_rejects_bad_checksum),
 		cmocka_unit_test(restore_rejects_nonzero_reserved_fields),
+		cmocka_unit_test(
+			restore_rejects_inconsistent_older_pending_tick),
 		cmocka_unit_test(
 			restore_rejects_reserved_register_and_flag_bits),
 		cmocka_unit_test(restore_rejects_inconsistent_fields),

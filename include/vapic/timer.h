@@ -31,6 +31,7 @@
 #include <vapic/types.h>
 #include <vapic/clock.h>
 #include <vapic/host.h>
+#include <vapic/lazy.h>
 #include <vapic/stats.h>
 
 /* LVT timer register (offset 0x320; x2APIC MSR 0x832). */
@@ -181,7 +182,6 @@ struct vapic_timer_stats {
 	uint64_t lateness_hist[VAPIC_HIST_BUCKETS];
 };
 
-
 /** Counter descriptors of struct vapic_timer_stats. */
 VAPIC_API extern const struct vapic_stat_desc vapic_timer_stat_descs[];
 /** Number of entries in vapic_timer_stat_descs[]. */
@@ -230,6 +230,10 @@ struct vapic_timer {
 	bool pending;
 	uint32_t pending_vector;
 	uint64_t pending_due_tsc;
+	/* A due tick of an earlier LVT vector (its own IRR bit). */
+	bool pending_old;
+	uint32_t pending_old_vector;
+	uint64_t pending_old_due_tsc;
 	uint32_t backlog;
 
 	/* Timer advance, ns. */
@@ -241,6 +245,9 @@ struct vapic_timer {
 	uint64_t ns_per_tsc_32;
 
 	struct vapic_timer_stats stats;
+
+	/* Lazy TSC-deadline (<vapic/lazy.h>), host side. */
+	struct vapic_lazy lazy;
 };
 
 /**
@@ -582,7 +589,8 @@ VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
 #define VAPIC_TSTATE_RUNNING 0x1U /* counting / armed */
 #define VAPIC_TSTATE_DUE 0x2U /* expired, interrupt not yet handed over */
 #define VAPIC_TSTATE_SW_DISABLED 0x4U /* SVR bit 8 clear */
-#define VAPIC_TSTATE_FLAGS_ALL 0x7U
+#define VAPIC_TSTATE_DUE_OLD 0x8U /* a due tick of an earlier LVT vector */
+#define VAPIC_TSTATE_FLAGS_ALL 0xfU
 
 /**
  * struct vapic_timer_state - a versioned, checksummed record of a timer's
@@ -602,6 +610,9 @@ VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
  *	consistency with @progress).
  * @backlog: catch-up ticks pending.
  * @pending_vector: the vector of the due tick (VAPIC_TSTATE_DUE), else 0.
+ * @pending_old_vector: the vector of a due tick programmed before the guest
+ *	changed the LVT vector (VAPIC_TSTATE_DUE_OLD), else 0.  It differs
+ *	from @pending_vector: each vector has its own IRR bit.
  * @reserved: must be zero.
  * @checksum: vapic_checksum32() over the record with this field zero.
  */
@@ -618,7 +629,8 @@ struct vapic_timer_state {
 	uint32_t tmcct;
 	uint32_t backlog;
 	uint32_t pending_vector;
-	uint32_t reserved[2];
+	uint32_t pending_old_vector;
+	uint32_t reserved[1];
 	uint32_t checksum;
 };
 
