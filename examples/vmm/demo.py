@@ -10,8 +10,9 @@ plots (gnuplot) to the output directory.
 
     examples/vmm/demo.py -C build [--out DIR] [--rounds R] [--quick]
 
-Configurations are interleaved round by round (--rounds), so a noisy host
-hurts them alike; samples and counters of all rounds are pooled.
+Configurations are interleaved round by round (--rounds, default 4; the
+samples of a configuration are split between its rounds), so that a noisy
+host hurts them alike; samples and counters of all rounds are pooled.
 """
 
 import argparse
@@ -126,16 +127,23 @@ def run_vmm(args, cfg_args, guest, json_path, csv_path):
     return js, samples
 
 
+def per_round(args, n):
+    """Samples per round: the total spread over the rounds."""
+    return max(1, (n + args.rounds - 1) // args.rounds)
+
+
 def workload_args(args, workload):
     if workload == "latency":
-        return ["--set", "n=%d" % args.lat_n, "--set",
+        return ["--set", "n=%d" % per_round(args, args.lat_n), "--set",
                 "interval_us=%d" % args.interval_us]
     if workload == "latency-spin":
-        return ["--set", "n=%d" % args.lat_n, "--set",
+        return ["--set", "n=%d" % per_round(args, args.lat_n), "--set",
                 "interval_us=%d" % args.interval_us, "--set", "wait=spin"]
     if workload == "tcprr":
-        return ["--set", "n=%d" % args.rr_n, "--set", "gap_us=20"]
-    return ["--set", "n=%d" % args.pp_n, "--set", "gap_us=20"]
+        return ["--set", "n=%d" % per_round(args, args.rr_n), "--set",
+                "gap_us=20"]
+    return ["--set", "n=%d" % per_round(args, args.pp_n), "--set",
+            "gap_us=20"]
 
 
 def run_all(args):
@@ -462,19 +470,27 @@ def main():
     ap.add_argument("--vmm", help="vapic-vmm binary (default: in --build)")
     ap.add_argument("--out", default="vmm-demo-results",
                     help="output directory (default: vmm-demo-results)")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="interleaved rounds (default 1)")
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="interleaved rounds: each configuration runs this "
+                    "many times, in turn, with its samples split between "
+                    "the runs, so that a burst of host stalls hurts them "
+                    "all alike (default 4)")
     ap.add_argument("--quick", action="store_true",
                     help="small sample counts (a smoke run, not a benchmark)")
-    ap.add_argument("--lat-n", type=int, default=10000)
-    ap.add_argument("--rr-n", type=int, default=5000)
-    ap.add_argument("--pp-n", type=int, default=3000)
+    ap.add_argument("--lat-n", type=int, default=10000,
+                    help="timer latency samples per configuration (total)")
+    ap.add_argument("--rr-n", type=int, default=5000,
+                    help="TCP_RR-like transactions per configuration")
+    ap.add_argument("--pp-n", type=int, default=3000,
+                    help="ping-pong round trips per configuration")
     ap.add_argument("--interval-us", type=int, default=100)
     ap.add_argument("--timeout", type=float, default=120)
     args = ap.parse_args()
     ARGS = args
     if args.quick:
-        args.lat_n, args.rr_n, args.pp_n = 500, 300, 300
+        args.lat_n, args.rr_n, args.pp_n, args.rounds = 500, 300, 300, 1
+    if args.rounds < 1:
+        sys.exit("demo: --rounds must be >= 1")
     gdir = os.path.join(args.build, "examples", "vmm", "guests")
     args.vmm = args.vmm or os.path.join(args.build, "examples", "vmm",
                                         "vapic-vmm")
