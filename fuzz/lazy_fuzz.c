@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * libFuzzer target: lazy TSC-deadline against hostile page contents and
+ * protocol-MSR writes, interleaved with time steps on the virtual clock
+ * (adapters/vclock).  One vCPU, deferred or posted delivery.
+ *
+ * Input: byte 0 selects the mode (bit 0 posted, bit 1 honest guest, bits
+ * 2-3 timer advance); then a script of operations, one opcode byte plus
+ * arguments, read until the input ends (missing bytes read as 0).
+ *
+ * Two kinds of guest:
+ *  - honest (bit 1): it follows the protocol (G0-G4) through the library's
+ *    own guest functions, and never writes host fields.  Then the guest's
+ *    own oracles hold: never early (each interrupt delivers a deadline
+ *    that was due and still current when due, or comes when the guest's
+ *    current deadline is due), never lost (a halt on the current deadline
+ *    ends with an interrupt at or after it, within a bound), no duplicate
+ *    delivery of a deadline;
+ *  - hostile: additionally writes any field of any candidate block with
+ *    any value, writes IA32_TSC_DEADLINE without G1, writes arbitrary
+ *    protocol-MSR values, and creeps "pending" at every host timer fire.
+ *    The guest can then only hurt itself, so only the host's oracles hold.
+ *
+ * Host oracles, always: vclock_check() (every timer interrupt at or after
+ * its deadline, the core's stats.early 0, at most one host timer ever, no
+ * arm/cancel from the callback, no bad unmap, never stuck); at most one
+ * block mapped; the host writes only "armed", and only in blocks it
+ * accepted (everything else in guest RAM keeps its contents); host timer
+ * arms between two exits the guest paid for stay within
+ * 3 + elapsed / min_period_ns (+ arm failures injected; rule H4), and
+ * every fire comes from an arm.  Any violation aborts.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vapic/errors.h>
+#include <vapic/lapic.h>
+#include <vapic/lazy.h>
+#include <vapic/timer.h>
+
+#include "fuzz.h"
+#include "vclock.h"
+
+#define KHZ 1000000U /* guest TSC = ns */
+#define VEC 0x40U
+#define LVTT_TSCD (0x40000U | VEC)
+#define RAM_SIZE 0x10000U
+#define HOLE_GPA 0x8000U
+#define HOLE_LEN 0x1000U
+#define PATTERN 0x5aU
+#define NSLOTS 4
+#define HIST 32
+#define MAX_STEPS 256
+#define MIN_PERIOD_NS VAPIC_MIN_PERIOD_NS_DEFAULT
+
+/* Candidate blocks (64-byte aligned); the last is the end of RAM. */
+static const uint64_t slot_gpa[NSLOTS] = { 0x1000, 0x1040, 0x7fc0,
+					   RAM_SIZE - 64 };
+
+struct ent {
+	uint64_t d;	/* deadline (guest TSC), 0 = disarm */
+	uint64_t start;	/* set at (virtual ns; guest ops are instantaneous) */
+	uint64_t sup;	/* superseded at, 0 = current */
+	bool taken;	/* delivered as itself */
+};
+
+/* What an input reached (fuzz_summary(), for the seed corpus review). */
+struct reached {
+	bool deferred, posted, honest, hostile, enabled, refused, skipped;
+	bool moved, clamped, delivered, halted, disarmed, disabled, init;
+	bool restored, masked, mode_switch, periodic, faults, creep, garbage;
+	uint64_t ops, events, deliveries;
+};
+
+static struct reached last_reached;
+
+struct fz {
+	struct reached r;
+	const uint8_t *p;
+	size_t n;
+	struct vclock_vm *vm;
+	struct vclock_vcpu *v;
+	struct vapic_timer *t;
+	bool posted, honest;
+	/* guest view */
+	int gslot;	/* enabled block, -1 none */
+	bool masked, tscmode, swen;
+	struct ent hist[HIST];
+	unsigned int head;
+	uint64_t last_raise;
+	size_t log_seen;
+	/* the guest's own writes to each candidate block (expected bytes) */
+	uint8_t shadow[NSLOTS][64];
+	bool accepted[NSLOTS]; /* the host may write "armed" here */
+	/* rate bound */
+	uint64_t paid_ns, paid_arms, paid_faults, faults;
+	/* creep */
+	uint64_t creep_step;
+};
+
+static void fail(struct fz *f, const char *what, uint64_t a, uint64_t b)
+{
+	fprintf(stderr, "lazy_fuzz: %s (%llu, %llu) at %llu ns, %s mode, %s guest\n",
+		what, (unsigned long long)a, (unsigned long long)b,
+		(unsigned long long)f->vm->now_ns,
+		f->posted ? "posted" : "deferred",
+		f->honest ? "honest" : "hostile");
+	abort();
+}
+
+static uint8_t u8(struct fz *f)
+{
+	if (!f->n)
+		return 0;
+	f->n--;
+	return *f->p++;
+}
+
+static uint64_t un(struct fz *f, unsigned int bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v |= (uint64_t)u8(f) << (8 * i);
+	return v;
+}
+
+static uint64_t now_tsc(struct fz *f)
+{
+	return vclock_guest_tsc(f->v);
+}
+
+static struct vapic_lazy_page *slot(struct fz *f, int i)
+{
+	return (struct vapic_lazy_page *)(f->vm->mem + slot_gpa[i]);
+}
+
+/* The guest writes a field of a block (kept in the shadow copy). */
+static void gwrite(struct fz *f, int i, unsigned int off, const void *src,
+		   unsigned int len)
+{
+	memcpy((uint8_t *)slot(f, i) + off, src, len);
+	memcpy(f->shadow[i] + off, src, len);
+}
+
+static void arms_now(struct fz *f, uint64_t *arms)
+{
+	*arms = f->v->stats.arms + f->v->stats.rearms;
+}
+
+/* An exit the guest paid for: resets the rate-bound window. */
+static void paid(struct fz *f)
+{
+	arms_now(f, &f->paid_arms);
+	f->paid_ns = f->vm->now_ns;
+	f->paid_faults = f->faults;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Oracles                                                                */
+
+static void check_rate(struct fz *f)
+{
+	uint64_t arms, bound;
+
+	/*
+	 * Since the last paid exit: its own arm, one exact lazy re-arm, then
+	 * one per min period (unpaid lazy moves, or a periodic timer's
+	 * periods, never both), plus a retry per injected arm failure.
+	 */
+	arms_now(f, &arms);
+	bound = 3 + (f->vm->now_ns - f->paid_ns) / MIN_PERIOD_NS +
+		(f->faults - f->paid_faults);
+	if (arms - f->paid_arms > bound)
+		fail(f, "host timer arms exceed the rate bound",
+		     arms - f->paid_arms, bound);
+	if (f->v->stats.fires > f->v->stats.arms + f->v->stats.rearms +
+					f->v->stats.callback_waits)
+		fail(f, "host timer fired without an arm", f->v->stats.fires,
+		     f->v->stats.arms);
+}
+
+/* Guest oracle: one delivery at @ns for @d (vclock's annotation). */
+static bool justified(struct fz *f, uint64_t ns, uint64_t d, struct ent **a)
+{
+	*a = NULL;
+	for (unsigned int k = 0; k < HIST && d; k++) {
+		struct ent *e = &f->hist[(f->head + HIST - k) % HIST];
+
+		if (e->d != d)
+			continue;
+		if (d <= ns && (!e->sup || d <= e->sup))
+			*a = e;
+		break;
+	}
+	if (*a)
+		return true;
+	for (unsigned int k = 0; k < HIST; k++) {
+		struct ent *e = &f->hist[(f->head + HIST - k) % HIST];
+
+		if (!e->d || e->start > ns || (e->sup && e->sup < ns))
+			continue;
+		if (e->d <= ns)
+			return true;
+	}
+	return false;
+}
+
+static void check_deliveries(struct fz *f)
+{
+	char msg[256];
+
+	if (vclock_check(f->vm, msg, sizeof(msg))) {
+		fprintf(stderr, "lazy_fuzz: vclock: %s\n", msg);
+		fail(f, "vclock invariant", 0, 0);
+	}
+	if (f->vm->maps_outstanding > 1)
+		fail(f, "more than one block mapped",
+		     (uint64_t)f->vm->maps_outstanding, 0);
+	for (; f->log_seen < f->vm->log_len; f->log_seen++) {
+		const struct vclock_delivery *l = &f->vm->log[f->log_seen];
+		struct ent *e;
+
+		if (l->vector != VEC || !(l->flags & VCLOCK_DELIVERY_TIMER))
+			continue;
+		if (l->guest_tsc > f->last_raise)
+			f->last_raise = l->guest_tsc;
+		f->r.delivered = true;
+		f->r.deliveries++;
+		if (!f->honest)
+			continue;
+		if (!justified(f, l->guest_tsc, l->deadline_tsc, &e))
+			fail(f, "early delivery", l->guest_tsc, l->deadline_tsc);
+		if (e) {
+			if (e->taken)
+				fail(f, "deadline delivered twice", l->guest_tsc,
+				     e->d);
+			e->taken = true;
+		}
+	}
+	check_rate(f);
+}
+
+/* Guest RAM outside accepted "armed" fields is exactly what the guest
+ * wrote. */
+static void check_ram(struct fz *f)
+{
+	for (uint64_t a = 0; a < RAM_SIZE; a++) {
+		uint8_t want = PATTERN, got = f->vm->mem[a];
+		int s = -1;
+
+		for (int i = 0; i < NSLOTS; i++)
+			if (a >= slot_gpa[i] && a < slot_gpa[i] + 64)
+				s = i;
+		if (s >= 0) {
+			unsigned int off = (unsigned int)(a - slot_gpa[s]);
+
+			if (off < 8 && f->accepted[s])
+				continue; /* "armed": the host's */
+			want = f->shadow[s][off];
+		}
+		if (got != want)
+			fail(f, "guest RAM changed by the host", a, got);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Guest operations                                                       */
+
+static void new_deadline(struct fz *f, uint64_t d)
+{
+	struct ent *prev = &f->hist[f->head];
+
+	if (!prev->sup)
+		prev->sup = f->vm->now_ns;
+	f->head = (f->head + 1) % HIST;
+	f->hist[f->head] = (struct ent){ d, f->vm->now_ns, 0, false };
+}
+
+/* The honest set_next_event(): G1-G4 through the library, then the exit. */
+static void gset(struct fz *f, uint64_t d)
+{
+	bool trap = true;
+
+	if (!f->tscmode)
+		return; /* the guest programs TSC deadlines in that mode only */
+	if (f->gslot >= 0) {
+		struct vapic_lazy_page *pg = slot(f, f->gslot);
+
+		trap = vapic_lazy_guest_set_deadline(pg, d);
+		memcpy(f->shadow[f->gslot] + 8, &pg->pending, 8);
+		if (!trap)
+			f->r.skipped = true;
+	}
+	if (!d)
+		f->r.disarmed = true;
+	new_deadline(f, d);
+	if (trap) {
+		(void)vclock_wrmsr_tsc_deadline(f->v, d);
+		paid(f);
+	}
+}
+
+static void lvt(struct fz *f)
+{
+	uint32_t val = (f->masked ? VAPIC_LVT_MASKED : 0) |
+		       (f->tscmode ? LVTT_TSCD : VEC);
+
+	(void)vclock_write(f->v, VAPIC_REG_LVT_TIMER, val);
+	paid(f);
+}
+
+static void lazy_msr(struct fz *f, uint64_t val)
+{
+	int r = vapic_lazy_write_msr(f->t, val);
+
+	paid(f);
+	if (r < 0) {
+		f->r.refused = true;
+		return; /* #GP: nothing changed */
+	}
+	if (f->gslot >= 0)
+		f->r.disabled = true;
+	f->gslot = -1;
+	if (val & VAPIC_LAZY_MSR_ENABLE) {
+		for (int i = 0; i < NSLOTS; i++)
+			if ((val & VAPIC_LAZY_MSR_GPA_MASK) == slot_gpa[i])
+				f->gslot = i;
+		if (f->gslot < 0)
+			fail(f, "a block outside the candidates was accepted",
+			     val, 0);
+		f->accepted[f->gslot] = true;
+		f->r.enabled = true;
+	}
+}
+
+/* Honest enable: G0 (zero, version), then the MSR. */
+static void enable(struct fz *f, int i)
+{
+	struct vapic_lazy_page pg;
+
+	vapic_lazy_guest_page_init(&pg);
+	gwrite(f, i, 0, &pg, sizeof(pg));
+	lazy_msr(f, vapic_lazy_guest_msr_value(slot_gpa[i]));
+}
+
+static void creep_hook(void *arg, struct vclock_vcpu *v)
+{
+	struct fz *f = arg;
+	uint64_t p = vclock_guest_tsc(v) + f->creep_step;
+
+	if (f->gslot >= 0)
+		gwrite(f, f->gslot, 8, &p, 8);
+}
+
+static void advance(struct fz *f, uint64_t ns)
+{
+	uint64_t end = f->vm->now_ns + ns;
+
+	/* Event by event, so every delivery is checked when it happens. */
+	while (f->vm->now_ns < end) {
+		uint64_t next;
+
+		if (!vclock_next_event_ns(f->vm, &next) || next > end) {
+			if (vclock_run_until(f->vm, end))
+				fail(f, "virtual clock stuck", end, 0);
+			break;
+		}
+		if (vclock_run_until(f->vm, next))
+			fail(f, "virtual clock stuck", next, 0);
+		check_deliveries(f);
+	}
+	check_deliveries(f);
+}
+
+/* Halt until an interrupt at or after the current deadline (honest). */
+static void halt(struct fz *f)
+{
+	struct ent *e = &f->hist[f->head];
+	uint64_t limit;
+
+	if (!f->honest || !e->d || e->sup || f->masked || !f->tscmode ||
+	    !f->swen || f->last_raise >= e->d)
+		return;
+	/* Late by at most: one unpaid re-arm gap, advance, latencies. */
+	limit = e->d + 2 * MIN_PERIOD_NS + 1000000;
+	if (limit < e->d)
+		return; /* far-future deadline: nothing to wait for */
+	while (f->last_raise < e->d) {
+		if (f->vm->now_ns > limit)
+			fail(f, "deadline lost", e->d, f->vm->now_ns);
+		/* The halted vCPU's thread polls (a failed arm is retried). */
+		vclock_vcpu_enter(f->v);
+		advance(f, 10000);
+	}
+	f->r.halted = true;
+}
+
+static void step(struct fz *f)
+{
+	uint8_t op = u8(f);
+	uint64_t x;
+
+	f->r.ops++;
+	switch (op % 16) {
+	case 0: /* time passes */
+	case 1:
+		advance(f, (un(f, 1) + 1) << (u8(f) % 20));
+		break;
+	case 2: /* set_next_event(now + delta), delta may be negative */
+	case 3:
+		x = un(f, 2) << (u8(f) % 12);
+		gset(f, now_tsc(f) + x - (op & 1 ? 0 : x / 4 + 1));
+		break;
+	case 4: /* exactly / just past what the host has armed */
+		if (f->gslot >= 0)
+			gset(f, slot(f, f->gslot)->armed + u8(f) % 3);
+		break;
+	case 5: /* disarm */
+		gset(f, 0);
+		break;
+	case 6: /* mask / unmask, mode switch */
+		x = u8(f);
+		if (x & 1)
+			f->masked = !f->masked;
+		if (x & 2)
+			f->tscmode = !f->tscmode;
+		lvt(f);
+		if (x & 2) {
+			new_deadline(f, 0); /* a mode switch disarms */
+			f->r.mode_switch = true;
+		}
+		if (f->masked)
+			f->r.masked = true;
+		break;
+	case 7: /* software enable / disable */
+		f->swen = !f->swen;
+		(void)vclock_write(f->v, VAPIC_REG_SVR, f->swen ? 0x1ff : 0xff);
+		if (!f->swen)
+			f->masked = true;
+		paid(f);
+		break;
+	case 8: /* protocol MSR */
+		x = u8(f);
+		if (x & 0x80 && !f->honest)
+			lazy_msr(f, un(f, 8));
+		else if (x & 0x40)
+			lazy_msr(f, x & 0x20 ? slot_gpa[x % NSLOTS] : 0);
+		else
+			enable(f, (int)(x % NSLOTS));
+		break;
+	case 9: /* INIT */
+		f->r.init = true;
+		vapic_lapic_reset(&f->v->lapic);
+		f->gslot = -1;
+		f->masked = true;
+		f->tscmode = false;
+		f->swen = false;
+		new_deadline(f, 0);
+		paid(f);
+		break;
+	case 10: /* save and restore on the same vCPU */
+	{
+		struct vapic_timer_state st;
+
+		if (!vapic_timer_save(f->t, &st) &&
+		    vapic_timer_restore(f->t, &st) < 0)
+			fail(f, "restore of a fresh save failed", 0, 0);
+		f->r.restored = true;
+		paid(f);
+		break;
+	}
+	case 11: /* halt until the deadline */
+		halt(f);
+		break;
+	case 12: /* one-shot / periodic count */
+		(void)vclock_write(f->v, VAPIC_REG_TMICT, (uint32_t)un(f, 3));
+		if (!f->tscmode)
+			f->r.periodic = true;
+		paid(f);
+		break;
+	case 13: /* host faults */
+		x = u8(f);
+		vclock_fault_next(f->v, (enum vclock_op)(x % VCLOCK_OP_NR), 1);
+		f->faults++;
+		f->r.faults = true;
+		break;
+	case 14: /* hostile: any field of any block, any value */
+		if (!f->honest) {
+			int i = u8(f) % NSLOTS;
+			unsigned int off = (u8(f) % 8) * 8;
+
+			x = un(f, 8);
+			gwrite(f, i, off, &x, 8);
+			f->r.garbage = true;
+		}
+		break;
+	case 15: /* hostile: WRMSR without G1, or creep for a while */
+		if (f->honest)
+			break;
+		if (u8(f) & 1) {
+			x = un(f, 8);
+			(void)vclock_wrmsr_tsc_deadline(f->v, x);
+			paid(f);
+		} else {
+			f->creep_step = un(f, 2) + 1;
+			f->r.creep = true;
+			f->vm->fire_hook = creep_hook;
+			f->vm->fire_hook_arg = f;
+			advance(f, (un(f, 1) + 1) * 100000);
+			f->vm->fire_hook = NULL;
+		}
+		break;
+	}
+	check_deliveries(f);
+}
+
+/* Honest ending: everything on, one last deadline, halt on it. */
+static void finish(struct fz *f)
+{
+	if (!f->honest)
+		return;
+	if (!f->swen) {
+		f->swen = true;
+		(void)vclock_write(f->v, VAPIC_REG_SVR, 0x1ff);
+	}
+	if (f->masked || !f->tscmode) {
+		f->masked = false;
+		f->tscmode = true;
+		lvt(f);
+		new_deadline(f, 0);
+	}
+	for (int i = 0; i < VCLOCK_OP_NR; i++)
+		vclock_fault_clear(f->v, (enum vclock_op)i);
+	gset(f, now_tsc(f) + 50000);
+	halt(f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vclock_config cfg;
+	struct vapic_lazy_config lc;
+	struct fz f;
+	uint8_t mode;
+
+	memset(&f, 0, sizeof(f));
+	f.p = data;
+	f.n = size;
+	mode = u8(&f);
+	f.posted = mode & 1;
+	f.honest = mode & 2;
+
+	vclock_config_default(&cfg, 1);
+	cfg.host_tsc_khz = KHZ;
+	cfg.lapic.timer.guest_tsc_khz = KHZ;
+	cfg.lapic.timer.advance_ns = (mode >> 2) % 4 == 0 ? VAPIC_ADVANCE_ADAPTIVE :
+				     (int32_t)((mode >> 2) % 4 - 1) * 20000;
+	cfg.lapic.timer.min_period_ns = MIN_PERIOD_NS;
+	if (f.posted)
+		cfg.lapic.timer.flags |= VAPIC_TIMER_F_POSTED;
+	cfg.mem_size = RAM_SIZE;
+	cfg.max_events = 1000000;
+	if (vclock_vm_create(&cfg, &f.vm))
+		abort();
+	f.v = vclock_vcpu(f.vm, 0);
+	f.t = &f.v->lapic.timer;
+	f.v->post_enabled = f.posted;
+	f.v->timer_pinned = !f.posted;
+	f.v->timer_latency_ns = (mode >> 4) * 1000;
+	memset(f.vm->mem, PATTERN, RAM_SIZE);
+	for (int i = 0; i < NSLOTS; i++)
+		memset(f.shadow[i], PATTERN, 64);
+	if (vclock_mem_add_hole(f.vm, HOLE_GPA, HOLE_LEN))
+		abort();
+	vapic_lazy_config_default(&lc);
+	if (vapic_lazy_setup(f.t, &lc))
+		abort();
+	f.gslot = -1;
+	f.swen = true;
+	f.tscmode = true;
+	(void)vclock_write(f.v, VAPIC_REG_SVR, 0x1ff);
+	(void)vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVTT_TSCD);
+	paid(&f);
+	enable(&f, 0);
+
+	for (int s = 0; s < MAX_STEPS && f.n; s++)
+		step(&f);
+	finish(&f);
+	check_deliveries(&f);
+	check_ram(&f);
+	{
+		struct vapic_lazy_stats ls;
+
+		vapic_lazy_get_stats(f.t, &ls);
+		f.r.moved = ls.moves > 0;
+		f.r.clamped = ls.clamped > 0;
+	}
+	f.r.events = f.vm->events;
+	f.r.posted = f.posted;
+	f.r.deferred = !f.posted;
+	f.r.honest = f.honest;
+	f.r.hostile = !f.honest;
+	last_reached = f.r;
+	vclock_vm_destroy(f.vm);
+	return 0;
+}
+
+void fuzz_summary(char *buf, size_t len)
+{
+	const struct reached *r = &last_reached;
+	static const struct {
+		size_t off;
+		const char *name;
+	} names[] = {
+#define R(x) { __builtin_offsetof(struct reached, x), #x }
+		R(deferred), R(posted),	     R(honest),	     R(hostile),
+		R(enabled),  R(refused),     R(skipped),     R(moved),
+		R(clamped),  R(delivered),   R(halted),	     R(disarmed),
+		R(disabled), R(init),	     R(restored),    R(masked),
+		R(mode_switch), R(periodic), R(faults),	     R(creep),
+		R(garbage),
+#undef R
+	};
+	size_t k, o;
+
+	o = (size_t)snprintf(buf, len, "ops %llu events %llu deliveries %llu:",
+			     (unsigned long long)r->ops,
+			     (unsigned long long)r->events,
+			     (unsigned long long)r->deliveries);
+	for (k = 0; k < sizeof(names) / sizeof(names[0]) && o < len; k++)
+		if (*(const bool *)((const char *)r + names[k].off))
+			o += (size_t)snprintf(buf + o, len - o, " %s",
+					      names[k].name);
+}
