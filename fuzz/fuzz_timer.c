@@ -1096,11 +1096,9 @@ static const char *record_contradiction(const struct fz *fz,
 		return "an older pending vector without its due tick";
 	if (s->pending_old_vector > 0xff)
 		return "older pending vector > 255";
-	if ((s->flags & VAPIC_TSTATE_DUE_OLD) &&
-	    (s->pending_old_vector == (s->lvtt & 0xff) ||
-	     ((s->flags & VAPIC_TSTATE_DUE) &&
-	      s->pending_old_vector == s->pending_vector)))
-		return "an older pending tick of the current vector";
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && (s->flags & VAPIC_TSTATE_DUE) &&
+	    s->pending_old_vector == s->pending_vector)
+		return "two due ticks of one vector";
 	if (s->backlog > VAPIC_CATCHUP_MAX_LIMIT)
 		return "backlog above the limit";
 	return NULL;

@@ -432,19 +432,32 @@ VAPIC_API int vapic_lapic_poll(struct vapic_lapic *l, uint32_t *vector,
 			       uint64_t *wait_ns)
 {
 	struct vapic_timer_event ev;
-	u32 tv = l->timer.lvtt & VAPIC_LVT_VECTOR_MASK;
+	unsigned int n = 0;
 	int r, v;
 
-	r = vapic_timer_poll(&l->timer,
-			     vtest_(l->irr, tv) ? VAPIC_POLL_VECTOR_BUSY : 0,
-			     &ev);
-	if (r != VAPIC_TIMER_NONE) {
+	/*
+	 * Move every due timer tick into IRR: usually one, but a tick of an
+	 * earlier LVT vector may wait beside the current one (timer.c,
+	 * park_other_vector()), and both must reach IRR before the guest
+	 * runs.  Bounded: two slots, then the vector is busy.
+	 */
+	do {
+		u32 tv = l->timer.lvtt & VAPIC_LVT_VECTOR_MASK;
+
+		r = vapic_timer_poll(&l->timer,
+				     vtest_(l->irr, tv) ?
+					     VAPIC_POLL_VECTOR_BUSY :
+					     0,
+				     &ev);
 		if (VAPIC_UNLIKELY(r == VAPIC_TIMER_WAIT)) {
 			*wait_ns = ev.wait_ns;
 			return VAPIC_LAPIC_WAIT;
 		}
+		if (r == VAPIC_TIMER_NONE)
+			break;
 		(void)accept_checked(l, ev.vector, false, false);
-	}
+	} while (VAPIC_UNLIKELY(l->timer.pending | l->timer.pending_old) &&
+		 ++n < 2);
 	v = highest_vector_(l->irr);
 	if (v < 0 || ((u32)v & 0xf0) <= (lapic_ppr_(l) & 0xf0))
 		return VAPIC_LAPIC_NONE;

@@ -1319,11 +1319,9 @@ static int validate_state(const struct vapic_timer *t,
 		return VAPIC_ESTATE;
 	if (s->pending_old_vector > VAPIC_LVT_VECTOR_MASK)
 		return VAPIC_ESTATE;
-	/* The older tick's vector is neither the current tick's nor the LVT's. */
-	if ((s->flags & VAPIC_TSTATE_DUE_OLD) &&
-	    (s->pending_old_vector == (s->lvtt & VAPIC_LVT_VECTOR_MASK) ||
-	     ((s->flags & VAPIC_TSTATE_DUE) &&
-	      s->pending_old_vector == s->pending_vector)))
+	/* Two due ticks of one vector would be one IRR bit: merged. */
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && (s->flags & VAPIC_TSTATE_DUE) &&
+	    s->pending_old_vector == s->pending_vector)
 		return VAPIC_ESTATE;
 	if (s->backlog > VAPIC_CATCHUP_MAX_LIMIT)
 		return VAPIC_ESTATE;

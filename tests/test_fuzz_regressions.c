@@ -396,6 +396,38 @@ static void third_vector_without_poll_warns_and_merges(void **state)
 	vclock_vm_destroy(vm);
 }
 
+/* One LAPIC poll moves both due ticks into IRR before the guest runs. */
+static void lapic_poll_moves_both_due_ticks_into_irr(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	uint64_t t0 = vm->now_ns, wait_ns;
+	uint32_t vec, irr;
+
+	(void)state;
+	v->auto_enter = false;
+	vt_enable(v);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20044) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >=
+		    0);
+	assert_int_equal(vclock_run_until(vm, t0 + 210000), 0);
+	(void)vapic_timer_write_lvtt(&v->lapic.timer, 0x20054, false);
+	assert_int_equal(vclock_run_until(vm, t0 + 410000), 0);
+	assert_int_equal(vapic_lapic_poll(&v->lapic, &vec, &wait_ns),
+			 VAPIC_LAPIC_INJECT);
+	assert_int_equal(vec, 0x54);
+	assert_int_equal(vapic_lapic_read(&v->lapic, VAPIC_REG_IRR0 + 0x20,
+					  &irr),
+			 0);
+	/* 0x44 and 0x54 both live in IRR word 2 (vectors 0x40-0x5f). */
+	assert_true(irr & (1U << (0x44 & 31)));
+	assert_true(irr & (1U << (0x54 & 31)));
+	assert_false(v->lapic.timer.pending | v->lapic.timer.pending_old);
+	vclock_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +444,7 @@ int main(void)
 		cmocka_unit_test(late_poll_after_vector_change_delivers_both),
 		cmocka_unit_test(saved_record_carries_the_older_pending_tick),
 		cmocka_unit_test(third_vector_without_poll_warns_and_merges),
+		cmocka_unit_test(lapic_poll_moves_both_due_ticks_into_irr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

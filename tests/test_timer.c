@@ -2187,12 +2187,6 @@ static void restore_rejects_inconsistent_older_pending_tick(void **state)
 	s.pending_old_vector = 0x100;
 	fix_checksum(&s);
 	victim_expect(&vi, &s, VAPIC_ESTATE);
-	/* The LVT's own vector: it would merge with the LVT's ticks. */
-	s = vi.good;
-	s.flags |= VAPIC_TSTATE_DUE_OLD;
-	s.pending_old_vector = s.lvtt & 0xff;
-	fix_checksum(&s);
-	victim_expect(&vi, &s, VAPIC_ESTATE);
 	/* The same vector as the current due tick (one IRR bit). */
 	s = vi.good;
 	s.flags |= VAPIC_TSTATE_DUE | VAPIC_TSTATE_DUE_OLD;
