@@ -481,8 +481,11 @@ static void halt(struct fz *f)
 	 * deadline already in the past is due at the next poll).
 	 */
 	limit = e->d > e->start ? e->d : e->start;
-	/* A failed host-timer arm is retried at the next poll: the halt's. */
-	if (f->fault_tsc >= e->start && now_tsc(f) > limit)
+	/*
+	 * A failed host-timer arm (any injected fault may have hit any later
+	 * arm, e.g. a lazy re-arm) is retried at the next poll: the halt's.
+	 */
+	if (f->faults && now_tsc(f) > limit)
 		limit = now_tsc(f);
 	limit += 2 * MIN_PERIOD_NS + 1000000;
 	if (limit < e->d)
