@@ -90,7 +90,10 @@ u64 lazy_arbitrate_(struct vapic_timer *t)
  * (an exit the guest paid for) buys one re-arm at the exact deadline;
  * every further move re-arms no earlier than min_period_ns after the
  * expiry that moved it.  So between two guest exits the host timer fires
- * at most 2 + elapsed / min_period_ns times, whatever the page says.
+ * at most 2 + elapsed / min_period_ns times, whatever the page says.  (A
+ * poll of the vCPU thread that finds the target due also arbitrates; a
+ * move there re-arms, again clamped: re-arms may follow polls, which the
+ * vCPU thread runs anyway, but fires stay spaced.)
  */
 void lazy_moved_(struct vapic_timer *t, u64 now_ns)
 {
