@@ -21,6 +21,7 @@
 #include <vapic/lazy.h>
 #endif
 
+#define MSR_TSC 0x10U
 #define MSR_APIC_BASE 0x1bU
 #define MSR_TSC_DEADLINE 0x6e0U
 #define MSR_X2APIC_TPR 0x808U
@@ -645,6 +646,60 @@ static void t_periodic(void)
 	report(&r);
 }
 
+/*
+ * Writing IA32_TSC moves the TSC, not the APIC bus clock: a running
+ * one-shot keeps its time (it fires one period after it started, not at
+ * the jump), while a TSC deadline that the jump passes over fires at once
+ * (SDM "Time-Stamp Counter", "TSC-Deadline Mode").  Forward jumps only: a
+ * host with an unstable TSC catches the guest TSC up to its own idea of it.
+ */
+static void t_tsc_jump(void)
+{
+	struct result r;
+	const uint64_t jump = us_to_tsc(1000000);
+	uint64_t before, after, due;
+	uint32_t c_after;
+
+	res_init(&r, "IA32_TSC write: one-shot keeps its count, passed TSC deadline fires at once");
+	lvtt(LVTT_ONESHOT | PROBE_TIMER_VECTOR);
+	wrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
+	irq_reset(0);
+	/* 50 ms: long against the WRMSR exits. */
+	wrmsr(MSR_X2APIC_TMICT, 50000000);
+	before = rdtsc();
+	wrmsr(MSR_TSC, before + jump);
+	after = rdtsc();
+	c_after = (uint32_t)rdmsr(MSR_X2APIC_TMCCT);
+	/*
+	 * The count runs on the APIC bus, not on the TSC: it goes on from
+	 * where it was (the jump is 20 periods).  The interrupt comes when it
+	 * reaches 0: not before c_after - 1 more counts after 'after'.
+	 */
+	if (!c_after)
+		res_fail(&r, "TMCCT 0 right after the TSC jump: the count followed the TSC", 0);
+	due = after + (c_after ? counts_to_tsc(c_after - 1) : 0);
+	wait_irqs(1);
+	if (irq_tsc < due) {
+		r.early++;
+		res_fail(&r, "one-shot fired before its count ran out, us early:",
+			 udiv64((due - irq_tsc) * 1000, mbox->tsc_khz));
+	}
+	r.n++;
+	wrmsr(MSR_X2APIC_TMICT, 0);
+
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	irq_reset(0);
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(20000));
+	wrmsr(MSR_TSC, rdtsc() + jump);
+	__asm__ volatile("sti; nop; nop; cli" : : : "memory");
+	if (irq_count != 1)
+		res_fail(&r, "TSC deadline passed by the jump: interrupts in the first window:",
+			 irq_count);
+	r.n++;
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	report(&r);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Lazy TSC-deadline                                                      */
 
@@ -833,6 +888,8 @@ void guest_main(void)
 				  TDCR_DIV16, 16, 20000);
 		if (m & 0x40)
 			t_periodic();
+		if (m & 0x100)
+			t_tsc_jump();
 	}
 	lvtt(LVT_MASKED);
 	outb(PROBE_PORT_DONE, 0);
