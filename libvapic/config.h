@@ -17,4 +17,13 @@
 #define VAPIC_CONFIG_LOG_GUEST 1
 #endif
 
+/*
+ * Timer fast paths (TSC-deadline write, deadline expiry + inject, idle
+ * poll).  0 takes the general path always: same behaviour, more
+ * instructions; the test suite builds the core both ways and compares.
+ */
+#ifndef VAPIC_CONFIG_TIMER_FASTPATH
+#define VAPIC_CONFIG_TIMER_FASTPATH 1
+#endif
+
 #endif /* VAPIC_CONFIG_H */

@@ -122,6 +122,17 @@ static inline unsigned int fls64_(u64 x)
 	return x ? 64 - (unsigned int)__builtin_clzll(x) : 0;
 }
 
+/*
+ * Inlining control for the fast paths, spelled with the reserved
+ * attribute names so that a kernel's "noinline" macro cannot clash.
+ */
+#ifndef VAPIC_NOINLINE
+#define VAPIC_NOINLINE __attribute__((__noinline__))
+#endif
+#ifndef VAPIC_ALWAYS_INLINE
+#define VAPIC_ALWAYS_INLINE inline __attribute__((__always_inline__))
+#endif
+
 /* Bump a counter that a host may read concurrently. */
 #define STAT_INC_(s) VAPIC_WRITE_ONCE((s), (s) + 1)
 #define STAT_ADD_(s, v) VAPIC_WRITE_ONCE((s), (s) + (v))

@@ -1,178 +1,323 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Local APIC register file: acceptance, priority, EOI, ESR, SVR, LVTs, and
- * the routing of the timer registers to struct vapic_timer.
+ * Local APIC core: init and reset, interrupt acceptance, priority (TPR, APR,
+ * PPR), delivery to the guest (poll / injected), EOI, the error status
+ * register's error reporting, pending events (NMI, SMI, INIT, SIPI,
+ * ExtINT), the LINT pins and the other local interrupt sources.
  *
  * Intel SDM vol. 3A, "Advanced Programmable Interrupt Controller (APIC)":
- * "Local APIC State After Power-Up or Reset", "Local Vector Table",
- * "Error Handling", "Interrupt, Task, and Processor Priority",
- * "Spurious Interrupt".
+ * "Local APIC State After Power-Up or Reset", "Local APIC State After an
+ * INIT Reset", "Local APIC State After It Has Been Software Disabled",
+ * "Local Vector Table", "Error Handling", "Interrupt, Task, and Processor
+ * Priority", "Interrupt Acceptance for Fixed Interrupts", "Signaling
+ * Interrupt Servicing Completion".
+ *
+ * The register views are in lapic_regs.c, IPIs in lapic_icr.c,
+ * save/restore in lapic_state.c.
  */
-#include "internal.h"
-#include <vapic/errors.h>
-#include <vapic/lapic.h>
+#include "lapic_internal.h"
 
 const struct vapic_stat_desc vapic_lapic_stat_descs[] = {
-#define D(f) { "lapic_" #f, (u32)__builtin_offsetof(struct vapic_lapic_stats, f), 1 }
-	D(accepted), D(merged), D(injected), D(eoi), D(illegal_vector),
+#define D(f)                                                                   \
+	{                                                                      \
+		"lapic_" #f,                                                   \
+			(u32) __builtin_offsetof(struct vapic_lapic_stats, f), \
+			1                                                      \
+	}
+	D(accepted),
+	D(merged),
+	D(injected),
+	D(eoi),
+	D(illegal_vector),
 	D(error_irqs),
+	D(eoi_broadcast),
+	D(dropped),
+	D(ipi_sent),
+	D(ipi_self),
+	D(ipi_host),
+	D(ipi_failed),
+	D(ipi_invalid),
+	D(nmi),
+	D(init),
+	D(sipi),
+	D(smi),
+	D(extint),
+	D(gp),
+	D(mmio_ignored),
+	D(apic_base_writes),
 #undef D
 };
-const uint32_t vapic_lapic_stat_ndescs = VAPIC_ARRAY_SIZE(vapic_lapic_stat_descs);
+const uint32_t vapic_lapic_stat_ndescs =
+	VAPIC_ARRAY_SIZE(vapic_lapic_stat_descs);
 
-#define DFR_RESET 0xffffffffU
-#define DFR_MODEL_MASK 0xf0000000U
-#define SVR_RESET 0x000000ffU
-
-/* Writable bits of each non-timer LVT entry. */
-static const u32 lvt_writable[VAPIC_LVT_NR] = {
-	[VAPIC_LVT_CMCI] = VAPIC_LVT_VECTOR_MASK | VAPIC_LVT_DELIVERY_MODE_MASK |
-			   VAPIC_LVT_MASKED,
-	[VAPIC_LVT_THERMAL] = VAPIC_LVT_VECTOR_MASK |
-			      VAPIC_LVT_DELIVERY_MODE_MASK | VAPIC_LVT_MASKED,
-	[VAPIC_LVT_PMC] = VAPIC_LVT_VECTOR_MASK | VAPIC_LVT_DELIVERY_MODE_MASK |
-			  VAPIC_LVT_MASKED,
-	[VAPIC_LVT_LINT0] = VAPIC_LVT_VECTOR_MASK |
-			    VAPIC_LVT_DELIVERY_MODE_MASK |
-			    VAPIC_LVT_PIN_POLARITY | VAPIC_LVT_LEVEL_TRIGGER |
-			    VAPIC_LVT_MASKED,
-	[VAPIC_LVT_LINT1] = VAPIC_LVT_VECTOR_MASK |
-			    VAPIC_LVT_DELIVERY_MODE_MASK |
-			    VAPIC_LVT_PIN_POLARITY | VAPIC_LVT_LEVEL_TRIGGER |
-			    VAPIC_LVT_MASKED,
-	[VAPIC_LVT_ERROR] = VAPIC_LVT_VECTOR_MASK | VAPIC_LVT_MASKED,
-};
-
-/* LVT index of a register offset, or -1. */
-static int lvt_index(const struct vapic_lapic *l, u32 off)
-{
-	switch (off) {
-	case VAPIC_REG_LVT_CMCI:
-		return (l->flags & VAPIC_LAPIC_F_CMCI) ? VAPIC_LVT_CMCI : -1;
-	case VAPIC_REG_LVT_THERMAL:
-		return VAPIC_LVT_THERMAL;
-	case VAPIC_REG_LVT_PMC:
-		return VAPIC_LVT_PMC;
-	case VAPIC_REG_LVT_LINT0:
-		return VAPIC_LVT_LINT0;
-	case VAPIC_REG_LVT_LINT1:
-		return VAPIC_LVT_LINT1;
-	case VAPIC_REG_LVT_ERROR:
-		return VAPIC_LVT_ERROR;
-	default:
-		return -1;
-	}
-}
+VAPIC_BUILD_BUG_ON(sizeof(struct vapic_lapic_stats) != 21 * sizeof(uint64_t));
 
 /* ---------------------------------------------------------------------- */
-/* Vector bitmaps                                                         */
-
-static inline u32 vbit(u32 v)
-{
-	return 1U << (v & 31);
-}
-
-static inline bool vtest(const u32 *map, u32 v)
-{
-	return VAPIC_READ_ONCE(map[v >> 5]) & vbit(v);
-}
-
-/* Highest set vector of a 256-bit map, or -1. */
-static int highest_vector(const u32 *map)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		u32 w = VAPIC_READ_ONCE(map[i]);
-
-		if (w)
-			return i * 32 + 31 - __builtin_clz(w);
-	}
-	return -1;
-}
+/* Priority                                                               */
 
 VAPIC_API bool vapic_lapic_sw_enabled(const struct vapic_lapic *l)
 {
-	return l->svr & VAPIC_SVR_ENABLE;
+	return VAPIC_READ_ONCE(l->svr) & VAPIC_SVR_ENABLE;
+}
+
+VAPIC_API uint32_t vapic_lapic_id(const struct vapic_lapic *l)
+{
+	return lapic_x2apic_(l) ? l->x2apic_id : VAPIC_READ_ONCE(l->xapic_id);
 }
 
 VAPIC_API uint32_t vapic_lapic_ppr(const struct vapic_lapic *l)
 {
-	int isrv = highest_vector(l->isr);
-	u32 tpr = l->tpr & 0xff;
+	return lapic_ppr_(l);
+}
 
-	if (isrv < 0 || (tpr & 0xf0) >= ((u32)isrv & 0xf0))
+VAPIC_API uint32_t vapic_lapic_apr(const struct vapic_lapic *l)
+{
+	u32 tpr = VAPIC_READ_ONCE(l->tpr) & 0xff;
+	int irrv = highest_vector_(l->irr);
+	int isrv = VAPIC_READ_ONCE(l->isr_top);
+	u32 irrc = irrv < 0 ? 0 : ((u32)irrv & 0xf0);
+	u32 isrc = isrv < 0 ? 0 : ((u32)isrv & 0xf0);
+	u32 m;
+
+	if ((tpr & 0xf0) >= irrc && (tpr & 0xf0) > isrc)
 		return tpr;
-	return (u32)isrv & 0xf0;
+	m = tpr & 0xf0;
+	if (isrc > m)
+		m = isrc;
+	if (irrc > m)
+		m = irrc;
+	return m;
+}
+
+VAPIC_API int vapic_lapic_set_cr8(struct vapic_lapic *l, uint64_t cr8)
+{
+	u32 old = l->tpr;
+
+	if (cr8 > 15)
+		return VAPIC_ERSVD;
+	/* SDM "Task Priority in IA-32e Mode": TPR[7:4] = CR8[3:0], TPR[3:0]
+	 * = 0. */
+	VAPIC_WRITE_ONCE(l->tpr, (u32)cr8 << 4);
+	return l->tpr < old ? VAPIC_LAPIC_ACT_POLL : 0;
+}
+
+VAPIC_API uint64_t vapic_lapic_cr8(const struct vapic_lapic *l)
+{
+	return (l->tpr >> 4) & 0xf;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Errors                                                                 */
-
-static int accept_fixed(struct vapic_lapic *l, u32 vector, u32 flags,
-			bool kick);
 
 /*
  * Record an error in the internal ESR and raise the LVT error interrupt if
  * it is unmasked (SDM "Error Handling").  An illegal vector in the LVT
  * error entry itself only records the error again (no loop).
  */
-static void raise_error(struct vapic_lapic *l, u32 esr_bits)
+void lapic_raise_error_(struct vapic_lapic *l, u32 esr_bits)
 {
-	u32 lvt = l->lvt[VAPIC_LVT_ERROR];
+	u32 lvt = VAPIC_READ_ONCE(l->lvt[VAPIC_LVT_ERROR]);
 	u32 v = lvt & VAPIC_LVT_VECTOR_MASK;
 
 	vapic_atomic_or(&l->esr_pending, esr_bits);
-	if ((lvt & VAPIC_LVT_MASKED) || !vapic_lapic_sw_enabled(l))
+	if ((lvt & VAPIC_LVT_MASKED) || !lapic_enabled_(l))
 		return;
 	if (v < VAPIC_VECTOR_MIN_LEGAL) {
 		vapic_atomic_or(&l->esr_pending, VAPIC_ESR_RECV_ILLEGAL_VECTOR);
 		return;
 	}
 	STAT_INC_(l->stats.error_irqs);
-	(void)accept_fixed(l, v, 0, true);
+	(void)lapic_accept_fixed_(l, v, false, true);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Acceptance                                                             */
 
-static int accept_fixed(struct vapic_lapic *l, u32 vector, u32 flags,
-			bool kick)
+/*
+ * A fixed interrupt for this LAPIC: from another thread (@kick) or from a
+ * local source on the vCPU thread.  Checks in the SDM's order: no APIC at
+ * all when globally disabled; illegal vector (ESR works while software
+ * disabled); discarded while software disabled.
+ */
+static int accept_checked(struct vapic_lapic *l, u32 vector, bool level,
+			  bool kick)
 {
-	u32 old;
-
-	if (flags & VAPIC_ACCEPT_LEVEL)
-		vapic_atomic_or(&l->tmr[vector >> 5], vbit(vector));
-	else
-		vapic_atomic_andnot(&l->tmr[vector >> 5], vbit(vector));
-	old = vapic_atomic_fetch_or(&l->irr[vector >> 5], vbit(vector));
-	if (old & vbit(vector)) {
-		STAT_INC_(l->stats.merged);
-		return 1;
+	if (VAPIC_UNLIKELY(lapic_mode_(l) == VAPIC_APIC_DISABLED)) {
+		STAT_INC_(l->stats.dropped);
+		return VAPIC_EBUSY;
 	}
-	STAT_INC_(l->stats.accepted);
-	if (kick)
-		l->ops->kick(l->host);
-	return 0;
-}
-
-/* @kick: false only on the vCPU thread itself, which polls right after. */
-static int accept_(struct vapic_lapic *l, u32 vector, u32 flags, bool kick)
-{
-	if (vector > 0xff)
-		return VAPIC_EINVAL;
-	if (vector < VAPIC_VECTOR_MIN_LEGAL) {
+	if (VAPIC_UNLIKELY(vector < VAPIC_VECTOR_MIN_LEGAL)) {
 		STAT_INC_(l->stats.illegal_vector);
-		raise_error(l, VAPIC_ESR_RECV_ILLEGAL_VECTOR);
+		lapic_raise_error_(l, VAPIC_ESR_RECV_ILLEGAL_VECTOR);
 		return VAPIC_ERSVD;
 	}
-	return accept_fixed(l, vector, flags, kick);
+	if (VAPIC_UNLIKELY(!(VAPIC_READ_ONCE(l->svr) & VAPIC_SVR_ENABLE))) {
+		STAT_INC_(l->stats.dropped);
+		return VAPIC_EBUSY;
+	}
+	return lapic_accept_fixed_(l, vector, level, kick);
 }
 
 VAPIC_API int vapic_lapic_accept(struct vapic_lapic *l, uint32_t vector,
 				 uint32_t flags)
 {
-	return accept_(l, vector, flags, true);
+	if (vector > 0xff)
+		return VAPIC_EINVAL;
+	return accept_checked(l, vector, flags & VAPIC_ACCEPT_LEVEL, true);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Events                                                                 */
+
+void lapic_raise_event_(struct vapic_lapic *l, u32 event, u32 sipi_vector,
+			bool kick)
+{
+	switch (event) {
+	case VAPIC_EVENT_NMI:
+		STAT_INC_(l->stats.nmi);
+		break;
+	case VAPIC_EVENT_SMI:
+		STAT_INC_(l->stats.smi);
+		break;
+	case VAPIC_EVENT_INIT:
+		STAT_INC_(l->stats.init);
+		break;
+	case VAPIC_EVENT_SIPI:
+		STAT_INC_(l->stats.sipi);
+		/* Published by the fully ordered OR below. */
+		VAPIC_WRITE_ONCE(l->sipi_vector, sipi_vector & 0xff);
+		break;
+	default:
+		STAT_INC_(l->stats.extint);
+		break;
+	}
+	vapic_atomic_or(&l->events, event);
+	if (kick)
+		l->ops->kick(l->host);
+}
+
+VAPIC_API uint32_t vapic_lapic_pending_events(const struct vapic_lapic *l)
+{
+	return vapic_load_acquire(&l->events);
+}
+
+VAPIC_API uint32_t vapic_lapic_take_events(struct vapic_lapic *l, uint32_t mask,
+					   uint32_t *sipi_vector)
+{
+	u32 old;
+
+	mask &= VAPIC_EVENT_ALL;
+	do {
+		old = VAPIC_READ_ONCE(l->events);
+		if (!(old & mask))
+			return 0;
+	} while (!vapic_cmpxchg32(&l->events, old, old & ~mask));
+	if (sipi_vector && (old & mask & VAPIC_EVENT_SIPI))
+		*sipi_vector = VAPIC_READ_ONCE(l->sipi_vector);
+	return old & mask;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Local interrupt sources: LVT entries and the LINT pins                 */
+
+/* Deliver a local interrupt per an LVT entry's delivery mode (edge). */
+static int deliver_lvt(struct vapic_lapic *l, u32 lvt)
+{
+	u32 v = lvt & VAPIC_LVT_VECTOR_MASK;
+
+	if (lvt & VAPIC_LVT_MASKED)
+		return 0;
+	switch ((lvt & VAPIC_LVT_DELIVERY_MODE_MASK) >>
+		VAPIC_LVT_DELIVERY_MODE_SHIFT) {
+	case VAPIC_DM_FIXED:
+		return accept_checked(l, v, false, false) == 0
+			       ? VAPIC_LAPIC_ACT_POLL
+			       : 0;
+	case VAPIC_DM_SMI:
+		lapic_raise_event_(l, VAPIC_EVENT_SMI, 0, false);
+		return VAPIC_LAPIC_ACT_EVENT;
+	case VAPIC_DM_NMI:
+		lapic_raise_event_(l, VAPIC_EVENT_NMI, 0, false);
+		return VAPIC_LAPIC_ACT_EVENT;
+	case VAPIC_DM_INIT:
+		lapic_raise_event_(l, VAPIC_EVENT_INIT, 0, false);
+		return VAPIC_LAPIC_ACT_EVENT;
+	case VAPIC_DM_EXTINT:
+		lapic_raise_event_(l, VAPIC_EVENT_EXTINT, 0, false);
+		return VAPIC_LAPIC_ACT_EVENT;
+	default:
+		return 0; /* reserved delivery mode: nothing */
+	}
+}
+
+VAPIC_API int vapic_lapic_raise_lvt(struct vapic_lapic *l, enum vapic_lvt lvt)
+{
+	if (lvt != VAPIC_LVT_THERMAL && lvt != VAPIC_LVT_PMC &&
+	    lvt != VAPIC_LVT_CMCI)
+		return VAPIC_EINVAL;
+	if (lvt == VAPIC_LVT_CMCI && !(l->flags & VAPIC_LAPIC_F_CMCI))
+		return VAPIC_EINVAL;
+	if (lapic_mode_(l) == VAPIC_APIC_DISABLED)
+		return 0;
+	return deliver_lvt(l, l->lvt[lvt]);
+}
+
+/* LINT entry in fixed mode, level-triggered: one interrupt per EOI. */
+static int lint_level_fixed(struct vapic_lapic *l, u32 idx)
+{
+	u32 lvt = l->lvt[idx];
+
+	if ((lvt & VAPIC_LVT_REMOTE_IRR) || (lvt & VAPIC_LVT_MASKED))
+		return 0;
+	if (accept_checked(l, lvt & VAPIC_LVT_VECTOR_MASK, true, false))
+		return 0;
+	l->lvt[idx] = lvt | VAPIC_LVT_REMOTE_IRR;
+	return VAPIC_LAPIC_ACT_POLL;
+}
+
+static bool lvt_is_level_fixed(u32 lvt)
+{
+	return (lvt & VAPIC_LVT_LEVEL_TRIGGER) &&
+	       !(lvt & VAPIC_LVT_DELIVERY_MODE_MASK);
+}
+
+VAPIC_API int vapic_lapic_set_lint(struct vapic_lapic *l, uint32_t pin,
+				   bool asserted)
+{
+	u32 bit, idx, lvt;
+	bool rising;
+
+	if (pin > 1)
+		return VAPIC_EINVAL;
+	bit = 1U << pin;
+	rising = asserted && !(l->lint_level & bit);
+	if (asserted)
+		l->lint_level |= bit;
+	else
+		l->lint_level &= ~bit;
+	if (lapic_mode_(l) == VAPIC_APIC_DISABLED) {
+		/* No APIC: LINT0 is INTR (level), LINT1 is NMI (edge). */
+		if (pin == 0 && asserted) {
+			lapic_raise_event_(l, VAPIC_EVENT_EXTINT, 0, false);
+			return VAPIC_LAPIC_ACT_EVENT;
+		}
+		if (pin == 1 && rising) {
+			lapic_raise_event_(l, VAPIC_EVENT_NMI, 0, false);
+			return VAPIC_LAPIC_ACT_EVENT;
+		}
+		return 0;
+	}
+	idx = VAPIC_LVT_LINT0 + pin;
+	lvt = l->lvt[idx];
+	if (lvt & VAPIC_LVT_MASKED)
+		return 0;
+	if (lvt_is_level_fixed(lvt))
+		return asserted ? lint_level_fixed(l, idx) : 0;
+	/* ExtINT is always level-sensitive; everything else edge. */
+	if ((lvt & VAPIC_LVT_DELIVERY_MODE_MASK) ==
+	    ((u32)VAPIC_DM_EXTINT << VAPIC_LVT_DELIVERY_MODE_SHIFT))
+		return asserted ? deliver_lvt(l, lvt) : 0;
+	return rising ? deliver_lvt(l, lvt) : 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -183,34 +328,57 @@ VAPIC_API void vapic_lapic_config_default(struct vapic_lapic_config *cfg,
 					  uint32_t guest_tsc_khz)
 {
 	cfg->apic_id = apic_id;
-	cfg->flags = VAPIC_LAPIC_F_CMCI;
+	cfg->flags = VAPIC_LAPIC_F_CMCI | VAPIC_LAPIC_F_X2APIC;
+	if (apic_id == 0)
+		cfg->flags |= VAPIC_LAPIC_F_BSP;
+	cfg->maxphyaddr = 0;
 	vapic_timer_config_default(&cfg->timer, guest_tsc_khz);
 }
 
-static void reset_regs(struct vapic_lapic *l)
+void lapic_reset_regs_(struct vapic_lapic *l)
 {
 	int i;
 
-	l->version = VAPIC_VERSION_DEFAULT;
-	if (!(l->flags & VAPIC_LAPIC_F_CMCI))
-		l->version = (l->version & ~0x00ff0000U) | (5U << 16);
-	l->tpr = 0;
-	l->ldr = 0;
-	l->dfr = DFR_RESET;
-	l->svr = SVR_RESET;
+	/* Bits 23:16: number of LVT entries minus one. */
+	l->version = VAPIC_VERSION_ID |
+		     ((l->flags & VAPIC_LAPIC_F_CMCI) ? 6U << 16 : 5U << 16);
+	if (l->flags & VAPIC_LAPIC_F_EOI_SUPPRESS)
+		l->version |= VAPIC_VERSION_EOI_SUPPRESS;
+	VAPIC_WRITE_ONCE(l->tpr, 0);
+	/* In x2APIC mode the LDR is a function of the x2APIC ID. */
+	VAPIC_WRITE_ONCE(l->ldr,
+			 lapic_x2apic_(l) ? x2apic_ldr_(l->x2apic_id) : 0);
+	VAPIC_WRITE_ONCE(l->dfr, LAPIC_DFR_RESET);
+	VAPIC_WRITE_ONCE(l->svr, LAPIC_SVR_RESET);
 	l->esr = 0;
 	VAPIC_WRITE_ONCE(l->esr_pending, 0);
 	l->icr_lo = 0;
 	l->icr_hi = 0;
 	for (i = 0; i < VAPIC_LVT_NR; i++)
-		l->lvt[i] = VAPIC_LVT_MASKED;
+		VAPIC_WRITE_ONCE(l->lvt[i], VAPIC_LVT_MASKED);
 	for (i = 0; i < 8; i++) {
 		VAPIC_WRITE_ONCE(l->irr[i], 0);
-		l->isr[i] = 0;
+		VAPIC_WRITE_ONCE(l->isr[i], 0);
 		VAPIC_WRITE_ONCE(l->tmr[i], 0);
 	}
+	l->isr_words = 0;
+	VAPIC_WRITE_ONCE(l->isr_top, -1);
+	l->eoi_vector = 0;
 	vapic_timer_reset(&l->timer);
 	vapic_timer_set_sw_enabled(&l->timer, false);
+}
+
+static void power_on(struct vapic_lapic *l)
+{
+	l->apic_base = VAPIC_APIC_BASE_DEFAULT | VAPIC_APIC_BASE_EN;
+	if (l->flags & VAPIC_LAPIC_F_BSP)
+		l->apic_base |= VAPIC_APIC_BASE_BSP;
+	VAPIC_WRITE_ONCE(l->mode, VAPIC_APIC_XAPIC);
+	VAPIC_WRITE_ONCE(l->xapic_id, l->x2apic_id & 0xff);
+	VAPIC_WRITE_ONCE(l->events, 0);
+	l->sipi_vector = 0;
+	l->lint_level = 0;
+	lapic_reset_regs_(l);
 }
 
 VAPIC_API int vapic_lapic_init(struct vapic_lapic *l,
@@ -218,12 +386,16 @@ VAPIC_API int vapic_lapic_init(struct vapic_lapic *l,
 			       const struct vapic_host_ops *ops, void *host)
 {
 	struct vapic_timer tmp;
+	u32 maxphy;
 	int r;
 
 	if (!l || !cfg)
 		return VAPIC_EINVAL;
 	if (cfg->flags & ~VAPIC_LAPIC_F_ALL)
 		return VAPIC_EINVAL;
+	maxphy = cfg->maxphyaddr ? cfg->maxphyaddr : VAPIC_MAXPHYADDR_DEFAULT;
+	if (maxphy < 24 || maxphy > 52)
+		return VAPIC_ERANGE;
 	r = vapic_timer_init(&tmp, &cfg->timer, ops, host);
 	if (r)
 		return r;
@@ -231,15 +403,21 @@ VAPIC_API int vapic_lapic_init(struct vapic_lapic *l,
 	l->ops = ops;
 	l->host = host;
 	l->flags = cfg->flags;
-	l->id = cfg->apic_id;
+	l->maxphyaddr = maxphy;
+	l->x2apic_id = cfg->apic_id;
 	l->timer = tmp;
-	reset_regs(l);
+	power_on(l);
 	return 0;
 }
 
 VAPIC_API void vapic_lapic_reset(struct vapic_lapic *l)
 {
-	reset_regs(l);
+	lapic_reset_regs_(l);
+}
+
+VAPIC_API void vapic_lapic_power_reset(struct vapic_lapic *l)
+{
+	power_on(l);
 }
 
 VAPIC_API void vapic_lapic_destroy(struct vapic_lapic *l)
@@ -248,218 +426,27 @@ VAPIC_API void vapic_lapic_destroy(struct vapic_lapic *l)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Register access                                                        */
-
-static void write_svr(struct vapic_lapic *l, u32 val)
-{
-	u32 mask = VAPIC_SVR_VECTOR_MASK | VAPIC_SVR_ENABLE |
-		   VAPIC_SVR_FOCUS_DISABLE;
-	bool was = vapic_lapic_sw_enabled(l);
-	int i;
-
-	l->svr = val & mask;
-	if (was == vapic_lapic_sw_enabled(l))
-		return;
-	if (!vapic_lapic_sw_enabled(l)) {
-		/* SDM: software disable sets every LVT mask bit. */
-		for (i = 0; i < VAPIC_LVT_NR; i++)
-			l->lvt[i] |= VAPIC_LVT_MASKED;
-	}
-	vapic_timer_set_sw_enabled(&l->timer, vapic_lapic_sw_enabled(l));
-}
-
-static void do_eoi(struct vapic_lapic *l)
-{
-	int v = highest_vector(l->isr);
-
-	if (v < 0)
-		return; /* EOI with nothing in service: ignored */
-	l->isr[v >> 5] &= ~vbit((u32)v);
-	STAT_INC_(l->stats.eoi);
-}
-
-VAPIC_API int vapic_lapic_read(struct vapic_lapic *l, uint32_t offset,
-			       uint32_t *val)
-{
-	int idx;
-
-	*val = 0;
-	if (offset & 0xf)
-		goto illegal;
-	switch (offset) {
-	case VAPIC_REG_ID:
-		*val = l->id << 24;
-		return 0;
-	case VAPIC_REG_VERSION:
-		*val = l->version;
-		return 0;
-	case VAPIC_REG_TPR:
-		*val = l->tpr;
-		return 0;
-	case VAPIC_REG_APR:
-	case VAPIC_REG_RRD:
-		return 0;
-	case VAPIC_REG_PPR:
-		*val = vapic_lapic_ppr(l);
-		return 0;
-	case VAPIC_REG_LDR:
-		*val = l->ldr;
-		return 0;
-	case VAPIC_REG_DFR:
-		*val = l->dfr;
-		return 0;
-	case VAPIC_REG_SVR:
-		*val = l->svr;
-		return 0;
-	case VAPIC_REG_ESR:
-		*val = l->esr;
-		return 0;
-	case VAPIC_REG_ICR_LO:
-		*val = l->icr_lo;
-		return 0;
-	case VAPIC_REG_ICR_HI:
-		*val = l->icr_hi;
-		return 0;
-	case VAPIC_REG_LVT_TIMER:
-		*val = vapic_timer_read_lvtt(&l->timer);
-		return 0;
-	case VAPIC_REG_TMICT:
-		*val = vapic_timer_read_tmict(&l->timer);
-		return 0;
-	case VAPIC_REG_TMCCT:
-		*val = vapic_timer_read_tmcct(&l->timer);
-		return 0;
-	case VAPIC_REG_TDCR:
-		*val = vapic_timer_read_tdcr(&l->timer);
-		return 0;
-	default:
-		break;
-	}
-	if (offset >= VAPIC_REG_ISR0 && offset < VAPIC_REG_ISR0 + 0x80) {
-		*val = l->isr[(offset - VAPIC_REG_ISR0) >> 4];
-		return 0;
-	}
-	if (offset >= VAPIC_REG_TMR0 && offset < VAPIC_REG_TMR0 + 0x80) {
-		*val = VAPIC_READ_ONCE(l->tmr[(offset - VAPIC_REG_TMR0) >> 4]);
-		return 0;
-	}
-	if (offset >= VAPIC_REG_IRR0 && offset < VAPIC_REG_IRR0 + 0x80) {
-		*val = VAPIC_READ_ONCE(l->irr[(offset - VAPIC_REG_IRR0) >> 4]);
-		return 0;
-	}
-	idx = lvt_index(l, offset);
-	if (idx >= 0) {
-		*val = l->lvt[idx];
-		return 0;
-	}
-illegal:
-	raise_error(l, VAPIC_ESR_ILLEGAL_REGISTER);
-	return VAPIC_ENOENT;
-}
-
-VAPIC_API int vapic_lapic_write(struct vapic_lapic *l, uint32_t offset,
-				uint32_t val)
-{
-	int idx;
-
-	if (offset & 0xf)
-		goto illegal;
-	switch (offset) {
-	case VAPIC_REG_ID:
-		l->id = val >> 24;
-		return 0;
-	case VAPIC_REG_TPR:
-		l->tpr = val & 0xff;
-		return 0;
-	case VAPIC_REG_EOI:
-		do_eoi(l);
-		return 0;
-	case VAPIC_REG_LDR:
-		l->ldr = val & 0xff000000U;
-		return 0;
-	case VAPIC_REG_DFR:
-		l->dfr = (val & DFR_MODEL_MASK) | ~DFR_MODEL_MASK;
-		return 0;
-	case VAPIC_REG_SVR:
-		write_svr(l, val);
-		return 0;
-	case VAPIC_REG_ESR:
-		/* Write, then read: latch the errors seen since last time. */
-		l->esr = vapic_xchg(&l->esr_pending, 0);
-		return 0;
-	case VAPIC_REG_ICR_LO:
-		l->icr_lo = val;
-		return 0;
-	case VAPIC_REG_ICR_HI:
-		l->icr_hi = val & 0xff000000U;
-		return 0;
-	case VAPIC_REG_LVT_TIMER:
-		return vapic_timer_write_lvtt(&l->timer, val, false);
-	case VAPIC_REG_TMICT:
-		return vapic_timer_write_tmict(&l->timer, val);
-	case VAPIC_REG_TDCR:
-		return vapic_timer_write_tdcr(&l->timer, val, false);
-	case VAPIC_REG_VERSION:
-	case VAPIC_REG_APR:
-	case VAPIC_REG_PPR:
-	case VAPIC_REG_RRD:
-	case VAPIC_REG_TMCCT:
-		return 0; /* read-only: writes ignored */
-	default:
-		break;
-	}
-	if (offset >= VAPIC_REG_ISR0 && offset < VAPIC_REG_IRR0 + 0x80)
-		return 0; /* ISR/TMR/IRR are read-only */
-	idx = lvt_index(l, offset);
-	if (idx >= 0) {
-		val &= lvt_writable[idx];
-		if (!vapic_lapic_sw_enabled(l))
-			val |= VAPIC_LVT_MASKED;
-		l->lvt[idx] = val;
-		return 0;
-	}
-illegal:
-	raise_error(l, VAPIC_ESR_ILLEGAL_REGISTER);
-	return VAPIC_ENOENT;
-}
-
-VAPIC_API int vapic_lapic_write_tsc_deadline(struct vapic_lapic *l,
-					     uint64_t deadline_tsc)
-{
-	return vapic_timer_write_tsc_deadline(&l->timer, deadline_tsc);
-}
-
-VAPIC_API uint64_t vapic_lapic_read_tsc_deadline(struct vapic_lapic *l)
-{
-	return vapic_timer_read_tsc_deadline(&l->timer);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Delivery                                                               */
+/* Delivery to the guest                                                  */
 
 VAPIC_API int vapic_lapic_poll(struct vapic_lapic *l, uint32_t *vector,
 			       uint64_t *wait_ns)
 {
 	struct vapic_timer_event ev;
-	u32 tv = vapic_timer_read_lvtt(&l->timer) & VAPIC_LVT_VECTOR_MASK;
-	u32 flags = vtest(l->irr, tv) ? VAPIC_POLL_VECTOR_BUSY : 0;
+	u32 tv = l->timer.lvtt & VAPIC_LVT_VECTOR_MASK;
 	int r, v;
 
-	r = vapic_timer_poll(&l->timer, flags, &ev);
-	if (r == VAPIC_TIMER_WAIT) {
-		*wait_ns = ev.wait_ns;
-		return VAPIC_LAPIC_WAIT;
+	r = vapic_timer_poll(&l->timer,
+			     vtest_(l->irr, tv) ? VAPIC_POLL_VECTOR_BUSY : 0,
+			     &ev);
+	if (r != VAPIC_TIMER_NONE) {
+		if (VAPIC_UNLIKELY(r == VAPIC_TIMER_WAIT)) {
+			*wait_ns = ev.wait_ns;
+			return VAPIC_LAPIC_WAIT;
+		}
+		(void)accept_checked(l, ev.vector, false, false);
 	}
-	/*
-	 * The timer's tick goes into IRR from the vCPU thread, which injects
-	 * it below: no kick (a self-kick costs the host a spurious exit).
-	 */
-	if (r == VAPIC_TIMER_INJECT)
-		(void)accept_(l, ev.vector, 0, false);
-	v = highest_vector(l->irr);
-	if (v < 0)
-		return VAPIC_LAPIC_NONE;
-	if (((u32)v & 0xf0) <= (vapic_lapic_ppr(l) & 0xf0))
+	v = highest_vector_(l->irr);
+	if (v < 0 || ((u32)v & 0xf0) <= (lapic_ppr_(l) & 0xf0))
 		return VAPIC_LAPIC_NONE;
 	*vector = (u32)v;
 	return VAPIC_LAPIC_INJECT;
@@ -467,10 +454,60 @@ VAPIC_API int vapic_lapic_poll(struct vapic_lapic *l, uint32_t *vector,
 
 VAPIC_API int vapic_lapic_injected(struct vapic_lapic *l, uint32_t vector)
 {
-	if (vector > 0xff || !vtest(l->irr, vector))
+	if (vector > 0xff || !vtest_(l->irr, vector))
 		return VAPIC_EINVAL;
-	vapic_atomic_andnot(&l->irr[vector >> 5], vbit(vector));
-	l->isr[vector >> 5] |= vbit(vector);
+	vapic_atomic_andnot(&l->irr[vector >> 5], vbit_(vector));
+	VAPIC_WRITE_ONCE(l->isr[vector >> 5],
+			 l->isr[vector >> 5] | vbit_(vector));
+	l->isr_words |= 1U << (vector >> 5);
+	if ((s32)vector > l->isr_top)
+		VAPIC_WRITE_ONCE(l->isr_top, (s32)vector);
 	STAT_INC_(l->stats.injected);
 	return 0;
+}
+
+VAPIC_API int vapic_lapic_eoi(struct vapic_lapic *l)
+{
+	int v = l->isr_top;
+	int act = 0;
+	u32 i;
+
+	if (v < 0)
+		return 0; /* EOI with nothing in service: ignored */
+	VAPIC_WRITE_ONCE(l->isr[v >> 5], l->isr[v >> 5] & ~vbit_((u32)v));
+	if (!l->isr[v >> 5])
+		l->isr_words &= ~(1U << (v >> 5));
+	VAPIC_WRITE_ONCE(l->isr_top, isr_highest_(l));
+	STAT_INC_(l->stats.eoi);
+	if (VAPIC_UNLIKELY(vtest_(l->tmr, (u32)v))) {
+		/* Level-triggered: a LINT entry waiting for this EOI. */
+		for (i = VAPIC_LVT_LINT0; i <= VAPIC_LVT_LINT1; i++) {
+			u32 lvt = l->lvt[i];
+
+			if (!(lvt & VAPIC_LVT_REMOTE_IRR) ||
+			    (lvt & VAPIC_LVT_VECTOR_MASK) != (u32)v)
+				continue;
+			l->lvt[i] = lvt & ~VAPIC_LVT_REMOTE_IRR;
+			if (l->lint_level & (1U << (i - VAPIC_LVT_LINT0)))
+				act |= lint_level_fixed(l, i);
+		}
+		if (!((l->flags & VAPIC_LAPIC_F_EOI_SUPPRESS) &&
+		      (l->svr & VAPIC_SVR_EOI_SUPPRESS))) {
+			l->eoi_vector = (u32)v;
+			STAT_INC_(l->stats.eoi_broadcast);
+			act |= VAPIC_LAPIC_ACT_EOI;
+		}
+	}
+	for (i = 0; i < 8; i++) {
+		if (VAPIC_READ_ONCE(l->irr[i])) {
+			act |= VAPIC_LAPIC_ACT_POLL;
+			break;
+		}
+	}
+	return act;
+}
+
+VAPIC_API uint32_t vapic_lapic_eoi_vector(const struct vapic_lapic *l)
+{
+	return l->eoi_vector;
 }

@@ -69,6 +69,25 @@ static inline u64 now_tsc(const struct vapic_timer *t)
 	return t->ops->guest_tsc(t->host);
 }
 
+/*
+ * Guest TSC cycles -> host ns for arming the host timer: one multiply
+ * (fixed point, 32 fractional bits, multiplier rounded up) instead of a
+ * 128-by-64 division.  Equal to the exact floor(delta * 10^6 / khz) except
+ * that it can exceed it by 1 ns per 2^32 cycles of @delta_tsc (1.7 s at
+ * 2.5 GHz): the host timer is then armed at most that much later, inside
+ * the timer advance; it never makes an interrupt early (delivery compares
+ * in guest TSC).
+ */
+static inline u64 arm_delta_ns(const struct vapic_timer *t, u64 delta_tsc)
+{
+	u64 hi, lo = vapic_umul128(delta_tsc, t->ns_per_tsc_32, &hi);
+
+	/* Beyond 2^64 ns: saturate (never wrap into an early arm). */
+	if (VAPIC_UNLIKELY(hi >> 32))
+		return UINT64_MAX;
+	return (hi << 32) | (lo >> 32);
+}
+
 static void log_(const struct vapic_timer *t, int lvl, const char *msg, u64 a,
 		 u64 b)
 {
@@ -78,7 +97,8 @@ static void log_(const struct vapic_timer *t, int lvl, const char *msg, u64 a,
 
 static void record_lateness(struct vapic_timer *t, u64 late_tsc)
 {
-	u64 ns = vapic_tsc_to_ns(late_tsc, t->cfg.guest_tsc_khz);
+	/* A bucket index: the multiply's rounding (arm_delta_ns()) is fine. */
+	u64 ns = arm_delta_ns(t, late_tsc);
 	unsigned int b = fls64_(ns);
 
 	if (b >= VAPIC_HIST_BUCKETS)
@@ -104,7 +124,8 @@ static void adjust_advance(struct vapic_timer *t, s64 delta_tsc)
 	if (mag > VAPIC_ADVANCE_ADJUST_MAX_TSC ||
 	    mag < VAPIC_ADVANCE_ADJUST_MIN_TSC)
 		return;
-	step = (u32)(vapic_tsc_to_ns(mag, t->cfg.guest_tsc_khz) /
+	/* mag <= 10^4, so mag * 10^6 fits: the exact floor, one divide. */
+	step = (u32)(mag * 1000000U / t->cfg.guest_tsc_khz /
 		     VAPIC_ADVANCE_ADJUST_STEP);
 	if (delta_tsc < 0)
 		adv -= step;
@@ -277,12 +298,47 @@ static void cancel_hw(struct vapic_timer *t)
  * "host timer armed", so anything that must follow the armed deadline (the
  * lazy TSC-deadline page's 'armed' field) hooks here.
  */
-static int rearm(struct vapic_timer *t, u64 now)
+/* Rare path of arm_hw(): the host could not arm; retried at the next poll. */
+static VAPIC_NOINLINE int arm_failed(struct vapic_timer *t, int r,
+				     u64 expires)
+{
+	t->need_arm = true;
+	STAT_INC_(t->stats.arm_failures);
+	log_(t, VAPIC_LOG_ERR, "host timer_arm failed (err, expires_ns)",
+	     (u64)(s64)r, expires);
+	return VAPIC_EHOST;
+}
+
+/*
+ * arm_hw() - arm the host timer for the running target, which is in the
+ * future (target_tsc > now).  Inlined into rearm() and into the
+ * TSC-deadline write's fast path; the only code that calls timer_arm.
+ */
+static VAPIC_ALWAYS_INLINE int arm_hw(struct vapic_timer *t, u64 now)
 {
 	u64 delta_ns, expires, now_ns;
 	u32 adv;
 	int r;
 
+	now_ns = t->ops->now_ns(t->host);
+	delta_ns = arm_delta_ns(t, t->target_tsc - now);
+	adv = VAPIC_READ_ONCE(t->advance_ns);
+	expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+	if (VAPIC_UNLIKELY(expires < now_ns))
+		expires = UINT64_MAX;
+	t->measured = false;
+	t->in_window = false;
+	VAPIC_WRITE_ONCE(t->fired, 0);
+	r = t->ops->timer_arm(t->host, expires);
+	if (VAPIC_UNLIKELY(r < 0))
+		return arm_failed(t, r, expires);
+	t->hw_armed = true;
+	STAT_INC_(t->stats.arms);
+	return 0;
+}
+
+static int rearm(struct vapic_timer *t, u64 now)
+{
 	t->need_arm = false;
 	if (!t->running || !deliverable(t))
 		return 0;
@@ -294,26 +350,7 @@ static int rearm(struct vapic_timer *t, u64 now)
 		if (!t->running)
 			return 0;
 	}
-	now_ns = t->ops->now_ns(t->host);
-	delta_ns = vapic_tsc_to_ns(t->target_tsc - now, t->cfg.guest_tsc_khz);
-	adv = VAPIC_READ_ONCE(t->advance_ns);
-	expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
-	if (expires < now_ns)
-		expires = UINT64_MAX;
-	t->measured = false;
-	t->in_window = false;
-	VAPIC_WRITE_ONCE(t->fired, 0);
-	r = t->ops->timer_arm(t->host, expires);
-	if (VAPIC_UNLIKELY(r < 0)) {
-		t->need_arm = true;
-		STAT_INC_(t->stats.arm_failures);
-		log_(t, VAPIC_LOG_ERR, "host timer_arm failed (err, expires_ns)",
-		     (u64)(s64)r, expires);
-		return VAPIC_EHOST;
-	}
-	t->hw_armed = true;
-	STAT_INC_(t->stats.arms);
-	return 0;
+	return arm_hw(t, now);
 }
 
 /*
@@ -364,6 +401,16 @@ static void begin_write(struct vapic_timer *t, u64 now)
 	u64 wait_ns;
 
 	cancel_hw(t);
+	/*
+	 * With the host timer cancelled, 'fired' is stable.  Nothing fired,
+	 * no advance window open and no target reached: sync() would do
+	 * nothing, so skip it (the common re-programming case).
+	 */
+	if (VAPIC_LIKELY(!VAPIC_READ_ONCE(t->fired) && !t->in_window &&
+			 (!t->running || now < t->target_tsc))) {
+		t->measured = false;
+		return;
+	}
 	(void)sync(t, now, &wait_ns);
 	t->in_window = false;
 	t->measured = false;
@@ -469,6 +516,10 @@ VAPIC_API int vapic_timer_init(struct vapic_timer *t,
 	t->advance_ns = cfg->advance_ns == VAPIC_ADVANCE_ADAPTIVE ?
 				VAPIC_ADVANCE_NS_INIT :
 				(u32)cfg->advance_ns;
+	/* ceil(10^6 * 2^32 / khz); 10^6 * 2^32 < 2^52 fits. */
+	t->ns_per_tsc_32 = vapic_div64_u64((1000000ULL << 32) +
+						   cfg->guest_tsc_khz - 1,
+					   cfg->guest_tsc_khz);
 	reset_regs(t);
 	return 0;
 }
@@ -600,14 +651,10 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 	return finish_write(t, now);
 }
 
-VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
-					     uint64_t deadline_tsc)
+/* The general TSC-deadline write (host timer already cancelled). */
+static VAPIC_NOINLINE int write_tsc_deadline_slow(struct vapic_timer *t,
+						  u64 deadline_tsc, u64 now)
 {
-	u64 now;
-
-	if (timer_mode(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
-		return 0; /* SDM: writes ignored in other modes */
-	now = now_tsc(t);
 	begin_write(t, now);
 	VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
 	if (!deadline_tsc) {
@@ -617,6 +664,38 @@ VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
 		VAPIC_WRITE_ONCE(t->running, true);
 	}
 	return finish_write(t, now);
+}
+
+VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
+					     uint64_t deadline_tsc)
+{
+	u64 now;
+
+	if ((t->lvtt & VAPIC_LVTT_MODE_MASK) !=
+	    ((u32)VAPIC_TIMER_TSC_DEADLINE << VAPIC_LVTT_MODE_SHIFT))
+		return 0; /* SDM: writes ignored in other modes */
+	now = now_tsc(t);
+	cancel_hw(t);
+	/*
+	 * Fast path (the fastpath's hot case, seed 004): a future deadline
+	 * on a deliverable timer with nothing fired, due or pending.  It is
+	 * begin_write() + the mutation + finish_write() with every branch
+	 * that cannot be taken removed: sync() would do nothing (the host
+	 * timer is cancelled and had not fired; no target reached; no
+	 * advance window open), rearm() goes straight to arm_hw(), and
+	 * tick_ready() is false.
+	 */
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
+			 deliverable(t) &&
+			 !VAPIC_READ_ONCE(t->fired) &&
+			 !(t->in_window | t->pending) && !t->backlog &&
+			 (!t->running || now < t->target_tsc))) {
+		VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
+		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
+		VAPIC_WRITE_ONCE(t->running, true);
+		return arm_hw(t, now);
+	}
+	return write_tsc_deadline_slow(t, deadline_tsc, now);
 }
 
 VAPIC_API void vapic_timer_set_sw_enabled(struct vapic_timer *t, bool enabled)
@@ -754,10 +833,10 @@ static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 	return VAPIC_TIMER_NONE;
 }
 
-VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
-			       struct vapic_timer_event *ev)
+/* The general poll. */
+static VAPIC_NOINLINE int poll_slow(struct vapic_timer *t, u32 flags, u64 now,
+				    struct vapic_timer_event *ev)
 {
-	u64 now = now_tsc(t);
 	u64 wait_ns = 0;
 	int r;
 
@@ -776,6 +855,59 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 		(void)rearm(t, now);
 	}
 	return deliver(t, flags, now, ev);
+}
+
+VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
+			       struct vapic_timer_event *ev)
+{
+	u64 now = now_tsc(t);
+	u64 due;
+
+	/*
+	 * Fast path (timer fire + inject, seed 004): a TSC-deadline expiry
+	 * that the deferred-mode callback handed over ('fired', or the
+	 * advance window it opened), due now, nothing else pending.  The
+	 * same steps as sync() + complete_expiry() + queue_ticks() + the
+	 * re-arm check + deliver() for exactly this state, in one pass.
+	 * The callback has run, so the host timer is idle: no cancel needed
+	 * (the host contract allows an arm after an expiry).
+	 */
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH &&
+			 (t->lvtt & VAPIC_LVTT_MODE_MASK) ==
+				 ((u32)VAPIC_TIMER_TSC_DEADLINE
+				  << VAPIC_LVTT_MODE_SHIFT) &&
+			 (VAPIC_READ_ONCE(t->fired) || t->in_window) &&
+			 t->running && now >= t->target_tsc &&
+			 !(t->pending | t->need_arm) && !t->backlog &&
+			 !(flags & VAPIC_POLL_VECTOR_BUSY) && deliverable(t) &&
+			 !posted_mode(t))) {
+		due = t->target_tsc;
+		(void)vapic_xchg(&t->fired, 0);
+		if (!t->measured)
+			adjust_advance(t, (s64)(now - due));
+		t->in_window = false;
+		t->measured = false;
+		t->hw_armed = false;
+		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
+		VAPIC_WRITE_ONCE(t->running, false);
+		record_lateness(t, now - due);
+		STAT_INC_(t->stats.injections);
+		ev->vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
+		return VAPIC_TIMER_INJECT;
+	}
+	/*
+	 * Idle: nothing fired, no advance window, nothing pending, no target
+	 * reached (or, posted mode, the armed callback owns it): sync() and
+	 * deliver() would both do nothing.
+	 */
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH &&
+			 !VAPIC_READ_ONCE(t->fired) &&
+			 !(t->in_window | t->pending | t->need_arm) &&
+			 !t->backlog &&
+			 ((posted_mode(t) && t->hw_armed) || !t->running ||
+			  now < t->target_tsc)))
+		return VAPIC_TIMER_NONE;
+	return poll_slow(t, flags, now, ev);
 }
 
 /* Posted mode: the callback owns the running state while it runs. */
@@ -825,7 +957,7 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 	if (!t->running)
 		return VAPIC_TFN_DONE;
 	now_ns = t->ops->now_ns(t->host);
-	delta_ns = vapic_tsc_to_ns(t->target_tsc - now, t->cfg.guest_tsc_khz);
+	delta_ns = arm_delta_ns(t, t->target_tsc - now);
 	adv = VAPIC_READ_ONCE(t->advance_ns);
 	*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
 	STAT_INC_(t->stats.arms);

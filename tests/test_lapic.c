@@ -208,7 +208,7 @@ static void init_rejects_bad_config_untouched(void **state)
 		VAPIC_EINVAL);
 	assert_int_equal(vapic_lapic_init(&l, &c, NULL, vm->vcpus),
 			 VAPIC_EINVAL);
-	c.flags = 0x2;
+	c.flags = ~VAPIC_LAPIC_F_ALL;
 	assert_int_equal(vapic_lapic_init(&l, &c, &vclock_host_ops, vm->vcpus),
 			 VAPIC_EINVAL);
 	vapic_lapic_config_default(&c, 1, 2500000);
@@ -226,7 +226,7 @@ static void config_default_values(void **state)
 	memset(&c, 0xff, sizeof(c));
 	vapic_lapic_config_default(&c, 9, 3000000);
 	assert_int_equal(c.apic_id, 9);
-	assert_int_equal(c.flags, VAPIC_LAPIC_F_CMCI);
+	assert_int_equal(c.flags, VAPIC_LAPIC_F_CMCI | VAPIC_LAPIC_F_X2APIC);
 	assert_int_equal(c.timer.guest_tsc_khz, 3000000);
 	assert_int_equal(c.timer.bus_khz, VAPIC_BUS_KHZ_DEFAULT);
 }
@@ -239,6 +239,7 @@ static void accept_sets_irr_and_kicks(void **state)
 	struct lfx f;
 
 	setup(&f);
+	vt_enable(f.v);
 	assert_int_equal(vapic_lapic_accept(f.l, 0x31, 0), 0);
 	assert_true(irr_bit(&f, 0x31));
 	assert_false(irr_bit(&f, 0x30));

@@ -72,7 +72,12 @@ struct vapic_host_ops {
 	 * vapic_timer_expired() from its timer callback.
 	 *
 	 * The core cancels (with @timer_cancel) before it re-arms, so a host
-	 * never sees two arms without a cancel or an expiry in between.
+	 * never sees two arms without a cancel or an expiry in between.  After
+	 * an expiry the core may arm again without cancelling, as soon as the
+	 * callback's vapic_timer_expired() has handed the expiry over --
+	 * possibly while that callback is still returning (after its @kick):
+	 * the host must accept that, as hrtimers do (a timer thread must not
+	 * lose the new arm when its callback returns).
 	 *
 	 * Context: vCPU thread.  Must not sleep in kernel hosts.
 	 * Return: 0, or a negative VAPIC_E* code (the core keeps the
@@ -119,8 +124,11 @@ struct vapic_host_ops {
 	 * @send_ipi: optional for a timer-only host, required by struct
 	 * vapic_lapic.  Deliver an interrupt that this vCPU's LAPIC sends
 	 * through its ICR to the destination(s) described by @ipi.  The host
-	 * resolves the destination to vCPUs and calls vapic_lapic_accept() on
-	 * each (self-IPIs never reach the host: the core delivers them).
+	 * resolves the destination to vCPUs: for each LAPIC for which
+	 * vapic_lapic_match_dest() is true it calls vapic_lapic_receive()
+	 * (lowest priority: only on the one vapic_lapic_lowest_priority()
+	 * picks, which may be the sender).  Self-IPIs never reach the host:
+	 * the core delivers to the sender itself.
 	 *
 	 * Context: vCPU thread of the sender.  Must not sleep in kernel hosts.
 	 * Return: 0 or a negative VAPIC_E* code.

@@ -234,6 +234,11 @@ struct vapic_timer {
 
 	/* Timer advance, ns. */
 	uint32_t advance_ns;
+	/*
+	 * ceil(10^6 * 2^32 / guest_tsc_khz): guest TSC cycles -> ns for
+	 * arming the host timer with a multiply (see arm_delta_ns()).
+	 */
+	uint64_t ns_per_tsc_32;
 
 	struct vapic_timer_stats stats;
 };

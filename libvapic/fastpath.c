@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Fastpath exit dispatch: one switch over the exit reason, the hot LAPIC
+ * exits handled at once (seed 004, "Virtual IPI Fastpath" and "Virtual
+ * TSC-Deadline Timer Fastpath"), everything else left to the caller's slow
+ * path.  The only indirect calls are the host ops the work needs.
+ */
+#include "lapic_internal.h"
+#include <vapic/fastpath.h>
+
+const struct vapic_stat_desc vapic_exit_stat_descs[] = {
+#define D(f)                                                                \
+	{                                                                   \
+#f, (u32) __builtin_offsetof(struct vapic_exit_stats, f), 1 \
+	}
+	D(exits),
+	D(msr_write_exits),
+	D(msr_read_exits),
+	D(mmio_exits),
+	D(halt_exits),
+	D(preemption_timer_exits),
+	D(host_timer_exits),
+	D(irq_window_exits),
+	D(signal_exits),
+	D(other_exits),
+	D(fastpath_resume),
+	D(fastpath_inject),
+	D(fastpath_host),
+	D(fastpath_slow),
+	D(tscdeadline_writes),
+	D(icr_writes),
+	D(eoi_writes),
+	D(tmict_writes),
+	D(gp_injections),
+#undef D
+};
+const uint32_t vapic_exit_stat_ndescs = VAPIC_ARRAY_SIZE(vapic_exit_stat_descs);
+
+VAPIC_BUILD_BUG_ON(sizeof(struct vapic_exit_stats) != 19 * sizeof(uint64_t));
+
+VAPIC_API int vapic_fastpath_init(struct vapic_fastpath *fp,
+				  struct vapic_lapic *lapic)
+{
+	if (!fp || !lapic)
+		return VAPIC_EINVAL;
+	__builtin_memset(fp, 0, sizeof(*fp));
+	fp->lapic = lapic;
+	return 0;
+}
+
+/* Run the LAPIC's poll: what to inject now, or how long to wait. */
+static VAPIC_ALWAYS_INLINE void poll_lapic(struct vapic_lapic *l,
+					   struct vapic_exit *e)
+{
+	u64 wait_ns;
+	u32 v;
+
+	switch (vapic_lapic_poll(l, &v, &wait_ns)) {
+	case VAPIC_LAPIC_INJECT:
+		e->actions |= VAPIC_EXIT_ACT_INJECT;
+		e->vector = v;
+		break;
+	case VAPIC_LAPIC_WAIT:
+		e->actions |= VAPIC_EXIT_ACT_WAIT;
+		e->wait_ns = wait_ns;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Turn the actions into the result, and count it. */
+static VAPIC_ALWAYS_INLINE int result(struct vapic_fastpath *fp,
+				      struct vapic_exit *e)
+{
+	if (VAPIC_LIKELY(!e->actions)) {
+		STAT_INC_(fp->stats.fastpath_resume);
+		return VAPIC_FP_RESUME;
+	}
+	if (e->actions == VAPIC_EXIT_ACT_INJECT) {
+		STAT_INC_(fp->stats.fastpath_inject);
+		return VAPIC_FP_INJECT;
+	}
+	STAT_INC_(fp->stats.fastpath_host);
+	return VAPIC_FP_HOST;
+}
+
+/* A register access returned @act (LAPIC ACT bits or an error). */
+static int finish(struct vapic_fastpath *fp, struct vapic_exit *e, int act)
+{
+	struct vapic_lapic *l = fp->lapic;
+
+	if (VAPIC_UNLIKELY(act < 0)) {
+		if (act == VAPIC_ERSVD) {
+			STAT_INC_(fp->stats.gp_injections);
+			e->actions |= VAPIC_EXIT_ACT_GP;
+		} else if (act == VAPIC_EHOST) {
+			e->actions |= VAPIC_EXIT_ACT_ERROR;
+			e->error = act;
+		}
+		/*
+		 * VAPIC_ENOENT (reserved xAPIC register: ESR set) and
+		 * VAPIC_ENOTSUP (page not decoded: all ones / dropped) are
+		 * complete, architecturally.
+		 */
+		return result(fp, e);
+	}
+	if (act & VAPIC_LAPIC_ACT_POLL)
+		poll_lapic(l, e);
+	if (VAPIC_UNLIKELY(act & ~VAPIC_LAPIC_ACT_POLL)) {
+		if (act & VAPIC_LAPIC_ACT_EOI) {
+			e->actions |= VAPIC_EXIT_ACT_EOI;
+			e->eoi_vector = vapic_lapic_eoi_vector(l);
+		}
+		if (act & VAPIC_LAPIC_ACT_EVENT)
+			e->actions |= VAPIC_EXIT_ACT_EVENT;
+		if (act & VAPIC_LAPIC_ACT_BASE)
+			e->actions |= VAPIC_EXIT_ACT_BASE;
+	}
+	return result(fp, e);
+}
+
+/* Timer, window, kick and HLT exits: deliver what is due, report events. */
+static VAPIC_ALWAYS_INLINE int deliver(struct vapic_fastpath *fp,
+				       struct vapic_exit *e, bool halt)
+{
+	struct vapic_lapic *l = fp->lapic;
+
+	poll_lapic(l, e);
+	if (VAPIC_UNLIKELY(VAPIC_READ_ONCE(l->events)))
+		e->actions |= VAPIC_EXIT_ACT_EVENT;
+	if (halt && !e->actions) {
+		STAT_INC_(fp->stats.fastpath_slow);
+		return VAPIC_FP_SLOW;
+	}
+	return result(fp, e);
+}
+
+static int slow(struct vapic_fastpath *fp)
+{
+	STAT_INC_(fp->stats.fastpath_slow);
+	return VAPIC_FP_SLOW;
+}
+
+static void count_write(struct vapic_fastpath *fp, u32 off)
+{
+	switch (off) {
+	case VAPIC_REG_ICR_LO:
+	case VAPIC_REG_SELF_IPI:
+		STAT_INC_(fp->stats.icr_writes);
+		break;
+	case VAPIC_REG_EOI:
+		STAT_INC_(fp->stats.eoi_writes);
+		break;
+	case VAPIC_REG_TMICT:
+		STAT_INC_(fp->stats.tmict_writes);
+		break;
+	default:
+		break;
+	}
+}
+
+VAPIC_API int vapic_fastpath_handle(struct vapic_fastpath *fp,
+				    struct vapic_exit *e)
+{
+	struct vapic_lapic *l = fp->lapic;
+	u64 expires_ns;
+	u32 off;
+	int act;
+
+	e->actions = 0;
+	STAT_INC_(fp->stats.exits);
+	/* The hottest exit first, ahead of the switch (seed 004). */
+	if (VAPIC_LIKELY(e->reason == VAPIC_EXIT_WRMSR &&
+			 e->msr == VAPIC_MSR_TSC_DEADLINE &&
+			 (l->timer.cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE))) {
+		STAT_INC_(fp->stats.msr_write_exits);
+		STAT_INC_(fp->stats.tscdeadline_writes);
+		act = vapic_timer_write_tsc_deadline(&l->timer, e->data);
+		if (VAPIC_LIKELY(!act)) {
+			STAT_INC_(fp->stats.fastpath_resume);
+			return VAPIC_FP_RESUME;
+		}
+		return finish(fp, e, act);
+	}
+	switch (e->reason) {
+	case VAPIC_EXIT_WRMSR:
+		STAT_INC_(fp->stats.msr_write_exits);
+		if (!vapic_lapic_msr_owned(e->msr))
+			return slow(fp);
+		if (e->msr >= VAPIC_MSR_X2APIC_FIRST &&
+		    e->msr <= VAPIC_MSR_X2APIC_LAST)
+			count_write(fp, (e->msr - VAPIC_MSR_X2APIC_FIRST) << 4);
+		return finish(fp, e, vapic_lapic_wrmsr(l, e->msr, e->data));
+	case VAPIC_EXIT_RDMSR:
+		STAT_INC_(fp->stats.msr_read_exits);
+		if (!vapic_lapic_msr_owned(e->msr))
+			return slow(fp);
+		return finish(fp, e, vapic_lapic_rdmsr(l, e->msr, &e->data));
+	case VAPIC_EXIT_MMIO_WRITE:
+		STAT_INC_(fp->stats.mmio_exits);
+		if (!vapic_lapic_mmio_match(l, e->gpa, &off))
+			return slow(fp);
+		count_write(fp, off);
+		act = vapic_lapic_mmio_write(l, off, e->size, e->data);
+		return finish(fp, e, act);
+	case VAPIC_EXIT_MMIO_READ:
+		STAT_INC_(fp->stats.mmio_exits);
+		if (!vapic_lapic_mmio_match(l, e->gpa, &off))
+			return slow(fp);
+		act = vapic_lapic_mmio_read(l, off, e->size, &e->data);
+		return finish(fp, e, act);
+	case VAPIC_EXIT_HLT:
+		STAT_INC_(fp->stats.halt_exits);
+		return deliver(fp, e, true);
+	case VAPIC_EXIT_PREEMPTION_TIMER:
+		STAT_INC_(fp->stats.preemption_timer_exits);
+		/* This exit is the host timer's expiry. */
+		(void)vapic_timer_expired(&l->timer, &expires_ns);
+		return deliver(fp, e, false);
+	case VAPIC_EXIT_HOST_TIMER:
+		STAT_INC_(fp->stats.host_timer_exits);
+		return deliver(fp, e, false);
+	case VAPIC_EXIT_IRQ_WINDOW:
+		STAT_INC_(fp->stats.irq_window_exits);
+		return deliver(fp, e, false);
+	case VAPIC_EXIT_KICK:
+		STAT_INC_(fp->stats.signal_exits);
+		return deliver(fp, e, false);
+	default:
+		STAT_INC_(fp->stats.other_exits);
+		return slow(fp);
+	}
+}
