@@ -52,13 +52,14 @@ echo "kvm-init: insmod kvm-amd.ko$amd_args"
 # shellcheck disable=SC2086
 insmod /kvm-amd.ko $amd_args || finish 3
 [ -c /dev/kvm ] || { echo "kvm-init: no /dev/kvm"; finish 3; }
+echo "kvm-init: kvm_amd:$(for p in nrips npt avic vgif vls; do [ -e /sys/module/kvm_amd/parameters/$p ] && printf ' %s=%s' $p "$(cat /sys/module/kvm_amd/parameters/$p)"; done)"
 if [ -f /vapic.ko ]; then
-	# The loaded kvm must be the libvapic one.
-	if [ ! -e /sys/module/kvm/parameters/vapic_halt_poll_policy ]; then
-		echo "kvm-init: the loaded kvm.ko is not built on libvapic"
+	# The loaded kvm must be the libvapic one (it uses vapic.ko).
+	if [ ! -e /sys/module/vapic/holders/kvm ]; then
+		echo "kvm-init: the loaded kvm.ko does not use vapic.ko"
 		finish 3
 	fi
-	echo "kvm-init: kvm on libvapic: $(for p in /sys/module/kvm/parameters/vapic_*; do printf '%s=%s ' "${p##*/}" "$(cat "$p")"; done)"
+	echo "kvm-init: kvm.ko uses vapic.ko; parameters:$(for p in /sys/module/kvm/parameters/vapic_* /sys/module/kvm/parameters/lapic_timer_advance_ns /sys/module/kvm/parameters/halt_poll_ns; do [ -e "$p" ] && printf ' %s=%s' "${p##*/}" "$(cat "$p")"; done)"
 fi
 echo "kvm-init: /kvm-timer-probe --guest /probe-guest.bin$probe_args"
 # shellcheck disable=SC2086

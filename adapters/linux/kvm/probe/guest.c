@@ -68,6 +68,32 @@ static volatile uint32_t irq_early;
 /* If set, the deadline to judge the interrupt after the next one by. */
 static volatile uint64_t irq_next_deadline;
 
+/*
+ * The compiler may emit calls to these (-ffreestanding still does).  The
+ * volatile stores keep it from turning the loops back into calls to them.
+ */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+
+void *memset(void *d, int c, size_t n)
+{
+	volatile unsigned char *p = d;
+
+	while (n--)
+		*p++ = (unsigned char)c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+	volatile unsigned char *p = d;
+	const unsigned char *q = s;
+
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
 /* ---------------------------------------------------------------------- */
 /* CPU helpers                                                            */
 
@@ -100,13 +126,6 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 			 :
 			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
 			 : "memory");
-}
-
-static inline void cpuid(uint32_t leaf, uint32_t r[4])
-{
-	__asm__ volatile("cpuid"
-			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(0));
 }
 
 static inline void cli(void)
@@ -704,6 +723,13 @@ static void t_tsc_jump(void)
 /* Lazy TSC-deadline                                                      */
 
 #ifdef PROBE_HAVE_LAZY
+static inline void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(0));
+}
+
 static struct vapic_lazy_page *const lazy_page =
 	(struct vapic_lazy_page *)PROBE_LAZY_GPA;
 static bool lazy_on;
