@@ -16,8 +16,15 @@
  * once the guest TSC has reached its deadline.  The host timer only wakes
  * the vCPU thread up; time is always re-read and compared in guest TSC, so
  * an early or spurious host timer cannot cause an early interrupt.
+ *
+ * Lazy TSC-deadline (lazy.c, docs/lazy-tscdeadline.md) hooks in at two
+ * places: rearm() publishes the page's "armed" (it is the one place that
+ * arms the host timer or leaves it idle), and lazy_check(), called wherever
+ * a TSC-deadline expiry is about to be completed, lets the guest's "pending"
+ * move the deadline later instead of injecting.
  */
 #include "internal.h"
+#include "lazy_int.h"
 #include <vapic/clock.h>
 #include <vapic/errors.h>
 #include <vapic/timer.h>
@@ -213,6 +220,29 @@ static void position_advance(struct vapic_timer *t, u64 k)
 }
 
 /*
+ * lazy_check() - the host timer fired for the running TSC deadline, or it is
+ * due at @now: before completing it, ask the guest's lazy page whether the
+ * deadline moved later (rules H1-H4).  Returns true if it moved to a
+ * deadline not yet due at @now: there is nothing to complete, re-arm.  If
+ * it moved to a deadline already due, the caller completes that one.
+ * Posted mode: called by the callback inside the sequence counter.
+ */
+static bool lazy_check(struct vapic_timer *t, u64 now)
+{
+	u64 later;
+
+	if (!lazy_on_(t) || timer_mode(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
+		return false;
+	later = lazy_arbitrate_(t);
+	if (!later)
+		return false;
+	VAPIC_WRITE_ONCE(t->tsc_deadline, later);
+	VAPIC_WRITE_ONCE(t->target_tsc, later);
+	lazy_moved_(t, t->ops->now_ns(t->host));
+	return now < later;
+}
+
+/*
  * complete_expiry() - the running timer's target has been reached at guest
  * TSC @now (>= target).  Returns how many ticks fell due (>= 1; more than 1
  * only for a periodic timer whose expiries were not processed in time).
@@ -295,8 +325,9 @@ static void cancel_hw(struct vapic_timer *t)
  * completed here, so no host timer is armed for a deadline in the past.
  *
  * This is the single place where the timer goes from "has a target" to
- * "host timer armed", so anything that must follow the armed deadline (the
- * lazy TSC-deadline page's 'armed' field) hooks here.
+ * "host timer armed", so the lazy TSC-deadline page's "armed" follows it
+ * here: R1 the TSC deadline when a host timer is armed for it, R2 0 on every
+ * return without one.
  */
 /* Rare path of arm_hw(): the host could not arm; retried at the next poll. */
 static VAPIC_NOINLINE int arm_failed(struct vapic_timer *t, int r,
@@ -306,13 +337,15 @@ static VAPIC_NOINLINE int arm_failed(struct vapic_timer *t, int r,
 	STAT_INC_(t->stats.arm_failures);
 	log_(t, VAPIC_LOG_ERR, "host timer_arm failed (err, expires_ns)",
 	     (u64)(s64)r, expires);
+	lazy_publish_(t, 0);
 	return VAPIC_EHOST;
 }
 
 /*
  * arm_hw() - arm the host timer for the running target, which is in the
  * future (target_tsc > now).  Inlined into rearm() and into the
- * TSC-deadline write's fast path; the only code that calls timer_arm.
+ * TSC-deadline write's fast path; the only code that calls timer_arm, so
+ * it publishes the lazy page's "armed" (R1; R2 on failure).
  */
 static VAPIC_ALWAYS_INLINE int arm_hw(struct vapic_timer *t, u64 now)
 {
@@ -326,6 +359,7 @@ static VAPIC_ALWAYS_INLINE int arm_hw(struct vapic_timer *t, u64 now)
 	expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
 	if (VAPIC_UNLIKELY(expires < now_ns))
 		expires = UINT64_MAX;
+	expires = lazy_clamp_expiry_(t, expires);
 	t->measured = false;
 	t->in_window = false;
 	VAPIC_WRITE_ONCE(t->fired, 0);
@@ -334,21 +368,28 @@ static VAPIC_ALWAYS_INLINE int arm_hw(struct vapic_timer *t, u64 now)
 		return arm_failed(t, r, expires);
 	t->hw_armed = true;
 	STAT_INC_(t->stats.arms);
+	lazy_publish_(t, timer_mode(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE ?
+				 t->target_tsc :
+				 0);
 	return 0;
 }
 
 static int rearm(struct vapic_timer *t, u64 now)
 {
 	t->need_arm = false;
-	if (!t->running || !deliverable(t))
+	if (!t->running || !deliverable(t)) {
+		lazy_publish_(t, 0);
 		return 0;
-	if (now >= t->target_tsc) {
+	}
+	if (now >= t->target_tsc && !lazy_check(t, now)) {
 		u64 due = t->target_tsc;
 
 		STAT_INC_(t->stats.immediate);
 		queue_ticks(t, complete_expiry(t, now), due);
-		if (!t->running)
+		if (!t->running) {
+			lazy_publish_(t, 0);
 			return 0;
+		}
 	}
 	return arm_hw(t, now);
 }
@@ -356,8 +397,8 @@ static int rearm(struct vapic_timer *t, u64 now)
 /*
  * sync() - vCPU thread: complete an expiry that is due.  Returns
  * VAPIC_TIMER_WAIT (and *wait_ns) inside the advance window, VAPIC_TIMER_
- * INJECT if an expiry was completed (the caller must re-arm), else
- * VAPIC_TIMER_NONE.
+ * INJECT if an expiry was completed or the lazy protocol moved the deadline
+ * (either way the caller must re-arm), else VAPIC_TIMER_NONE.
  */
 static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 {
@@ -378,6 +419,12 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 	if (now < t->target_tsc) {
 		if (!t->in_window)
 			return VAPIC_TIMER_NONE;
+		/* Fired by the advance: a moved deadline needs no wait. */
+		if (lazy_check(t, now)) {
+			t->in_window = false;
+			t->measured = false;
+			return VAPIC_TIMER_INJECT;
+		}
 		if (!t->measured) {
 			adjust_advance(t, (s64)(now - t->target_tsc));
 			t->measured = true;
@@ -385,6 +432,11 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 		*wait_ns = vapic_tsc_to_ns_ceil(t->target_tsc - now,
 						t->cfg.guest_tsc_khz);
 		return VAPIC_TIMER_WAIT;
+	}
+	if (lazy_check(t, now)) {
+		t->in_window = false;
+		t->measured = false;
+		return VAPIC_TIMER_INJECT;
 	}
 	if (t->in_window && !t->measured)
 		adjust_advance(t, (s64)(now - t->target_tsc));
@@ -395,12 +447,20 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 	return VAPIC_TIMER_INJECT;
 }
 
-/* Take the running state over from the callback and flush due expiries. */
-static void begin_write(struct vapic_timer *t, u64 now)
+/*
+ * Take the running state over from the callback and flush due expiries.
+ * Returns the guest TSC to use for the write: read after the cancel, which
+ * may have waited for a running callback (a time read before it could make
+ * rearm() arm a host timer for a deadline that is already due).  A guest
+ * register write is an exit the guest paid for: it buys one exact lazy
+ * re-arm (rate bound, lazy.c).
+ */
+static u64 begin_write(struct vapic_timer *t)
 {
-	u64 wait_ns;
+	u64 wait_ns, now;
 
 	cancel_hw(t);
+	now = now_tsc(t);
 	/*
 	 * With the host timer cancelled, 'fired' is stable.  Nothing fired,
 	 * no advance window open and no target reached: sync() would do
@@ -409,11 +469,14 @@ static void begin_write(struct vapic_timer *t, u64 now)
 	if (VAPIC_LIKELY(!VAPIC_READ_ONCE(t->fired) && !t->in_window &&
 			 (!t->running || now < t->target_tsc))) {
 		t->measured = false;
-		return;
+		lazy_credit_(t);
+		return now;
 	}
 	(void)sync(t, now, &wait_ns);
 	t->in_window = false;
 	t->measured = false;
+	lazy_credit_(t);
+	return now;
 }
 
 static bool tick_ready(const struct vapic_timer *t)
@@ -433,6 +496,17 @@ static int finish_write(struct vapic_timer *t, u64 now)
 static void stop_counting(struct vapic_timer *t)
 {
 	VAPIC_WRITE_ONCE(t->running, false);
+}
+
+/* For the lazy protocol's MSR write (lazy.c). */
+u64 timer_begin_write_(struct vapic_timer *t)
+{
+	return begin_write(t);
+}
+
+int timer_finish_write_(struct vapic_timer *t, u64 now)
+{
+	return finish_write(t, now);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -527,6 +601,8 @@ VAPIC_API int vapic_timer_init(struct vapic_timer *t,
 VAPIC_API void vapic_timer_reset(struct vapic_timer *t)
 {
 	cancel_hw(t);
+	/* INIT/RESET disables lazy TSC-deadline: CLEAR, then unmap. */
+	lazy_reset_(t);
 	reset_regs(t);
 	(void)rearm(t, 0);
 }
@@ -534,6 +610,7 @@ VAPIC_API void vapic_timer_reset(struct vapic_timer *t)
 VAPIC_API void vapic_timer_destroy(struct vapic_timer *t)
 {
 	cancel_hw(t);
+	lazy_reset_(t);
 	stop_counting(t);
 }
 
@@ -562,8 +639,7 @@ VAPIC_API int vapic_timer_write_lvtt(struct vapic_timer *t, uint32_t val,
 	if (t->sw_disabled)
 		val |= VAPIC_LVT_MASKED;
 
-	now = now_tsc(t);
-	begin_write(t, now);
+	now = begin_write(t);
 	mode = timer_mode(val);
 	old_mode = timer_mode(t->lvtt);
 	if (mode != old_mode) {
@@ -585,8 +661,7 @@ VAPIC_API int vapic_timer_write_tmict(struct vapic_timer *t, uint32_t val)
 
 	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC)
 		return 0; /* SDM: ignored in TSC-deadline mode */
-	now = now_tsc(t);
-	begin_write(t, now);
+	now = begin_write(t);
 	t->tmict = val;
 	t->backlog = 0;
 	if (!val) {
@@ -617,8 +692,7 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 		return VAPIC_ERSVD;
 	val &= VAPIC_TDCR_VALID_MASK;
 	new_div = tdcr_to_divide(val);
-	now = now_tsc(t);
-	begin_write(t, now);
+	now = begin_write(t);
 	t->tdcr = val;
 	if (new_div != t->divide) {
 		u64 old_period = t->period_sub;
@@ -653,9 +727,10 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 
 /* The general TSC-deadline write (host timer already cancelled). */
 static VAPIC_NOINLINE int write_tsc_deadline_slow(struct vapic_timer *t,
-						  u64 deadline_tsc, u64 now)
+						  u64 deadline_tsc)
 {
-	begin_write(t, now);
+	u64 now = begin_write(t);
+
 	VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
 	if (!deadline_tsc) {
 		stop_counting(t);
@@ -674,8 +749,9 @@ VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
 	if ((t->lvtt & VAPIC_LVTT_MODE_MASK) !=
 	    ((u32)VAPIC_TIMER_TSC_DEADLINE << VAPIC_LVTT_MODE_SHIFT))
 		return 0; /* SDM: writes ignored in other modes */
-	now = now_tsc(t);
 	cancel_hw(t);
+	/* After the cancel, which may have waited for a running callback. */
+	now = now_tsc(t);
 	/*
 	 * Fast path (the fastpath's hot case, seed 004): a future deadline
 	 * on a deliverable timer with nothing fired, due or pending.  It is
@@ -690,12 +766,14 @@ VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
 			 !VAPIC_READ_ONCE(t->fired) &&
 			 !(t->in_window | t->pending) && !t->backlog &&
 			 (!t->running || now < t->target_tsc))) {
+		t->measured = false;
+		lazy_credit_(t); /* as begin_write() */
 		VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
 		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
 		VAPIC_WRITE_ONCE(t->running, true);
 		return arm_hw(t, now);
 	}
-	return write_tsc_deadline_slow(t, deadline_tsc, now);
+	return write_tsc_deadline_slow(t, deadline_tsc);
 }
 
 VAPIC_API void vapic_timer_set_sw_enabled(struct vapic_timer *t, bool enabled)
@@ -704,8 +782,7 @@ VAPIC_API void vapic_timer_set_sw_enabled(struct vapic_timer *t, bool enabled)
 
 	if (enabled == !t->sw_disabled)
 		return;
-	now = now_tsc(t);
-	begin_write(t, now);
+	now = begin_write(t);
 	t->sw_disabled = !enabled;
 	if (!enabled)
 		t->lvtt |= VAPIC_LVT_MASKED;
@@ -880,7 +957,7 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 			 t->running && now >= t->target_tsc &&
 			 !(t->pending | t->need_arm) && !t->backlog &&
 			 !(flags & VAPIC_POLL_VECTOR_BUSY) && deliverable(t) &&
-			 !posted_mode(t))) {
+			 !posted_mode(t) && !lazy_on_(t))) {
 		due = t->target_tsc;
 		(void)vapic_xchg(&t->fired, 0);
 		if (!t->measured)
@@ -910,17 +987,45 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 	return poll_slow(t, flags, now, ev);
 }
 
-/* Posted mode: the callback owns the running state while it runs. */
+/* Host timer expiry (absolute ns) for the running target, from @now. */
+static u64 expiry_ns(const struct vapic_timer *t, u64 now)
+{
+	u64 now_ns = t->ops->now_ns(t->host);
+	u64 delta_ns = arm_delta_ns(t, t->target_tsc - now);
+	u32 adv = VAPIC_READ_ONCE(t->advance_ns);
+	u64 expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+
+	return expires < now_ns ? UINT64_MAX : expires;
+}
+
+/*
+ * Posted mode: the callback owns the running state while it runs, and runs
+ * on another CPU while the guest runs: the lazy arbitration here is the one
+ * that needs the barriers of rules H2/G2.
+ */
 static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 {
 	u64 now = now_tsc(t);
-	u64 target = t->target_tsc;
-	u64 k, now_ns, delta_ns;
+	u64 target, k;
 	u32 vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
-	u32 adv;
+	bool moved;
 
 	if (!t->running)
 		return VAPIC_TFN_DONE;
+	if (lazy_on_(t)) {
+		/* Before deciding anything (also on the WAIT re-call). */
+		seq_write_begin_(&t->seq);
+		moved = lazy_check(t, now);
+		seq_write_end_(&t->seq);
+		if (moved) {
+			t->measured = false;
+			*expires_ns = lazy_clamp_expiry_(t, expiry_ns(t, now));
+			lazy_publish_(t, t->target_tsc); /* R1 */
+			STAT_INC_(t->stats.arms);
+			return VAPIC_TFN_REARM;
+		}
+	}
+	target = t->target_tsc;
 	if (now < target) {
 		if (!t->measured) {
 			adjust_advance(t, (s64)(now - target));
@@ -956,10 +1061,7 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 	record_lateness(t, now - target);
 	if (!t->running)
 		return VAPIC_TFN_DONE;
-	now_ns = t->ops->now_ns(t->host);
-	delta_ns = arm_delta_ns(t, t->target_tsc - now);
-	adv = VAPIC_READ_ONCE(t->advance_ns);
-	*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+	*expires_ns = expiry_ns(t, now);
 	STAT_INC_(t->stats.arms);
 	return VAPIC_TFN_REARM;
 }
@@ -1026,8 +1128,7 @@ VAPIC_API int vapic_timer_save(struct vapic_timer *t,
 
 	if (!t || !s)
 		return VAPIC_EINVAL;
-	now = now_tsc(t);
-	begin_write(t, now);
+	now = begin_write(t);
 	__builtin_memset(s, 0, sizeof(*s));
 	s->magic = VAPIC_TIMER_STATE_MAGIC;
 	s->version = VAPIC_TIMER_STATE_VERSION;
@@ -1138,6 +1239,7 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 		return r;
 	cancel_hw(t);
 	reset_regs(t);
+	lazy_credit_(t);
 	now = now_tsc(t);
 	t->lvtt = s->lvtt;
 	t->tmict = s->tmict;
@@ -1210,8 +1312,7 @@ VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
 	}
 	if (t->pending)
 		t->pending_due_tsc += d;
-	now = now_tsc(t);
-	begin_write(t, now);
+	now = begin_write(t);
 	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
 }
 
@@ -1224,8 +1325,7 @@ VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
 
 	if (guest_tsc_khz < VAPIC_KHZ_MIN || guest_tsc_khz > VAPIC_KHZ_MAX)
 		return VAPIC_ERANGE;
-	now = now_tsc(t);
-	begin_write(t, now);
+	now = begin_write(t);
 	counting = t->running && (mode == VAPIC_TIMER_ONESHOT ||
 				  mode == VAPIC_TIMER_PERIODIC);
 	if (counting) {

@@ -31,6 +31,7 @@
 #include <vapic/types.h>
 #include <vapic/clock.h>
 #include <vapic/host.h>
+#include <vapic/lazy.h>
 #include <vapic/stats.h>
 
 /* LVT timer register (offset 0x320; x2APIC MSR 0x832). */
@@ -181,7 +182,6 @@ struct vapic_timer_stats {
 	uint64_t lateness_hist[VAPIC_HIST_BUCKETS];
 };
 
-
 /** Counter descriptors of struct vapic_timer_stats. */
 VAPIC_API extern const struct vapic_stat_desc vapic_timer_stat_descs[];
 /** Number of entries in vapic_timer_stat_descs[]. */
@@ -241,6 +241,9 @@ struct vapic_timer {
 	uint64_t ns_per_tsc_32;
 
 	struct vapic_timer_stats stats;
+
+	/* Lazy TSC-deadline (<vapic/lazy.h>), host side. */
+	struct vapic_lazy lazy;
 };
 
 /**
