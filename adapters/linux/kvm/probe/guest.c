@@ -730,6 +730,47 @@ static inline void cpuid(uint32_t leaf, uint32_t r[4])
 			 : "a"(leaf), "c"(0));
 }
 
+/*
+ * libvapic's guest side stores "pending" and loads "armed" as 64-bit
+ * atomics; on i386 the compiler calls these for them (a uint64_t member is
+ * only 4-byte aligned in the i386 ABI, although the 64-byte block puts both
+ * fields on 8-byte boundaries).  LOCK CMPXCHG8B makes each one access
+ * atomic; it is also a full barrier.
+ */
+uint64_t __atomic_load_8(const volatile void *p, int order);
+void __atomic_store_8(volatile void *p, uint64_t v, int order);
+
+uint64_t __atomic_load_8(const volatile void *p, int order)
+{
+	uint32_t lo = 0, hi = 0;
+
+	(void)order;
+	/* Compare with 0, "replace" with 0: always reads the value. */
+	__asm__ volatile("lock cmpxchg8b %2"
+			 : "+a"(lo), "+d"(hi)
+			 : "m"(*(const volatile uint64_t *)p), "b"(0), "c"(0)
+			 : "memory", "cc");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+void __atomic_store_8(volatile void *p, uint64_t v, int order)
+{
+	uint64_t old = __atomic_load_8(p, order);
+	uint32_t lo, hi;
+	uint8_t ok;
+
+	do {
+		lo = (uint32_t)old;
+		hi = (uint32_t)(old >> 32);
+		__asm__ volatile("lock cmpxchg8b %2; sete %3"
+				 : "+a"(lo), "+d"(hi),
+				   "+m"(*(volatile uint64_t *)p), "=q"(ok)
+				 : "b"((uint32_t)v), "c"((uint32_t)(v >> 32))
+				 : "memory", "cc");
+		old = ((uint64_t)hi << 32) | lo;
+	} while (!ok);
+}
+
 static struct vapic_lazy_page *const lazy_page =
 	(struct vapic_lazy_page *)PROBE_LAZY_GPA;
 static bool lazy_on;
