@@ -912,6 +912,32 @@ static void w_rearm(void)
 #endif
 }
 
+/*
+ * The halt workload, for halt-polling: the guest halts on its own TSC
+ * deadline, 20..200 us ahead, again and again (an idle vCPU with a short
+ * timer, e.g. a polling loop's sleep).  KVM's policy learns a window;
+ * libvapic's adaptive policy polls to the deadline it knows.
+ */
+static void w_halt(void)
+{
+	struct result r;
+	uint32_t i, n = mbox->n_workload / 2;
+
+	res_init(&r, "workload: halt on a TSC deadline 20-200 us ahead");
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	outb(PROBE_PORT_PHASE, PROBE_PHASE_HALT_BEGIN);
+	for (i = 0; i < n; i++) {
+		uint64_t d = rdtsc() + us_to_tsc(20 + rnd() % 181);
+
+		irq_reset(d);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		wait_irqs(1);
+		res_late(&r, irq_tsc, d);
+	}
+	outb(PROBE_PORT_PHASE, PROBE_PHASE_HALT_END);
+	report(&r);
+}
+
 /* ---------------------------------------------------------------------- */
 
 void guest_main(void)
@@ -932,6 +958,8 @@ void guest_main(void)
 
 	if (mbox->mode == PROBE_MODE_WORKLOAD) {
 		w_rearm();
+		if (!(mbox->flags & PROBE_F_LAZY))
+			w_halt();
 	} else {
 		uint32_t m = mbox->tests ? mbox->tests : ~0U;
 

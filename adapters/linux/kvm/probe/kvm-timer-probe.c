@@ -353,6 +353,10 @@ struct run_result {
 	uint64_t guest_writes;
 	uint32_t iterations;
 	struct stat_set begin, end, total_end;
+	struct stat_set hbegin, hend;
+	bool halt_done;
+	uint32_t halts;
+	double halt_late_avg_us;
 };
 
 static void print_result(const char *tag, const struct probe_mbox *mb,
@@ -380,7 +384,11 @@ static void print_result(const char *tag, const struct probe_mbox *mb,
 		       mb->late_min_tsc * 1000.0 / tsc_khz,
 		       late_avg * 1000.0 / tsc_khz,
 		       mb->late_max_tsc * 1000.0 / tsc_khz);
-	if (mb->mode == PROBE_MODE_WORKLOAD) {
+	if (mb->mode == PROBE_MODE_WORKLOAD && strstr(name, "halt on")) {
+		rr->halt_done = true;
+		rr->halts = mb->n;
+		rr->halt_late_avg_us = late_avg * 1000.0 / tsc_khz;
+	} else if (mb->mode == PROBE_MODE_WORKLOAD) {
 		rr->workload_ok = mb->ok && !mb->early;
 		rr->lazy_used = mb->lazy;
 		rr->guest_writes = mb->writes;
@@ -436,8 +444,12 @@ static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 			case PROBE_PORT_PHASE:
 				if (data[0] == PROBE_PHASE_BEGIN)
 					stats_read(vm, &rr->begin);
-				else
+				else if (data[0] == PROBE_PHASE_END)
 					stats_read(vm, &rr->end);
+				else if (data[0] == PROBE_PHASE_HALT_BEGIN)
+					stats_read(vm, &rr->hbegin);
+				else
+					stats_read(vm, &rr->hend);
 				break;
 			case PROBE_PORT_DONE:
 				alarm(0);
@@ -534,6 +546,42 @@ static void print_exit_table(const struct run_result *plain,
 	fflush(stdout);
 }
 
+/* libvapic's own never-early counter, if this KVM has it (patched). */
+static void check_early(const struct run_result *rr, const char *tag)
+{
+	uint64_t early;
+
+	if (stat_get(&rr->total_end, "timer_early", &early))
+		tap(early == 0,
+		    "%s: KVM's timer_early stat is 0 (libvapic's never-early counter): %" PRIu64,
+		    tag, early);
+}
+
+/* Halt-polling: the halt workload's share of KVM's halt stats. */
+static void print_halt_table(const struct run_result *rr)
+{
+	static const char *const names[] = {
+		"halt_exits",		"halt_attempted_poll",
+		"halt_successful_poll", "halt_poll_invalid",
+		"halt_wakeup",		"halt_poll_success_ns",
+		"halt_poll_fail_ns",	"halt_wait_ns",
+	};
+	unsigned int i;
+
+	printf("# halt table: halt workload, %u halts on TSC deadlines 20-200 us ahead, average lateness %.1f us\n",
+	       rr->halts, rr->halt_late_avg_us);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint64_t a, b;
+
+		if (!stat_get(&rr->hbegin, names[i], &a) ||
+		    !stat_get(&rr->hend, names[i], &b))
+			continue;
+		printf("# %-24s %14" PRIu64 " %10.2f /halt\n", names[i], b - a,
+		       rr->halts ? (double)(b - a) / rr->halts : 0.0);
+	}
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { "/probe-guest.bin", 200, 400, "all", 300, 1, 0 };
@@ -578,25 +626,23 @@ int main(int argc, char **argv)
 	memset(&lazy, 0, sizeof(lazy));
 	if (do_conf) {
 		vm_create(&vm, &o, PROBE_MODE_CONFORMANCE, 0);
-		if (vm_run(&vm, "conformance", o.timeout, &conf)) {
-			uint64_t early;
-
-			if (stat_get(&conf.total_end, "timer_early", &early))
-				tap(early == 0,
-				    "conformance: KVM's timer_early stat is 0 (libvapic's never-early counter): %" PRIu64,
-				    early);
-		}
+		if (vm_run(&vm, "conformance", o.timeout, &conf))
+			check_early(&conf, "conformance");
 		vm_destroy(&vm);
 	}
 	if (do_work) {
 		vm_create(&vm, &o, PROBE_MODE_WORKLOAD, 0);
-		(void)vm_run(&vm, "workload", o.timeout, &plain);
+		if (vm_run(&vm, "workload", o.timeout, &plain))
+			check_early(&plain, "workload");
 		vm_destroy(&vm);
 		vm_create(&vm, &o, PROBE_MODE_WORKLOAD, PROBE_F_LAZY);
-		(void)vm_run(&vm, "workload-lazy", o.timeout, &lazy);
+		if (vm_run(&vm, "workload-lazy", o.timeout, &lazy))
+			check_early(&lazy, "workload-lazy");
 		vm_destroy(&vm);
 		if (plain.done)
 			print_exit_table(&plain, &lazy, o.workload);
+		if (plain.halt_done)
+			print_halt_table(&plain);
 		if (plain.done && lazy.done && lazy.lazy_used) {
 			uint64_t a, b;
 			bool have = delta(&plain, "tscdeadline_writes", &a) &&

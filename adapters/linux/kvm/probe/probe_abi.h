@@ -53,8 +53,10 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 #define PROBE_F_LAZY 0x1U /* use lazy TSC-deadline if the host offers it */
 
 /* Phase ids (al of PROBE_PORT_PHASE). */
-#define PROBE_PHASE_BEGIN 1U
+#define PROBE_PHASE_BEGIN 1U /* re-arm workload */
 #define PROBE_PHASE_END 2U
+#define PROBE_PHASE_HALT_BEGIN 3U /* halt workload */
+#define PROBE_PHASE_HALT_END 4U
 
 /* Timer vector the guest uses (Linux's LOCAL_TIMER_VECTOR). */
 #define PROBE_TIMER_VECTOR 0xecU
