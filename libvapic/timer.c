@@ -287,10 +287,17 @@ static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 	extra = k - 1;
 	STAT_ADD_(t->stats.missed, extra);
 	if (t->pending) {
-		/* One more tick while one is already pending. */
+		/*
+		 * One more tick while one is already pending.  Catch-up is
+		 * for periodic ticks only: a one-shot or TSC-deadline expiry
+		 * merges into the pending one (as into a set IRR bit).
+		 */
 		extra++;
-		if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE)
+		if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE ||
+		    timer_mode(t->lvtt) != VAPIC_TIMER_PERIODIC) {
 			STAT_INC_(t->stats.coalesced);
+			return;
+		}
 	} else {
 		t->pending = true;
 		t->pending_vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
@@ -479,9 +486,15 @@ static u64 begin_write(struct vapic_timer *t)
 	return now;
 }
 
+/*
+ * A due tick waits while the APIC is software-disabled: it would be in IRR,
+ * which the SDM holds then ("Local APIC State After It Has Been Software
+ * Disabled"), and the LAPIC refuses new interrupts meanwhile.
+ */
 static bool tick_ready(const struct vapic_timer *t)
 {
-	return t->pending || (t->backlog && deliverable(t));
+	return (t->pending && !t->sw_disabled) ||
+	       (t->backlog && deliverable(t));
 }
 
 static int finish_write(struct vapic_timer *t, u64 now)
@@ -882,8 +895,14 @@ VAPIC_API uint64_t vapic_timer_read_tsc_deadline(struct vapic_timer *t)
 static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 		   struct vapic_timer_event *ev)
 {
-	if (t->pending) {
-		if (flags & VAPIC_POLL_VECTOR_BUSY) {
+	if (t->pending && !t->sw_disabled) {
+		/*
+		 * VAPIC_POLL_VECTOR_BUSY is about the LVT's vector now: a
+		 * tick of another vector (due before the guest changed it)
+		 * has an IRR bit of its own, so it is handed over.
+		 */
+		if ((flags & VAPIC_POLL_VECTOR_BUSY) &&
+		    t->pending_vector == (t->lvtt & VAPIC_LVT_VECTOR_MASK)) {
 			if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE) {
 				/* Merges with the IRR bit already set. */
 				STAT_INC_(t->stats.coalesced);
@@ -921,6 +940,10 @@ static VAPIC_NOINLINE int poll_slow(struct vapic_timer *t, u32 flags, u64 now,
 		(void)rearm(t, now);
 	r = sync(t, now, &wait_ns);
 	if (r == VAPIC_TIMER_WAIT) {
+		/* A tick already due does not wait for the next one. */
+		if (tick_ready(t) &&
+		    deliver(t, flags, now, ev) == VAPIC_TIMER_INJECT)
+			return VAPIC_TIMER_INJECT;
 		ev->wait_ns = wait_ns;
 		STAT_INC_(t->stats.waits);
 		STAT_ADD_(t->stats.wait_ns, wait_ns);
@@ -1216,6 +1239,13 @@ static int validate_state(const struct vapic_timer *t,
 	}
 	if (!running && (s->progress || s->tmcct))
 		return VAPIC_ESTATE;
+	/* Only a one-shot or periodic count has a position. */
+	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC &&
+	    (s->progress || s->tmcct))
+		return VAPIC_ESTATE;
+	/* Catch-up ticks exist only for a running periodic timer. */
+	if (s->backlog && (mode != VAPIC_TIMER_PERIODIC || !running))
+		return VAPIC_ESTATE;
 	if (!(s->flags & VAPIC_TSTATE_DUE) && s->pending_vector)
 		return VAPIC_ESTATE;
 	if (s->pending_vector > VAPIC_LVT_VECTOR_MASK)
@@ -1247,7 +1277,15 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 	t->divide = tdcr_to_divide(s->tdcr);
 	t->sw_disabled = s->flags & VAPIC_TSTATE_SW_DISABLED;
 	t->backlog = s->backlog;
-	if (t->backlog > t->cfg.catchup_max) {
+	if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE) {
+		/* Coalesce: at most one tick pending; the rest merge. */
+		u32 keep = (s->flags & VAPIC_TSTATE_DUE) ? 0 : 1;
+
+		if (t->backlog > keep) {
+			STAT_ADD_(t->stats.coalesced, t->backlog - keep);
+			t->backlog = keep;
+		}
+	} else if (t->backlog > t->cfg.catchup_max) {
 		STAT_ADD_(t->stats.dropped, t->backlog - t->cfg.catchup_max);
 		t->backlog = t->cfg.catchup_max;
 	}

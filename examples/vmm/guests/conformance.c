@@ -1,0 +1,765 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * LAPIC timer conformance guest: one check per architectural behaviour of
+ * the local APIC timer and the interrupt path around it (Intel SDM vol. 3A,
+ * "APIC Timer", "TSC-Deadline Mode", "Local Vector Table", "Interrupt,
+ * Task, and Processor Priority", "EOI Register", "x2APIC Mode").
+ *
+ * It must pass on KVM's in-kernel LAPIC (--irqchip=kernel) and on libvapic
+ * (--irqchip=user), in xAPIC and x2APIC mode, so it checks only behaviours
+ * on which the SDM and KVM agree (e.g. not a one-shot <-> periodic switch
+ * of a running timer: KVM keeps it running).
+ *
+ * Times are checked by bracketing: the TSC is read before and after each
+ * register access, so a check holds however slowly the (emulated) guest
+ * runs; lower bounds ("never early") are exact, upper bounds generous
+ * (the host may lose the CPU for milliseconds).
+ *
+ * Each check is reported (PASS/FAIL on the console and to the VMM); the
+ * exit code is the number of failures.
+ */
+#include "rt.h"
+
+#define V_TIMER 0x40
+#define V_LOW 0x50
+#define V_MID 0x60
+#define V_HIGH 0x70
+#define V_AP 0x80
+#define BUS_KHZ 1000000ULL /* KVM's and libvapic's APIC bus: 1 GHz */
+
+static volatile u64 cnt[256];
+static volatile u64 irq_tsc[256][16];
+static int failures;
+static bool kvm_lapic; /* --irqchip=kernel: KVM's LAPIC */
+
+/* ---- interrupt handlers ------------------------------------------------ */
+
+static void record(u32 v)
+{
+	u64 n = cnt[v];
+
+	irq_tsc[v][n & 15] = rdtsc();
+	cnt[v] = n + 1;
+}
+
+__attribute__((interrupt)) static void isr_timer(struct iframe *f)
+{
+	record(V_TIMER);
+	apic_eoi();
+}
+
+__attribute__((interrupt)) static void isr_low(struct iframe *f)
+{
+	record(V_LOW);
+	apic_eoi();
+}
+
+__attribute__((interrupt)) static void isr_high(struct iframe *f)
+{
+	record(V_HIGH);
+	apic_eoi();
+}
+
+/* Nesting probe: state seen inside the V_MID handler. */
+static volatile u32 mid_isr_bit, mid_ppr, mid_low_seen, mid_high_seen;
+static volatile bool mid_nest;
+
+__attribute__((interrupt)) static void isr_mid(struct iframe *f)
+{
+	record(V_MID);
+	mid_isr_bit = apic_read(APIC_ISR + 0x10 * (V_MID / 32)) &
+		      (1U << (V_MID % 32));
+	mid_ppr = apic_read(APIC_PPR);
+	if (mid_nest) {
+		u64 t0;
+
+		/* Lower class must wait for our EOI, higher class nests. */
+		apic_icr(0, ICR_SELF | V_LOW);
+		apic_icr(0, ICR_SELF | V_HIGH);
+		sti();
+		t0 = rdtsc();
+		while (!cnt[V_HIGH] && rdtsc() - t0 < us_to_tsc(20000))
+			pause();
+		cli();
+		mid_low_seen = (u32)cnt[V_LOW];
+		mid_high_seen = (u32)cnt[V_HIGH];
+	}
+	apic_eoi();
+}
+
+static volatile u32 nmi_count;
+
+__attribute__((interrupt)) static void isr_nmi(struct iframe *f)
+{
+	nmi_count++;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void check(const char *name, bool ok, s64 got, s64 want)
+{
+	report_check(name, ok, got, want);
+	if (!ok)
+		failures++;
+}
+
+static u64 bus_to_tsc(u64 bus)
+{
+	return bus * tsc_khz / BUS_KHZ;
+}
+
+/* Wait (interrupts on) until cnt[v] >= n or @us pass; returns cnt[v]. */
+static u64 wait_irq(u32 v, u64 n, u64 us)
+{
+	u64 t0 = rdtsc(), lim = us_to_tsc(us);
+
+	sti();
+	while (cnt[v] < n && rdtsc() - t0 < lim)
+		pause();
+	return cnt[v];
+}
+
+/* Spin (interrupts on) for @us microseconds. */
+static void delay_us(u64 us)
+{
+	u64 t0 = rdtsc(), lim = us_to_tsc(us);
+
+	sti();
+	while (rdtsc() - t0 < lim)
+		pause();
+}
+
+static void timer_stop(void)
+{
+	apic_write(APIC_LVTT, LVT_MASKED | V_TIMER);
+	apic_write(APIC_TMICT, 0);
+	wrmsr(MSR_TSC_DEADLINE, 0);
+}
+
+static void reset_counts(void)
+{
+	for (u32 i = 0; i < 256; i++)
+		cnt[i] = 0;
+}
+
+/* TDCR value for a divisor. */
+static u32 tdcr_for(u32 div)
+{
+	switch (div) {
+	case 1:
+		return 0xb;
+	case 2:
+		return 0x0;
+	case 4:
+		return 0x1;
+	case 8:
+		return 0x2;
+	case 16:
+		return 0x3;
+	case 32:
+		return 0x8;
+	case 64:
+		return 0x9;
+	default:
+		return 0xa; /* 128 */
+	}
+}
+
+/* ---- identification ---------------------------------------------------- */
+
+static void test_ids(void)
+{
+	u32 a, b, c, d, ver, id;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	ver = apic_read(APIC_VERSION);
+	check("version_integrated_apic",
+	      (ver & 0xff) >= 0x10 && (ver & 0xff) <= 0x15, ver & 0xff, 0x14);
+	check("version_max_lvt_at_least_5", ((ver >> 16) & 0xff) >= 5,
+	      (ver >> 16) & 0xff, 5);
+	id = apic_read(APIC_ID);
+	if (!apic_x2)
+		id >>= 24;
+	check("apic_id_matches_cpuid_1", id == b >> 24, id, b >> 24);
+	cpuid(0xb, 0, &a, &b, &c, &d);
+	check("apic_id_matches_cpuid_b", id == d, id, d);
+	cpuid(1, 0, &a, &b, &c, &d);
+	check("cpuid_x2apic_and_tscdeadline", (c >> 21 & 1) && (c >> 24 & 1),
+	      (c >> 21 & 1) + (c >> 24 & 1), 2);
+	check("svr_enabled", (apic_read(APIC_SVR) & 0x1ff) == 0x1ff,
+	      apic_read(APIC_SVR) & 0x1ff, 0x1ff);
+	apic_write(APIC_ESR, 0);
+	check("esr_clean", apic_read(APIC_ESR) == 0, apic_read(APIC_ESR), 0);
+}
+
+/* ---- one-shot ------------------------------------------------------------ */
+
+static void test_oneshot(void)
+{
+	const u32 count = 200000; /* 200 us at div 1 */
+	u64 t0, n;
+
+	reset_counts();
+	apic_write(APIC_TDCR, tdcr_for(1));
+	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
+	t0 = rdtsc();
+	apic_write(APIC_TMICT, count);
+	n = wait_irq(V_TIMER, 1, 50000);
+	check("oneshot_fires", n == 1, (s64)n, 1);
+	check("oneshot_not_early",
+	      n >= 1 && irq_tsc[V_TIMER][0] >= t0 + bus_to_tsc(count),
+	      (s64)(irq_tsc[V_TIMER][0] - t0), (s64)bus_to_tsc(count));
+	delay_us(2000);
+	check("oneshot_fires_once", cnt[V_TIMER] == 1, (s64)cnt[V_TIMER], 1);
+	check("oneshot_tmcct_zero_after", apic_read(APIC_TMCCT) == 0,
+	      apic_read(APIC_TMCCT), 0);
+	check("oneshot_tmict_kept", apic_read(APIC_TMICT) == count,
+	      apic_read(APIC_TMICT), count);
+	timer_stop();
+}
+
+/*
+ * TMCCT counts down from TMICT at bus/divide: bracket the write and each
+ * read with TSC reads and check the count against the elapsed bus cycles.
+ */
+static void tmcct_rate_check(u32 div, const char *name)
+{
+	const u32 count = 0x7fffffff;
+	u64 tw0, tw1, tr0, tr1, emin, emax, done;
+	u32 c;
+
+	apic_write(APIC_TDCR, tdcr_for(div));
+	apic_write(APIC_LVTT, LVTT_ONESHOT | LVT_MASKED | V_TIMER);
+	tw0 = rdtsc();
+	apic_write(APIC_TMICT, count);
+	tw1 = rdtsc();
+	delay_us(1000);
+	cli();
+	tr0 = rdtsc();
+	c = apic_read(APIC_TMCCT);
+	tr1 = rdtsc();
+	/* elapsed bus cycles / div, with one count of rounding slack */
+	emin = (tr0 - tw1) * BUS_KHZ / tsc_khz / div;
+	emax = (tr1 - tw0) * BUS_KHZ / tsc_khz / div + 1;
+	done = count - c;
+	check(name, c <= count && done + 1 >= emin && done <= emax + 1,
+	      (s64)done, (s64)(emin + emax) / 2);
+	timer_stop();
+}
+
+static void test_tmcct(void)
+{
+	u32 c1, c2;
+
+	apic_write(APIC_TDCR, tdcr_for(1));
+	apic_write(APIC_LVTT, LVTT_ONESHOT | LVT_MASKED | V_TIMER);
+	apic_write(APIC_TMICT, 100000000); /* 100 ms */
+	c1 = apic_read(APIC_TMCCT);
+	delay_us(300);
+	c2 = apic_read(APIC_TMCCT);
+	check("tmcct_counts_down", c1 <= 100000000 && c2 < c1, c2, c1);
+	apic_write(APIC_TMICT, 0);
+	check("tmict_zero_stops", apic_read(APIC_TMCCT) == 0,
+	      apic_read(APIC_TMCCT), 0);
+	tmcct_rate_check(1, "tmcct_rate_div1");
+	tmcct_rate_check(16, "tmcct_rate_div16");
+	tmcct_rate_check(128, "tmcct_rate_div128");
+	apic_write(APIC_TDCR, 0x3);
+	check("tdcr_readback", (apic_read(APIC_TDCR) & 0xb) == 0x3,
+	      apic_read(APIC_TDCR), 0x3);
+}
+
+/*
+ * A divide change on a running timer keeps the current count and makes
+ * the rest count at the new rate (SDM leaves it open; KVM, Xen and
+ * libvapic all rescale the remaining time).
+ */
+static void test_divide_change(void)
+{
+	const u32 count = 10000000; /* 10 ms at div 1 */
+	u64 ta, tb, due_min = 0;
+	u32 c1 = 0, c2 = 0;
+	int tries;
+
+	/*
+	 * Retried if the host stalls the guest so long that the timer
+	 * expires before the change (the check would not test anything).
+	 */
+	for (tries = 0; tries < 5; tries++) {
+		reset_counts();
+		apic_write(APIC_TDCR, tdcr_for(1));
+		apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
+		apic_write(APIC_TMICT, count);
+		delay_us(300);
+		cli();
+		c1 = apic_read(APIC_TMCCT);
+		ta = rdtsc();
+		apic_write(APIC_TDCR, tdcr_for(4));
+		tb = rdtsc();
+		c2 = apic_read(APIC_TMCCT);
+		if (!cnt[V_TIMER] && c1 > count / 2)
+			break;
+		timer_stop();
+		sti();
+		delay_us(100);
+	}
+	/* count kept: it only went down by what elapsed at the new rate */
+	check("tdcr_change_keeps_count",
+	      c2 <= c1 && c1 - c2 <= (rdtsc() - ta) * BUS_KHZ / tsc_khz + 2, c2,
+	      c1);
+	/* the remaining c2 counts take c2 * 4 bus cycles, from tb at most */
+	due_min = ta + bus_to_tsc((u64)c2 * 4);
+	wait_irq(V_TIMER, 1, 200000);
+	check("tdcr_change_rescales_remaining",
+	      cnt[V_TIMER] == 1 && irq_tsc[V_TIMER][0] >= due_min,
+	      (s64)(irq_tsc[V_TIMER][0] - tb), (s64)(due_min - tb));
+	timer_stop();
+}
+
+/* ---- periodic --------------------------------------------------------------
+ */
+
+static void test_periodic(void)
+{
+	const u32 count = 500000; /* 500 us */
+	const u64 p = bus_to_tsc(count);
+	u64 t0, n, k;
+	bool early = false;
+	u32 c;
+
+	reset_counts();
+	apic_write(APIC_TDCR, tdcr_for(1));
+	apic_write(APIC_LVTT, LVTT_PERIODIC | V_TIMER);
+	t0 = rdtsc();
+	apic_write(APIC_TMICT, count);
+	n = wait_irq(V_TIMER, 8, 100000);
+	cli();
+	c = apic_read(APIC_TMCCT);
+	timer_stop();
+	check("periodic_ticks", n >= 8, (s64)n, 8);
+	/*
+	 * The k-th interrupt is never before the (k+1)-th period end
+	 * (missed ticks coalesce, they never come early).
+	 */
+	for (k = 0; k < n && k < 8; k++)
+		if (irq_tsc[V_TIMER][k] < t0 + (k + 1) * p)
+			early = true;
+	check("periodic_not_early", !early, early, 0);
+	check("periodic_tmcct_reloads", c > 0 && c <= count, c, count);
+	/* a tick already pending in IRR is still delivered; nothing after */
+	sti();
+	outb(0x80, 0);
+	n = cnt[V_TIMER];
+	delay_us(2000);
+	check("periodic_stops_on_mask_and_zero", cnt[V_TIMER] == n,
+	      (s64)cnt[V_TIMER], (s64)n);
+}
+
+/* ---- TSC-deadline
+ * ------------------------------------------------------------ */
+
+static void test_tscdeadline(void)
+{
+	u64 d, n, d2, t0;
+
+	/* fires once, never early, MSR reads 0 afterwards */
+	reset_counts();
+	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+	d = rdtsc() + us_to_tsc(300);
+	wrmsr(MSR_TSC_DEADLINE, d);
+	check("tscdeadline_msr_readback", rdmsr(MSR_TSC_DEADLINE) == d,
+	      (s64)rdmsr(MSR_TSC_DEADLINE), (s64)d);
+	n = wait_irq(V_TIMER, 1, 50000);
+	check("tscdeadline_fires", n == 1, (s64)n, 1);
+	check("tscdeadline_not_early", n >= 1 && irq_tsc[V_TIMER][0] >= d,
+	      (s64)(irq_tsc[V_TIMER][0] - d), 0);
+	delay_us(1000);
+	check("tscdeadline_fires_once", cnt[V_TIMER] == 1, (s64)cnt[V_TIMER],
+	      1);
+	check("tscdeadline_msr_zero_after", rdmsr(MSR_TSC_DEADLINE) == 0,
+	      (s64)rdmsr(MSR_TSC_DEADLINE), 0);
+
+	/* a later write replaces an earlier deadline */
+	reset_counts();
+	d = rdtsc() + us_to_tsc(300);
+	wrmsr(MSR_TSC_DEADLINE, d);
+	d2 = rdtsc() + us_to_tsc(1500);
+	wrmsr(MSR_TSC_DEADLINE, d2);
+	n = wait_irq(V_TIMER, 1, 50000);
+	delay_us(1000);
+	check("tscdeadline_rewrite_later_wins",
+	      cnt[V_TIMER] == 1 && irq_tsc[V_TIMER][0] >= d2,
+	      (s64)(irq_tsc[V_TIMER][0] - d2), 0);
+
+	/* an earlier write replaces a later deadline */
+	reset_counts();
+	d = rdtsc() + us_to_tsc(20000);
+	wrmsr(MSR_TSC_DEADLINE, d);
+	d2 = rdtsc() + us_to_tsc(300);
+	wrmsr(MSR_TSC_DEADLINE, d2);
+	wait_irq(V_TIMER, 1, 50000);
+	t0 = rdtsc();
+	check("tscdeadline_rewrite_earlier_wins",
+	      cnt[V_TIMER] == 1 && irq_tsc[V_TIMER][0] >= d2 &&
+		      irq_tsc[V_TIMER][0] < d,
+	      (s64)(irq_tsc[V_TIMER][0] - d2), 0);
+	(void)t0;
+	/* ... and the old one is gone */
+	while (rdtsc() < d + us_to_tsc(1000))
+		pause();
+	check("tscdeadline_replaced_does_not_fire", cnt[V_TIMER] == 1,
+	      (s64)cnt[V_TIMER], 1);
+
+	/* writing 0 disarms */
+	reset_counts();
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(300));
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	delay_us(1500);
+	check("tscdeadline_zero_disarms", cnt[V_TIMER] == 0, (s64)cnt[V_TIMER],
+	      0);
+
+	/*
+	 * A deadline in the past is delivered at once: by the time the next
+	 * instruction that exits (an OUT) has completed.
+	 */
+	reset_counts();
+	sti();
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() - 1000);
+	outb(0x80, 0);
+	n = cnt[V_TIMER];
+	check("tscdeadline_past_delivered_at_once", n == 1, (s64)n, 1);
+
+	/* TMICT is ignored in TSC-deadline mode */
+	reset_counts();
+	apic_write(APIC_TMICT, 100000);
+	check("tmict_ignored_in_tscdeadline_mode",
+	      apic_read(APIC_TMICT) == 0 && apic_read(APIC_TMCCT) == 0,
+	      apic_read(APIC_TMICT), 0);
+	delay_us(500);
+	check("tmict_ignored_no_interrupt", cnt[V_TIMER] == 0,
+	      (s64)cnt[V_TIMER], 0);
+
+	/* the MSR is ignored in one-shot mode */
+	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(200));
+	check("tscdeadline_msr_ignored_in_oneshot",
+	      rdmsr(MSR_TSC_DEADLINE) == 0, (s64)rdmsr(MSR_TSC_DEADLINE), 0);
+	delay_us(600);
+	check("tscdeadline_msr_ignored_no_interrupt", cnt[V_TIMER] == 0,
+	      (s64)cnt[V_TIMER], 0);
+	timer_stop();
+}
+
+/* ---- mode switches
+ * ------------------------------------------------------------ */
+
+static void test_mode_switch(void)
+{
+	u32 lvtt;
+
+	/* one-shot -> TSC-deadline disarms the one-shot count */
+	reset_counts();
+	apic_write(APIC_TDCR, tdcr_for(1));
+	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
+	apic_write(APIC_TMICT, 500000);
+	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+	lvtt = apic_read(APIC_LVTT);
+	check("mode_switch_lvtt_readback",
+	      (lvtt & 0x600ff) == (LVTT_TSCDEADLINE | V_TIMER), lvtt,
+	      LVTT_TSCDEADLINE | V_TIMER);
+	delay_us(1500);
+	check("mode_switch_oneshot_to_tscdeadline_disarms",
+	      cnt[V_TIMER] == 0 && apic_read(APIC_TMICT) == 0,
+	      (s64)cnt[V_TIMER], 0);
+
+	/* TSC-deadline -> one-shot disarms the deadline */
+	reset_counts();
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(500));
+	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
+	delay_us(1500);
+	check("mode_switch_tscdeadline_to_oneshot_disarms", cnt[V_TIMER] == 0,
+	      (s64)cnt[V_TIMER], 0);
+	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+	check("mode_switch_back_msr_zero", rdmsr(MSR_TSC_DEADLINE) == 0,
+	      (s64)rdmsr(MSR_TSC_DEADLINE), 0);
+	timer_stop();
+}
+
+/* ---- masked LVT ------------------------------------------------------------
+ */
+
+static void test_masked(void)
+{
+	u32 c1, c2;
+
+	reset_counts();
+	apic_write(APIC_TDCR, tdcr_for(1));
+	apic_write(APIC_LVTT, LVTT_ONESHOT | LVT_MASKED | V_TIMER);
+	apic_write(APIC_TMICT, 20000000); /* 20 ms: longer than host stalls */
+	c1 = apic_read(APIC_TMCCT);
+	delay_us(100);
+	c2 = apic_read(APIC_TMCCT);
+	check("masked_tmcct_counts", c2 < c1, c2, c1);
+	delay_us(24000);
+	check("masked_no_interrupt", cnt[V_TIMER] == 0, (s64)cnt[V_TIMER], 0);
+	/* unmasking after the expiry does not deliver the lost tick */
+	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
+	delay_us(500);
+	if (kvm_lapic)
+		/*
+		 * KVM evaluates the mask when it processes a pending tick, at
+		 * some later pass through its run loop: if the guest unmasks
+		 * before that (the emulated guest may run on for a while), the
+		 * tick is delivered.  The SDM drops it at the expiry: checked
+		 * on libvapic only.
+		 */
+		printf("SKIP masked_expiry_dropped: KVM decides at its next "
+		       "run-loop pass (delivered %lu)\n",
+		       cnt[V_TIMER]);
+	else
+		check("masked_expiry_dropped", cnt[V_TIMER] == 0,
+		      (s64)cnt[V_TIMER], 0);
+
+	/* unmasking a running timer delivers at its expiry */
+	reset_counts();
+	apic_write(APIC_LVTT, LVTT_ONESHOT | LVT_MASKED | V_TIMER);
+	apic_write(APIC_TMICT, 20000000);
+	delay_us(100);
+	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
+	wait_irq(V_TIMER, 1, 100000);
+	check("unmask_running_delivers", cnt[V_TIMER] == 1, (s64)cnt[V_TIMER],
+	      1);
+	timer_stop();
+}
+
+/* ---- IPIs, priority, EOI ----------------------------------------------------
+ */
+
+static void test_priority(void)
+{
+	u32 irr;
+	u64 n;
+
+	/* self-IPI through the ICR */
+	reset_counts();
+	sti();
+	apic_icr(0, ICR_SELF | V_LOW);
+	outb(0x80, 0);
+	check("self_ipi_delivered", cnt[V_LOW] == 1, (s64)cnt[V_LOW], 1);
+	if (apic_x2) {
+		wrmsr(0x83f, V_LOW);
+		outb(0x80, 0);
+		check("x2apic_self_ipi_msr_delivered", cnt[V_LOW] == 2,
+		      (s64)cnt[V_LOW], 2);
+	}
+
+	/* pending in IRR while interrupts are off */
+	reset_counts();
+	cli();
+	apic_icr(0, ICR_SELF | V_LOW);
+	irr = apic_read(APIC_IRR + 0x10 * (V_LOW / 32));
+	check("irr_pending_while_cli", (irr >> (V_LOW % 32)) & 1, irr, 1);
+	check("not_delivered_while_cli", cnt[V_LOW] == 0, (s64)cnt[V_LOW], 0);
+	sti();
+	outb(0x80, 0);
+	check("delivered_after_sti", cnt[V_LOW] == 1, (s64)cnt[V_LOW], 1);
+
+	/* TPR blocks lower or equal priority classes */
+	reset_counts();
+	apic_write(APIC_TPR, 0x60);
+	apic_icr(0, ICR_SELF | V_LOW);
+	delay_us(200);
+	check("tpr_blocks_lower_class", cnt[V_LOW] == 0, (s64)cnt[V_LOW], 0);
+	check("ppr_is_tpr", apic_read(APIC_PPR) == 0x60, apic_read(APIC_PPR),
+	      0x60);
+	apic_write(APIC_TPR, 0);
+	outb(0x80, 0);
+	check("tpr_lowered_delivers", cnt[V_LOW] == 1, (s64)cnt[V_LOW], 1);
+
+	/* CR8 is TPR[7:4] */
+	write_cr8(6);
+	check("cr8_aliases_tpr", (apic_read(APIC_TPR) & 0xf0) == 0x60,
+	      apic_read(APIC_TPR), 0x60);
+	apic_icr(0, ICR_SELF | V_LOW);
+	delay_us(200);
+	check("cr8_blocks_lower_class", cnt[V_LOW] == 1, (s64)cnt[V_LOW], 1);
+	write_cr8(0);
+	outb(0x80, 0);
+	check("cr8_lowered_delivers", cnt[V_LOW] == 2, (s64)cnt[V_LOW], 2);
+
+	/* nesting: in service V_MID, V_HIGH nests, V_LOW waits for the EOI */
+	reset_counts();
+	mid_nest = true;
+	apic_icr(0, ICR_SELF | V_MID);
+	n = wait_irq(V_MID, 1, 20000);
+	wait_irq(V_LOW, 1, 20000);
+	mid_nest = false;
+	if (kvm_lapic) {
+		/*
+		 * KVM's in-kernel LAPIC on the reference host (software PVM)
+		 * reads ISR = 0 and PPR = TPR inside a handler, although it
+		 * enforces the in-service priority (the nesting checks below
+		 * pass).  The SDM says the ISR bit is set until the EOI: the
+		 * two disagree here, so these two are checked on libvapic only.
+		 */
+		printf("SKIP isr_bit_set_in_handler, ppr_reflects_isr: KVM's "
+		       "LAPIC on this host reads ISR %u, PPR %x in a handler\n",
+		       mid_isr_bit, mid_ppr);
+	} else {
+		check("isr_bit_set_in_handler", n == 1 && mid_isr_bit,
+		      mid_isr_bit, 1);
+		check("ppr_reflects_isr", (mid_ppr & 0xf0) == (V_MID & 0xf0),
+		      mid_ppr, V_MID & 0xf0);
+	}
+	check("higher_class_nests", mid_high_seen == 1, mid_high_seen, 1);
+	check("lower_class_waits_for_eoi", mid_low_seen == 0 && cnt[V_LOW] == 1,
+	      mid_low_seen, 0);
+	check("eoi_clears_isr",
+	      !(apic_read(APIC_ISR + 0x10 * (V_MID / 32)) &
+		(1U << (V_MID % 32))),
+	      apic_read(APIC_ISR + 0x10 * (V_MID / 32)), 0);
+	check("ppr_zero_after_eoi", apic_read(APIC_PPR) == 0,
+	      apic_read(APIC_PPR), 0);
+
+	/* timer interrupt blocked by TPR until lowered */
+	reset_counts();
+	apic_write(APIC_TPR, 0xf0);
+	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(100));
+	delay_us(600);
+	check("tpr_holds_timer_interrupt", cnt[V_TIMER] == 0, (s64)cnt[V_TIMER],
+	      0);
+	apic_write(APIC_TPR, 0);
+	outb(0x80, 0);
+	check("tpr_release_delivers_timer", cnt[V_TIMER] == 1,
+	      (s64)cnt[V_TIMER], 1);
+	timer_stop();
+
+	/* NMI to self */
+	nmi_count = 0;
+	apic_icr(0, ICR_SELF | ICR_NMI);
+	outb(0x80, 0);
+	check("self_nmi_delivered", nmi_count == 1, nmi_count, 1);
+}
+
+/* ---- x2APIC / xAPIC specifics
+ * ---------------------------------------------------- */
+
+static void test_modes(void)
+{
+	u64 v;
+
+	if (apic_x2) {
+		u32 id = apic_read(APIC_ID);
+		u32 want = ((id >> 4) << 16) | (1U << (id & 0xf));
+
+		check("x2apic_ldr_derived", apic_read(APIC_LDR) == want,
+		      apic_read(APIC_LDR), want);
+		check("x2apic_mmio_page_reads_ones",
+		      *(volatile u32 *)(uintptr_t)(apic_mmio + APIC_VERSION) ==
+			      0xffffffffU,
+		      *(volatile u32 *)(uintptr_t)(apic_mmio + APIC_VERSION),
+		      -1);
+		check("x2apic_dfr_gp",
+		      safe_rdmsr(0x80e, &v) == -1 && fault_vector == 13,
+		      fault_vector, 13);
+		check("x2apic_icr2_gp", safe_rdmsr(0x831, &v) == -1, 0, -1);
+		check("x2apic_eoi_read_gp", safe_rdmsr(0x80b, &v) == -1, 0, -1);
+		apic_icr(0x12345678, ICR_FIXED | 0x99); /* nobody */
+		v = rdmsr(0x830);
+		check("x2apic_icr_64bit_readback",
+		      (v >> 32) == 0x12345678 && (v & 0xff) == 0x99,
+		      (s64)(v >> 32), 0x12345678);
+		return;
+	}
+	/*
+	 * xAPIC: the page moves with IA32_APIC_BASE (SDM "Relocating the
+	 * Local APIC Registers"); the old address is then no APIC.
+	 */
+	{
+		u64 base = rdmsr(MSR_APIC_BASE);
+		u32 ver = apic_read(APIC_VERSION), at_new, at_old;
+
+		wrmsr(MSR_APIC_BASE, (base & 0xfffULL) | 0xfed00000ULL);
+		at_new = *(volatile u32 *)(uintptr_t)(0xfed00000ULL +
+						      APIC_VERSION);
+		at_old = *(volatile u32 *)(uintptr_t)(apic_mmio + APIC_VERSION);
+		wrmsr(MSR_APIC_BASE, base);
+		check("apic_base_relocation_moves_page", at_new == ver, at_new,
+		      ver);
+		check("apic_base_relocation_old_page_gone",
+		      at_old == 0xffffffffU, at_old, -1);
+		/* globally disabled: the page reads all ones */
+		wrmsr(MSR_APIC_BASE, base & ~APIC_BASE_EN);
+		at_old = *(volatile u32 *)(uintptr_t)(apic_mmio + APIC_VERSION);
+		wrmsr(MSR_APIC_BASE, base);
+		check("apic_disabled_page_reads_ones", at_old == 0xffffffffU,
+		      at_old, -1);
+		/*
+		 * Re-enabled: the SDM says prior register state "may" be lost
+		 * (KVM keeps it, libvapic resets): not checked; set it up.
+		 */
+		apic_enable();
+	}
+	/* xAPIC: the LVT timer's reserved bits read as zero */
+	apic_write(APIC_LVTT, 0xfff8ffff & ~(2U << 17));
+	check("lvtt_reserved_bits_read_zero",
+	      (apic_read(APIC_LVTT) & ~0x310ffU) == 0, apic_read(APIC_LVTT), 0);
+	timer_stop();
+}
+
+/* ---- an AP gets an IPI ------------------------------------------------------
+ */
+
+static volatile u64 ap_got;
+
+__attribute__((interrupt)) static void isr_ap(struct iframe *f)
+{
+	ap_got++;
+	apic_eoi();
+}
+
+static void test_ipi_to_ap(void)
+{
+	u64 t0;
+
+	if (ncpus < 2)
+		return;
+	if (smp_start() < 2) {
+		check("ap_started", false, 0, 1);
+		return;
+	}
+	apic_icr(cpus[1].apic_id, ICR_FIXED | V_AP);
+	t0 = rdtsc();
+	while (!ap_got && rdtsc() - t0 < us_to_tsc(100000))
+		pause();
+	check("fixed_ipi_to_halted_ap", ap_got == 1, (s64)ap_got, 1);
+}
+
+int guest_main(void)
+{
+	kvm_lapic = cfg_is("irqchip", "kernel");
+	idt_set(V_TIMER, isr_timer);
+	idt_set(V_LOW, isr_low);
+	idt_set(V_MID, isr_mid);
+	idt_set(V_HIGH, isr_high);
+	idt_set(V_AP, isr_ap);
+	idt_set(2, isr_nmi);
+	printf("conformance: %s, %u CPUs, TSC %u kHz\n",
+	       apic_x2 ? "x2APIC" : "xAPIC", ncpus, tsc_khz);
+
+	test_ids();
+	test_oneshot();
+	test_tmcct();
+	test_divide_change();
+	test_periodic();
+	test_tscdeadline();
+	test_mode_switch();
+	test_masked();
+	test_priority();
+	test_modes();
+	test_ipi_to_ap();
+
+	printf("conformance: %d failure(s)\n", failures);
+	return failures;
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Two-vCPU request/response guests.
+ *
+ * pingpong.elf: IPI ping-pong.  The BSP (client) sends a fixed IPI to the
+ * AP (server) and halts until the reply IPI arrives; the server halts
+ * between requests and replies from its main loop.  The client records the
+ * round trip (guest TSC) of every exchange.  Both vCPUs halt between
+ * messages, so the halt-poll policy decides how fast they wake.
+ *
+ * tcprr.elf (built with -DTCPRR): the same exchange, plus the timer pattern
+ * of netperf TCP_RR that the lazy TSC-deadline seed measured (6.2 M
+ * TSC-deadline writes for 2.1 M halts, i.e. about three per halt, almost
+ * all overwriting a deadline with a later one before it expires): on every
+ * transaction each vCPU pushes its timeout out @pushes times
+ * (now + timeout_us), through the lazy protocol's guest side when the host
+ * offers it and lazy=1, else with a WRMSR each.  A timeout that expires
+ * (no traffic for timeout_us) is counted and not re-armed until the next
+ * push.
+ *
+ * Config: n=5000 exchanges (after warmup=100), gap_us=20 (client think time
+ * between exchanges), and for tcprr: pushes=3, timeout_us=2000, lazy=0|1.
+ */
+#include "rt.h"
+
+#ifdef TCPRR
+#include <vapic/lazy.h>
+#endif
+
+#define V_PING 0x81
+#define V_PONG 0x82
+#define V_TIMER 0xef
+
+struct pcpu {
+	volatile u32 msg;
+	volatile u64 msg_tsc;
+	/* timer model */
+	u64 deadline; /* the timeout's deadline, 0 = none */
+	u64 programmed; /* what the clock-event device has, 0 = none */
+	u64 set_calls, msr_writes, lazy_skips, timer_irqs, timeouts;
+#ifdef TCPRR
+	struct vapic_lazy_page *lazy;
+#endif
+};
+
+static struct pcpu pc[2];
+static u64 timeout_tsc;
+static u32 pushes;
+static volatile u32 server_ready;
+
+static struct pcpu *me(void)
+{
+	return &pc[this_cpu()->index & 1];
+}
+
+__attribute__((interrupt)) static void isr_msg(struct iframe *f)
+{
+	struct pcpu *p = me();
+
+	p->msg_tsc = rdtsc();
+	p->msg = 1;
+	apic_eoi();
+}
+
+/* ---- TCP_RR timer model ------------------------------------------------- */
+
+/* The clock-event device's set_next_event(): interrupts are off. */
+static void program(struct pcpu *p, u64 deadline)
+{
+	bool write = true;
+
+	if (deadline == p->programmed)
+		return;
+	p->programmed = deadline;
+	p->set_calls++;
+#ifdef TCPRR
+	if (p->lazy)
+		write = vapic_lazy_guest_set_deadline(p->lazy, deadline);
+#endif
+	if (write) {
+		wrmsr(MSR_TSC_DEADLINE, deadline);
+		p->msr_writes++;
+	} else {
+		p->lazy_skips++;
+	}
+}
+
+static void push_timeouts(struct pcpu *p)
+{
+	u32 k;
+
+	for (k = 0; k < pushes; k++) {
+		p->deadline = rdtsc() + timeout_tsc;
+		program(p, p->deadline);
+	}
+}
+
+__attribute__((interrupt)) static void isr_timer(struct iframe *f)
+{
+	struct pcpu *p = me();
+
+	p->timer_irqs++;
+	p->programmed = 0; /* the device disarmed itself */
+	if (p->deadline && rdtsc() >= p->deadline) {
+		p->timeouts++;
+		p->deadline = 0;
+	}
+	if (p->deadline)
+		program(p, p->deadline); /* woken early?  never: re-arm */
+	apic_eoi();
+}
+
+#ifdef TCPRR
+static void cpuid_cb(void *ctx, u32 leaf, u32 regs[4])
+{
+	(void)ctx;
+	cpuid(leaf, 0, &regs[0], &regs[1], &regs[2], &regs[3]);
+}
+
+static void lazy_enable(struct pcpu *p)
+{
+	struct vapic_lazy_guest_info info;
+	u32 a, b, c, d;
+
+	if (!cfg_u64("lazy", 0))
+		return;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1U << 31)) ||
+	    vapic_lazy_guest_probe(cpuid_cb, NULL, &info)) {
+		printf("tcprr: cpu %u: lazy TSC-deadline not offered\n",
+		       this_cpu()->index);
+		return;
+	}
+	p->lazy = alloc(VAPIC_LAZY_PAGE_SIZE, VAPIC_LAZY_PAGE_SIZE);
+	vapic_lazy_guest_page_init(p->lazy);
+	if (safe_wrmsr(info.msr_index,
+		       vapic_lazy_guest_msr_value((u64)(uintptr_t)p->lazy))) {
+		printf("tcprr: cpu %u: enabling lazy TSC-deadline: #GP\n",
+		       this_cpu()->index);
+		p->lazy = NULL;
+	}
+}
+#endif
+
+static void timer_setup(struct pcpu *p)
+{
+	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+#ifdef TCPRR
+	lazy_enable(p);
+#endif
+}
+
+static void timer_report(struct pcpu *p, const char *who)
+{
+	char name[48];
+
+	cli();
+	p->deadline = 0;
+	program(p, 0);
+#define R(field)                                      \
+	do {                                          \
+		memcpy(name, #field, sizeof(#field)); \
+		report_counter(name, (s64)p->field);  \
+	} while (0)
+	R(set_calls);
+	R(msr_writes);
+	R(lazy_skips);
+	R(timer_irqs);
+	R(timeouts);
+#undef R
+	printf("%s: %lu deadline sets: %lu MSR writes, %lu lazy skips; "
+	       "%lu timer irqs, %lu timeouts\n",
+	       who, p->set_calls, p->msr_writes, p->lazy_skips, p->timer_irqs,
+	       p->timeouts);
+}
+
+/* ---- the exchange ---------------------------------------------------------
+ */
+
+static void wait_msg(struct pcpu *p)
+{
+	while (!p->msg) {
+		sti_hlt();
+		cli();
+	}
+	p->msg = 0;
+}
+
+void guest_ap_main(struct cpu *c)
+{
+	struct pcpu *p = &pc[1];
+	u64 i, total = cfg_u64("n", 5000) + cfg_u64("warmup", 100);
+
+	cli();
+	if (pushes)
+		timer_setup(p);
+	__atomic_store_n(&server_ready, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < total; i++) {
+		wait_msg(p);
+		if (pushes)
+			push_timeouts(p);
+		apic_icr(cpus[0].apic_id, ICR_FIXED | V_PONG);
+	}
+	if (pushes)
+		timer_report(p, "server");
+	__atomic_store_n(&server_ready, 3, __ATOMIC_RELEASE);
+	for (;;)
+		sti_hlt();
+}
+
+int guest_main(void)
+{
+	u64 n = cfg_u64("n", 5000), warmup = cfg_u64("warmup", 100);
+	u64 gap = us_to_tsc(cfg_u64("gap_us", 20));
+	s64 *rtt = alloc((n + warmup) * sizeof(s64), 64);
+	struct pcpu *p = &pc[0];
+	u64 i, t0;
+
+#ifdef TCPRR
+	pushes = (u32)cfg_u64("pushes", 3);
+#endif
+	timeout_tsc = us_to_tsc(cfg_u64("timeout_us", 2000));
+	idt_set(V_PING, isr_msg);
+	idt_set(V_PONG, isr_msg);
+	idt_set(V_TIMER, isr_timer);
+	if (ncpus < 2)
+		panic("needs 2 CPUs (--cpus=2)");
+	smp_start();
+	while (!__atomic_load_n(&server_ready, __ATOMIC_ACQUIRE))
+		pause();
+	cli();
+	if (pushes)
+		timer_setup(p);
+	printf("%s: n %lu (+%lu warm-up), gap %lu us, %u pushes/transaction, "
+	       "lazy %s\n",
+	       pushes ? "tcprr" : "pingpong", n, warmup, cfg_u64("gap_us", 20),
+	       pushes,
+#ifdef TCPRR
+	       p->lazy ? "on" : "off"
+#else
+	       "off"
+#endif
+	);
+	report_phase("rr", true);
+	for (i = 0; i < n + warmup; i++) {
+		t0 = rdtsc();
+		apic_icr(cpus[1].apic_id, ICR_FIXED | V_PING);
+		wait_msg(p);
+		rtt[i] = (s64)(p->msg_tsc - t0);
+		if (pushes)
+			push_timeouts(p);
+		t0 = rdtsc();
+		while (rdtsc() - t0 < gap)
+			pause();
+	}
+	report_phase("rr", false);
+	report_samples(pushes ? "tcprr_rtt" : "pingpong_rtt", rtt + warmup,
+		       (u32)n);
+	report_counter("transactions", (s64)n);
+	if (pushes) {
+		while (__atomic_load_n(&server_ready, __ATOMIC_ACQUIRE) != 3)
+			pause();
+		timer_report(p, "client");
+	}
+	return 0;
+}

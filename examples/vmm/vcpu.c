@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * vCPU threads: the KVM_RUN loop for both irqchip modes.
+ *
+ * --irqchip=user, before every entry:
+ *   vapic_posix_service()   host timer due? -> vapic_timer_expired()
+ *   INIT / SIPI / NMI       pending events from other vCPUs
+ *   vapic_lapic_poll()      INJECT: KVM_INTERRUPT if the guest can take it
+ *                           (ready_for_interrupt_injection, one vector per
+ *                           entry), else request_interrupt_window;
+ *                           WAIT: spin out the timer advance, poll again
+ *   run->cr8 = TPR >> 4     (and back from run->cr8 after the exit)
+ *   vapic_posix_enter()     kicked meanwhile? don't enter
+ * HLT exits block in vapic_posix_halt() (after the halt-poll window) until
+ * an interrupt is deliverable.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include <vapic/errors.h>
+#include "vmm.h"
+
+void vcpu_kick(struct vcpu *v)
+{
+	vapic_posix_kick(&v->pv);
+}
+
+static const char *exit_name(uint32_t r)
+{
+	static const char *const n[] = {
+		[KVM_EXIT_UNKNOWN] = "unknown",
+		[KVM_EXIT_EXCEPTION] = "exception",
+		[KVM_EXIT_IO] = "io",
+		[KVM_EXIT_HYPERCALL] = "hypercall",
+		[KVM_EXIT_DEBUG] = "debug",
+		[KVM_EXIT_HLT] = "hlt",
+		[KVM_EXIT_MMIO] = "mmio",
+		[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open",
+		[KVM_EXIT_SHUTDOWN] = "shutdown",
+		[KVM_EXIT_FAIL_ENTRY] = "fail_entry",
+		[KVM_EXIT_INTR] = "intr",
+		[KVM_EXIT_SET_TPR] = "set_tpr",
+		[KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+		[KVM_EXIT_X86_RDMSR] = "x86_rdmsr",
+		[KVM_EXIT_X86_WRMSR] = "x86_wrmsr",
+	};
+
+	if (r < sizeof(n) / sizeof(n[0]) && n[r])
+		return n[r];
+	return "other";
+}
+
+static void crash(struct vcpu *v, const char *why)
+{
+	struct kvm_run *run = v->run;
+
+	console_flush(v->vm);
+	fprintf(stderr, "vapic-vmm: vcpu %d: %s (exit %u %s", v->index, why,
+		run->exit_reason, exit_name(run->exit_reason));
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+		fprintf(stderr, ", suberror %u", run->internal.suberror);
+	if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
+		fprintf(stderr, ", reason %llx",
+			(unsigned long long)
+				run->fail_entry.hardware_entry_failure_reason);
+	fprintf(stderr, ")\n");
+	kvm_dump_regs(v, stderr);
+	vmm_stop(v->vm, VMM_STATUS_CRASH);
+}
+
+static void spin_ns(uint64_t ns)
+{
+	uint64_t until = vmm_now_ns() + ns;
+
+	while (vmm_now_ns() < until)
+		__builtin_ia32_pause();
+}
+
+/* ---- --irqchip=user ---------------------------------------------------- */
+
+/*
+ * NMI, INIT and SIPI that other vCPUs' ICRs left pending in our LAPIC
+ * (SDM "MP Initialization Protocol Algorithm"): INIT resets the LAPIC and
+ * waits for a SIPI, which starts the vCPU in real mode at the vector's
+ * page; a SIPI outside wait-for-SIPI, SMI and ExtINT are dropped.
+ */
+static void take_events(struct vcpu *v)
+{
+	uint32_t got, sipi = 0;
+
+	if (!vapic_lapic_pending_events(&v->lapic))
+		return;
+	got = vapic_lapic_take_events(&v->lapic, VAPIC_EVENT_ALL, &sipi);
+	if (got & VAPIC_EVENT_INIT) {
+		vapic_lapic_reset(&v->lapic);
+		v->wait_for_sipi = true;
+		v->run->request_interrupt_window = 0;
+	}
+	if ((got & VAPIC_EVENT_SIPI) && v->wait_for_sipi) {
+		if (kvm_set_sipi_state(v, (uint8_t)sipi)) {
+			vmm_stop(v->vm, VMM_STATUS_CRASH);
+			return;
+		}
+		v->wait_for_sipi = false;
+		v->irq_queued = false;
+	}
+	if ((got & VAPIC_EVENT_NMI) && !v->wait_for_sipi &&
+	    ioctl(v->fd, KVM_NMI, 0) == 0)
+		v->c.nmi_injections++;
+}
+
+/* KVM_INTERRUPT, timed: its cost is learned for the pre-queue lead. */
+static int kvm_interrupt(struct vcpu *v, uint32_t vec)
+{
+	struct kvm_interrupt irq = { .irq = vec };
+	uint64_t t0 = vmm_now_ns(), d;
+	int r = ioctl(v->fd, KVM_INTERRUPT, &irq);
+
+	d = vmm_now_ns() - t0;
+	v->c.kvm_interrupt_calls++;
+	v->c.kvm_interrupt_ns += d;
+	/* high-quantile tracker (as the adapter's): up 1/4, down 1/64 */
+	if (d > 50000)
+		d = 50000;
+	if (d > v->inject_cost_ns)
+		v->inject_cost_ns += (d - v->inject_cost_ns + 3) / 4;
+	else
+		v->inject_cost_ns -= (v->inject_cost_ns - d) / 64;
+	return r;
+}
+
+/*
+ * Timer pre-queue.  KVM_INTERRUPT is a vCPU ioctl, and on the reference
+ * host (PVM) every vCPU ioctl pays a vcpu_load/put: ~5 us, on the path
+ * from the deadline to the guest.  KVM's own LAPIC avoids that by queueing
+ * the timer interrupt when its (advanced) hrtimer fires and busy-waiting
+ * for the deadline right before VM entry.  We do the same: while the
+ * vCPU is out of the guest and the timer is due within the ioctl's cost,
+ * queue the timer vector in KVM's slot, then wait for libvapic to say
+ * INJECT (deadline reached) before KVM_RUN.  The guest cannot observe the
+ * queued vector before it is entered, so nothing is early; if libvapic
+ * then injects another vector, KVM_INTERRUPT replaces the queued one; if
+ * nothing, KVM_SET_VCPU_EVENTS withdraws it before any entry.
+ */
+static bool timer_vector_deliverable(struct vcpu *v, uint32_t *vec)
+{
+	uint32_t lvtt = vapic_timer_read_lvtt(&v->lapic.timer);
+
+	*vec = lvtt & 0xff;
+	return !(lvtt & VAPIC_LVT_MASKED) && *vec >= 16 &&
+	       (*vec & 0xf0) > (vapic_lapic_ppr(&v->lapic) & 0xf0);
+}
+
+static void prequeue(struct vcpu *v)
+{
+	uint32_t vec;
+
+	if (v->prequeued || v->irq_queued ||
+	    !v->run->ready_for_interrupt_injection ||
+	    !timer_vector_deliverable(v, &vec))
+		return;
+	if (kvm_interrupt(v, vec) == 0)
+		v->prequeued = vec;
+}
+
+static void prequeue_cancel(struct vcpu *v)
+{
+	struct kvm_vcpu_events ev;
+
+	v->c.prequeue_cancelled++;
+	v->prequeued = 0;
+	memset(&ev, 0, sizeof(ev));
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
+		ev.interrupt.injected = 0;
+		if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0)
+			return;
+	}
+	crash(v, "cannot withdraw a queued interrupt");
+}
+
+/* When to pre-queue for the armed host timer: its deadline - ioctl cost. */
+static uint64_t prequeue_at(struct vcpu *v)
+{
+	uint64_t exp = vapic_posix_expires_ns(&v->pv);
+
+	if (exp == VAPIC_POSIX_NEVER)
+		return VAPIC_POSIX_NEVER;
+	exp += vapic_timer_advance_ns(&v->lapic.timer);
+	return exp > v->inject_cost_ns ? exp - v->inject_cost_ns : 0;
+}
+
+/*
+ * Deliver what is deliverable before entering: one vector per entry, with
+ * KVM_INTERRUPT when the guest can take it (ready_for_interrupt_injection
+ * as of the last exit, and no vector already sitting in KVM's one slot:
+ * a second KVM_INTERRUPT would replace it), else an interrupt window.
+ * Returns false when the timer asked to wait out its advance (the caller
+ * loops).
+ */
+static bool prepare_entry(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t wait_ns;
+	uint32_t vec;
+	int r;
+
+	r = vapic_lapic_poll(&v->lapic, &vec, &wait_ns);
+	if (r == VAPIC_LAPIC_WAIT) {
+		if (wait_ns <= v->inject_cost_ns)
+			prequeue(v);
+		spin_ns(wait_ns);
+		return false;
+	}
+	if (r == VAPIC_LAPIC_INJECT && !v->irq_queued) {
+		if (v->prequeued) {
+			if (vec == v->prequeued)
+				v->c.prequeue_hits++;
+			else if (kvm_interrupt(v, vec) == 0)
+				v->c.prequeue_replaced++;
+			else
+				crash(v, "KVM_INTERRUPT failed");
+			v->prequeued = 0;
+			vapic_lapic_injected(&v->lapic, vec);
+			v->c.injections++;
+			v->irq_queued = true;
+			run->request_interrupt_window = 0;
+		} else if (run->ready_for_interrupt_injection) {
+			if (kvm_interrupt(v, vec) == 0) {
+				vapic_lapic_injected(&v->lapic, vec);
+				v->c.injections++;
+				v->irq_queued = true;
+			}
+			run->request_interrupt_window = 0;
+		} else {
+			if (!run->request_interrupt_window)
+				v->c.irq_window_requests++;
+			run->request_interrupt_window = 1;
+		}
+	} else if (r == VAPIC_LAPIC_INJECT) {
+		/*
+		 * Another vector is deliverable but KVM's slot is taken: ask
+		 * for an exit as soon as the guest can take it.
+		 */
+		run->request_interrupt_window = 1;
+	} else {
+		if (v->prequeued)
+			prequeue_cancel(v);
+		run->request_interrupt_window = 0;
+	}
+	run->cr8 = vapic_lapic_cr8(&v->lapic);
+	return true;
+}
+
+/*
+ * HLT the fastpath could not complete: poll for the halt-poll policy's
+ * window, then block in the adapter (which sleeps until the own timer's
+ * expiry minus its spin margin, then spins), until an interrupt can be
+ * delivered (IF was set at the HLT), an event arrives, or the VMM stops.
+ */
+static void do_halt(struct vcpu *v)
+{
+	bool if_set = v->run->if_flag;
+	uint64_t t0 = vmm_now_ns(), poll_ns = 0, timer_ns, t_block = 0, t_end;
+	uint64_t t_pre;
+	uint64_t fires0 = v->pv.stats.fires;
+	bool blocked = false;
+	uint32_t flags = 0;
+
+	v->c.halts++;
+	vapic_posix_halt_begin(&v->pv);
+	if (!vapic_haltpoll_timer_ns(&v->lapic.timer, &timer_ns))
+		timer_ns = VAPIC_HALTPOLL_NO_TIMER;
+	vapic_haltpoll_begin(&v->hp, t0, timer_ns, &poll_ns);
+	for (;;) {
+		uint64_t wait_ns, now;
+		uint32_t vec;
+		int r;
+
+		if (vmm_stopping(v->vm)) {
+			flags |= VAPIC_HALT_INVALID;
+			break;
+		}
+		if (vapic_lapic_pending_events(&v->lapic))
+			break;
+		/* Queue the timer vector the ioctl's cost ahead (see above). */
+		t_pre = if_set && !v->prequeued ? prequeue_at(v)
+						: VAPIC_POSIX_NEVER;
+		if (vmm_now_ns() >= t_pre) {
+			prequeue(v);
+			t_pre = VAPIC_POSIX_NEVER;
+		}
+		vapic_posix_service(&v->pv);
+		r = vapic_lapic_poll(&v->lapic, &vec, &wait_ns);
+		if (r == VAPIC_LAPIC_INJECT && if_set)
+			break;
+		if (r == VAPIC_LAPIC_WAIT) {
+			spin_ns(wait_ns);
+			continue;
+		}
+		now = vmm_now_ns();
+		if (!blocked && now - t0 < poll_ns) {
+			/* Halt-poll window: spin on the kick flag and timer. */
+			while (!vapic_posix_poll_once(&v->pv, now) &&
+			       now - t0 < poll_ns && now < t_pre) {
+				__builtin_ia32_pause();
+				now = vmm_now_ns();
+			}
+			continue;
+		}
+		if (!blocked) {
+			blocked = true;
+			t_block = now;
+			v->c.halt_blocks++;
+		}
+		vapic_posix_halt(&v->pv, t_pre);
+	}
+	vapic_posix_halt_end(&v->pv);
+	t_end = vmm_now_ns();
+	if (v->pv.stats.fires != fires0)
+		flags |= VAPIC_HALT_TIMER;
+	if (blocked) {
+		flags |= VAPIC_HALT_WAITED;
+		v->c.halt_block_ns += t_end - t_block;
+		v->c.halt_poll_ns += t_block - t0;
+		vapic_haltpoll_end(&v->hp, t_block, t_end, flags);
+	} else {
+		v->c.halt_poll_ns += t_end - t0;
+		v->c.halt_poll_wakes++;
+		vapic_haltpoll_end(&v->hp, poll_ns ? t_end : t0, t_end, flags);
+	}
+	v->c.halt_ns += t_end - t0;
+}
+
+/* Exits the dispatcher left to the VMM. */
+static bool slow_path(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		return true;
+	case KVM_EXIT_HLT:
+		do_halt(v);
+		return true;
+	case KVM_EXIT_X86_RDMSR:
+		if (apic_lazy_msr(v))
+			return true;
+		run->msr.data = 0;
+		run->msr.error = 1; /* not ours: #GP */
+		return true;
+	case KVM_EXIT_X86_WRMSR:
+		if (apic_lazy_msr(v))
+			return true;
+		run->msr.error = 1;
+		return true;
+	case KVM_EXIT_MMIO:
+		/* Unbacked, not the APIC: reads all ones, writes dropped. */
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+		return true;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+	case KVM_EXIT_SET_TPR:
+	case KVM_EXIT_INTR:
+		return true;
+	default:
+		crash(v, "unexpected exit");
+		return false;
+	}
+}
+
+static void user_loop(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct vapic_exit e;
+
+	while (!vmm_stopping(v->vm)) {
+		uint64_t fires0;
+		int rc, r;
+
+		take_events(v);
+		if (v->wait_for_sipi) {
+			vapic_posix_service(&v->pv);
+			if (!vapic_lapic_pending_events(&v->lapic))
+				vapic_posix_halt(&v->pv, VAPIC_POSIX_NEVER);
+			continue;
+		}
+		vapic_posix_service(&v->pv);
+		if (!prepare_entry(v))
+			continue;
+		if (!vapic_posix_enter(&v->pv)) {
+			/*
+			 * Not kicked: the host timer is due within the kick
+			 * advance.  Wait for it here, pre-queueing its vector
+			 * the ioctl's cost ahead.
+			 */
+			if (!vapic_posix_kicked(&v->pv)) {
+				uint64_t t_pre = prequeue_at(v);
+
+				if (vapic_posix_wait_expiry(&v->pv, t_pre) >=
+				    t_pre)
+					prequeue(v);
+				vapic_posix_wait_expiry(&v->pv,
+							VAPIC_POSIX_NEVER);
+			}
+			continue;
+		}
+		rc = ioctl(v->fd, KVM_RUN, 0);
+		vapic_posix_exit(&v->pv, rc < 0 && errno == EINTR);
+		v->irq_queued = false;
+		if (rc < 0) {
+			if (errno != EINTR && errno != EAGAIN) {
+				crash(v, strerror(errno));
+				return;
+			}
+			/* A kick or the host timer's signal: dispatch it. */
+			v->c.eintr++;
+			fires0 = v->pv.stats.fires;
+			vapic_posix_service(&v->pv);
+			memset(&e, 0, sizeof(e));
+			e.reason = v->pv.stats.fires != fires0
+					   ? VAPIC_EXIT_HOST_TIMER
+					   : VAPIC_EXIT_KICK;
+			r = apic_dispatch(v, &e);
+			if (r == VAPIC_FP_HOST &&
+			    (e.actions & VAPIC_EXIT_ACT_WAIT))
+				spin_ns(e.wait_ns);
+			continue;
+		}
+		v->c.exits++;
+		v->c.exit_reason[run->exit_reason & 63]++;
+		vapic_lapic_set_cr8(&v->lapic, run->cr8 & 0xf);
+		apic_exit_from_run(v, &e);
+		r = apic_dispatch(v, &e);
+		if (r == VAPIC_FP_SLOW) {
+			if (!slow_path(v))
+				return;
+			continue;
+		}
+		apic_complete(v, &e);
+		if (r == VAPIC_FP_HOST && (e.actions & VAPIC_EXIT_ACT_WAIT))
+			spin_ns(e.wait_ns);
+	}
+}
+
+/* ---- --irqchip=kernel --------------------------------------------------- */
+
+static void kernel_loop(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	while (!vmm_stopping(v->vm)) {
+		int rc;
+
+		vapic_posix_service(&v->pv);
+		if (!vapic_posix_enter(&v->pv))
+			continue;
+		rc = ioctl(v->fd, KVM_RUN, 0);
+		vapic_posix_exit(&v->pv, false);
+		if (rc < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				v->c.eintr++;
+				continue;
+			}
+			crash(v, strerror(errno));
+			return;
+		}
+		v->c.exits++;
+		v->c.exit_reason[run->exit_reason & 63]++;
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			handle_io(v);
+			break;
+		case KVM_EXIT_MMIO:
+			v->c.mmio_other++;
+			if (!run->mmio.is_write)
+				memset(run->mmio.data, 0xff,
+				       sizeof(run->mmio.data));
+			break;
+		case KVM_EXIT_IRQ_WINDOW_OPEN:
+		case KVM_EXIT_INTR:
+			break;
+		default:
+			crash(v, "unexpected exit");
+			return;
+		}
+	}
+}
+
+void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct timespec ts;
+	int r;
+
+	r = vapic_posix_vcpu_attach(
+		&v->pv,
+		v->vm->opt.irqchip == IRQCHIP_USER ? &v->lapic.timer : NULL,
+		&v->run->immediate_exit);
+	if (r) {
+		fprintf(stderr, "vapic-vmm: vcpu %d: attach: %s\n", v->index,
+			strerror(-r));
+		vmm_stop(v->vm, VMM_STATUS_ERROR);
+		return NULL;
+	}
+	if (v->vm->opt.irqchip == IRQCHIP_USER) {
+		v->wait_for_sipi = v->index != 0;
+		user_loop(v);
+	} else {
+		kernel_loop(v);
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	v->c.cpu_ns =
+		(uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return NULL;
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""Check that the 'timer' fuzz target's oracle catches real bugs.
+
+Applies one deliberate bug ("mutant") at a time to a copy of the tree
+(git archive HEAD, so the working tree is never touched), builds the
+replay driver with gcc and replays the seed corpus; with --fuzz N it also
+builds the libFuzzer target (clang) and runs N executions from CORPUS for
+the mutants the seeds missed.  Prints one line per mutant: which check
+caught it, or MISSED.  A mutant whose anchor text is no longer in timer.c
+is reported as STALE (update the table).
+
+usage: fuzz/oracle_mutants.py [--fuzz N] [--corpus DIR] [--keep DIR]
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+# (name, anchor text in libvapic/timer.c, replacement): each a real bug.
+MUTANTS = [
+    ('inject-1-cycle-early',
+     '\tif (now < t->target_tsc) {\n\t\tif (!t->in_window)',
+     '\tif (now + 1 < t->target_tsc) {\n\t\tif (!t->in_window)'),
+    ('no-min-period-clamp',
+     '\tif (periodic && p < t->min_period_sub) {',
+     '\tif (0 && periodic && p < t->min_period_sub) {'),
+    ('tmcct-off-by-one',
+     '\treturn t->tmict - (u32)done;',
+     '\treturn t->tmict - (u32)done - (done && done < t->tmict);'),
+    ('msr-reads-deadline-at-expiry',
+     '\tif (now_tsc(t) >= s.tsc_deadline)',
+     '\tif (now_tsc(t) > s.tsc_deadline)'),
+    ('divide-change-not-rescaled',
+     '\t\t\tposition_set(t, now, e2);',
+     '\t\t\t(void)e2;\n\t\t\tposition_set(t, now, '
+     'e.lo < t->period_sub ? e.lo : 0);'),
+    ('posted-2-cycles-early',
+     '\tif (now < target) {\n\t\tif (!t->measured) {',
+     '\tif (now + 2 < target) {\n\t\tif (!t->measured) {'),
+    ('rearm-without-cancel',
+     '\t\t/* A periodic timer needs its next period armed. */\n'
+     '\t\tcancel_hw(t);',
+     '\t\t/* A periodic timer needs its next period armed. */\n'
+     '\t\tt->hw_armed = false;'),
+    ('short-deadline-never-armed',
+     '\tr = t->ops->timer_arm(t->host, expires);',
+     '\tif (delta_ns < 50) {\n\t\tt->hw_armed = false;\n\t\treturn 0;\n'
+     '\t}\n\tr = t->ops->timer_arm(t->host, expires);'),
+    ('refused-restore-touches-timer',
+     '\tif (!t || !s)\n\t\treturn VAPIC_EINVAL;\n'
+     '\tr = validate_state(t, s);',
+     '\tif (!t || !s)\n\t\treturn VAPIC_EINVAL;\n'
+     '\tt->tdcr = s->tdcr & 0xb;\n\tr = validate_state(t, s);'),
+    ('saved-progress-off',
+     '\t\ts->progress = u128_div_(num, t->period_sub, &rem, &ovf);',
+     '\t\ts->progress = u128_div_(num, t->period_sub, &rem, &ovf) + 1;'),
+    ('masked-tick-delivered',
+     '\tif (!deliverable(t)) {\n\t\tSTAT_ADD_(t->stats.masked, k);',
+     '\tif (0 && !deliverable(t)) {\n\t\tSTAT_ADD_(t->stats.masked, k);'),
+    ('mode-switch-keeps-deadline',
+     '\t\tt->tmict = 0;\n\t\tVAPIC_WRITE_ONCE(t->tsc_deadline, 0);\n'
+     '\t\tstop_counting(t);\n\t\tt->backlog = 0;',
+     '\t\tt->tmict = 0;\n\t\tt->backlog = 0;'),
+    ('strict-accepts-mode-11b',
+     '\t\tif ((val & rsvd) || mode == VAPIC_TIMER_MODE_RESERVED)',
+     '\t\tif ((val & rsvd))'),
+    ('periodic-reload-one-short',
+     '\t\tif (!k)\n\t\t\tk = 1;\n\t\tposition_advance(t, k);',
+     '\t\tif (!k)\n\t\t\tk = 1;\n\t\tposition_advance(t, k > 1 ? k - 1 : k);'),
+    ('busy-drops-other-vector',
+     '\t\tif ((flags & VAPIC_POLL_VECTOR_BUSY) &&\n'
+     '\t\t    t->pending_vector == (t->lvtt & VAPIC_LVT_VECTOR_MASK)) {',
+     '\t\tif (flags & VAPIC_POLL_VECTOR_BUSY) {'),
+    ('restore-accepts-backlog-anywhere',
+     '\tif (s->backlog && (mode != VAPIC_TIMER_PERIODIC || !running))\n'
+     '\t\treturn VAPIC_ESTATE;',
+     ''),
+]
+
+
+def sh(cmd, cwd, **kw):
+    return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True,
+                          **kw)
+
+
+def first_violation(text):
+    for line in text.splitlines():
+        m = re.search(r'INVARIANT VIOLATED at op \d+ \(([^)]*)\): (.*)', line)
+        if m:
+            return '%s: %s' % (m.group(1), m.group(2)[:100])
+        if 'runtime error' in line or 'ERROR: AddressSanitizer' in line:
+            return line.strip()[:110]
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--fuzz', type=int, default=0,
+                    help='libFuzzer executions for mutants the seeds miss')
+    ap.add_argument('--corpus', help='starting corpus for --fuzz '
+                    '(default: fuzz/work/timer/corpus if present)')
+    ap.add_argument('--keep', help='work in this directory and keep it')
+    args = ap.parse_args()
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    work = args.keep or tempfile.mkdtemp(prefix='vapic-mutants-')
+    os.makedirs(work, exist_ok=True)
+    src = os.path.join(work, 'src')
+    if not os.path.isdir(src):
+        os.makedirs(src)
+        p = subprocess.Popen(['git', 'archive', 'HEAD'], cwd=root,
+                             stdout=subprocess.PIPE)
+        subprocess.run(['tar', '-x', '-C', src], stdin=p.stdout, check=True)
+        p.wait()
+    corpus = os.path.join(src, 'fuzz', 'corpus', 'timer')
+    seeds_raw = os.path.join(work, 'seeds')
+    sh([sys.executable, 'fuzz/hexcorpus.py', 'tobin', corpus, seeds_raw], src)
+    fuzz_corpus = args.corpus or os.path.join(root, 'fuzz', 'work', 'timer',
+                                              'corpus')
+    timer_c = os.path.join(src, 'libvapic', 'timer.c')
+    orig = open(timer_c).read()
+
+    if not os.path.isdir(os.path.join(src, 'bg')):
+        r = sh(['meson', 'setup', 'bg'], src)
+        if r.returncode:
+            sys.exit('meson setup failed:\n' + r.stdout + r.stderr)
+    if args.fuzz and not os.path.isdir(os.path.join(src, 'bf')):
+        r = sh(['meson', 'setup', 'bf', '-Dfuzzing_engine=libfuzzer'], src,
+               env=dict(os.environ, CC='clang'))
+        if r.returncode:
+            sys.exit('meson setup (clang) failed:\n' + r.stdout + r.stderr)
+
+    caught = missed = 0
+    try:
+        for name, old, new in MUTANTS:
+            if old not in orig:
+                print('%-34s STALE (anchor not in timer.c)' % name)
+                continue
+            open(timer_c, 'w').write(orig.replace(old, new, 1))
+            b = sh(['ninja', '-C', 'bg', 'fuzz/replay_timer'], src)
+            if b.returncode:
+                print('%-34s BUILD FAILED' % name)
+                continue
+            r = sh(['bg/fuzz/replay_timer', corpus], src)
+            nfail = sum(1 for l in r.stdout.splitlines()
+                        if l.startswith('not ok'))
+            why = first_violation(r.stderr)
+            if nfail:
+                caught += 1
+                print('%-34s caught by %d seed(s): %s' % (name, nfail, why))
+                sys.stdout.flush()
+                continue
+            if not args.fuzz:
+                missed += 1
+                print('%-34s not caught by the seeds' % name)
+                continue
+            b = sh(['ninja', '-C', 'bf', 'fuzz/fuzz_timer'], src)
+            art = os.path.join(work, 'art-' + name)
+            os.makedirs(art, exist_ok=True)
+            dirs = [d for d in (fuzz_corpus, seeds_raw) if os.path.isdir(d)]
+            tmpc = os.path.join(work, 'corpus-' + name)
+            os.makedirs(tmpc, exist_ok=True)
+            r = sh(['nice', '-n', '19', 'bf/fuzz/fuzz_timer',
+                    '-runs=%d' % args.fuzz, '-max_len=1024',
+                    '-error_exitcode=77', '-artifact_prefix=' + art + '/',
+                    tmpc] + dirs, src)
+            why = first_violation(r.stderr)
+            if r.returncode:
+                caught += 1
+                print('%-34s caught by libFuzzer: %s' % (name, why))
+            else:
+                missed += 1
+                print('%-34s MISSED (seeds and %d execs)' % (name, args.fuzz))
+            sys.stdout.flush()
+    finally:
+        open(timer_c, 'w').write(orig)
+    print('%d caught, %d missed of %d mutants' % (caught, missed,
+                                                   len(MUTANTS)))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if missed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""Run one test guest under vapic-vmm and judge the result (meson suite 'kvm').
+
+Exit 0 if the guest exited 0 and every check and expectation holds, 1 if not,
+77 (meson's "skipped") if /dev/kvm is missing or not accessible: a skip,
+never a pass.
+
+usage: run_guest.py VMM GUEST [--expect-samples NAME] [--no-early]
+                    [--counter-eq A=B] [VMM ARGS...]
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    argv = sys.argv[1:]
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    vmm, guest, rest = argv[0], argv[1], argv[2:]
+    expect_samples, no_early, eqs, vmm_args = [], False, [], []
+    i = 0
+    while i < len(rest):
+        if rest[i] == "--expect-samples":
+            expect_samples.append(rest[i + 1])
+            i += 2
+        elif rest[i] == "--no-early":
+            no_early = True
+            i += 1
+        elif rest[i] == "--counter-eq":
+            eqs.append(rest[i + 1].split("="))
+            i += 2
+        else:
+            vmm_args.append(rest[i])
+            i += 1
+    if not os.path.exists("/dev/kvm"):
+        print("SKIP: /dev/kvm does not exist on this machine")
+        return 77
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        print("SKIP: /dev/kvm is not accessible to this user")
+        return 77
+    with tempfile.TemporaryDirectory() as d:
+        js_path = os.path.join(d, "r.json")
+        csv_path = os.path.join(d, "s.csv")
+        cmd = [vmm, "--quiet", "--stats", "--timeout", "60", "--json",
+               js_path, "--samples-csv", csv_path] + vmm_args + [guest]
+        print("+", " ".join(cmd), flush=True)
+        p = subprocess.run(cmd)
+        if not os.path.exists(js_path):
+            print("FAIL: the VMM wrote no results (status %d)" % p.returncode)
+            return 1
+        with open(js_path) as f:
+            js = json.load(f)
+        with open(csv_path) as f:
+            early = sum(1 for line in f.readlines()[1:]
+                        if int(line.split(",")[3]) < 0)
+    ok = True
+    if p.returncode != 1:
+        print("FAIL: VMM status %d (want 1: guest exit code 0)" %
+              p.returncode)
+        ok = False
+    failed = [c["name"] for c in js["checks"] if not c["pass"]]
+    print("%d checks passed, %d failed%s" %
+          (len(js["checks"]) - len(failed), len(failed),
+           (": " + " ".join(failed)) if failed else ""))
+    if failed:
+        ok = False
+    names = {s["name"] for s in js["samples"]}
+    for n in expect_samples:
+        if n not in names:
+            print("FAIL: no '%s' samples reported" % n)
+            ok = False
+    if no_early and early:
+        print("FAIL: %d early timer interrupts" % early)
+        ok = False
+    counters = {}
+    for k, v in js["counters"].items():
+        name = k.split("@")[0]
+        counters[name] = counters.get(name, 0) + v
+    for a, b in eqs:
+        if counters.get(a) != counters.get(b):
+            print("FAIL: counter %s = %s, %s = %s" %
+                  (a, counters.get(a), b, counters.get(b)))
+            ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Core bugs found by the fuzzers (fuzz/), one test each, so they stay
+ * fixed even where a fuzz corpus changes.  Each test names the corpus input
+ * that found it (fuzz/corpus/<target>/regress-*.hex).
+ */
+#include "vtest.h"
+
+static uint32_t record_checksum(const struct vapic_timer_state *s)
+{
+	struct vapic_timer_state c = *s;
+
+	c.checksum = 0;
+	return vapic_checksum32(&c, sizeof(c));
+}
+
+/* A periodic timer of @period_ns on vCPU 0 of @vm, vector 0x40, divide 1. */
+static struct vclock_vcpu *periodic(struct vclock_vm *vm, uint32_t period_ns)
+{
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+
+	vt_enable(v);
+	assert_true(vclock_write(v, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vclock_write(v, VAPIC_REG_LVT_TIMER, 0x20040) >= 0);
+	assert_true(vclock_write(v, VAPIC_REG_TMICT, period_ns) >= 0);
+	return v;
+}
+
+/*
+ * regress-restore-backlog-not-periodic.hex: a record carrying catch-up
+ * ticks for a timer that is not a running periodic one contradicts itself
+ * and must be refused, leaving the timer untouched.
+ */
+static void restore_refuses_backlog_without_running_periodic(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	struct vapic_timer_state s;
+	struct vapic_timer before;
+
+	(void)state;
+	assert_int_equal(vapic_timer_save(&v->lapic.timer, &s), 0);
+	s.backlog = 1;
+	s.checksum = record_checksum(&s);
+	memcpy(&before, &v->lapic.timer, sizeof(before));
+	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &s),
+			 VAPIC_ESTATE);
+	assert_memory_equal(&before, &v->lapic.timer, sizeof(before));
+	vclock_vm_destroy(vm);
+}
+
+/* The same for a running TSC-deadline timer (backlog, then a position). */
+static void restore_refuses_backlog_or_position_in_tscd_mode(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	struct vapic_timer_state s, m;
+
+	(void)state;
+	vt_enable(v);
+	assert_true(vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40040) >= 0);
+	assert_true(vclock_wrmsr_tsc_deadline(v, vclock_guest_tsc(v) +
+							 1000000) >= 0);
+	assert_int_equal(vapic_timer_save(&v->lapic.timer, &s), 0);
+	assert_true(s.flags & VAPIC_TSTATE_RUNNING);
+
+	m = s;
+	m.backlog = 1;
+	m.checksum = record_checksum(&m);
+	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &m),
+			 VAPIC_ESTATE);
+	m = s;
+	m.progress = 0x80;
+	m.checksum = record_checksum(&m);
+	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &m),
+			 VAPIC_ESTATE);
+	m = s;
+	m.tmcct = 1;
+	m.checksum = record_checksum(&m);
+	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &m),
+			 VAPIC_ESTATE);
+	/* The unmodified record still restores. */
+	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &s), 0);
+	vclock_vm_destroy(vm);
+}
+
+/*
+ * A record from a catch-up host with 5 ticks of backlog, restored on a
+ * coalescing host: at most one tick is pending (the policy), so exactly one
+ * interrupt arrives before the next period, not five.
+ */
+static void restore_coalesces_a_saved_backlog(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = periodic(vm, 1000000);
+	struct vapic_timer_state s;
+
+	(void)state;
+	vclock_vcpu_set_irq_window(v, false);
+	assert_int_equal(vclock_advance(vm, 100000), 0);
+	assert_int_equal(vapic_timer_save(&v->lapic.timer, &s), 0);
+	assert_true(s.flags & VAPIC_TSTATE_RUNNING);
+	assert_false(s.flags & VAPIC_TSTATE_DUE);
+	s.backlog = 5;
+	s.checksum = record_checksum(&s);
+	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &s), 0);
+	vclock_vcpu_set_irq_window(v, true);
+	assert_int_equal(vclock_advance(vm, 500000), 0);
+	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
+	assert_int_equal(v->lapic.timer.stats.coalesced, 4);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+/*
+ * regress-catchup-tscd-backlog.hex: under the catch-up policy, a second
+ * TSC deadline that expired while the first tick was still pending was
+ * queued as a catch-up tick (catch-up is for periodic timers), so the
+ * guest got two interrupts for one IRR bit, and the saved record carried a
+ * backlog outside periodic mode (which restore refuses).  Now it merges.
+ */
+static void catchup_merges_a_second_tscd_expiry(void **state)
+{
+	struct vclock_config cfg;
+	struct vclock_vm *vm;
+	struct vclock_vcpu *v;
+	struct vapic_timer_state s;
+	uint64_t now;
+
+	(void)state;
+	vclock_config_default(&cfg, 1);
+	cfg.lapic.timer.missed_policy = VAPIC_MISSED_CATCHUP;
+	cfg.lapic.timer.catchup_max = 8;
+	vm = vt_vm_cfg(&cfg);
+	v = vclock_vcpu(vm, 0);
+	vt_enable(v);
+	assert_true(vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40040) >= 0);
+	now = vclock_guest_tsc(v);
+	/* Two deadlines in the past, no poll in between: one tick. */
+	assert_true(vapic_timer_write_tsc_deadline(&v->lapic.timer, now - 10) &
+		    VAPIC_TIMER_DUE);
+	assert_true(vapic_timer_write_tsc_deadline(&v->lapic.timer, now - 5) &
+		    VAPIC_TIMER_DUE);
+	assert_int_equal(vapic_timer_save(&v->lapic.timer, &s), 0);
+	assert_int_equal(s.backlog, 0);
+	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &s), 0);
+	vclock_vcpu_kick(v);
+	assert_int_equal(vclock_advance(vm, 1000000), 0);
+	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
+	assert_int_equal(v->lapic.timer.stats.coalesced, 1);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+/*
+ * regress-busy-other-vector.hex: a tick that fell due with vector A was
+ * still pending when the guest switched the LVT to vector B, whose IRR bit
+ * was set; the LAPIC's "vector busy" (about B) made the coalesce policy
+ * drop the A tick: lost.  A has its own IRR bit: it must be handed over.
+ */
+static void pending_tick_of_another_vector_is_not_dropped(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	uint64_t t0 = vm->now_ns;
+
+	(void)state;
+	v->auto_enter = false; /* the vCPU thread runs only when told */
+	vt_enable(v);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20050) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >= 0);
+	vclock_vcpu_set_irq_window(v, false);
+	assert_int_equal(vclock_run_until(vm, t0 + 210000), 0);
+	vclock_vcpu_enter(v); /* tick 1 (0x50) waits in IRR: IF=0 */
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20040) >= 0);
+	assert_int_equal(vclock_run_until(vm, t0 + 410000), 0);
+	/* Tick 2 fell due with 0x40; the guest now switches back to 0x50. */
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER, 0x20050) &
+		    VAPIC_TIMER_DUE);
+	vclock_vcpu_enter(v);
+	vclock_vcpu_set_irq_window(v, true);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x50), 1);
+	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+/*
+ * A tick already due (processed by a guest write) must not wait behind
+ * the advance window of the next one: before the fix, a poll that found
+ * the host timer fired early for the next period returned WAIT and the
+ * due tick merged into the next: one interrupt for two periods.
+ */
+static void due_tick_is_not_held_back_by_the_next_wait(void **state)
+{
+	struct vclock_config cfg;
+	struct vclock_vm *vm;
+	struct vclock_vcpu *v;
+	uint64_t t0;
+
+	(void)state;
+	vclock_config_default(&cfg, 1);
+	cfg.lapic.timer.advance_ns = 100000; /* fixed, 100 us */
+	vm = vt_vm_cfg(&cfg);
+	v = vclock_vcpu(vm, 0);
+	t0 = vm->now_ns;
+	v->auto_enter = false;
+	vt_enable(v);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER,
+				      0x20040) >= 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_TMICT, 200000) >= 0);
+	/* The 200 us tick is due; the 400 us one is 50 us away. */
+	assert_int_equal(vclock_run_until(vm, t0 + 350000), 0);
+	assert_true(vapic_lapic_write(&v->lapic, VAPIC_REG_LVT_TIMER, 0x20040) &
+		    VAPIC_TIMER_DUE);
+	/* The re-armed host timer fires (advance window) before the poll. */
+	assert_int_equal(vclock_settle(vm), 0);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
+	assert_int_equal(vm->log[0].host_ns, t0 + 350000);
+	v->auto_enter = true;
+	assert_int_equal(vclock_run_until(vm, t0 + 450000), 0);
+	assert_int_equal(vclock_log_count(vm, 0, 0x40), 2);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+/*
+ * regress-held-while-sw-disabled.hex: a periodic tick fell due while the
+ * APIC was enabled, but the host timer was late, so the core processed it
+ * only when the guest software-disabled the APIC; handed over while
+ * disabled, the LAPIC refused it: lost.  The SDM holds pending interrupts
+ * while software-disabled; the timer now holds its due tick until the APIC
+ * is enabled again.
+ */
+static void tick_due_before_sw_disable_is_held(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	uint64_t t0 = vm->now_ns;
+
+	(void)state;
+	v->timer_latency_ns = 10000000; /* the host timer fires 10 ms late */
+	vt_enable(v);
+	assert_true(vclock_write(v, VAPIC_REG_TDCR, 0xb) >= 0);
+	assert_true(vclock_write(v, VAPIC_REG_LVT_TIMER, 0x20055) >= 0);
+	assert_true(vclock_write(v, VAPIC_REG_TMICT, 300000) >= 0);
+	assert_int_equal(vclock_run_until(vm, t0 + 350000), 0);
+	assert_int_equal(vclock_log_count(vm, 0, 0x55), 0);
+	assert_true(vclock_write(v, VAPIC_REG_SVR, 0xff) >= 0);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x55), 0);
+	assert_true(vclock_write(v, VAPIC_REG_SVR, 0x1ff) >= 0);
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_log_count(vm, 0, 0x55), 1);
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			restore_refuses_backlog_without_running_periodic),
+		cmocka_unit_test(
+			restore_refuses_backlog_or_position_in_tscd_mode),
+		cmocka_unit_test(restore_coalesces_a_saved_backlog),
+		cmocka_unit_test(catchup_merges_a_second_tscd_expiry),
+		cmocka_unit_test(pending_tick_of_another_vector_is_not_dropped),
+		cmocka_unit_test(due_tick_is_not_held_back_by_the_next_wait),
+		cmocka_unit_test(tick_due_before_sw_disable_is_held),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
