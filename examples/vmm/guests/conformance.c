@@ -30,7 +30,12 @@
 static volatile u64 cnt[256];
 static volatile u64 irq_tsc[256][16];
 static int failures;
-static bool kvm_lapic; /* --irqchip=kernel: KVM's LAPIC */
+/*
+ * --irqchip=kernel: KVM's LAPIC, whose known deviations are skipped.  The
+ * config key strict=1 checks them anyway (KVM patched to run on libvapic:
+ * scripts/kernel/kvm-suite.sh).
+ */
+static bool kvm_lapic;
 
 /* ---- interrupt handlers ------------------------------------------------ */
 
@@ -360,15 +365,21 @@ static void test_periodic(void)
 
 static void test_tscdeadline(void)
 {
-	u64 d, n, d2, t0;
+	u64 d, n, d2, t0, v;
 
 	/* fires once, never early, MSR reads 0 afterwards */
 	reset_counts();
 	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
 	d = rdtsc() + us_to_tsc(300);
 	wrmsr(MSR_TSC_DEADLINE, d);
-	check("tscdeadline_msr_readback", rdmsr(MSR_TSC_DEADLINE) == d,
-	      (s64)rdmsr(MSR_TSC_DEADLINE), (s64)d);
+	/*
+	 * One read, bracketed: the deadline may have passed by the time the
+	 * RDMSR executes (slow exits), and then the MSR reads 0.
+	 */
+	v = rdmsr(MSR_TSC_DEADLINE);
+	t0 = rdtsc();
+	check("tscdeadline_msr_readback", v == d || (v == 0 && t0 >= d),
+	      (s64)v, (s64)d);
 	n = wait_irq(V_TIMER, 1, 50000);
 	check("tscdeadline_fires", n == 1, (s64)n, 1);
 	check("tscdeadline_not_early", n >= 1 && irq_tsc[V_TIMER][0] >= d,
@@ -738,7 +749,7 @@ static void test_ipi_to_ap(void)
 
 int guest_main(void)
 {
-	kvm_lapic = cfg_is("irqchip", "kernel");
+	kvm_lapic = cfg_is("irqchip", "kernel") && !cfg_is("strict", "1");
 	idt_set(V_TIMER, isr_timer);
 	idt_set(V_LOW, isr_low);
 	idt_set(V_MID, isr_mid);
