@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
 # /init of the patched-KVM test initramfs (busybox sh).  Loads irqbypass.ko,
-# vapic.ko (if present), the kvm.ko and kvm-amd.ko of the initramfs with the
-# kvm.* / kvm_amd.* arguments of the kernel command line, checks that the
-# loaded KVM is the one under test, runs the probe VMM
-# (/kvm-timer-probe with the vapic_probe.* arguments: vapic_probe.mode=all
-# becomes --mode all), prints the kernel log, and reports through the
-# isa-debug-exit device at port 0xf4 (qemu exits (code << 1) | 1):
-# 1 = every probe case passed, 2 = a failure, 3 = error (no verdict).
+# ccp.ko, vapic.ko (if present), the kvm.ko and kvm-amd.ko of the initramfs
+# with the kvm.* / kvm_amd.* arguments of the kernel command line, checks
+# that the loaded KVM is the one under test, runs /tests.sh if there is one
+# (else the probe VMM: /kvm-timer-probe with the vapic_probe.* arguments,
+# vapic_probe.mode=all becoming --mode all), prints the kernel log, and
+# reports through the isa-debug-exit device at port 0xf4 (qemu exits
+# (code << 1) | 1): 1 = every probe case passed (or tests.sh ran to its
+# end), 2 = a failure, 3 = error (no verdict).
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -60,6 +61,16 @@ if [ -f /vapic.ko ]; then
 		finish 3
 	fi
 	echo "kvm-init: kvm.ko uses vapic.ko; parameters:$(for p in /sys/module/kvm/parameters/vapic_* /sys/module/kvm/parameters/lapic_timer_advance_ns /sys/module/kvm/parameters/halt_poll_ns; do [ -e "$p" ] && printf ' %s=%s' "${p##*/}" "$(cat "$p")"; done)"
+fi
+if [ -f /tests.sh ]; then
+	# The caller's test script: it prints its own results, the caller
+	# judges them.  Exit 0 means it ran to its end.
+	echo "kvm-init: running /tests.sh"
+	PROBE_ARGS=$probe_args sh /tests.sh
+	rc=$?
+	echo "kvm-init: tests.sh exit $rc"
+	[ $rc = 0 ] && finish 1
+	finish 2
 fi
 echo "kvm-init: /kvm-timer-probe --guest /probe-guest.bin$probe_args"
 # shellcheck disable=SC2086

@@ -7,11 +7,16 @@
 # machine's own kernel.
 #
 #   kvm-run.sh OUTDIR NAME --modules DIR --probe EXE --guest BIN
+#              [--extra FILE]... [--script FILE]
 #              [--smp N] [--timeout S] [--append "..."] [-- args]
 #     OUTDIR   work directory: kernel image cache, initramfs, logs
 #     NAME     this run's name: the serial log is OUTDIR/NAME.log
 #     DIR      holds kvm.ko and kvm-amd.ko (and vapic.ko for libvapic KVM)
 #     EXE, BIN the probe VMM (static) and its guest image
+#     --extra  a file to put in the initramfs root (repeatable)
+#     --script a shell script the init runs (as /tests.sh) instead of the
+#              probe; files are at /, the probe at /kvm-timer-probe with
+#              /probe-guest.bin
 #     args     kernel command line words (kvm.*=, kvm_amd.*=,
 #              vapic_probe.OPTION=VALUE for the probe's --OPTION VALUE)
 #
@@ -31,8 +36,12 @@ append=
 mods=
 probe=
 guest=
+extras=
+script=
 while [ $# -gt 0 ]; do
 	case $1 in
+	--extra) extras="$extras $2"; shift 2 ;;
+	--script) script=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--timeout) tmo=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
@@ -60,7 +69,7 @@ root=$out/initramfs-$name
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev"
 cp "$bb" "$root/bin/busybox"
-for a in sh mount cat grep sed tee dmesg insmod printf dd poweroff uname echo; do
+for a in sh mount cat grep sed tee dmesg insmod printf dd poweroff uname echo timeout head tail wc; do
 	ln -s busybox "$root/bin/$a"
 done
 cp "$here/kvm-init.sh" "$root/init"
@@ -74,6 +83,12 @@ for m in kvm.ko kvm-amd.ko vapic.ko; do
 done
 cp "$probe" "$root/kvm-timer-probe"
 cp "$guest" "$root/probe-guest.bin"
+for f in $extras; do
+	cp "$f" "$root/"
+done
+if [ -n "$script" ]; then
+	cp "$script" "$root/tests.sh"
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initrd-$name.cpio.gz"
 rm -rf "$root"
 
@@ -88,7 +103,12 @@ timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m 1024 \
 	-append "$cmdline" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	</dev/null >"$log" 2>&1 || rc=$?
-tr -d '\r' <"$log" | grep -E '^kvm-init:|^(not )?ok [0-9]|^#|^1\.\.|^Bail out|WARNING:|BUG:|Oops|Call Trace|Kernel panic' || true
+if [ -n "$script" ]; then
+	# Everything the script printed (and the init's lines).
+	tr -d '\r' <"$log" | sed -n '/kvm-init: kernel /,$p'
+else
+	tr -d '\r' <"$log" | grep -E '^kvm-init:|^(not )?ok [0-9]|^#|^1\.\.|^Bail out|WARNING:|BUG:|Oops|Call Trace|Kernel panic' || true
+fi
 echo "kvm-run.sh: $name: qemu exit $rc after $(($(date +%s) - t0)) s" >&2
 case $rc in
 3) exit 0 ;;

@@ -5,6 +5,9 @@
 # stdout:  kvm-suite.sh OUTDIR PROBE GUEST
 #   OUTDIR  work directory (the prepared kernel tree is cached there)
 #   PROBE   the static probe VMM (adapters/linux/kvm/probe), GUEST its guest
+#   [--vmm VAPIC_VMM_STATIC --guest-elf NAME=ELF ...]  the project's VMM
+#           (examples/vmm, linked statically) and its conformance, latency
+#           and tcprr guests
 #
 # 1. vapic.ko builds (W=1, no warnings);
 # 2. the KVM patch series (adapters/linux/kvm/patches) applies exactly to
@@ -17,7 +20,11 @@
 #    loaded), run the probe VMM with the in-kernel irqchip: each probe case
 #    (LAPIC timer conformance from inside the guest, KVM's timer_early stat,
 #    the re-arm workload without and with lazy TSC-deadline and its exit
-#    table from KVM's binary stats) is one case here;
+#    table from KVM's binary stats) is one case here; then the project's
+#    VMM in --irqchip=kernel mode: conformance.elf (x2APIC and xAPIC, with
+#    strict=1: also the checks stock KVM fails), tcprr.elf without and with
+#    lazy TSC-deadline (exit table from KVM's stats), latency.elf (no early
+#    interrupt);
 # 5. the same probe with libvapic's adaptive halt-poll policy and a fixed
 #    30 us timer advance (the host timer fires early, the vCPU thread waits
 #    out the rest: the WAIT path); the halt workload's table shows the two
@@ -34,6 +41,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: kvm-suite.sh OUTDIR PROBE GUEST}
 probe=${2:?usage: kvm-suite.sh OUTDIR PROBE GUEST}
 guest=${3:?usage: kvm-suite.sh OUTDIR PROBE GUEST}
+shift 3
+vmm=
+extras=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--vmm) vmm=$2; extras="$extras $2"; shift 2 ;;
+	--guest-elf) extras="$extras ${2#*=}"; shift 2 ;;
+	*) echo "kvm-suite.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 t_start=$(date +%s)
@@ -128,29 +145,67 @@ else
 	notok "modules: vermagic '$vm' (want $KVER), kvm.ko depends on '$dep' (want vapic)"
 fi
 
-# 4-6. boots.  The probe's TAP lines become cases of this suite.
-boot() { # name modules-dir args...
+# 4-6. boots.  Each runs a script (tests.sh) in the test kernel: the probe,
+# and the project's VMM with its guests when they were built; every run is
+# a section "kvm-tests: begin NAME" ... "kvm-tests: end NAME rc=N" of the
+# serial log.  The probe's TAP lines and the VMM's reports become cases.
+script() { # name probe-args [vmm runs...]
+	f=$out/tests-$1.sh
+	cat >"$f" <<'EOS'
+run() {
 	name=$1
-	dir=$2
+	shift
+	echo "kvm-tests: begin $name"
+	timeout 600 "$@"
+	echo "kvm-tests: end $name rc=$?"
+}
+EOS
+	echo "run probe /kvm-timer-probe --guest /probe-guest.bin $2" >>"$f"
 	shift 2
+	if [ -n "$vmm" ]; then
+		for r in "$@"; do
+			echo "run $r" >>"$f"
+		done
+	fi
+}
+V="/vapic-vmm-static --irqchip=kernel --stats --quiet --timeout=300"
+boot() { # name modules-dir append
 	t0=$(date +%s)
 	rc=0
-	"$here/kvm-run.sh" "$out" "$name" --modules "$dir" --probe "$probe" \
-		--guest "$guest" -- "$@" >"$out/$name.txt" 2>&1 || rc=$?
+	# shellcheck disable=SC2086
+	"$here/kvm-run.sh" "$out" "$1" --modules "$2" --probe "$probe" \
+		--guest "$guest" --script "$out/tests-$1.sh" $(for e in $extras; do printf ' --extra %s' "$e"; done) \
+		--append "$3" >"$out/$1.txt" 2>&1 || rc=$?
 	secs=$(($(date +%s) - t0))
 }
-report() { # name prefix
-	grep -vE '^(not )?ok [0-9]+ |^1\.\.[0-9]+$' "$out/$1.txt" | indent
-	cases=$(grep -cE '^(not )?ok [0-9]+ ' "$out/$1.txt")
-	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out/$1.txt" | tail -n1)
-	grep -E '^(not )?ok [0-9]+ ' "$out/$1.txt" |
+section() { # boot name
+	sed -n "/^kvm-tests: begin $2\$/,/^kvm-tests: end $2 rc=/p" "$out/$1.txt"
+}
+section_rc() { # boot name
+	section "$1" "$2" | sed -n 's/^kvm-tests: end .* rc=\([0-9]*\)$/\1/p'
+}
+kstat() { # boot name stat (KVM prints only non-zero stats)
+	v=$(section "$1" "$2" | sed -n "s/^KVM stats:.* $3=\([0-9]*\).*/\1/p" | head -n1)
+	echo "${v:-0}"
+}
+probe_cases() { # boot prefix
+	section "$1" probe >"$out/$1.probe"
+	grep -vE '^(not )?ok [0-9]+ |^1\.\.[0-9]+$|^kvm-tests:' "$out/$1.probe" | indent
+	pc=$(grep -cE '^(not )?ok [0-9]+ ' "$out/$1.probe")
+	pp=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out/$1.probe" | tail -n1)
+	grep -E '^(not )?ok [0-9]+ ' "$out/$1.probe" |
 	while IFS= read -r l; do
 		case $l in
 		"not ok "*) echo "NOTOK $2: ${l#not ok * - }" ;;
 		*) echo "OK $2: ${l#ok * - }" ;;
 		esac
 	done >"$out/$1.cases"
-	[ -n "$plan" ] && [ "$plan" = "$cases" ]
+	emit "$out/$1.cases"
+	if [ -n "$pp" ] && [ "$pp" = "$pc" ] && [ "$(section_rc "$1" probe)" = 0 ]; then
+		ok "$2: the probe ran all $pc cases and passed"
+	else
+		notok "$2: the probe ran to its end and passed (plan '$pp', $pc cases, exit $(section_rc "$1" probe))"
+	fi
 }
 emit() { # cases-file
 	while IFS= read -r l; do
@@ -160,30 +215,79 @@ emit() { # cases-file
 		esac
 	done <"$1"
 }
+vmm_conformance() { # boot prefix name what
+	section "$1" "$3" | grep -E '^(==|status|checks:|  FAILED|SKIP)' | indent
+	res=$(section "$1" "$3" | sed -n 's/^checks: \(.*\)$/\1/p')
+	if [ "$(section_rc "$1" "$3")" = 1 ] && echo "$res" | grep -q ' 0 failed$'; then
+		ok "$2: project VMM, conformance.elf ($4): $res"
+	else
+		notok "$2: project VMM, conformance.elf ($4): ${res:-no result} (VMM status $(section_rc "$1" "$3"))"
+	fi
+}
+vmm_samples_no_early() { # boot prefix name what
+	line=$(section "$1" "$3" | grep '^samples ' | head -n1)
+	echo "$line" | indent
+	if [ "$(section_rc "$1" "$3")" = 1 ] && echo "$line" | grep -q ' early 0$'; then
+		ok "$2: project VMM, $4: guest exit 0, no early timer interrupt (${line%%  p90*})"
+	else
+		notok "$2: project VMM, $4: guest exit 0, no early timer interrupt (VMM status $(section_rc "$1" "$3"): ${line:-no samples})"
+	fi
+}
+vmm_lazy_table() { # boot prefix
+	echo "#   exit table: project VMM, tcprr.elf (TCP_RR-like, 2 vCPUs, 200 transactions), KVM stats summed over vCPUs"
+	printf '#   %-22s %12s %12s\n' stat "lazy=0" "lazy=1"
+	for k in exits tscdeadline_writes tscdeadline_fastpath timer_fires \
+		timer_injections timer_early lazy_arbitrations lazy_moves \
+		halt_exits irq_injections; do
+		printf '#   %-22s %12s %12s\n' "$k" "$(kstat "$1" vmm-tcprr "$k")" \
+			"$(kstat "$1" vmm-tcprr-lazy "$k")"
+	done
+	a=$(kstat "$1" vmm-tcprr tscdeadline_writes)
+	b=$(kstat "$1" vmm-tcprr-lazy tscdeadline_writes)
+	ea=$(kstat "$1" vmm-tcprr exits)
+	eb=$(kstat "$1" vmm-tcprr-lazy exits)
+	skips=$(section "$1" vmm-tcprr-lazy | sed -n 's/^counter lazy_skips (cpu [0-9]*): \([0-9]*\)$/\1/p' | paste -sd+ - | bc 2>/dev/null)
+	if [ -n "$a" ] && [ -n "$b" ] && [ $((b * 2)) -lt "$a" ] &&
+	   [ "$(section_rc "$1" vmm-tcprr)" = 1 ] && [ "$(section_rc "$1" vmm-tcprr-lazy)" = 1 ] &&
+	   ! section "$1" vmm-tcprr-lazy | grep '^samples' | grep -qv ' early 0$'; then
+		ok "$2: project VMM, tcprr.elf lazy=1 cuts KVM's tscdeadline_writes $a -> $b (exits $ea -> $eb; ${skips:-?} deadline updates without an exit), no early interrupt"
+	else
+		notok "$2: project VMM, tcprr.elf lazy=1 cuts KVM's tscdeadline_writes ('$a' -> '$b'; VMM status $(section_rc "$1" vmm-tcprr)/$(section_rc "$1" vmm-tcprr-lazy))"
+	fi
+}
 
-boot patched "$mods" vapic_probe.deadlines=200 vapic_probe.workload=400
-if report patched "patched KVM"; then
-	emit "$out/patched.cases"
-	[ $rc = 0 ] && ok "patched KVM: probe verdict PASS ($secs s)" ||
-		notok "patched KVM: probe verdict (qemu/kvm-run.sh exit $rc)"
-else
-	emit "$out/patched.cases"
-	notok "patched KVM: the probe ran to its end (exit $rc after $secs s)"
+script patched "--deadlines 200 --workload 400" \
+	"vmm-conformance-x2apic $V --cpus=2 --set strict=1 --set apic=x2apic /conformance.elf" \
+	"vmm-conformance-xapic $V --cpus=2 --set strict=1 --set apic=xapic /conformance.elf" \
+	"vmm-tcprr $V --cpus=2 --set n=200 --set lazy=0 /tcprr.elf" \
+	"vmm-tcprr-lazy $V --cpus=2 --set n=200 --set lazy=1 /tcprr.elf" \
+	"vmm-latency $V --set n=300 --set warmup=20 /latency.elf"
+boot patched "$mods" ""
+P="patched KVM"
+probe_cases patched "$P"
+if [ -n "$vmm" ]; then
+	vmm_conformance patched "$P" vmm-conformance-x2apic "x2APIC, strict"
+	vmm_conformance patched "$P" vmm-conformance-xapic "xAPIC, strict"
+	vmm_lazy_table patched "$P"
+	vmm_samples_no_early patched "$P" vmm-latency "latency.elf (300 TSC-deadline timers)"
 fi
+[ $rc = 0 ] || notok "$P: boot (kvm-run.sh exit $rc after $secs s)"
+echo "# ($P: boot $secs s)"
 
-boot advance "$mods" kvm.vapic_halt_poll_policy=adaptive \
-	kvm.lapic_timer_advance_ns=30000 vapic_probe.deadlines=100 \
-	vapic_probe.workload=400
-if report advance "patched KVM, adaptive halt-poll, 30 us advance"; then
-	emit "$out/advance.cases"
-	[ $rc = 0 ] && ok "patched KVM, adaptive halt-poll, 30 us advance: probe verdict PASS ($secs s)" ||
-		notok "patched KVM, adaptive halt-poll, 30 us advance: probe verdict (exit $rc)"
-else
-	emit "$out/advance.cases"
-	notok "patched KVM, adaptive halt-poll, 30 us advance: the probe ran to its end (exit $rc after $secs s)"
+script advance "--deadlines 100 --workload 400" \
+	"vmm-conformance-x2apic $V --cpus=2 --set strict=1 /conformance.elf" \
+	"vmm-latency $V --set n=300 --set warmup=20 /latency.elf"
+boot advance "$mods" "kvm.vapic_halt_poll_policy=adaptive kvm.lapic_timer_advance_ns=30000"
+P="patched KVM, adaptive halt-poll, 30 us advance"
+probe_cases advance "$P"
+if [ -n "$vmm" ]; then
+	vmm_conformance advance "$P" vmm-conformance-x2apic "x2APIC, strict"
+	vmm_samples_no_early advance "$P" vmm-latency "latency.elf (300 TSC-deadline timers)"
 fi
+[ $rc = 0 ] || notok "$P: boot (kvm-run.sh exit $rc after $secs s)"
+echo "# ($P: boot $secs s)"
 
-# The image's own kvm.ko/kvm-amd.ko (fetched with the kernel image).
+# Negative control: the image's own kvm.ko/kvm-amd.ko.
 stock=$out/stock-modules
 "$here/fetch-kernel.sh" "$out/kernel-cache" virt/lib/irqbypass.ko \
 	drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko >/dev/null
@@ -191,13 +295,15 @@ rm -rf "$stock"
 mkdir -p "$stock"
 cp "$out/kernel-cache/modules/arch/x86/kvm/kvm.ko" \
 	"$out/kernel-cache/modules/arch/x86/kvm/kvm-amd.ko" "$stock/"
-boot stock "$stock" vapic_probe.mode=conformance vapic_probe.deadlines=50
-report stock "stock KVM" || true
-indent <"$out/stock.cases"
-if [ $rc = 1 ] && grep -q '^NOTOK stock KVM: conformance: tscdeadline: expiry while masked' "$out/stock.cases"; then
-	ok "negative control: Debian's stock KVM fails the masked-expiry check (and $(($(grep -c '^NOTOK' "$out/stock.cases") - 1)) other(s)) ($secs s)"
+script stock "--mode conformance --deadlines 50" \
+	"vmm-conformance-x2apic $V --cpus=2 --set strict=1 /conformance.elf"
+boot stock "$stock" ""
+section stock probe >"$out/stock.probe"
+grep -E '^(not )?ok [0-9]+ ' "$out/stock.probe" | indent
+section stock vmm-conformance-x2apic | grep -E '^(checks:|  FAILED)' | indent
+if grep -q '^not ok .* expiry while masked' "$out/stock.probe"; then
+	ok "negative control: Debian's stock KVM fails the probe's masked-expiry check ($(grep -c '^not ok' "$out/stock.probe") probe case(s) fail; boot $secs s)"
 else
-	notok "negative control: Debian's stock KVM fails the masked-expiry check (exit $rc)"
+	notok "negative control: Debian's stock KVM fails the probe's masked-expiry check (boot exit $rc)"
 fi
-
 finish

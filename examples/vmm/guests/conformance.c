@@ -365,7 +365,7 @@ static void test_periodic(void)
 
 static void test_tscdeadline(void)
 {
-	u64 d, n, d2, t0, v;
+	u64 d, n, d2, t0, v, dist;
 
 	/* fires once, never early, MSR reads 0 afterwards */
 	reset_counts();
@@ -390,14 +390,25 @@ static void test_tscdeadline(void)
 	check("tscdeadline_msr_zero_after", rdmsr(MSR_TSC_DEADLINE) == 0,
 	      (s64)rdmsr(MSR_TSC_DEADLINE), 0);
 
-	/* a later write replaces an earlier deadline */
-	reset_counts();
-	d = rdtsc() + us_to_tsc(300);
-	wrmsr(MSR_TSC_DEADLINE, d);
-	d2 = rdtsc() + us_to_tsc(1500);
-	wrmsr(MSR_TSC_DEADLINE, d2);
-	n = wait_irq(V_TIMER, 1, 50000);
-	delay_us(1000);
+	/*
+	 * A later write replaces an earlier deadline.  Bracketed: the first
+	 * deadline must not have passed before the second write completed
+	 * (else its interrupt is legitimately due); if it did (slow exits),
+	 * try again further out.
+	 */
+	for (dist = 300;; dist *= 10) {
+		reset_counts();
+		d = rdtsc() + us_to_tsc(dist);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		d2 = rdtsc() + us_to_tsc(5 * dist);
+		wrmsr(MSR_TSC_DEADLINE, d2);
+		if (rdtsc() < d || dist >= 30000)
+			break;
+		while (rdtsc() < d2 + us_to_tsc(dist))
+			pause();
+	}
+	n = wait_irq(V_TIMER, 1, 50000 + 6 * dist);
+	delay_us(dist);
 	check("tscdeadline_rewrite_later_wins",
 	      cnt[V_TIMER] == 1 && irq_tsc[V_TIMER][0] >= d2,
 	      (s64)(irq_tsc[V_TIMER][0] - d2), 0);
@@ -421,11 +432,17 @@ static void test_tscdeadline(void)
 	check("tscdeadline_replaced_does_not_fire", cnt[V_TIMER] == 1,
 	      (s64)cnt[V_TIMER], 1);
 
-	/* writing 0 disarms */
-	reset_counts();
-	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(300));
-	wrmsr(MSR_TSC_DEADLINE, 0);
-	delay_us(1500);
+	/* writing 0 disarms (bracketed as above) */
+	for (dist = 300;; dist *= 10) {
+		reset_counts();
+		d = rdtsc() + us_to_tsc(dist);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		wrmsr(MSR_TSC_DEADLINE, 0);
+		if (rdtsc() < d || dist >= 30000)
+			break;
+		delay_us(2 * dist);
+	}
+	delay_us(5 * dist);
 	check("tscdeadline_zero_disarms", cnt[V_TIMER] == 0, (s64)cnt[V_TIMER],
 	      0);
 
