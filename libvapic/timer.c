@@ -1483,3 +1483,102 @@ VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
 		t->cfg.flags &= ~VAPIC_TIMER_F_TSC_DEADLINE;
 	return 0;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Hypervisor register images and hardware timers                         */
+
+VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
+				    uint32_t tdcr, uint32_t tmict,
+				    uint32_t tmcct)
+{
+	bool tscd = t->cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE;
+	u32 old_mode = timer_mode(t->lvtt);
+	u32 mode, remaining;
+	bool periodic, clamped;
+	u64 now;
+
+	lvtt &= LVTT_WRITABLE;
+	if (!tscd)
+		lvtt &= ~LVTT_MODE_TSC_BIT;
+	if (t->sw_disabled)
+		lvtt |= VAPIC_LVT_MASKED;
+	tdcr &= VAPIC_TDCR_VALID_MASK;
+	mode = timer_mode(lvtt);
+
+	/* Drop everything in flight: the image replaces it. */
+	cancel_hw(t);
+	lazy_credit_(t);
+	now = now_tsc(t);
+	VAPIC_WRITE_ONCE(t->fired, 0);
+	t->in_window = false;
+	t->measured = false;
+	t->pending = false;
+	t->pending_vector = 0;
+	t->pending_due_tsc = 0;
+	t->pending_old = false;
+	t->pending_old_vector = 0;
+	t->pending_old_due_tsc = 0;
+	t->backlog = 0;
+	stop_counting(t);
+
+	t->lvtt = lvtt;
+	t->tdcr = tdcr;
+	t->divide = tdcr_to_divide(tdcr);
+	t->tmict = 0;
+	if (mode != VAPIC_TIMER_TSC_DEADLINE ||
+	    old_mode != VAPIC_TIMER_TSC_DEADLINE)
+		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
+
+	switch (mode) {
+	case VAPIC_TIMER_TSC_DEADLINE:
+		if (t->tsc_deadline) {
+			VAPIC_WRITE_ONCE(t->target_tsc, t->tsc_deadline);
+			VAPIC_WRITE_ONCE(t->running, true);
+		}
+		break;
+	case VAPIC_TIMER_ONESHOT:
+	case VAPIC_TIMER_PERIODIC:
+		t->tmict = tmict;
+		periodic = mode == VAPIC_TIMER_PERIODIC;
+		if (!tmict || (!periodic && !tmcct))
+			break; /* stopped, or a one-shot that expired */
+		remaining = (!tmcct || tmcct > tmict) ? tmict : tmcct;
+		t->period_sub = period_sub_for(t, tmict, periodic, &clamped);
+		if (clamped)
+			STAT_INC_(t->stats.clamped);
+		{
+			/*
+			 * Elapsed part of the period, rounded up so that
+			 * TMCCT (floor of the remaining fraction) reads back
+			 * exactly @tmcct: period_sub >= tmict, so one sub unit
+			 * more is less than one count.  period_sub < 2^64 and
+			 * tmict - remaining < 2^32: the quotient is below
+			 * period_sub.
+			 */
+			u64 rem, e;
+			bool ovf;
+
+			e = u128_div_(u128_mul_(t->period_sub,
+						tmict - remaining),
+				      tmict, &rem, &ovf);
+			if (rem)
+				e++;
+			position_set(t, now, e);
+		}
+		VAPIC_WRITE_ONCE(t->running, true);
+		break;
+	default:
+		/* Reserved mode 11b: the registers hold, the timer never runs. */
+		t->tmict = tmict;
+		break;
+	}
+	return finish_write(t, now);
+}
+
+VAPIC_API uint64_t vapic_timer_target_tsc(const struct vapic_timer *t)
+{
+	struct snap s;
+
+	snapshot(t, &s);
+	return s.running ? s.target_tsc : 0;
+}

@@ -255,7 +255,7 @@ VAPIC_API extern const uint32_t vapic_haltpoll_stat_ndescs;
 	(VAPIC_HALT_WAITED | VAPIC_HALT_INVALID | VAPIC_HALT_TIMER)
 
 /** No own timer deadline: pass as @timer_ns to vapic_haltpoll_begin(). */
-#define VAPIC_HALTPOLL_NO_TIMER UINT64_MAX
+#define VAPIC_HALTPOLL_NO_TIMER (~(uint64_t)0)
 
 /**
  * struct vapic_haltpoll - one vCPU's halt-polling state.  The host embeds

@@ -581,6 +581,54 @@ VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
 VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
 						   bool exposed);
 
+/**
+ * vapic_timer_load_regs() - load the timer from a register image, as a
+ * hypervisor's "set LAPIC state" call does (KVM_SET_LAPIC carries the APIC
+ * register page: LVT timer, divide configuration, initial count, and the
+ * current count the timer must resume from).
+ * @t: the timer.
+ * @lvtt: LVT timer register.  Unimplemented bits are ignored, as an xAPIC
+ *	write; TSC-deadline mode reads as one-shot when it is not exposed; the
+ *	mask bit is forced while the APIC is software-disabled.
+ * @tdcr: divide configuration register (bits 0, 1, 3 used).
+ * @tmict: initial count (one-shot and periodic modes; ignored otherwise).
+ * @tmcct: one-shot and periodic modes: the current count at save time.  The
+ *	timer resumes with that many counts (at the loaded divide) to its next
+ *	expiry, so that TMCCT reads @tmcct right after the load.  0 with a
+ *	non-zero @tmict: a one-shot timer has expired and stays stopped; a
+ *	periodic timer is at a period boundary (next tick one period away).
+ *	A value above @tmict resumes a full period.
+ *
+ * TSC-deadline mode: the deadline (IA32_TSC_DEADLINE travels separately)
+ * is kept if the timer was in TSC-deadline mode before the load, else it is
+ * 0.  Anything in flight is dropped: a tick not yet handed to the guest
+ * (the image's IRR carries what was delivered), the catch-up backlog, an
+ * expiry the host timer reported but the vCPU thread did not poll yet.
+ * The software-enable state is the caller's (vapic_timer_set_sw_enabled()).
+ *
+ * Context: vCPU thread, vCPU not running.
+ * Return: 0, VAPIC_TIMER_DUE (a kept TSC deadline is already due), or
+ * VAPIC_EHOST (host timer arm failed; the state is loaded and arming is
+ * retried at poll).
+ */
+VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
+				    uint32_t tdcr, uint32_t tmict,
+				    uint32_t tmcct);
+
+/**
+ * vapic_timer_target_tsc() - the guest TSC at which the running timer's
+ * next tick is due: the deadline behind the host timer's expiry (before the
+ * advance was subtracted).  For a host that implements its one host timer
+ * with a guest-TSC hardware timer (VMX preemption timer) while the vCPU is
+ * in guest mode: called from host_ops.timer_arm, it is the deadline of that
+ * arm.
+ * @t: the timer.
+ *
+ * Context: vCPU thread (including host_ops.timer_arm).
+ * Return: the guest TSC target, or 0 if the timer is not running.
+ */
+VAPIC_API uint64_t vapic_timer_target_tsc(const struct vapic_timer *t);
+
 /* Save/restore record.  All fields little-endian on x86 hosts. */
 #define VAPIC_TIMER_STATE_MAGIC 0x54415056U /* "VPAT" */
 #define VAPIC_TIMER_STATE_VERSION 1U

@@ -1,0 +1,991 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * kvm-timer-probe guest: LAPIC timer conformance checks and a re-arm
+ * workload, run in x2APIC mode under a hypervisor's in-kernel LAPIC.
+ *
+ * Every check measures in guest TSC, the clock the SDM defines the
+ * TSC-deadline timer on ("TSC-Deadline Mode"), and one-shot/periodic
+ * expiry against the count programmed at the APIC bus frequency KVM
+ * emulates (1 GHz, one count per ns with divide-by-1).  "Never early" is
+ * checked in the interrupt handler: its first instruction's RDTSC must not
+ * be below the deadline (an interrupt taken later than its deadline reads a
+ * later TSC, so a handler RDTSC below the deadline proves it early).
+ *
+ * Results go to the mailbox (probe_abi.h) and out through port I/O.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "probe_abi.h"
+#ifdef PROBE_HAVE_LAZY
+#include <vapic/lazy.h>
+#endif
+
+#define MSR_TSC 0x10U
+#define MSR_APIC_BASE 0x1bU
+#define MSR_TSC_DEADLINE 0x6e0U
+#define MSR_X2APIC_TPR 0x808U
+#define MSR_X2APIC_EOI 0x80bU
+#define MSR_X2APIC_SVR 0x80fU
+#define MSR_X2APIC_LVTT 0x832U
+#define MSR_X2APIC_TMICT 0x838U
+#define MSR_X2APIC_TMCCT 0x839U
+#define MSR_X2APIC_TDCR 0x83eU
+
+#define LVT_MASKED (1U << 16)
+#define LVTT_ONESHOT (0U << 17)
+#define LVTT_PERIODIC (1U << 17)
+#define LVTT_TSCDEADLINE (2U << 17)
+#define TDCR_DIV1 0xbU
+#define TDCR_DIV16 0x3U
+/* KVM's APIC bus: 1 GHz (APIC_BUS_CYCLE_NS = 1). */
+#define BUS_KHZ 1000000ULL
+
+static volatile struct probe_mbox *const mbox =
+	(volatile struct probe_mbox *)PROBE_MBOX_GPA;
+
+struct idt_gate {
+	uint16_t off_lo;
+	uint16_t sel;
+	uint8_t zero;
+	uint8_t type;
+	uint16_t off_hi;
+} __attribute__((packed));
+
+extern void timer_stub(void);
+extern void spurious_stub(void);
+extern void (*const exc_stubs[32])(void);
+void guest_main(void);
+void timer_isr(void);
+void exc_handler(uint32_t vector, uint32_t error, uint32_t eip);
+
+/* Interrupt handler state. */
+static volatile uint32_t irq_count;
+static volatile uint64_t irq_tsc;
+/* The deadline the handler judges "early" against (0: no check). */
+static volatile uint64_t irq_deadline;
+static volatile uint32_t irq_early;
+/* If set, the deadline to judge the interrupt after the next one by. */
+static volatile uint64_t irq_next_deadline;
+
+/*
+ * The compiler may emit calls to these (-ffreestanding still does).  The
+ * volatile stores keep it from turning the loops back into calls to them.
+ */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+
+void *memset(void *d, int c, size_t n)
+{
+	volatile unsigned char *p = d;
+
+	while (n--)
+		*p++ = (unsigned char)c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+	volatile unsigned char *p = d;
+	const unsigned char *q = s;
+
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+/* ---------------------------------------------------------------------- */
+/* CPU helpers                                                            */
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	/* LFENCE: not before earlier instructions complete (AMD: dispatch
+	 * serializing with the usual MSR setting; Intel: always). */
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr"
+			 :
+			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+			 : "memory");
+}
+
+static inline void cli(void)
+{
+	__asm__ volatile("cli" : : : "memory");
+}
+
+static inline void sti(void)
+{
+	__asm__ volatile("sti" : : : "memory");
+}
+
+/* STI; HLT: the interrupt shadow makes check-then-halt race-free. */
+static inline void sti_hlt(void)
+{
+	__asm__ volatile("sti; hlt" : : : "memory");
+}
+
+static void puts_(const char *s)
+{
+	while (*s)
+		outb(PROBE_PORT_PUTC, (uint8_t)*s++);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Strings and numbers for the mailbox (no libc)                          */
+
+static void scopy(volatile char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+
+	for (; i + 1 < n && src[i]; i++)
+		dst[i] = src[i];
+	dst[i] = 0;
+}
+
+struct sbuf {
+	char b[128];
+	size_t len;
+};
+
+static void sb_str(struct sbuf *s, const char *str)
+{
+	while (*str && s->len + 1 < sizeof(s->b))
+		s->b[s->len++] = *str++;
+	s->b[s->len] = 0;
+}
+
+static void sb_u64(struct sbuf *s, uint64_t v)
+{
+	char t[24];
+	int i = 0;
+
+	do {
+		/* 64-bit division by 10 without libgcc's __udivdi3. */
+		uint64_t q = 0, r = 0;
+		int bit;
+
+		for (bit = 63; bit >= 0; bit--) {
+			r = (r << 1) | ((v >> bit) & 1);
+			if (r >= 10) {
+				r -= 10;
+				q |= 1ULL << bit;
+			}
+		}
+		t[i++] = (char)('0' + r);
+		v = q;
+	} while (v);
+	while (i--) {
+		if (s->len + 1 < sizeof(s->b))
+			s->b[s->len++] = t[i];
+	}
+	s->b[s->len] = 0;
+}
+
+/* a * b / c for the small values used here, without 64-bit division. */
+static uint64_t udiv64(uint64_t n, uint64_t d)
+{
+	uint64_t q = 0, r = 0;
+	int bit;
+
+	for (bit = 63; bit >= 0; bit--) {
+		r = (r << 1) | ((n >> bit) & 1);
+		if (r >= d) {
+			r -= d;
+			q |= 1ULL << bit;
+		}
+	}
+	return q;
+}
+
+/* us -> guest TSC cycles. */
+static uint64_t us_to_tsc(uint64_t us)
+{
+	return udiv64(us * mbox->tsc_khz, 1000);
+}
+
+/* APIC bus counts (divide-by-1) -> guest TSC cycles, rounded up. */
+static uint64_t counts_to_tsc(uint64_t counts)
+{
+	return udiv64(counts * mbox->tsc_khz + BUS_KHZ - 1, BUS_KHZ);
+}
+
+static uint32_t rnd_state;
+
+static uint32_t rnd(void)
+{
+	/* xorshift32 */
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Results                                                                */
+
+static uint32_t test_no;
+
+struct result {
+	const char *name;
+	bool ok;
+	bool skip;
+	uint32_t n, early, missing, extra;
+	uint64_t late_min, late_max, late_sum;
+	uint64_t writes;
+	bool lazy;
+	struct sbuf msg;
+};
+
+static void res_init(struct result *r, const char *name)
+{
+	__builtin_memset(r, 0, sizeof(*r));
+	r->name = name;
+	r->ok = true;
+	r->late_min = ~0ULL;
+}
+
+static void res_late(struct result *r, uint64_t isr_tsc, uint64_t deadline)
+{
+	uint64_t late;
+
+	if (isr_tsc < deadline) {
+		r->early++;
+		r->ok = false;
+		return;
+	}
+	late = isr_tsc - deadline;
+	r->n++;
+	if (late < r->late_min)
+		r->late_min = late;
+	if (late > r->late_max)
+		r->late_max = late;
+	r->late_sum += late;
+}
+
+static void res_fail(struct result *r, const char *why, uint64_t a)
+{
+	if (!r->ok && r->msg.len)
+		return; /* keep the first reason */
+	r->ok = false;
+	r->msg.len = 0;
+	sb_str(&r->msg, why);
+	sb_str(&r->msg, " ");
+	sb_u64(&r->msg, a);
+}
+
+static void report(struct result *r)
+{
+	mbox->test_id = ++test_no;
+	mbox->ok = r->ok && !r->early;
+	mbox->skip = r->skip;
+	mbox->n = r->n;
+	mbox->early = r->early;
+	mbox->missing = r->missing;
+	mbox->extra = r->extra;
+	mbox->late_min_tsc = r->n ? r->late_min : 0;
+	mbox->late_max_tsc = r->late_max;
+	mbox->late_sum_tsc = r->late_sum;
+	mbox->writes = r->writes;
+	mbox->lazy = r->lazy;
+	scopy(mbox->name, sizeof(mbox->name), r->name);
+	scopy(mbox->msg, sizeof(mbox->msg), r->msg.b);
+	outb(PROBE_PORT_REPORT, 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Interrupts                                                             */
+
+void timer_isr(void)
+{
+	uint64_t now = rdtsc();
+	uint64_t d = irq_deadline;
+
+	irq_tsc = now;
+	irq_count = irq_count + 1;
+	if (d && now < d)
+		irq_early = irq_early + 1;
+	if (irq_next_deadline) {
+		irq_deadline = irq_next_deadline;
+		irq_next_deadline = 0;
+	}
+	wrmsr(MSR_X2APIC_EOI, 0);
+}
+
+void exc_handler(uint32_t vector, uint32_t error, uint32_t eip)
+{
+	mbox->exc_vector = vector;
+	mbox->exc_error = error;
+	mbox->exc_eip = eip;
+	outb(PROBE_PORT_DONE, 1);
+}
+
+static void set_gate(volatile struct idt_gate *idt, unsigned int v,
+		     void (*fn)(void))
+{
+	uint32_t a = (uint32_t)(uintptr_t)fn;
+
+	idt[v].off_lo = (uint16_t)a;
+	idt[v].sel = 0x08;
+	idt[v].zero = 0;
+	idt[v].type = 0x8e; /* present, DPL 0, 32-bit interrupt gate */
+	idt[v].off_hi = (uint16_t)(a >> 16);
+}
+
+static void idt_init(void)
+{
+	volatile struct idt_gate *idt = (volatile struct idt_gate *)PROBE_IDT_GPA;
+	struct {
+		uint16_t limit;
+		uint32_t base;
+	} __attribute__((packed)) idtr = { 256 * 8 - 1, PROBE_IDT_GPA };
+	unsigned int v;
+
+	for (v = 0; v < 32; v++)
+		set_gate(idt, v, exc_stubs[v]);
+	for (v = 32; v < 256; v++)
+		set_gate(idt, v, spurious_stub);
+	set_gate(idt, PROBE_TIMER_VECTOR, timer_stub);
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+static void irq_reset(uint64_t deadline)
+{
+	cli();
+	irq_count = 0;
+	irq_tsc = 0;
+	irq_early = 0;
+	irq_deadline = deadline;
+	irq_next_deadline = 0;
+}
+
+/* Wait, halted, until @n interrupts came in total (no timeout: the VMM's
+ * watchdog catches a lost interrupt). */
+static void wait_irqs(uint32_t n)
+{
+	for (;;) {
+		cli();
+		if (irq_count >= n)
+			break;
+		sti_hlt();
+	}
+	cli();
+}
+
+/* Run with interrupts enabled until the guest TSC reaches @until. */
+static void spin_until(uint64_t until)
+{
+	sti();
+	while (rdtsc() < until)
+		__asm__ volatile("pause");
+	cli();
+}
+
+static void lvtt(uint32_t v)
+{
+	wrmsr(MSR_X2APIC_LVTT, v);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Conformance checks                                                     */
+
+/* TSC-deadline one-shots 20..500 us ahead: each exactly once, never early,
+ * and IA32_TSC_DEADLINE reads 0 once it fired. */
+static void t_tscdl_oneshot(void)
+{
+	struct result r;
+	uint32_t i, n = mbox->n_deadlines;
+
+	res_init(&r, "tscdeadline: one-shots 20-500 us, never early, exactly once");
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	for (i = 0; i < n; i++) {
+		uint64_t d = rdtsc() + us_to_tsc(20 + rnd() % 481);
+
+		irq_reset(d);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		wait_irqs(1);
+		res_late(&r, irq_tsc, d);
+		if (irq_early)
+			res_fail(&r, "interrupt before deadline, iteration", i);
+		if (rdmsr(MSR_TSC_DEADLINE) != 0)
+			res_fail(&r, "IA32_TSC_DEADLINE not 0 after expiry, iteration", i);
+	}
+	/* Nothing more may come: spin 1 ms past the last one. */
+	spin_until(rdtsc() + us_to_tsc(1000));
+	if (irq_count != 1) {
+		r.extra += irq_count - 1;
+		res_fail(&r, "extra interrupts after the last deadline:", irq_count - 1);
+	}
+	report(&r);
+}
+
+/* A deadline already passed (or now) fires at once: the interrupt is
+ * taken in the first interrupt window after the WRMSR. */
+static void t_tscdl_past(void)
+{
+	struct result r;
+	int k;
+
+	res_init(&r, "tscdeadline: deadline in the past fires at once");
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	for (k = 0; k < 3; k++) {
+		uint64_t d = k == 0 ? 1 : rdtsc() - (k == 1 ? 1000 : 0);
+
+		irq_reset(0);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		/* One instruction after STI, then IF=0 again. */
+		__asm__ volatile("sti; nop; nop; cli" : : : "memory");
+		if (irq_count != 1)
+			res_fail(&r, "not delivered in the first window, case", k);
+	}
+	report(&r);
+}
+
+/*
+ * The checks below need the first deadline not to have passed by the time
+ * the next write executes (else its interrupt is legitimately pending).  A
+ * WRMSR that exits can take a long time under nested virtualization, so
+ * each tries deadlines 500 us, 5 ms and 50 ms ahead, and judges the first
+ * attempt in which the guest TSC after the second write is still below the
+ * first deadline.
+ */
+static const uint32_t ladder_us[] = { 500, 5000, 50000 };
+#define LADDER_N (sizeof(ladder_us) / sizeof(ladder_us[0]))
+
+/* Rewriting a deadline later moves it: one interrupt, at the new one. */
+static void t_tscdl_rewrite(void)
+{
+	struct result r;
+	uint64_t t0, t1, d1, d2;
+	uint32_t k;
+
+	res_init(&r, "tscdeadline: rewrite later -> one interrupt, at the new deadline");
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	for (k = 0; k < LADDER_N; k++) {
+		irq_reset(0);
+		t0 = rdtsc();
+		d1 = t0 + us_to_tsc(ladder_us[k]);
+		d2 = t0 + us_to_tsc(3 * ladder_us[k]);
+		wrmsr(MSR_TSC_DEADLINE, d1);
+		wrmsr(MSR_TSC_DEADLINE, d2);
+		t1 = rdtsc();
+		if (t1 < d1)
+			break;
+		/* Inconclusive: let both pass, then retry further out. */
+		spin_until(d2 + us_to_tsc(ladder_us[k]));
+	}
+	if (k == LADDER_N) {
+		res_fail(&r, "inconclusive: two WRMSRs took more than us:", ladder_us[k - 1]);
+		report(&r);
+		return;
+	}
+	irq_deadline = d2;
+	wait_irqs(1);
+	res_late(&r, irq_tsc, d2);
+	spin_until(rdtsc() + us_to_tsc(ladder_us[k]));
+	if (irq_count != 1) {
+		r.extra = irq_count - 1;
+		res_fail(&r, "interrupts:", irq_count);
+	}
+	report(&r);
+}
+
+/*
+ * Disarming: writing 0 to IA32_TSC_DEADLINE, or changing the timer mode
+ * (SDM "TSC-Deadline Mode"), before the deadline: no interrupt.
+ */
+static void t_tscdl_disarm(const char *name, bool by_mode)
+{
+	struct result r;
+	uint64_t t0, t1, d = 0;
+	uint32_t k;
+
+	res_init(&r, name);
+	for (k = 0; k < LADDER_N; k++) {
+		lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+		irq_reset(0);
+		t0 = rdtsc();
+		d = t0 + us_to_tsc(ladder_us[k]);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		if (by_mode)
+			lvtt(LVTT_ONESHOT | PROBE_TIMER_VECTOR);
+		else
+			wrmsr(MSR_TSC_DEADLINE, 0);
+		t1 = rdtsc();
+		if (t1 < d)
+			break;
+		spin_until(d + us_to_tsc(ladder_us[k]));
+	}
+	if (k == LADDER_N) {
+		res_fail(&r, "inconclusive: two writes took more than us:", ladder_us[k - 1]);
+		report(&r);
+		return;
+	}
+	if (by_mode && rdmsr(MSR_TSC_DEADLINE) != 0)
+		res_fail(&r, "IA32_TSC_DEADLINE not 0 in one-shot mode", 0);
+	spin_until(d + us_to_tsc(2 * ladder_us[k]));
+	if (irq_count) {
+		r.extra = irq_count;
+		res_fail(&r, "interrupts after disarming:", irq_count);
+	}
+	if (by_mode) {
+		lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+		if (rdmsr(MSR_TSC_DEADLINE) != 0)
+			res_fail(&r, "IA32_TSC_DEADLINE not 0 back in TSC-deadline mode", 0);
+	}
+	report(&r);
+}
+
+/*
+ * A timer that expires while masked delivers nothing, not even when it is
+ * unmasked afterwards (SDM "Local Vector Table": the mask inhibits the
+ * interrupt; the expiry is not latched).
+ */
+static void t_masked(void)
+{
+	struct result r;
+	uint64_t t0, d;
+
+	res_init(&r, "tscdeadline: expiry while masked is dropped, also after unmasking");
+	lvtt(LVTT_TSCDEADLINE | LVT_MASKED | PROBE_TIMER_VECTOR);
+	irq_reset(0);
+	t0 = rdtsc();
+	d = t0 + us_to_tsc(300);
+	wrmsr(MSR_TSC_DEADLINE, d);
+	spin_until(d + us_to_tsc(1000));
+	if (irq_count)
+		res_fail(&r, "masked: interrupts", irq_count);
+	if (rdmsr(MSR_TSC_DEADLINE) != 0)
+		res_fail(&r, "IA32_TSC_DEADLINE not 0 after the masked expiry", 0);
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	spin_until(rdtsc() + us_to_tsc(1000));
+	if (irq_count) {
+		r.extra = irq_count;
+		res_fail(&r, "interrupts after unmasking:", irq_count);
+	}
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	report(&r);
+}
+
+/* One-shot: TMICT counts at the bus clock / divide; TMCCT counts down and
+ * stays 0 after the interrupt. */
+static void t_oneshot(const char *name, uint32_t tdcr, uint32_t div,
+		      uint32_t tmict)
+{
+	struct result r;
+	uint64_t t0, t1, due, elapsed;
+	uint32_t c1, c2;
+
+	res_init(&r, name);
+	lvtt(LVTT_ONESHOT | PROBE_TIMER_VECTOR);
+	wrmsr(MSR_X2APIC_TDCR, tdcr);
+	t0 = rdtsc();
+	/* The count starts at the write, after t0: due >= t0 + period. */
+	due = t0 + counts_to_tsc((uint64_t)tmict * div);
+	irq_reset(due);
+	wrmsr(MSR_X2APIC_TMICT, tmict);
+	c1 = (uint32_t)rdmsr(MSR_X2APIC_TMCCT);
+	c2 = (uint32_t)rdmsr(MSR_X2APIC_TMCCT);
+	t1 = rdtsc();
+	/*
+	 * TMCCT may not run ahead of time: the counts it has done since the
+	 * write are at most the bus counts in t1 - t0 (+1 for granularity).
+	 * It may be 0 already (the exits took longer than the period).
+	 */
+	elapsed = udiv64((t1 - t0) * BUS_KHZ, mbox->tsc_khz);
+	elapsed = udiv64(elapsed, div) + 1;
+	if (c1 > tmict)
+		res_fail(&r, "TMCCT above TMICT:", c1);
+	else if (tmict - c1 > elapsed)
+		res_fail(&r, "TMCCT ahead of time, counts done:", tmict - c1);
+	if (c2 > c1)
+		res_fail(&r, "TMCCT went up:", c2);
+	wait_irqs(1);
+	res_late(&r, irq_tsc, due);
+	if ((uint32_t)rdmsr(MSR_X2APIC_TMCCT) != 0)
+		res_fail(&r, "TMCCT not 0 after expiry", 0);
+	spin_until(rdtsc() + us_to_tsc(1000));
+	if (irq_count != 1) {
+		r.extra = irq_count - 1;
+		res_fail(&r, "interrupts:", irq_count);
+	}
+	wrmsr(MSR_X2APIC_TMICT, 0);
+	report(&r);
+}
+
+/* Periodic: tick k is due at start + k * period; stopping with TMICT = 0. */
+static void t_periodic(void)
+{
+	struct result r;
+	const uint32_t tmict = 500000; /* 500 us, above KVM's 200 us floor */
+	const uint32_t ticks = 10;
+	uint64_t t0, period;
+	uint32_t seen = 0;
+
+	res_init(&r, "periodic: 10 ticks of 500 us, tick k not before k periods");
+	lvtt(LVTT_PERIODIC | PROBE_TIMER_VECTOR);
+	wrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
+	period = counts_to_tsc(tmict);
+	t0 = rdtsc();
+	irq_reset(t0 + period);
+	wrmsr(MSR_X2APIC_TMICT, tmict);
+	while (seen < ticks) {
+		wait_irqs(seen + 1);
+		/* Coalesced ticks (vCPU descheduled) count as one interrupt:
+		 * judge the interrupt against the first tick it can be. */
+		res_late(&r, irq_tsc, t0 + period * (seen + 1));
+		seen = irq_count;
+		irq_deadline = t0 + period * (seen + 1);
+	}
+	wrmsr(MSR_X2APIC_TMICT, 0);
+	irq_deadline = 0;
+	seen = irq_count;
+	spin_until(rdtsc() + 3 * period);
+	if (irq_count != seen)
+		res_fail(&r, "ticks after TMICT=0:", irq_count - seen);
+	report(&r);
+}
+
+/*
+ * Writing IA32_TSC moves the TSC, not the APIC bus clock: a running
+ * one-shot keeps its time (it fires one period after it started, not at
+ * the jump), while a TSC deadline that the jump passes over fires at once
+ * (SDM "Time-Stamp Counter", "TSC-Deadline Mode").  Forward jumps only: a
+ * host with an unstable TSC catches the guest TSC up to its own idea of it.
+ */
+static void t_tsc_jump(void)
+{
+	struct result r;
+	const uint64_t jump = us_to_tsc(1000000);
+	uint64_t before, after, due;
+	uint32_t c_after;
+
+	res_init(&r, "IA32_TSC write: one-shot keeps its count, passed TSC deadline fires at once");
+	lvtt(LVTT_ONESHOT | PROBE_TIMER_VECTOR);
+	wrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
+	irq_reset(0);
+	/* 50 ms: long against the WRMSR exits. */
+	wrmsr(MSR_X2APIC_TMICT, 50000000);
+	before = rdtsc();
+	wrmsr(MSR_TSC, before + jump);
+	after = rdtsc();
+	c_after = (uint32_t)rdmsr(MSR_X2APIC_TMCCT);
+	/*
+	 * The count runs on the APIC bus, not on the TSC: it goes on from
+	 * where it was (the jump is 20 periods).  The interrupt comes when it
+	 * reaches 0: not before c_after - 1 more counts after 'after'.
+	 */
+	if (!c_after)
+		res_fail(&r, "TMCCT 0 right after the TSC jump: the count followed the TSC", 0);
+	due = after + (c_after ? counts_to_tsc(c_after - 1) : 0);
+	wait_irqs(1);
+	if (irq_tsc < due) {
+		r.early++;
+		res_fail(&r, "one-shot fired before its count ran out, us early:",
+			 udiv64((due - irq_tsc) * 1000, mbox->tsc_khz));
+	}
+	r.n++;
+	wrmsr(MSR_X2APIC_TMICT, 0);
+
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	irq_reset(0);
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(20000));
+	wrmsr(MSR_TSC, rdtsc() + jump);
+	__asm__ volatile("sti; nop; nop; cli" : : : "memory");
+	if (irq_count != 1)
+		res_fail(&r, "TSC deadline passed by the jump: interrupts in the first window:",
+			 irq_count);
+	r.n++;
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	report(&r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lazy TSC-deadline                                                      */
+
+#ifdef PROBE_HAVE_LAZY
+static inline void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(0));
+}
+
+/*
+ * libvapic's guest side stores "pending" and loads "armed" as 64-bit
+ * atomics; on i386 the compiler calls these for them (a uint64_t member is
+ * only 4-byte aligned in the i386 ABI, although the 64-byte block puts both
+ * fields on 8-byte boundaries).  LOCK CMPXCHG8B makes each one access
+ * atomic; it is also a full barrier.
+ */
+uint64_t __atomic_load_8(const volatile void *p, int order);
+void __atomic_store_8(volatile void *p, uint64_t v, int order);
+
+uint64_t __atomic_load_8(const volatile void *p, int order)
+{
+	uint32_t lo = 0, hi = 0;
+
+	(void)order;
+	/* Compare with 0, "replace" with 0: always reads the value. */
+	__asm__ volatile("lock cmpxchg8b %2"
+			 : "+a"(lo), "+d"(hi)
+			 : "m"(*(const volatile uint64_t *)p), "b"(0), "c"(0)
+			 : "memory", "cc");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+void __atomic_store_8(volatile void *p, uint64_t v, int order)
+{
+	uint64_t old = __atomic_load_8(p, order);
+	uint32_t lo, hi;
+	uint8_t ok;
+
+	do {
+		lo = (uint32_t)old;
+		hi = (uint32_t)(old >> 32);
+		__asm__ volatile("lock cmpxchg8b %2; sete %3"
+				 : "+a"(lo), "+d"(hi),
+				   "+m"(*(volatile uint64_t *)p), "=q"(ok)
+				 : "b"((uint32_t)v), "c"((uint32_t)(v >> 32))
+				 : "memory", "cc");
+		old = ((uint64_t)hi << 32) | lo;
+	} while (!ok);
+}
+
+static struct vapic_lazy_page *const lazy_page =
+	(struct vapic_lazy_page *)PROBE_LAZY_GPA;
+static bool lazy_on;
+
+static void probe_cpuid(void *ctx, uint32_t leaf, uint32_t regs[4])
+{
+	(void)ctx;
+	cpuid(leaf, regs);
+}
+
+static bool lazy_enable(struct sbuf *why)
+{
+	struct vapic_lazy_guest_info info;
+	uint32_t r[4];
+
+	cpuid(1, r);
+	if (!(r[2] & (1U << 31))) {
+		sb_str(why, "no hypervisor CPUID bit");
+		return false;
+	}
+	if (vapic_lazy_guest_probe(probe_cpuid, NULL, &info)) {
+		sb_str(why, "host does not offer lazy TSC-deadline");
+		return false;
+	}
+	vapic_lazy_guest_page_init(lazy_page);
+	wrmsr(info.msr_index, vapic_lazy_guest_msr_value(PROBE_LAZY_GPA));
+	lazy_on = true;
+	return true;
+}
+
+static bool set_deadline(uint64_t d)
+{
+	if (lazy_on && !vapic_lazy_guest_set_deadline(lazy_page, d))
+		return false;
+	wrmsr(MSR_TSC_DEADLINE, d);
+	return true;
+}
+#else
+static bool set_deadline(uint64_t d)
+{
+	wrmsr(MSR_TSC_DEADLINE, d);
+	return true;
+}
+#endif
+
+/*
+ * The re-arm workload (a TCP_RR-like pattern): an idle-ish guest whose next
+ * timer event keeps moving later.  Each iteration pushes the deadline to
+ * now + 1 ms and works 50 us; every 8th iteration it lets the deadline
+ * fire and halts until it does.
+ *
+ * Early check: an interrupt is early if it comes before the latest
+ * deadline the guest set, except when the previous deadline had already
+ * passed by the time the new one was written (the vCPU was descheduled
+ * for more than 1 ms): that one may legitimately have fired, and the
+ * handler judges the next interrupt against it ("stall").
+ */
+static void w_rearm(void)
+{
+	struct result r;
+	uint32_t i, n = mbox->n_workload, fires = 0, stalls = 0;
+	uint32_t count_at_set = 0;
+	uint64_t d = 0, d_prev = 0;
+
+	res_init(&r, "workload: re-arm 1 ms ahead every 50 us, fire every 8th");
+#ifdef PROBE_HAVE_LAZY
+	if (mbox->flags & PROBE_F_LAZY) {
+		if (!lazy_enable(&r.msg)) {
+			r.skip = true;
+			report(&r);
+			return;
+		}
+		r.lazy = true;
+	}
+#else
+	if (mbox->flags & PROBE_F_LAZY) {
+		sb_str(&r.msg, "guest built without lazy TSC-deadline");
+		r.skip = true;
+		report(&r);
+		return;
+	}
+#endif
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	irq_reset(0);
+	outb(PROBE_PORT_PHASE, PROBE_PHASE_BEGIN);
+	for (i = 0; i < n; i++) {
+		uint32_t before;
+		uint64_t t_after;
+		bool stall = false;
+
+		cli();
+		before = irq_count;
+		d = rdtsc() + us_to_tsc(1000);
+		if (set_deadline(d))
+			r.writes++;
+		t_after = rdtsc();
+		if (d_prev && t_after >= d_prev && irq_count == count_at_set) {
+			/* The previous deadline expired first: its interrupt
+			 * may still come; judge it against that deadline. */
+			stalls++;
+			stall = true;
+			irq_deadline = d_prev;
+			irq_next_deadline = d;
+		} else {
+			irq_deadline = d;
+			irq_next_deadline = 0;
+		}
+		d_prev = d;
+		count_at_set = irq_count;
+		if ((i & 7) == 7) {
+			wait_irqs(before + 1);
+			if (stall && irq_tsc < d)
+				wait_irqs(before + 2); /* that was d_prev's */
+			res_late(&r, irq_tsc, d);
+			fires++;
+			d_prev = 0;
+		} else {
+			spin_until(rdtsc() + us_to_tsc(50));
+		}
+	}
+	/* Let the last deadline pass: whatever fires must not be early. */
+	spin_until(d + us_to_tsc(500));
+	outb(PROBE_PORT_PHASE, PROBE_PHASE_END);
+	r.early += irq_early;
+	if (irq_early)
+		res_fail(&r, "interrupts before the latest deadline:", irq_early);
+	if (irq_count < fires)
+		res_fail(&r, "halts without their interrupt:", fires - irq_count);
+	if (r.ok && stalls) {
+		sb_str(&r.msg, "stalls (previous deadline passed first): ");
+		sb_u64(&r.msg, stalls);
+	}
+	report(&r);
+#ifdef PROBE_HAVE_LAZY
+	if (lazy_on) {
+		wrmsr(MSR_TSC_DEADLINE, 0);
+		lazy_on = false;
+	}
+#endif
+}
+
+/*
+ * The halt workload, for halt-polling: the guest halts on its own TSC
+ * deadline, 20..200 us ahead, again and again (an idle vCPU with a short
+ * timer, e.g. a polling loop's sleep).  KVM's policy learns a window;
+ * libvapic's adaptive policy polls to the deadline it knows.
+ */
+static void w_halt(void)
+{
+	struct result r;
+	uint32_t i, n = mbox->n_workload / 2;
+
+	res_init(&r, "workload: halt on a TSC deadline 20-200 us ahead");
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	outb(PROBE_PORT_PHASE, PROBE_PHASE_HALT_BEGIN);
+	for (i = 0; i < n; i++) {
+		uint64_t d = rdtsc() + us_to_tsc(20 + rnd() % 181);
+
+		irq_reset(d);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		wait_irqs(1);
+		res_late(&r, irq_tsc, d);
+	}
+	outb(PROBE_PORT_PHASE, PROBE_PHASE_HALT_END);
+	report(&r);
+}
+
+/* ---------------------------------------------------------------------- */
+
+void guest_main(void)
+{
+	uint64_t base;
+
+	idt_init();
+	mbox->exc_vector = 0xffffffffU;
+	rnd_state = mbox->seed ? mbox->seed : 0x12345678U;
+	base = rdmsr(MSR_APIC_BASE);
+	/* x2APIC: EN (bit 11) then EXTD (bit 10), SDM "x2APIC State
+	 * Transitions" (xAPIC -> x2APIC). */
+	wrmsr(MSR_APIC_BASE, base | (1U << 11));
+	wrmsr(MSR_APIC_BASE, base | (1U << 11) | (1U << 10));
+	wrmsr(MSR_X2APIC_SVR, 0x100 | PROBE_SPURIOUS_VECTOR);
+	wrmsr(MSR_X2APIC_TPR, 0);
+	puts_("probe guest: x2APIC on\n");
+
+	if (mbox->mode == PROBE_MODE_WORKLOAD) {
+		w_rearm();
+		if (!(mbox->flags & PROBE_F_LAZY))
+			w_halt();
+	} else {
+		uint32_t m = mbox->tests ? mbox->tests : ~0U;
+
+		if (m & 0x01)
+			t_tscdl_oneshot();
+		if (m & 0x02)
+			t_tscdl_past();
+		if (m & 0x04)
+			t_tscdl_rewrite();
+		if (m & 0x08)
+			t_tscdl_disarm("tscdeadline: write 0 before the deadline disarms", false);
+		if (m & 0x08)
+			t_tscdl_disarm("tscdeadline: mode change before the deadline disarms", true);
+		if (m & 0x80)
+			t_masked();
+		if (m & 0x10)
+			t_oneshot("one-shot: TMICT 300000 at divide 1, TMCCT counts down",
+				  TDCR_DIV1, 1, 300000);
+		if (m & 0x20)
+			t_oneshot("one-shot: TMICT 20000 at divide 16 (320 us)",
+				  TDCR_DIV16, 16, 20000);
+		if (m & 0x40)
+			t_periodic();
+		if (m & 0x100)
+			t_tsc_jump();
+	}
+	lvtt(LVT_MASKED);
+	outb(PROBE_PORT_DONE, 0);
+}

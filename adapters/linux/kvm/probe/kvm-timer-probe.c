@@ -1,0 +1,667 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * kvm-timer-probe: a minimal VMM for /dev/kvm with the in-kernel irqchip
+ * (KVM_CREATE_IRQCHIP), to check a (patched) KVM's LAPIC timer from inside
+ * a guest.  It runs the probe guest (guest.c) in up to three VMs:
+ *
+ *   conformance   the LAPIC timer checks (TSC-deadline, one-shot,
+ *                 periodic): each prints a TAP line;
+ *   workload      the re-arm workload without lazy TSC-deadline;
+ *   workload-lazy the same workload with lazy TSC-deadline (if the host
+ *                 offers it in CPUID), then a table of KVM's per-vCPU
+ *                 binary stats (KVM_GET_STATS_FD) over both workloads.
+ *
+ * Output is TAP on stdout.  Exit status 0 if every case passed.
+ *
+ * usage: kvm-timer-probe [--guest FILE] [--deadlines N] [--workload N]
+ *                        [--mode all|conformance|workload] [--timeout S]
+ *                        [--seed N]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "probe_abi.h"
+
+#define MAX_STATS 128
+#define CPUID_MAX_ENT 256
+
+struct stat_set {
+	unsigned int n;
+	char name[MAX_STATS][64];
+	uint64_t val[MAX_STATS];
+};
+
+struct vm {
+	int kvm, fd, vcpu, stats_fd;
+	uint8_t *mem;
+	struct kvm_run *run;
+	size_t run_size;
+	/* Stats descriptors: offset (in u64) and name of every size-1 one. */
+	unsigned int nstats;
+	char stat_name[MAX_STATS][64];
+	uint32_t stat_off[MAX_STATS];
+	uint64_t data_offset;
+	size_t data_size;
+};
+
+struct opts {
+	const char *guest;
+	uint32_t deadlines;
+	uint32_t workload;
+	const char *mode;
+	unsigned int timeout;
+	uint32_t seed;
+	uint32_t tests;
+};
+
+static unsigned int tap_n, tap_fail;
+static volatile sig_atomic_t timed_out;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
+static void die(const char *what)
+{
+	printf("Bail out! %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void tap(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_n++;
+	if (!ok)
+		tap_fail++;
+	printf("%s %u - ", ok ? "ok" : "not ok", tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stats (KVM_GET_STATS_FD)                                               */
+
+static ssize_t pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t r;
+
+	do {
+		r = pread(fd, buf, len, off);
+	} while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static void stats_open(struct vm *vm)
+{
+	struct kvm_stats_header h;
+	size_t dsz;
+	char *descs;
+	uint32_t i;
+
+	vm->stats_fd = ioctl(vm->vcpu, KVM_GET_STATS_FD, NULL);
+	if (vm->stats_fd < 0) {
+		vm->nstats = 0;
+		return;
+	}
+	if (pread_all(vm->stats_fd, &h, sizeof(h), 0) != sizeof(h))
+		die("stats header");
+	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	if (!descs)
+		die("calloc");
+	if (pread_all(vm->stats_fd, descs, dsz * h.num_desc, h.desc_offset) !=
+	    (ssize_t)(dsz * h.num_desc))
+		die("stats descriptors");
+	vm->data_offset = h.data_offset;
+	vm->data_size = 0;
+	vm->nstats = 0;
+	for (i = 0; i < h.num_desc; i++) {
+		struct kvm_stats_desc *d = (void *)(descs + i * dsz);
+		/* offset is in bytes, size in u64 elements. */
+		size_t end = d->offset + d->size * sizeof(uint64_t);
+
+		if (end > vm->data_size)
+			vm->data_size = end;
+		if (d->size != 1 || vm->nstats >= MAX_STATS)
+			continue;
+		snprintf(vm->stat_name[vm->nstats], 64, "%s", d->name);
+		vm->stat_off[vm->nstats] = d->offset;
+		vm->nstats++;
+	}
+	free(descs);
+}
+
+static void stats_read(struct vm *vm, struct stat_set *s)
+{
+	uint64_t *data;
+	unsigned int i;
+
+	s->n = vm->nstats;
+	if (!vm->nstats)
+		return;
+	data = malloc(vm->data_size);
+	if (!data)
+		die("malloc");
+	if (pread_all(vm->stats_fd, data, vm->data_size, (off_t)vm->data_offset) !=
+	    (ssize_t)vm->data_size)
+		die("stats data");
+	for (i = 0; i < vm->nstats; i++) {
+		memcpy(s->name[i], vm->stat_name[i], 64);
+		s->val[i] = data[vm->stat_off[i] / sizeof(uint64_t)];
+	}
+	free(data);
+}
+
+static bool stat_get(const struct stat_set *s, const char *name, uint64_t *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++) {
+		if (!strcmp(s->name[i], name)) {
+			*v = s->val[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------------- */
+/* VM setup                                                               */
+
+static void setup_cpuid(struct vm *vm)
+{
+	struct kvm_cpuid2 *c;
+	uint32_t i;
+
+	c = calloc(1, sizeof(*c) + CPUID_MAX_ENT * sizeof(c->entries[0]));
+	if (!c)
+		die("calloc");
+	c->nent = CPUID_MAX_ENT;
+	if (ioctl(vm->kvm, KVM_GET_SUPPORTED_CPUID, c) < 0)
+		die("KVM_GET_SUPPORTED_CPUID");
+	for (i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1) {
+			e->ecx |= 1U << 21; /* x2APIC */
+			e->ecx |= 1U << 24; /* TSC-deadline */
+			e->ecx |= 1U << 31; /* hypervisor */
+		}
+	}
+	if (ioctl(vm->vcpu, KVM_SET_CPUID2, c) < 0)
+		die("KVM_SET_CPUID2");
+	free(c);
+}
+
+static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->selector = sel;
+	s->type = type;
+	s->present = 1;
+	s->dpl = 0;
+	s->db = 1;
+	s->s = 1;
+	s->g = 1;
+}
+
+static void vm_create(struct vm *vm, const struct opts *o, uint32_t mode,
+		      uint32_t flags)
+{
+	struct kvm_userspace_memory_region mr;
+	struct kvm_sregs sr;
+	struct kvm_regs regs;
+	struct probe_mbox *mb;
+	uint64_t *gdt;
+	struct stat st;
+	int gfd;
+	int tsc_khz;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm < 0)
+		die("/dev/kvm");
+	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		die("KVM_CREATE_VM");
+	/* Intel without unrestricted guest needs a TSS area; harmless else. */
+	(void)ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		die("KVM_CREATE_IRQCHIP");
+
+	vm->mem = mmap(NULL, PROBE_MEM_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED)
+		die("mmap guest memory");
+	memset(&mr, 0, sizeof(mr));
+	mr.slot = 0;
+	mr.guest_phys_addr = 0;
+	mr.memory_size = PROBE_MEM_SIZE;
+	mr.userspace_addr = (uintptr_t)vm->mem;
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0)
+		die("KVM_SET_USER_MEMORY_REGION");
+
+	gfd = open(o->guest, O_RDONLY | O_CLOEXEC);
+	if (gfd < 0 || fstat(gfd, &st) < 0)
+		die(o->guest);
+	if (st.st_size <= 0 ||
+	    st.st_size > (off_t)(PROBE_STACK_TOP - PROBE_IMAGE_GPA - 0x10000)) {
+		errno = EFBIG;
+		die(o->guest);
+	}
+	if (read(gfd, vm->mem + PROBE_IMAGE_GPA, (size_t)st.st_size) !=
+	    st.st_size)
+		die("read guest image");
+	close(gfd);
+
+	gdt = (uint64_t *)(vm->mem + PROBE_GDT_GPA);
+	gdt[0] = 0;
+	gdt[1] = 0x00cf9a000000ffffULL; /* code: 32-bit, 4 GiB, ring 0 */
+	gdt[2] = 0x00cf92000000ffffULL; /* data */
+
+	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	vm->run_size = (size_t)ioctl(vm->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->vcpu, 0);
+	if (vm->run == MAP_FAILED)
+		die("mmap kvm_run");
+	setup_cpuid(vm);
+
+	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sr) < 0)
+		die("KVM_GET_SREGS");
+	seg(&sr.cs, 0x08, 0xb);
+	seg(&sr.ds, 0x10, 0x3);
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sr.gdt.base = PROBE_GDT_GPA;
+	sr.gdt.limit = 3 * 8 - 1;
+	sr.idt.base = PROBE_IDT_GPA;
+	sr.idt.limit = 0;
+	sr.cr0 = 0x11; /* PE, ET */
+	sr.cr4 = 0;
+	sr.efer = 0;
+	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sr) < 0)
+		die("KVM_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = PROBE_IMAGE_GPA;
+	regs.rsp = PROBE_STACK_TOP;
+	regs.rflags = 0x2;
+	if (ioctl(vm->vcpu, KVM_SET_REGS, &regs) < 0)
+		die("KVM_SET_REGS");
+
+	tsc_khz = ioctl(vm->vcpu, KVM_GET_TSC_KHZ, 0);
+	if (tsc_khz <= 0)
+		die("KVM_GET_TSC_KHZ");
+	mb = (struct probe_mbox *)(vm->mem + PROBE_MBOX_GPA);
+	memset(mb, 0, sizeof(*mb));
+	mb->magic = PROBE_MAGIC;
+	mb->version = PROBE_VERSION;
+	mb->tsc_khz = (uint32_t)tsc_khz;
+	mb->mode = mode;
+	mb->flags = flags;
+	mb->n_deadlines = o->deadlines;
+	mb->n_workload = o->workload;
+	mb->seed = o->seed;
+	mb->tests = o->tests;
+	stats_open(vm);
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	munmap(vm->run, vm->run_size);
+	munmap(vm->mem, PROBE_MEM_SIZE);
+	if (vm->stats_fd >= 0)
+		close(vm->stats_fd);
+	close(vm->vcpu);
+	close(vm->fd);
+	close(vm->kvm);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Running                                                                */
+
+struct run_result {
+	bool done;
+	bool workload_ok;
+	bool lazy_used;
+	bool lazy_skipped;
+	uint64_t guest_writes;
+	uint32_t iterations;
+	struct stat_set begin, end, total_end;
+	struct stat_set hbegin, hend;
+	bool halt_done;
+	uint32_t halts;
+	double halt_late_avg_us;
+};
+
+static void print_result(const char *tag, const struct probe_mbox *mb,
+			 uint32_t tsc_khz, struct run_result *rr)
+{
+	char name[sizeof(mb->name) + 1], msg[sizeof(mb->msg) + 1];
+	double late_avg = 0;
+
+	memcpy(name, mb->name, sizeof(mb->name));
+	name[sizeof(mb->name)] = 0;
+	memcpy(msg, mb->msg, sizeof(mb->msg));
+	msg[sizeof(mb->msg)] = 0;
+	if (mb->n)
+		late_avg = (double)mb->late_sum_tsc / mb->n;
+	if (mb->skip) {
+		tap_n++;
+		printf("ok %u - %s: %s # SKIP %s\n", tap_n, tag, name, msg);
+		rr->lazy_skipped = true;
+		return;
+	}
+	tap(mb->ok && !mb->early, "%s: %s: n=%u early=%u extra=%u%s%s",
+	    tag, name, mb->n, mb->early, mb->extra, msg[0] ? ": " : "", msg);
+	if (mb->n && mb->late_min_tsc <= mb->late_max_tsc)
+		printf("#   lateness (guest TSC, handler RDTSC - deadline): min %.1f us, avg %.1f us, max %.1f us\n",
+		       mb->late_min_tsc * 1000.0 / tsc_khz,
+		       late_avg * 1000.0 / tsc_khz,
+		       mb->late_max_tsc * 1000.0 / tsc_khz);
+	if (mb->mode == PROBE_MODE_WORKLOAD && strstr(name, "halt on")) {
+		rr->halt_done = true;
+		rr->halts = mb->n;
+		rr->halt_late_avg_us = late_avg * 1000.0 / tsc_khz;
+	} else if (mb->mode == PROBE_MODE_WORKLOAD) {
+		rr->workload_ok = mb->ok && !mb->early;
+		rr->lazy_used = mb->lazy;
+		rr->guest_writes = mb->writes;
+	}
+}
+
+static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
+		   struct run_result *rr)
+{
+	struct probe_mbox *mb = (struct probe_mbox *)(vm->mem + PROBE_MBOX_GPA);
+	char line[256];
+	size_t ll = 0;
+
+	memset(rr, 0, sizeof(*rr));
+	timed_out = 0;
+	alarm(timeout);
+	for (;;) {
+		struct kvm_run *run = vm->run;
+
+		if (ioctl(vm->vcpu, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && !timed_out)
+				continue;
+			alarm(0);
+			if (timed_out) {
+				struct kvm_regs regs;
+
+				(void)ioctl(vm->vcpu, KVM_GET_REGS, &regs);
+				tap(false, "%s: guest finished within %u s (timed out at rip 0x%llx: lost interrupt?)",
+				    tag, timeout, (unsigned long long)regs.rip);
+				return false;
+			}
+			die("KVM_RUN");
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO: {
+			uint8_t *data = (uint8_t *)run + run->io.data_offset;
+
+			if (run->io.direction != KVM_EXIT_IO_OUT)
+				break;
+			switch (run->io.port) {
+			case PROBE_PORT_PUTC:
+				if (data[0] == '\n' || ll + 1 >= sizeof(line)) {
+					line[ll] = 0;
+					printf("# %s: guest: %s\n", tag, line);
+					ll = 0;
+				} else {
+					line[ll++] = (char)data[0];
+				}
+				break;
+			case PROBE_PORT_REPORT:
+				print_result(tag, mb, mb->tsc_khz, rr);
+				break;
+			case PROBE_PORT_PHASE:
+				if (data[0] == PROBE_PHASE_BEGIN)
+					stats_read(vm, &rr->begin);
+				else if (data[0] == PROBE_PHASE_END)
+					stats_read(vm, &rr->end);
+				else if (data[0] == PROBE_PHASE_HALT_BEGIN)
+					stats_read(vm, &rr->hbegin);
+				else
+					stats_read(vm, &rr->hend);
+				break;
+			case PROBE_PORT_DONE:
+				alarm(0);
+				stats_read(vm, &rr->total_end);
+				if (data[0]) {
+					tap(false, "%s: guest exception %u at eip 0x%x error 0x%x",
+					    tag, mb->exc_vector, mb->exc_eip,
+					    mb->exc_error);
+					return false;
+				}
+				rr->done = true;
+				return true;
+			default:
+				alarm(0);
+				tap(false, "%s: unexpected OUT to port 0x%x", tag,
+				    run->io.port);
+				return false;
+			}
+			break;
+		}
+		case KVM_EXIT_INTR:
+			break;
+		default: {
+			struct kvm_regs regs;
+
+			alarm(0);
+			(void)ioctl(vm->vcpu, KVM_GET_REGS, &regs);
+			tap(false, "%s: unexpected exit reason %u at rip 0x%llx (hardware reason 0x%llx)",
+			    tag, run->exit_reason, (unsigned long long)regs.rip,
+			    (unsigned long long)run->hw.hardware_exit_reason);
+			return false;
+		}
+		}
+	}
+}
+
+/* The per-vCPU stats that tell the timer's story, in table order. */
+static const char *const table_stats[] = {
+	"exits",
+	"halt_exits",
+	"irq_injections",
+	"irq_window_exits",
+	"insn_emulation",
+	"tscdeadline_writes",
+	"tscdeadline_fastpath",
+	"timer_fires",
+	"timer_injections",
+	"timer_early",
+	"lazy_arbitrations",
+	"lazy_moves",
+	"halt_successful_poll",
+	"halt_attempted_poll",
+	"halt_wakeup",
+};
+
+static bool delta(const struct run_result *rr, const char *name, uint64_t *d)
+{
+	uint64_t a, b;
+
+	if (!stat_get(&rr->begin, name, &a) || !stat_get(&rr->end, name, &b))
+		return false;
+	*d = b - a;
+	return true;
+}
+
+static void print_exit_table(const struct run_result *plain,
+			     const struct run_result *lazy, uint32_t iters)
+{
+	unsigned int i;
+
+	printf("# exit table: re-arm workload, %u iterations, KVM per-vCPU stats (KVM_GET_STATS_FD)\n",
+	       iters);
+	printf("# %-24s %14s %14s %10s %10s\n", "stat", "no lazy", "lazy",
+	       "/iter", "/iter lazy");
+	printf("# %-24s %14" PRIu64 " %14" PRIu64 " %10.2f %10.2f\n",
+	       "(guest WRMSR 0x6e0)", plain->guest_writes, lazy->guest_writes,
+	       (double)plain->guest_writes / iters,
+	       (double)lazy->guest_writes / iters);
+	for (i = 0; i < sizeof(table_stats) / sizeof(table_stats[0]); i++) {
+		uint64_t a = 0, b = 0;
+		bool ha = delta(plain, table_stats[i], &a);
+		bool hb = lazy->done && delta(lazy, table_stats[i], &b);
+		char cb[24] = "-", pb[16] = "-";
+
+		if (!ha)
+			continue;
+		if (hb) {
+			snprintf(cb, sizeof(cb), "%" PRIu64, b);
+			snprintf(pb, sizeof(pb), "%.2f", (double)b / iters);
+		}
+		printf("# %-24s %14" PRIu64 " %14s %10.2f %10s\n",
+		       table_stats[i], a, cb, (double)a / iters, pb);
+	}
+	fflush(stdout);
+}
+
+/* libvapic's own never-early counter, if this KVM has it (patched). */
+static void check_early(const struct run_result *rr, const char *tag)
+{
+	uint64_t early;
+
+	if (stat_get(&rr->total_end, "timer_early", &early))
+		tap(early == 0,
+		    "%s: KVM's timer_early stat is 0 (libvapic's never-early counter): %" PRIu64,
+		    tag, early);
+}
+
+/* Halt-polling: the halt workload's share of KVM's halt stats. */
+static void print_halt_table(const struct run_result *rr)
+{
+	static const char *const names[] = {
+		"halt_exits",		"halt_attempted_poll",
+		"halt_successful_poll", "halt_poll_invalid",
+		"halt_wakeup",		"halt_poll_success_ns",
+		"halt_poll_fail_ns",	"halt_wait_ns",
+	};
+	unsigned int i;
+
+	printf("# halt table: halt workload, %u halts on TSC deadlines 20-200 us ahead, average lateness %.1f us\n",
+	       rr->halts, rr->halt_late_avg_us);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint64_t a, b;
+
+		if (!stat_get(&rr->hbegin, names[i], &a) ||
+		    !stat_get(&rr->hend, names[i], &b))
+			continue;
+		printf("# %-24s %14" PRIu64 " %10.2f /halt\n", names[i], b - a,
+		       rr->halts ? (double)(b - a) / rr->halts : 0.0);
+	}
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { "/probe-guest.bin", 200, 400, "all", 300, 1, 0 };
+	struct run_result conf, plain, lazy;
+	struct sigaction sa;
+	struct vm vm;
+	bool do_conf, do_work;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--guest") && i + 1 < argc)
+			o.guest = argv[++i];
+		else if (!strcmp(argv[i], "--deadlines") && i + 1 < argc)
+			o.deadlines = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--workload") && i + 1 < argc)
+			o.workload = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--mode") && i + 1 < argc)
+			o.mode = argv[++i];
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			o.timeout = (unsigned int)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			o.seed = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--tests") && i + 1 < argc)
+			o.tests = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else {
+			fprintf(stderr,
+				"usage: %s [--guest FILE] [--deadlines N] [--workload N] [--mode all|conformance|workload] [--timeout S] [--seed N] [--tests MASK]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	do_conf = !strcmp(o.mode, "all") || !strcmp(o.mode, "conformance");
+	do_work = !strcmp(o.mode, "all") || !strcmp(o.mode, "workload");
+	if (o.workload < 8)
+		o.workload = 8;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+
+	memset(&plain, 0, sizeof(plain));
+	memset(&lazy, 0, sizeof(lazy));
+	if (do_conf) {
+		vm_create(&vm, &o, PROBE_MODE_CONFORMANCE, 0);
+		if (vm_run(&vm, "conformance", o.timeout, &conf))
+			check_early(&conf, "conformance");
+		vm_destroy(&vm);
+	}
+	if (do_work) {
+		vm_create(&vm, &o, PROBE_MODE_WORKLOAD, 0);
+		if (vm_run(&vm, "workload", o.timeout, &plain))
+			check_early(&plain, "workload");
+		vm_destroy(&vm);
+		vm_create(&vm, &o, PROBE_MODE_WORKLOAD, PROBE_F_LAZY);
+		if (vm_run(&vm, "workload-lazy", o.timeout, &lazy))
+			check_early(&lazy, "workload-lazy");
+		vm_destroy(&vm);
+		if (plain.done)
+			print_exit_table(&plain, &lazy, o.workload);
+		if (plain.halt_done)
+			print_halt_table(&plain);
+		if (plain.done && lazy.done && lazy.lazy_used) {
+			uint64_t a, b;
+			bool have = delta(&plain, "tscdeadline_writes", &a) &&
+				    delta(&lazy, "tscdeadline_writes", &b);
+
+			if (!have) {
+				a = plain.guest_writes;
+				b = lazy.guest_writes;
+			}
+			tap(b * 2 < a,
+			    "lazy TSC-deadline cuts the TSC-deadline MSR exits (%s): %" PRIu64 " -> %" PRIu64,
+			    have ? "KVM stat tscdeadline_writes" : "guest WRMSRs",
+			    a, b);
+			if (delta(&plain, "exits", &a) && delta(&lazy, "exits", &b))
+				tap(b < a,
+				    "lazy TSC-deadline cuts the vCPU's exits: %" PRIu64 " -> %" PRIu64,
+				    a, b);
+		}
+	}
+	printf("1..%u\n", tap_n);
+	return tap_fail ? 1 : 0;
+}
