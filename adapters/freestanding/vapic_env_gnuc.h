@@ -12,6 +12,7 @@
  *   vapic_smp_mb()   full fence (orders earlier stores before later loads)
  *   vapic_smp_rmb()/wmb()  acquire / release fences
  *   vapic_xchg()/vapic_cmpxchg()  fully ordered read-modify-write
+ *   vapic_stat_add()  a counter's owner adds; readers see no torn value
  */
 #ifndef VAPIC_ENV_GNUC_H
 #define VAPIC_ENV_GNUC_H
@@ -45,6 +46,33 @@ typedef int64_t s64;
 #define vapic_smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define vapic_smp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define vapic_smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+
+/*
+ * vapic_stat_add() - add @v to a 64-bit statistics counter.  Counters have
+ * one writer at a time (their owner, see STAT_INC_() in internal.h) and
+ * readers on any thread, which must see no torn value; lost increments
+ * between two writers are acceptable (statistics).  On x86-64 this is one
+ * unlocked "addq" to memory: a single instruction whose 8-byte aligned
+ * store is single-copy atomic, as a relaxed atomic store is.  Elsewhere,
+ * and under ThreadSanitizer (which cannot see into asm), a relaxed atomic
+ * load and store.
+ */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VAPIC_ENV_TSAN_ 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define VAPIC_ENV_TSAN_ 1
+#endif
+#if defined(__x86_64__) && !defined(VAPIC_ENV_TSAN_)
+#define vapic_stat_add(p, v) \
+	__asm__ __volatile__("addq %1, %0" : "+m"(*(p)) : "er"((u64)(v)))
+#else
+#define vapic_stat_add(p, v) \
+	__atomic_store_n((p), __atomic_load_n((p), __ATOMIC_RELAXED) + (v), \
+			 __ATOMIC_RELAXED)
+#endif
 
 static inline bool vapic_cmpxchg_u32_(u32 *p, u32 old, u32 new_val)
 {

@@ -53,6 +53,16 @@
 #define vapic_smp_mb() smp_mb()
 #define vapic_smp_rmb() smp_rmb()
 #define vapic_smp_wmb() smp_wmb()
+/*
+ * Statistics counter add (internal.h STAT_INC_): one writer at a time, any
+ * reader, no torn values, lost increments between writers acceptable.  On
+ * x86-64 one unlocked add to memory (as KVM's ++vcpu->stat.x compiles to);
+ * elsewhere internal.h's READ_ONCE/WRITE_ONCE pair.
+ */
+#ifdef CONFIG_X86_64
+#define vapic_stat_add(p, v) \
+	asm volatile("addq %1, %0" : "+m"(*(p)) : "er"((u64)(v)))
+#endif
 
 /*
  * The core keeps its atomic words as plain u32 (so the public structs need
