@@ -48,14 +48,14 @@ VAPIC_API int vapic_fastpath_init(struct vapic_fastpath *fp,
 	return 0;
 }
 
-/* Run the LAPIC's poll: what to inject now, or how long to wait. */
-static VAPIC_ALWAYS_INLINE void poll_lapic(struct vapic_lapic *l,
-					   struct vapic_exit *e)
+/* The general LAPIC poll at guest TSC @now: its result into @e. */
+static VAPIC_NOINLINE void poll_lapic_at(struct vapic_lapic *l,
+					 struct vapic_exit *e, u64 now)
 {
 	u64 wait_ns;
 	u32 v;
 
-	switch (vapic_lapic_poll(l, &v, &wait_ns)) {
+	switch (lapic_poll_at_(l, &v, &wait_ns, now)) {
 	case VAPIC_LAPIC_INJECT:
 		e->actions |= VAPIC_EXIT_ACT_INJECT;
 		e->vector = v;
@@ -67,6 +67,37 @@ static VAPIC_ALWAYS_INLINE void poll_lapic(struct vapic_lapic *l,
 	default:
 		break;
 	}
+}
+
+/*
+ * Run the LAPIC's poll: what to inject now, or how long to wait.  @r is
+ * lapic_poll_fast_()'s result at @now (with @v) if the caller ran it, else
+ * -1.
+ */
+static VAPIC_ALWAYS_INLINE void poll_lapic_rest(struct vapic_lapic *l,
+						struct vapic_exit *e, int r,
+						u32 v, u64 now)
+{
+	if (r == VAPIC_LAPIC_INJECT) {
+		e->actions |= VAPIC_EXIT_ACT_INJECT;
+		e->vector = v;
+	} else if (r < 0) {
+		poll_lapic_at(l, e, now);
+	}
+}
+
+static VAPIC_ALWAYS_INLINE void poll_lapic(struct vapic_lapic *l,
+					   struct vapic_exit *e)
+{
+	u64 now = timer_now_tsc_(&l->timer);
+	int r = lapic_poll_fast_leaf_(l, now);
+
+	if (r == LAPIC_FAST_NONE)
+		return;
+	if (r >= 0)
+		poll_lapic_rest(l, e, VAPIC_LAPIC_INJECT, (u32)r, now);
+	else
+		poll_lapic_rest(l, e, -1, 0, now);
 }
 
 /* Turn the actions into the result, and count it. */
@@ -120,13 +151,14 @@ static int finish(struct vapic_fastpath *fp, struct vapic_exit *e, int act)
 	return result(fp, e);
 }
 
-/* Timer, window, kick and HLT exits: deliver what is due, report events. */
-static VAPIC_ALWAYS_INLINE int deliver(struct vapic_fastpath *fp,
-				       struct vapic_exit *e, bool halt)
+/* deliver() past the timer's fast path (@r, @v, @now: its result). */
+static VAPIC_NOINLINE int deliver_rest(struct vapic_fastpath *fp,
+				       struct vapic_exit *e, bool halt, int r,
+				       u32 v, u64 now)
 {
 	struct vapic_lapic *l = fp->lapic;
 
-	poll_lapic(l, e);
+	poll_lapic_rest(l, e, r, v, now);
 	if (VAPIC_UNLIKELY(VAPIC_READ_ONCE(l->events)))
 		e->actions |= VAPIC_EXIT_ACT_EVENT;
 	if (halt && !e->actions) {
@@ -134,6 +166,60 @@ static VAPIC_ALWAYS_INLINE int deliver(struct vapic_fastpath *fp,
 		return VAPIC_FP_SLOW;
 	}
 	return result(fp, e);
+}
+
+/*
+ * Timer, window, kick and HLT exits: deliver what is due, report events.
+ * The hot case first (seed 004, timer fire + inject): the timer's tick is
+ * the vector to inject and no event is pending; @e->actions is 0 here.
+ * @now: the guest TSC, read by the caller (so that the hot case is a leaf
+ * with every register free).
+ */
+static VAPIC_ALWAYS_INLINE int deliver_at(struct vapic_fastpath *fp,
+					  struct vapic_exit *e, bool halt,
+					  u64 now)
+{
+	struct vapic_lapic *l = fp->lapic;
+	int r = lapic_poll_fast_(l, now);
+
+	if (VAPIC_LIKELY(r >= 0 && r < LAPIC_FAST_NONE &&
+			 !VAPIC_READ_ONCE(l->events))) {
+		e->actions = VAPIC_EXIT_ACT_INJECT;
+		e->vector = (u32)r;
+		STAT_INC_(fp->stats.fastpath_inject);
+		return VAPIC_FP_INJECT;
+	}
+	if (r == LAPIC_FAST_NONE)
+		return deliver_rest(fp, e, halt, VAPIC_LAPIC_NONE, 0, now);
+	if (r >= 0)
+		return deliver_rest(fp, e, halt, VAPIC_LAPIC_INJECT, (u32)r,
+				    now);
+	return deliver_rest(fp, e, halt, -1, 0, now);
+}
+
+static VAPIC_NOINLINE int deliver_run_at(struct vapic_fastpath *fp,
+					 struct vapic_exit *e, u64 now)
+{
+	return deliver_at(fp, e, false, now);
+}
+
+static VAPIC_ALWAYS_INLINE int deliver(struct vapic_fastpath *fp,
+				       struct vapic_exit *e, bool halt)
+{
+	return deliver_at(fp, e, halt, timer_now_tsc_(&fp->lapic->timer));
+}
+
+/* One out-of-line copy per kind, reached from the switch by a tail call. */
+static VAPIC_NOINLINE int deliver_run(struct vapic_fastpath *fp,
+				      struct vapic_exit *e)
+{
+	return deliver_run_at(fp, e, timer_now_tsc_(&fp->lapic->timer));
+}
+
+static VAPIC_NOINLINE int deliver_halt(struct vapic_fastpath *fp,
+				       struct vapic_exit *e)
+{
+	return deliver(fp, e, true);
 }
 
 static int slow(struct vapic_fastpath *fp)
@@ -160,73 +246,150 @@ static void count_write(struct vapic_fastpath *fp, u32 off)
 	}
 }
 
-VAPIC_API int vapic_fastpath_handle(struct vapic_fastpath *fp,
+/* The TSC-deadline write off its fast path. */
+static VAPIC_NOINLINE int tsc_deadline_write_slow(struct vapic_fastpath *fp,
+						  struct vapic_exit *e, int act)
+{
+	if (act == TIMER_WRITE_SLOW_)
+		act = timer_write_tsc_deadline_slow_(&fp->lapic->timer,
+						     e->data);
+	if (!act) {
+		STAT_INC_(fp->stats.fastpath_resume);
+		return VAPIC_FP_RESUME;
+	}
+	return finish(fp, e, act);
+}
+
+/*
+ * WRMSR IA32_TSC_DEADLINE in TSC-deadline mode, LVT unmasked.  @t is
+ * fp->lapic's timer (one base register for all the timer's fields).
+ */
+static VAPIC_NOINLINE int tsc_deadline_write(struct vapic_fastpath *fp,
+					     struct vapic_exit *e,
+					     struct vapic_timer *t)
+{
+	int act = timer_write_tsc_deadline_inl_(t, e->data);
+
+	if (VAPIC_LIKELY(!act)) {
+		STAT_INC_(fp->stats.fastpath_resume);
+		return VAPIC_FP_RESUME;
+	}
+	return tsc_deadline_write_slow(fp, e, act);
+}
+
+/* Any other WRMSR. */
+static VAPIC_NOINLINE int wrmsr(struct vapic_fastpath *fp, struct vapic_exit *e)
+{
+	struct vapic_lapic *l = fp->lapic;
+
+	if (!vapic_lapic_msr_owned(e->msr))
+		return slow(fp);
+	/* Outside TSC-deadline mode, or masked: the general path. */
+	if (e->msr == VAPIC_MSR_TSC_DEADLINE &&
+	    (l->timer.cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE))
+		STAT_INC_(fp->stats.tscdeadline_writes);
+	if (e->msr >= VAPIC_MSR_X2APIC_FIRST && e->msr <= VAPIC_MSR_X2APIC_LAST)
+		count_write(fp, (e->msr - VAPIC_MSR_X2APIC_FIRST) << 4);
+	return finish(fp, e, vapic_lapic_wrmsr(l, e->msr, e->data));
+}
+
+static VAPIC_NOINLINE int rdmsr(struct vapic_fastpath *fp, struct vapic_exit *e)
+{
+	struct vapic_lapic *l = fp->lapic;
+
+	if (!vapic_lapic_msr_owned(e->msr))
+		return slow(fp);
+	return finish(fp, e, vapic_lapic_rdmsr(l, e->msr, &e->data));
+}
+
+static VAPIC_NOINLINE int mmio_write(struct vapic_fastpath *fp,
+				     struct vapic_exit *e)
+{
+	struct vapic_lapic *l = fp->lapic;
+	u32 off;
+
+	if (!vapic_lapic_mmio_match(l, e->gpa, &off))
+		return slow(fp);
+	count_write(fp, off);
+	return finish(fp, e, vapic_lapic_mmio_write(l, off, e->size, e->data));
+}
+
+static VAPIC_NOINLINE int mmio_read(struct vapic_fastpath *fp,
 				    struct vapic_exit *e)
 {
 	struct vapic_lapic *l = fp->lapic;
-	u64 expires_ns;
 	u32 off;
-	int act;
+
+	if (!vapic_lapic_mmio_match(l, e->gpa, &off))
+		return slow(fp);
+	return finish(fp, e, vapic_lapic_mmio_read(l, off, e->size, &e->data));
+}
+
+/* This exit is the host timer's expiry. */
+static VAPIC_NOINLINE int preemption_timer(struct vapic_fastpath *fp,
+					   struct vapic_exit *e)
+{
+	u64 expires_ns;
+
+	(void)vapic_timer_expired(&fp->lapic->timer, &expires_ns);
+	return deliver(fp, e, false);
+}
+
+/*
+ * The dispatch: every case counts its exit and tail-calls its handler, so
+ * that no case pays for another's registers.
+ */
+VAPIC_API int vapic_fastpath_handle(struct vapic_fastpath *fp,
+				    struct vapic_exit *e)
+{
+	struct vapic_timer *t = &fp->lapic->timer;
+	u32 lvtt = t->lvtt;
 
 	e->actions = 0;
 	STAT_INC_(fp->stats.exits);
-	/* The hottest exit first, ahead of the switch (seed 004). */
+	/*
+	 * The hottest exit first, ahead of the switch (seed 004): the timer's
+	 * fast path inlined (timer_fast.h).  TSC-deadline mode implies that
+	 * the mode is exposed (the LVT write, load and restore refuse it
+	 * otherwise).
+	 */
 	if (VAPIC_LIKELY(e->reason == VAPIC_EXIT_WRMSR &&
 			 e->msr == VAPIC_MSR_TSC_DEADLINE &&
-			 (l->timer.cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE))) {
+			 (lvtt & TIMER_LVTT_MODE_MASKED_) == TIMER_LVTT_TSCD_)) {
 		STAT_INC_(fp->stats.msr_write_exits);
 		STAT_INC_(fp->stats.tscdeadline_writes);
-		act = vapic_timer_write_tsc_deadline(&l->timer, e->data);
-		if (VAPIC_LIKELY(!act)) {
-			STAT_INC_(fp->stats.fastpath_resume);
-			return VAPIC_FP_RESUME;
-		}
-		return finish(fp, e, act);
+		return tsc_deadline_write(fp, e, t);
+	}
+	/* The host timer's exit next (the timer fire + inject path). */
+	if (VAPIC_LIKELY(e->reason == VAPIC_EXIT_HOST_TIMER)) {
+		STAT_INC_(fp->stats.host_timer_exits);
+		return deliver_run(fp, e);
 	}
 	switch (e->reason) {
 	case VAPIC_EXIT_WRMSR:
 		STAT_INC_(fp->stats.msr_write_exits);
-		if (!vapic_lapic_msr_owned(e->msr))
-			return slow(fp);
-		if (e->msr >= VAPIC_MSR_X2APIC_FIRST &&
-		    e->msr <= VAPIC_MSR_X2APIC_LAST)
-			count_write(fp, (e->msr - VAPIC_MSR_X2APIC_FIRST) << 4);
-		return finish(fp, e, vapic_lapic_wrmsr(l, e->msr, e->data));
+		return wrmsr(fp, e);
 	case VAPIC_EXIT_RDMSR:
 		STAT_INC_(fp->stats.msr_read_exits);
-		if (!vapic_lapic_msr_owned(e->msr))
-			return slow(fp);
-		return finish(fp, e, vapic_lapic_rdmsr(l, e->msr, &e->data));
+		return rdmsr(fp, e);
 	case VAPIC_EXIT_MMIO_WRITE:
 		STAT_INC_(fp->stats.mmio_exits);
-		if (!vapic_lapic_mmio_match(l, e->gpa, &off))
-			return slow(fp);
-		count_write(fp, off);
-		act = vapic_lapic_mmio_write(l, off, e->size, e->data);
-		return finish(fp, e, act);
+		return mmio_write(fp, e);
 	case VAPIC_EXIT_MMIO_READ:
 		STAT_INC_(fp->stats.mmio_exits);
-		if (!vapic_lapic_mmio_match(l, e->gpa, &off))
-			return slow(fp);
-		act = vapic_lapic_mmio_read(l, off, e->size, &e->data);
-		return finish(fp, e, act);
+		return mmio_read(fp, e);
 	case VAPIC_EXIT_HLT:
 		STAT_INC_(fp->stats.halt_exits);
-		return deliver(fp, e, true);
+		return deliver_halt(fp, e);
 	case VAPIC_EXIT_PREEMPTION_TIMER:
 		STAT_INC_(fp->stats.preemption_timer_exits);
-		/* This exit is the host timer's expiry. */
-		(void)vapic_timer_expired(&l->timer, &expires_ns);
-		return deliver(fp, e, false);
-	case VAPIC_EXIT_HOST_TIMER:
-		STAT_INC_(fp->stats.host_timer_exits);
-		return deliver(fp, e, false);
+		return preemption_timer(fp, e);
 	case VAPIC_EXIT_IRQ_WINDOW:
 		STAT_INC_(fp->stats.irq_window_exits);
-		return deliver(fp, e, false);
+		return deliver_run(fp, e);
 	case VAPIC_EXIT_KICK:
 		STAT_INC_(fp->stats.signal_exits);
-		return deliver(fp, e, false);
+		return deliver_run(fp, e);
 	default:
 		STAT_INC_(fp->stats.other_exits);
 		return slow(fp);

@@ -428,8 +428,29 @@ VAPIC_API void vapic_lapic_destroy(struct vapic_lapic *l)
 /* ---------------------------------------------------------------------- */
 /* Delivery to the guest                                                  */
 
+VAPIC_NOINLINE int lapic_poll_fast_leaf_(struct vapic_lapic *l, u64 now)
+{
+	return lapic_poll_fast_(l, now);
+}
+
 VAPIC_API int vapic_lapic_poll(struct vapic_lapic *l, uint32_t *vector,
 			       uint64_t *wait_ns)
+{
+	u64 now = timer_now_tsc_(&l->timer);
+	int r = lapic_poll_fast_(l, now);
+
+	if (VAPIC_LIKELY(r >= 0 && r < LAPIC_FAST_NONE)) {
+		*vector = (u32)r;
+		return VAPIC_LAPIC_INJECT;
+	}
+	if (r == LAPIC_FAST_NONE)
+		return VAPIC_LAPIC_NONE;
+	return lapic_poll_at_(l, vector, wait_ns, now);
+}
+
+/* The general poll (lapic_poll_fast_() has the timer's fast path). */
+VAPIC_NOINLINE int lapic_poll_at_(struct vapic_lapic *l, u32 *vector,
+				  u64 *wait_ns, u64 now)
 {
 	struct vapic_timer_event ev;
 	unsigned int n = 0;
@@ -444,11 +465,13 @@ VAPIC_API int vapic_lapic_poll(struct vapic_lapic *l, uint32_t *vector,
 	do {
 		u32 tv = l->timer.lvtt & VAPIC_LVT_VECTOR_MASK;
 
-		r = vapic_timer_poll(&l->timer,
-				     vtest_(l->irr, tv) ?
-					     VAPIC_POLL_VECTOR_BUSY :
-					     0,
-				     &ev);
+		/* The first round at @now, a later one at its own time. */
+		if (n)
+			now = timer_now_tsc_(&l->timer);
+		r = timer_poll_at_(&l->timer,
+				   vtest_(l->irr, tv) ? VAPIC_POLL_VECTOR_BUSY :
+							0,
+				   now, &ev);
 		if (VAPIC_UNLIKELY(r == VAPIC_TIMER_WAIT)) {
 			*wait_ns = ev.wait_ns;
 			return VAPIC_LAPIC_WAIT;
@@ -467,12 +490,13 @@ VAPIC_API int vapic_lapic_poll(struct vapic_lapic *l, uint32_t *vector,
 
 VAPIC_API int vapic_lapic_injected(struct vapic_lapic *l, uint32_t vector)
 {
-	if (vector > 0xff || !vtest_(l->irr, vector))
+	u32 w = vector >> 5, b = vbit_(vector);
+
+	if (vector > 0xff || !(VAPIC_READ_ONCE(l->irr[w]) & b))
 		return VAPIC_EINVAL;
-	vapic_atomic_andnot(&l->irr[vector >> 5], vbit_(vector));
-	VAPIC_WRITE_ONCE(l->isr[vector >> 5],
-			 l->isr[vector >> 5] | vbit_(vector));
-	l->isr_words |= 1U << (vector >> 5);
+	vapic_atomic_andnot(&l->irr[w], b);
+	VAPIC_WRITE_ONCE(l->isr[w], l->isr[w] | b);
+	l->isr_words |= 1U << w;
 	if ((s32)vector > l->isr_top)
 		VAPIC_WRITE_ONCE(l->isr_top, (s32)vector);
 	STAT_INC_(l->stats.injected);

@@ -8,6 +8,7 @@
 #define VAPIC_LAPIC_INTERNAL_H
 
 #include "internal.h"
+#include "timer_fast.h"
 #include <vapic/errors.h>
 #include <vapic/lapic.h>
 
@@ -19,7 +20,7 @@
 #define LAPIC_ESR_VALID 0x000000ffU
 
 /* Bit of a vector in its 32-bit word of a 256-bit map. */
-static inline u32 vbit_(u32 v)
+static VAPIC_ALWAYS_INLINE u32 vbit_(u32 v)
 {
 	return 1U << (v & 31);
 }
@@ -66,7 +67,7 @@ static inline void isr_recompute_(struct vapic_lapic *l)
 	VAPIC_WRITE_ONCE(l->isr_top, isr_highest_(l));
 }
 
-static inline u32 lapic_mode_(const struct vapic_lapic *l)
+static VAPIC_ALWAYS_INLINE u32 lapic_mode_(const struct vapic_lapic *l)
 {
 	return VAPIC_READ_ONCE(l->mode);
 }
@@ -77,7 +78,7 @@ static inline bool lapic_x2apic_(const struct vapic_lapic *l)
 }
 
 /* Software enable (SVR bit 8) and global enable together. */
-static inline bool lapic_enabled_(const struct vapic_lapic *l)
+static VAPIC_ALWAYS_INLINE bool lapic_enabled_(const struct vapic_lapic *l)
 {
 	return lapic_mode_(l) != VAPIC_APIC_DISABLED &&
 	       (VAPIC_READ_ONCE(l->svr) & VAPIC_SVR_ENABLE);
@@ -94,7 +95,7 @@ static inline u32 x2apic_ldr_(u32 x2apic_id)
  * Register"): PPR[7:4] = max(TPR[7:4], ISRV[7:4]); PPR[3:0] = TPR[3:0] if
  * TPR[7:4] >= ISRV[7:4], else 0.
  */
-static inline u32 lapic_ppr_(const struct vapic_lapic *l)
+static VAPIC_ALWAYS_INLINE u32 lapic_ppr_(const struct vapic_lapic *l)
 {
 	u32 tpr = VAPIC_READ_ONCE(l->tpr) & 0xff;
 	int isrv = VAPIC_READ_ONCE(l->isr_top);
@@ -105,7 +106,7 @@ static inline u32 lapic_ppr_(const struct vapic_lapic *l)
 }
 
 /* Accept a fixed vector >= 16 into IRR without checks; kick if @kick. */
-static inline int lapic_accept_fixed_(struct vapic_lapic *l, u32 vector,
+static VAPIC_ALWAYS_INLINE int lapic_accept_fixed_(struct vapic_lapic *l, u32 vector,
 				      bool level, bool kick)
 {
 	u32 w = vector >> 5, b = vbit_(vector);
@@ -126,6 +127,70 @@ static inline int lapic_accept_fixed_(struct vapic_lapic *l, u32 vector,
 		l->ops->kick(l->host);
 	return 0;
 }
+
+/* lapic.c: vapic_lapic_poll() with the guest TSC @now already read. */
+int lapic_poll_at_(struct vapic_lapic *l, u32 *vector, u64 *wait_ns, u64 now);
+
+/*
+ * lapic_poll_fast_() - vapic_lapic_poll()'s timer fire + inject fast path
+ * (seed 004), at guest TSC @now: the TSC deadline the deferred-mode
+ * callback handed over is due (timer_fire_ready_()), its vector is legal
+ * and not already in IRR, and the APIC accepts fixed interrupts.  Then the
+ * tick goes straight into IRR (atomically: other threads may accept at the
+ * same time), and the vector to inject is the highest in IRR, which is at
+ * or above the timer's: only the IRR words from the timer's up are read
+ * (the timer's word keeps the bit just set: only this thread clears IRR).
+ * The same steps as vapic_timer_poll() + accept_checked() + the priority
+ * check of lapic_poll_at_() for exactly this state.  (The tick enters IRR
+ * before the timer's bookkeeping, timer_fire_take_(): both are this
+ * thread's, and other threads only ever add to IRR.)
+ *
+ * Return: the vector to inject (0..255), LAPIC_FAST_NONE (the tick is in
+ * IRR, but the priority holds it), or LAPIC_FAST_NOT_TAKEN (nothing
+ * changed: the caller runs lapic_poll_at_() at @now).
+ */
+#define LAPIC_FAST_NONE 0x100
+#define LAPIC_FAST_NOT_TAKEN (-1)
+static VAPIC_ALWAYS_INLINE int lapic_poll_fast_(struct vapic_lapic *l, u64 now)
+{
+	struct vapic_timer *t = &l->timer;
+	u32 lvtt = t->lvtt;
+	u32 v, w, b, x;
+
+	/* timer_fire_ready_(): also a legal vector (t->fire_slow). */
+	if (!timer_fire_ready_(t) || now < t->target_tsc)
+		return LAPIC_FAST_NOT_TAKEN;
+	v = lvtt & VAPIC_LVT_VECTOR_MASK;
+	w = v >> 5;
+	b = vbit_(v);
+	if ((VAPIC_READ_ONCE(l->irr[w]) & b) || !lapic_enabled_(l))
+		return LAPIC_FAST_NOT_TAKEN;
+	/* Edge-triggered, no kick (this is the vCPU thread). */
+	(void)lapic_accept_fixed_(l, v, false, false);
+	/* The highest vector in IRR: above the timer's word, or in it. */
+	x = 0;
+	if (VAPIC_UNLIKELY(w < 7)) {
+		u32 i;
+
+		for (i = 7; i > w; i--) {
+			x = VAPIC_READ_ONCE(l->irr[i]);
+			if (x) {
+				w = i;
+				break;
+			}
+		}
+	}
+	if (!x)
+		x = VAPIC_READ_ONCE(l->irr[w]) | b;
+	timer_fire_take_(t, now);
+	v = w << 5 | (31 ^ (u32)__builtin_clz(x));
+	if ((v & 0xf0) <= (lapic_ppr_(l) & 0xf0))
+		return LAPIC_FAST_NONE;
+	return (int)v;
+}
+
+/* lapic.c: lapic_poll_fast_() out of line (a leaf: few live values). */
+int lapic_poll_fast_leaf_(struct vapic_lapic *l, u64 now);
 
 /* Writable bits of a non-timer LVT entry (lapic_regs.c). */
 u32 lvt_writable_(enum vapic_lvt idx);

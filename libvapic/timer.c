@@ -25,6 +25,7 @@
  */
 #include "internal.h"
 #include "lazy_int.h"
+#include "timer_fast.h"
 #include <vapic/clock.h>
 #include <vapic/errors.h>
 #include <vapic/timer.h>
@@ -48,11 +49,6 @@ const uint32_t vapic_timer_stat_ndescs = VAPIC_ARRAY_SIZE(vapic_timer_stat_descs
 /* ---------------------------------------------------------------------- */
 /* Small helpers                                                          */
 
-static inline u32 timer_mode(u32 lvtt)
-{
-	return (lvtt & VAPIC_LVTT_MODE_MASK) >> VAPIC_LVTT_MODE_SHIFT;
-}
-
 /* TDCR bits 3,1,0 -> divisor: 000b = 2 ... 110b = 128, 111b = 1. */
 static inline u32 tdcr_to_divide(u32 tdcr)
 {
@@ -61,86 +57,11 @@ static inline u32 tdcr_to_divide(u32 tdcr)
 	return idx == 7 ? 1 : 2U << idx;
 }
 
-static inline bool posted_mode(const struct vapic_timer *t)
-{
-	return (t->cfg.flags & VAPIC_TIMER_F_POSTED) && t->ops->post;
-}
-
-static inline bool deliverable(const struct vapic_timer *t)
-{
-	return !(t->lvtt & VAPIC_LVT_MASKED) && !t->sw_disabled;
-}
-
-static inline u64 now_tsc(const struct vapic_timer *t)
-{
-	return t->ops->guest_tsc(t->host);
-}
-
-/*
- * Guest TSC cycles -> host ns for arming the host timer: one multiply
- * (fixed point, 32 fractional bits, multiplier rounded up) instead of a
- * 128-by-64 division.  Equal to the exact floor(delta * 10^6 / khz) except
- * that it can exceed it by 1 ns per 2^32 cycles of @delta_tsc (1.7 s at
- * 2.5 GHz): the host timer is then armed at most that much later, inside
- * the timer advance; it never makes an interrupt early (delivery compares
- * in guest TSC).
- */
-static inline u64 arm_delta_ns(const struct vapic_timer *t, u64 delta_tsc)
-{
-	u64 hi, lo = vapic_umul128(delta_tsc, t->ns_per_tsc_32, &hi);
-
-	/* Beyond 2^64 ns: saturate (never wrap into an early arm). */
-	if (VAPIC_UNLIKELY(hi >> 32))
-		return UINT64_MAX;
-	return (hi << 32) | (lo >> 32);
-}
-
 static void log_(const struct vapic_timer *t, int lvl, const char *msg, u64 a,
 		 u64 b)
 {
 	if (t->ops->log)
 		t->ops->log(t->host, lvl, msg, a, b);
-}
-
-static void record_lateness(struct vapic_timer *t, u64 late_tsc)
-{
-	/* A bucket index: the multiply's rounding (arm_delta_ns()) is fine. */
-	u64 ns = arm_delta_ns(t, late_tsc);
-	unsigned int b = fls64_(ns);
-
-	if (b >= VAPIC_HIST_BUCKETS)
-		b = VAPIC_HIST_BUCKETS - 1;
-	STAT_INC_(t->stats.lateness_hist[b]);
-}
-
-/*
- * KVM's adaptive advance (arch/x86/kvm/lapic.c, adjust_lapic_timer_advance):
- * ignore samples outside [100, 10000] TSC cycles, move 1/8 of the error,
- * reset to the initial value past the maximum.  @delta_tsc is the guest TSC
- * when the expiry was first seen minus its deadline: < 0 fired too early,
- * > 0 too late.  u32 arithmetic as KVM, so an underflow also resets.
- */
-static void adjust_advance(struct vapic_timer *t, s64 delta_tsc)
-{
-	u64 mag = delta_tsc < 0 ? (u64)-delta_tsc : (u64)delta_tsc;
-	u32 adv = t->advance_ns;
-	u32 step;
-
-	if (t->cfg.advance_ns != VAPIC_ADVANCE_ADAPTIVE)
-		return;
-	if (mag > VAPIC_ADVANCE_ADJUST_MAX_TSC ||
-	    mag < VAPIC_ADVANCE_ADJUST_MIN_TSC)
-		return;
-	/* mag <= 10^4, so mag * 10^6 fits: the exact floor, one divide. */
-	step = (u32)(mag * 1000000U / t->cfg.guest_tsc_khz /
-		     VAPIC_ADVANCE_ADJUST_STEP);
-	if (delta_tsc < 0)
-		adv -= step;
-	else
-		adv += step;
-	if (adv > VAPIC_ADVANCE_NS_MAX)
-		adv = VAPIC_ADVANCE_NS_INIT;
-	VAPIC_WRITE_ONCE(t->advance_ns, adv);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -231,7 +152,7 @@ static bool lazy_check(struct vapic_timer *t, u64 now)
 {
 	u64 later;
 
-	if (!lazy_on_(t) || timer_mode(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
+	if (!lazy_on_(t) || timer_mode_(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
 		return false;
 	later = lazy_arbitrate_(t);
 	if (!later)
@@ -255,7 +176,7 @@ static u64 complete_expiry(struct vapic_timer *t, u64 now)
 	u64 k, rem;
 	bool ovf;
 
-	switch (timer_mode(t->lvtt)) {
+	switch (timer_mode_(t->lvtt)) {
 	case VAPIC_TIMER_TSC_DEADLINE:
 		/* SDM: the timer disarms itself and clears the MSR. */
 		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
@@ -306,7 +227,7 @@ static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 {
 	u64 extra;
 
-	if (!deliverable(t)) {
+	if (!timer_deliverable_(t)) {
 		STAT_ADD_(t->stats.masked, k);
 		return;
 	}
@@ -321,7 +242,7 @@ static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 		 */
 		extra++;
 		if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE ||
-		    timer_mode(t->lvtt) != VAPIC_TIMER_PERIODIC) {
+		    timer_mode_(t->lvtt) != VAPIC_TIMER_PERIODIC) {
 			STAT_INC_(t->stats.coalesced);
 			return;
 		}
@@ -344,15 +265,6 @@ static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 /* ---------------------------------------------------------------------- */
 /* Host timer                                                             */
 
-static void cancel_hw(struct vapic_timer *t)
-{
-	if (t->hw_armed) {
-		t->ops->timer_cancel(t->host);
-		t->hw_armed = false;
-	}
-	t->need_arm = false;
-}
-
 /*
  * rearm() - arm the host timer for the running target, or leave it idle.
  * Precondition: the host timer is not armed.  A target already due is
@@ -364,63 +276,54 @@ static void cancel_hw(struct vapic_timer *t)
  * R1 the TSC deadline when a host timer is armed for it, R2 0 on every
  * return without one.
  */
-/* Rare path of arm_hw(): the host could not arm; retried at the next poll. */
-static VAPIC_NOINLINE int arm_failed(struct vapic_timer *t, int r,
-				     u64 expires)
+/*
+ * Rare path of arm_hw(): the host could not arm; retried at the next poll.
+ * (Logs the target rather than the host expiry: the fast paths then keep
+ * one value less live across the timer_arm call.)
+ */
+VAPIC_NOINLINE int timer_arm_failed_(struct vapic_timer *t, int r)
 {
 	t->need_arm = true;
 	STAT_INC_(t->stats.arm_failures);
-	log_(t, VAPIC_LOG_ERR, "host timer_arm failed (err, expires_ns)",
-	     (u64)(s64)r, expires);
+	log_(t, VAPIC_LOG_ERR, "host timer_arm failed (err, target_tsc)",
+	     (u64)(s64)r, t->target_tsc);
 	lazy_publish_(t, 0); /* R2 */
 	return VAPIC_EHOST;
 }
 
 /*
- * arm_hw() - arm the host timer for the running target, which is in the
- * future (target_tsc > now).  Inlined into rearm() and into the
- * TSC-deadline write's fast path; the only code that calls timer_arm.
+ * arm_hw() with lazy TSC-deadline on (timer_fast.h), out of line: the host
+ * timer expiry rate-bounded (H4), and "armed" published before the arm.
+ * @credit: a TSC-deadline write on its fast path, which gives the write's
+ * credit here rather than before its checks (the credit is read only by
+ * the clamp; the general path gives it in begin_write()).
  */
-static VAPIC_ALWAYS_INLINE int arm_hw(struct vapic_timer *t, u64 now)
+VAPIC_NOINLINE int timer_arm_hw_lazy_(struct vapic_timer *t, u64 delta_tsc,
+				      bool credit)
 {
-	u64 delta_ns, expires, now_ns;
-	u32 adv;
-	int r;
+	u64 expires = timer_expiry_ns_(t, delta_tsc);
 
-	now_ns = t->ops->now_ns(t->host);
-	delta_ns = arm_delta_ns(t, t->target_tsc - now);
-	adv = VAPIC_READ_ONCE(t->advance_ns);
-	expires = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
-	if (VAPIC_UNLIKELY(expires < now_ns))
-		expires = UINT64_MAX;
-	if (lazy_on_(t)) {
-		expires = lazy_clamp_expiry_(t, expires); /* H4 */
-		/*
-		 * R1 before arming: once armed, a posted-mode callback may
-		 * run on another CPU at once and own the state (it may CLEAR
-		 * and deliver before timer_arm() even returns).  The guest
-		 * is stopped: it sees the value only when the arm is done.
-		 */
-		lazy_publish_(t, timer_mode(t->lvtt) ==
-						 VAPIC_TIMER_TSC_DEADLINE ?
-					 t->target_tsc :
-					 0);
-	}
-	t->measured = false;
-	t->in_window = false;
-	VAPIC_WRITE_ONCE(t->fired, 0);
-	r = t->ops->timer_arm(t->host, expires);
-	if (VAPIC_UNLIKELY(r < 0))
-		return arm_failed(t, r, expires);
-	t->hw_armed = true;
-	STAT_INC_(t->stats.arms);
-	return 0;
+	if (credit)
+		lazy_credit_(t);
+	expires = lazy_clamp_expiry_(t, expires); /* H4 */
+	/*
+	 * R1 before arming: once armed, a posted-mode callback may run on
+	 * another CPU at once and own the state (it may CLEAR and deliver
+	 * before timer_arm() even returns).  The guest is stopped: it sees
+	 * the value only when the arm is done.
+	 */
+	lazy_publish_(t, timer_mode_(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE ?
+				 t->target_tsc :
+				 0);
+	if (credit)
+		return timer_arm_at_(t, expires, true);
+	return timer_arm_at_(t, expires, false);
 }
 
 static int rearm(struct vapic_timer *t, u64 now)
 {
 	t->need_arm = false;
-	if (!t->running || !deliverable(t)) {
+	if (!t->running || !timer_deliverable_(t)) {
 		lazy_publish_(t, 0); /* R2 */
 		return 0;
 	}
@@ -434,7 +337,7 @@ static int rearm(struct vapic_timer *t, u64 now)
 			return 0;
 		}
 	}
-	return arm_hw(t, now);
+	return timer_arm_hw_(t, t->target_tsc - now, false);
 }
 
 /*
@@ -451,7 +354,7 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 	 * Posted mode: while the host timer is armed and has not handed the
 	 * expiry back, the callback owns the running state.
 	 */
-	if (posted_mode(t) && t->hw_armed && !vapic_load_acquire(&t->fired))
+	if (timer_posted_(t) && t->hw_armed && !vapic_load_acquire(&t->fired))
 		return VAPIC_TIMER_NONE;
 	if (vapic_xchg(&t->fired, 0))
 		t->in_window = true;
@@ -469,7 +372,7 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 			return VAPIC_TIMER_INJECT;
 		}
 		if (!t->measured) {
-			adjust_advance(t, (s64)(now - t->target_tsc));
+			timer_adjust_advance_(t, (s64)(now - t->target_tsc));
 			t->measured = true;
 		}
 		*wait_ns = vapic_tsc_to_ns_ceil(t->target_tsc - now,
@@ -482,7 +385,7 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 		return VAPIC_TIMER_INJECT;
 	}
 	if (t->in_window && !t->measured)
-		adjust_advance(t, (s64)(now - t->target_tsc));
+		timer_adjust_advance_(t, (s64)(now - t->target_tsc));
 	t->in_window = false;
 	t->measured = false;
 	due = t->target_tsc;
@@ -502,8 +405,8 @@ static u64 begin_write(struct vapic_timer *t)
 {
 	u64 wait_ns, now;
 
-	cancel_hw(t);
-	now = now_tsc(t);
+	timer_cancel_hw_(t);
+	now = timer_now_tsc_(t);
 	lazy_credit_(t);
 	/*
 	 * With the host timer cancelled, 'fired' is stable.  Nothing fired,
@@ -529,12 +432,16 @@ static u64 begin_write(struct vapic_timer *t)
 static bool tick_ready(const struct vapic_timer *t)
 {
 	return ((t->pending | t->pending_old) && !t->sw_disabled) ||
-	       (t->backlog && deliverable(t));
+	       (t->backlog && timer_deliverable_(t));
 }
 
 static int finish_write(struct vapic_timer *t, u64 now)
 {
-	int r = rearm(t, now);
+	int r;
+
+	/* Every change of the LVT, the lazy page or the config ends here. */
+	timer_update_fire_slow_(t);
+	r = rearm(t, now);
 
 	if (r < 0)
 		return r;
@@ -599,6 +506,16 @@ static int check_config(const struct vapic_timer_config *cfg)
 	return 0;
 }
 
+/* The multipliers that depend on cfg.guest_tsc_khz. */
+static void set_khz_consts(struct vapic_timer *t)
+{
+	u32 khz = t->cfg.guest_tsc_khz;
+
+	/* ceil(10^6 * 2^32 / khz); 10^6 * 2^32 < 2^52 fits. */
+	t->ns_per_tsc_32 = vapic_div64_u64((1000000ULL << 32) + khz - 1, khz);
+	t->adv_step_mult = timer_adv_step_mult_(khz);
+}
+
 static void reset_regs(struct vapic_timer *t)
 {
 	t->lvtt = VAPIC_LVT_MASKED;
@@ -646,26 +563,25 @@ VAPIC_API int vapic_timer_init(struct vapic_timer *t,
 	t->advance_ns = cfg->advance_ns == VAPIC_ADVANCE_ADAPTIVE ?
 				VAPIC_ADVANCE_NS_INIT :
 				(u32)cfg->advance_ns;
-	/* ceil(10^6 * 2^32 / khz); 10^6 * 2^32 < 2^52 fits. */
-	t->ns_per_tsc_32 = vapic_div64_u64((1000000ULL << 32) +
-						   cfg->guest_tsc_khz - 1,
-					   cfg->guest_tsc_khz);
+	set_khz_consts(t);
 	reset_regs(t);
+	timer_update_fire_slow_(t);
 	return 0;
 }
 
 VAPIC_API void vapic_timer_reset(struct vapic_timer *t)
 {
-	cancel_hw(t);
+	timer_cancel_hw_(t);
 	/* INIT/RESET disables lazy TSC-deadline: CLEAR, then unmap. */
 	lazy_reset_(t);
 	reset_regs(t);
+	timer_update_fire_slow_(t);
 	(void)rearm(t, 0);
 }
 
 VAPIC_API void vapic_timer_destroy(struct vapic_timer *t)
 {
-	cancel_hw(t);
+	timer_cancel_hw_(t);
 	lazy_reset_(t);
 	stop_counting(t);
 }
@@ -685,7 +601,7 @@ VAPIC_API int vapic_timer_write_lvtt(struct vapic_timer *t, uint32_t val,
 
 		if (!tscd)
 			rsvd |= LVTT_MODE_TSC_BIT;
-		mode = timer_mode(val);
+		mode = timer_mode_(val);
 		if ((val & rsvd) || mode == VAPIC_TIMER_MODE_RESERVED)
 			return VAPIC_ERSVD;
 	}
@@ -696,8 +612,8 @@ VAPIC_API int vapic_timer_write_lvtt(struct vapic_timer *t, uint32_t val,
 		val |= VAPIC_LVT_MASKED;
 
 	now = begin_write(t);
-	mode = timer_mode(val);
-	old_mode = timer_mode(t->lvtt);
+	mode = timer_mode_(val);
+	old_mode = timer_mode_(t->lvtt);
 	if (mode != old_mode) {
 		/* SDM: a write that changes the timer mode disarms it. */
 		t->tmict = 0;
@@ -711,7 +627,7 @@ VAPIC_API int vapic_timer_write_lvtt(struct vapic_timer *t, uint32_t val,
 
 VAPIC_API int vapic_timer_write_tmict(struct vapic_timer *t, uint32_t val)
 {
-	u32 mode = timer_mode(t->lvtt);
+	u32 mode = timer_mode_(t->lvtt);
 	bool clamped;
 	u64 now;
 
@@ -740,7 +656,7 @@ VAPIC_API int vapic_timer_write_tmict(struct vapic_timer *t, uint32_t val)
 VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 				     bool strict)
 {
-	u32 mode = timer_mode(t->lvtt);
+	u32 mode = timer_mode_(t->lvtt);
 	u32 new_div;
 	u64 now;
 
@@ -781,8 +697,8 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 	return finish_write(t, now);
 }
 
-/* The general TSC-deadline write (host timer already cancelled). */
-static VAPIC_NOINLINE int write_tsc_deadline_slow(struct vapic_timer *t,
+/* The general TSC-deadline write (timer_fast.h has the fast path). */
+VAPIC_NOINLINE int timer_write_tsc_deadline_slow_(struct vapic_timer *t,
 						  u64 deadline_tsc)
 {
 	u64 now = begin_write(t);
@@ -800,36 +716,18 @@ static VAPIC_NOINLINE int write_tsc_deadline_slow(struct vapic_timer *t,
 VAPIC_API int vapic_timer_write_tsc_deadline(struct vapic_timer *t,
 					     uint64_t deadline_tsc)
 {
-	u64 now;
+	u32 lvtt = t->lvtt;
+	int r;
 
-	if ((t->lvtt & VAPIC_LVTT_MODE_MASK) !=
-	    ((u32)VAPIC_TIMER_TSC_DEADLINE << VAPIC_LVTT_MODE_SHIFT))
+	if ((lvtt & VAPIC_LVTT_MODE_MASK) != TIMER_LVTT_TSCD_)
 		return 0; /* SDM: writes ignored in other modes */
-	cancel_hw(t);
-	/* After the cancel, which may wait for a running callback. */
-	now = now_tsc(t);
-	lazy_credit_(t);
-	/*
-	 * Fast path (the fastpath's hot case, seed 004): a future deadline
-	 * on a deliverable timer with nothing fired, due or pending.  It is
-	 * begin_write() + the mutation + finish_write() with every branch
-	 * that cannot be taken removed: sync() would do nothing (the host
-	 * timer is cancelled and had not fired; no target reached; no
-	 * advance window open), rearm() goes straight to arm_hw() (which
-	 * publishes the lazy page's "armed"), and tick_ready() is false.
-	 */
-	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
-			 deliverable(t) &&
-			 !VAPIC_READ_ONCE(t->fired) &&
-			 !(t->in_window | t->pending | t->pending_old) &&
-			 !t->backlog &&
-			 (!t->running || now < t->target_tsc))) {
-		VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
-		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
-		VAPIC_WRITE_ONCE(t->running, true);
-		return arm_hw(t, now);
-	}
-	return write_tsc_deadline_slow(t, deadline_tsc);
+	if (VAPIC_UNLIKELY(lvtt & VAPIC_LVT_MASKED))
+		return timer_write_tsc_deadline_slow_(t, deadline_tsc);
+	/* The fastpath's hot case (seed 004): timer_fast.h. */
+	r = timer_write_tsc_deadline_inl_(t, deadline_tsc);
+	if (VAPIC_UNLIKELY(r == TIMER_WRITE_SLOW_))
+		return timer_write_tsc_deadline_slow_(t, deadline_tsc);
+	return r;
 }
 
 VAPIC_API void vapic_timer_set_sw_enabled(struct vapic_timer *t, bool enabled)
@@ -888,12 +786,12 @@ VAPIC_API uint32_t vapic_timer_read_tdcr(const struct vapic_timer *t)
 
 VAPIC_API enum vapic_timer_mode vapic_timer_mode(const struct vapic_timer *t)
 {
-	return (enum vapic_timer_mode)timer_mode(t->lvtt);
+	return (enum vapic_timer_mode)timer_mode_(t->lvtt);
 }
 
 VAPIC_API uint32_t vapic_timer_read_tmcct(struct vapic_timer *t)
 {
-	u32 mode = timer_mode(t->lvtt);
+	u32 mode = timer_mode_(t->lvtt);
 	struct vapic_u128 e;
 	struct snap s;
 	u64 rem, done;
@@ -904,7 +802,7 @@ VAPIC_API uint32_t vapic_timer_read_tmcct(struct vapic_timer *t)
 	snapshot(t, &s);
 	if (!s.running || !t->tmict)
 		return 0;
-	e = elapsed_sub(now_tsc(t), s.start_tsc, s.start_frac, t->cfg.bus_khz);
+	e = elapsed_sub(timer_now_tsc_(t), s.start_tsc, s.start_frac, t->cfg.bus_khz);
 	if (mode == VAPIC_TIMER_ONESHOT) {
 		if (u128_ge_(e, t->period_sub))
 			return 0;
@@ -921,13 +819,13 @@ VAPIC_API uint64_t vapic_timer_read_tsc_deadline(struct vapic_timer *t)
 {
 	struct snap s;
 
-	if (timer_mode(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
+	if (timer_mode_(t->lvtt) != VAPIC_TIMER_TSC_DEADLINE)
 		return 0; /* SDM: reads 0 in other modes */
 	snapshot(t, &s);
 	if (!s.tsc_deadline)
 		return 0;
 	/* Once the guest TSC reached it, the timer fired: reads 0. */
-	if (now_tsc(t) >= s.tsc_deadline)
+	if (timer_now_tsc_(t) >= s.tsc_deadline)
 		return 0;
 	return s.tsc_deadline;
 }
@@ -943,7 +841,7 @@ static int hand_over(struct vapic_timer *t, u32 vector, u64 due_tsc, u64 now,
 	if (VAPIC_CONFIG_CHECK_EARLY && now < due_tsc)
 		STAT_INC_(t->stats.early);
 	else
-		record_lateness(t, now - due_tsc);
+		timer_record_lateness_(t, now - due_tsc);
 	STAT_INC_(t->stats.injections);
 	return VAPIC_TIMER_INJECT;
 }
@@ -976,7 +874,7 @@ static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 		return hand_over(t, t->pending_vector, t->pending_due_tsc, now,
 				 ev);
 	}
-	if (t->backlog && deliverable(t) && !(flags & VAPIC_POLL_VECTOR_BUSY)) {
+	if (t->backlog && timer_deliverable_(t) && !(flags & VAPIC_POLL_VECTOR_BUSY)) {
 		t->backlog--;
 		ev->vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
 		STAT_INC_(t->stats.catchup);
@@ -1008,67 +906,46 @@ static VAPIC_NOINLINE int poll_slow(struct vapic_timer *t, u32 flags, u64 now,
 	}
 	if (r == VAPIC_TIMER_INJECT) {
 		/* A periodic timer needs its next period armed. */
-		cancel_hw(t);
+		timer_cancel_hw_(t);
 		(void)rearm(t, now);
 	}
 	return deliver(t, flags, now, ev);
 }
 
-VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
-			       struct vapic_timer_event *ev)
+int timer_poll_at_(struct vapic_timer *t, u32 flags, u64 now,
+		   struct vapic_timer_event *ev)
 {
-	u64 now = now_tsc(t);
-	u64 due;
-
 	/*
 	 * Fast path (timer fire + inject, seed 004): a TSC-deadline expiry
-	 * that the deferred-mode callback handed over ('fired', or the
-	 * advance window it opened), due now, nothing else pending.  The
-	 * same steps as sync() + complete_expiry() + queue_ticks() + the
-	 * re-arm check + deliver() for exactly this state, in one pass.
-	 * The callback has run, so the host timer is idle: no cancel needed
-	 * (the host contract allows an arm after an expiry).  Not with lazy
-	 * TSC-deadline on: the expiry must first read the guest's "pending"
-	 * (H1-H3), which sync() does.
+	 * that the deferred-mode callback handed over, due now, nothing else
+	 * pending (timer_fast.h).
 	 */
-	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && !lazy_on_(t) &&
-			 (t->lvtt & VAPIC_LVTT_MODE_MASK) ==
-				 ((u32)VAPIC_TIMER_TSC_DEADLINE
-				  << VAPIC_LVTT_MODE_SHIFT) &&
-			 (VAPIC_READ_ONCE(t->fired) || t->in_window) &&
-			 t->running && now >= t->target_tsc &&
-			 !(t->pending | t->pending_old | t->need_arm) &&
-			 !t->backlog &&
-			 !(flags & VAPIC_POLL_VECTOR_BUSY) && deliverable(t) &&
-			 !posted_mode(t))) {
-		due = t->target_tsc;
-		(void)vapic_xchg(&t->fired, 0);
-		if (!t->measured)
-			adjust_advance(t, (s64)(now - due));
-		t->in_window = false;
-		t->measured = false;
-		t->hw_armed = false;
-		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
-		VAPIC_WRITE_ONCE(t->running, false);
-		record_lateness(t, now - due);
-		STAT_INC_(t->stats.injections);
+	if (VAPIC_LIKELY(timer_fire_ready_(t) &&
+			 now >= t->target_tsc &&
+			 !(flags & VAPIC_POLL_VECTOR_BUSY))) {
+		timer_fire_take_(t, now);
 		ev->vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
 		return VAPIC_TIMER_INJECT;
 	}
 	/*
 	 * Idle: nothing fired, no advance window, nothing pending, no target
 	 * reached (or, posted mode, the armed callback owns it): sync() and
-	 * deliver() would both do nothing.
+	 * deliver() would both do nothing.  ('busy' also holds sw_disabled:
+	 * a software-disabled APIC takes the general path.)
 	 */
 	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH &&
-			 !VAPIC_READ_ONCE(t->fired) &&
-			 !(t->in_window | t->pending | t->pending_old |
-			   t->need_arm) &&
-			 !t->backlog &&
-			 ((posted_mode(t) && t->hw_armed) || !t->running ||
+			 !VAPIC_READ_ONCE(t->fired) && !t->busy &&
+			 !t->need_arm &&
+			 ((timer_posted_(t) && t->hw_armed) || !t->running ||
 			  now < t->target_tsc)))
 		return VAPIC_TIMER_NONE;
 	return poll_slow(t, flags, now, ev);
+}
+
+VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
+			       struct vapic_timer_event *ev)
+{
+	return timer_poll_at_(t, flags, timer_now_tsc_(t), ev);
 }
 
 /*
@@ -1076,9 +953,10 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
  * on another CPU while the guest runs: the lazy arbitration here is the one
  * that needs the barriers of rules H2/G2.
  */
-static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
+static VAPIC_NOINLINE int expired_posted(struct vapic_timer *t,
+					  u64 *expires_ns)
 {
-	u64 now = now_tsc(t);
+	u64 now = timer_now_tsc_(t);
 	u64 target, k, now_ns, delta_ns;
 	u32 vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
 	u32 adv;
@@ -1094,7 +972,7 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 		if (moved) {
 			t->measured = false;
 			now_ns = t->ops->now_ns(t->host);
-			delta_ns = arm_delta_ns(t, t->target_tsc - now);
+			delta_ns = timer_arm_delta_ns_(t, t->target_tsc - now);
 			adv = VAPIC_READ_ONCE(t->advance_ns);
 			*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
 			if (*expires_ns < now_ns)
@@ -1108,7 +986,7 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 	target = t->target_tsc;
 	if (now < target) {
 		if (!t->measured) {
-			adjust_advance(t, (s64)(now - target));
+			timer_adjust_advance_(t, (s64)(now - target));
 			t->measured = true;
 		}
 		*expires_ns = t->ops->now_ns(t->host) +
@@ -1117,7 +995,7 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 		return VAPIC_TFN_WAIT;
 	}
 	if (!t->measured)
-		adjust_advance(t, (s64)(now - target));
+		timer_adjust_advance_(t, (s64)(now - target));
 	/* Illegal vectors need the LAPIC's ESR: the vCPU thread handles it. */
 	if (vector < VAPIC_VECTOR_MIN_LEGAL || t->ops->post(t->host, vector)) {
 		/*
@@ -1138,11 +1016,11 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 	STAT_ADD_(t->stats.missed, k - 1);
 	STAT_INC_(t->stats.injections);
 	STAT_INC_(t->stats.posted);
-	record_lateness(t, now - target);
+	timer_record_lateness_(t, now - target);
 	if (!t->running)
 		return VAPIC_TFN_DONE;
 	now_ns = t->ops->now_ns(t->host);
-	delta_ns = arm_delta_ns(t, t->target_tsc - now);
+	delta_ns = timer_arm_delta_ns_(t, t->target_tsc - now);
 	adv = VAPIC_READ_ONCE(t->advance_ns);
 	*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
 	STAT_INC_(t->stats.arms);
@@ -1152,7 +1030,7 @@ static int expired_posted(struct vapic_timer *t, u64 *expires_ns)
 VAPIC_API int vapic_timer_expired(struct vapic_timer *t, uint64_t *expires_ns)
 {
 	STAT_INC_(t->stats.fires);
-	if (posted_mode(t))
+	if (timer_posted_(t))
 		return expired_posted(t, expires_ns);
 	/* Release: the vCPU thread's acquire of 'fired' sees our state. */
 	vapic_store_release(&t->fired, 1);
@@ -1171,7 +1049,7 @@ VAPIC_API bool vapic_timer_next_deadline(struct vapic_timer *t,
 		return true;
 	}
 	snapshot(t, &s);
-	if (!s.running || !deliverable(t))
+	if (!s.running || !timer_deliverable_(t))
 		return false;
 	*deadline_tsc = s.target_tsc;
 	return true;
@@ -1220,7 +1098,7 @@ VAPIC_API int vapic_timer_save(struct vapic_timer *t,
 	s->lvtt = t->lvtt;
 	s->tmict = t->tmict;
 	s->tdcr = t->tdcr;
-	mode = timer_mode(t->lvtt);
+	mode = timer_mode_(t->lvtt);
 	if (t->running)
 		s->flags |= VAPIC_TSTATE_RUNNING;
 	if (t->pending) {
@@ -1266,7 +1144,7 @@ static int validate_state(const struct vapic_timer *t,
 {
 	bool tscd = t->cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE;
 	bool running = s->flags & VAPIC_TSTATE_RUNNING;
-	u32 mode = timer_mode(s->lvtt);
+	u32 mode = timer_mode_(s->lvtt);
 
 	if (s->magic != VAPIC_TIMER_STATE_MAGIC)
 		return VAPIC_ESTATE;
@@ -1340,10 +1218,10 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 	r = validate_state(t, s);
 	if (r)
 		return r;
-	cancel_hw(t);
+	timer_cancel_hw_(t);
 	reset_regs(t);
 	lazy_credit_(t);
-	now = now_tsc(t);
+	now = timer_now_tsc_(t);
 	t->lvtt = s->lvtt;
 	t->tmict = s->tmict;
 	t->tdcr = s->tdcr;
@@ -1372,7 +1250,7 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 		t->pending_old_vector = s->pending_old_vector;
 		t->pending_old_due_tsc = now;
 	}
-	mode = timer_mode(s->lvtt);
+	mode = timer_mode_(s->lvtt);
 	if (s->flags & VAPIC_TSTATE_RUNNING) {
 		if (mode == VAPIC_TIMER_TSC_DEADLINE) {
 			t->tsc_deadline = s->tsc_deadline;
@@ -1406,20 +1284,20 @@ VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t)
 	 * expiry and delivers it with post (which wakes the vCPU); poll
 	 * returns NONE until then, so this is no event for the vCPU thread.
 	 */
-	if (posted_mode(t) && t->hw_armed)
+	if (timer_posted_(t) && t->hw_armed)
 		return false;
 	snapshot(t, &s);
-	return s.running && deliverable(t) && now_tsc(t) >= s.target_tsc;
+	return s.running && timer_deliverable_(t) && timer_now_tsc_(t) >= s.target_tsc;
 }
 
 VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
 					    int64_t delta_tsc)
 {
-	u32 mode = timer_mode(t->lvtt);
+	u32 mode = timer_mode_(t->lvtt);
 	u64 d = (u64)delta_tsc;
 	u64 now;
 
-	cancel_hw(t);
+	timer_cancel_hw_(t);
 	/* Positions are in the old TSC: move them before comparing. */
 	if (t->running &&
 	    (mode == VAPIC_TIMER_ONESHOT || mode == VAPIC_TIMER_PERIODIC)) {
@@ -1437,7 +1315,7 @@ VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
 VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
 					    uint32_t guest_tsc_khz)
 {
-	u32 mode = timer_mode(t->lvtt);
+	u32 mode = timer_mode_(t->lvtt);
 	u64 progress = 0, now;
 	bool counting, clamped;
 
@@ -1460,6 +1338,8 @@ VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
 			progress++;
 	}
 	t->cfg.guest_tsc_khz = guest_tsc_khz;
+	/* Was missing: the host timer kept the old frequency's ns. */
+	set_khz_consts(t);
 	t->min_period_sub =
 		vapic_ns_to_tsc_ceil(t->cfg.min_period_ns, guest_tsc_khz) *
 		t->cfg.bus_khz;
@@ -1475,7 +1355,7 @@ VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
 VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
 						   bool exposed)
 {
-	if (!exposed && timer_mode(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE)
+	if (!exposed && timer_mode_(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE)
 		return VAPIC_EBUSY;
 	if (exposed)
 		t->cfg.flags |= VAPIC_TIMER_F_TSC_DEADLINE;
@@ -1492,7 +1372,7 @@ VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
 				    uint32_t tmcct)
 {
 	bool tscd = t->cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE;
-	u32 old_mode = timer_mode(t->lvtt);
+	u32 old_mode = timer_mode_(t->lvtt);
 	u32 mode, remaining;
 	bool periodic, clamped;
 	u64 now;
@@ -1503,12 +1383,12 @@ VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
 	if (t->sw_disabled)
 		lvtt |= VAPIC_LVT_MASKED;
 	tdcr &= VAPIC_TDCR_VALID_MASK;
-	mode = timer_mode(lvtt);
+	mode = timer_mode_(lvtt);
 
 	/* Drop everything in flight: the image replaces it. */
-	cancel_hw(t);
+	timer_cancel_hw_(t);
 	lazy_credit_(t);
-	now = now_tsc(t);
+	now = timer_now_tsc_(t);
 	VAPIC_WRITE_ONCE(t->fired, 0);
 	t->in_window = false;
 	t->measured = false;

@@ -205,7 +205,6 @@ struct vapic_timer {
 	uint32_t tdcr;
 	uint32_t divide;
 	uint64_t tsc_deadline;
-	bool sw_disabled;
 
 	/*
 	 * Running state.  Written by the vCPU thread with the host timer
@@ -223,18 +222,43 @@ struct vapic_timer {
 
 	/* Host timer hand-off. */
 	bool hw_armed;
-	bool need_arm;
-	uint32_t fired;
-	bool in_window;
 	bool measured;
-	bool pending;
+	/*
+	 * @fire_slow: nonzero when the timer fire + inject fast path cannot
+	 * apply whatever the running state (not TSC-deadline mode, masked,
+	 * illegal vector, lazy TSC-deadline on, posted mode); recomputed
+	 * wherever those change.  Overlaid with @need_arm by @fire_busy.
+	 */
+	union {
+		struct {
+			bool need_arm;
+			uint8_t fire_slow;
+		};
+		uint16_t fire_busy;
+	};
+	uint32_t fired;
+	/*
+	 * The state that keeps the timer's fast paths out, overlaid by @busy
+	 * so that they test all of it with one compare (@busy is 0 iff every
+	 * member is 0/false; in_window is its first byte): an advance window
+	 * open, a tick due, the APIC software-disabled, catch-up ticks.
+	 */
+	union {
+		struct {
+			bool in_window;
+			bool pending;
+			/* A due tick of an earlier LVT vector (own IRR bit). */
+			bool pending_old;
+			/* Architectural: the APIC is software-disabled. */
+			bool sw_disabled;
+			uint32_t backlog;
+		};
+		uint64_t busy;
+	};
 	uint32_t pending_vector;
-	uint64_t pending_due_tsc;
-	/* A due tick of an earlier LVT vector (its own IRR bit). */
-	bool pending_old;
 	uint32_t pending_old_vector;
+	uint64_t pending_due_tsc;
 	uint64_t pending_old_due_tsc;
-	uint32_t backlog;
 
 	/* Timer advance, ns. */
 	uint32_t advance_ns;
@@ -243,6 +267,12 @@ struct vapic_timer {
 	 * arming the host timer with a multiply (see arm_delta_ns()).
 	 */
 	uint64_t ns_per_tsc_32;
+	/*
+	 * ceil(10^6 * 2^39 / guest_tsc_khz): the adaptive advance's step,
+	 * floor(cycles * 10^6 / khz / 8) for cycles <= 10^4, as one
+	 * multiply and shift (timer_fast.h, timer_adjust_advance_()).
+	 */
+	uint64_t adv_step_mult;
 
 	struct vapic_timer_stats stats;
 
