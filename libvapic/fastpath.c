@@ -172,22 +172,27 @@ static VAPIC_NOINLINE int deliver_rest(struct vapic_fastpath *fp,
  * Timer, window, kick and HLT exits: deliver what is due, report events.
  * The hot case first (seed 004, timer fire + inject): the timer's tick is
  * the vector to inject and no event is pending; @e->actions is 0 here.
- * @now: the guest TSC, read by the caller (so that the hot case is a leaf
- * with every register free).
  */
-static VAPIC_ALWAYS_INLINE int deliver_at(struct vapic_fastpath *fp,
-					  struct vapic_exit *e, bool halt,
-					  u64 now)
+static VAPIC_ALWAYS_INLINE int deliver(struct vapic_fastpath *fp,
+				       struct vapic_exit *e, bool halt)
 {
 	struct vapic_lapic *l = fp->lapic;
-	int r = lapic_poll_fast_(l, now);
+	u64 now;
+	int r;
 
-	if (VAPIC_LIKELY(r >= 0 && r < LAPIC_FAST_NONE &&
-			 !VAPIC_READ_ONCE(l->events))) {
-		e->actions = VAPIC_EXIT_ACT_INJECT;
-		e->vector = (u32)r;
-		STAT_INC_(fp->stats.fastpath_inject);
-		return VAPIC_FP_INJECT;
+	if (VAPIC_LIKELY(timer_fire_ready_(&l->timer))) {
+		now = timer_now_tsc_(&l->timer);
+		r = lapic_poll_fast_ready_(l, now);
+		if (VAPIC_LIKELY(r >= 0 && r < LAPIC_FAST_NONE &&
+				 !VAPIC_READ_ONCE(l->events))) {
+			e->actions = VAPIC_EXIT_ACT_INJECT;
+			e->vector = (u32)r;
+			STAT_INC_(fp->stats.fastpath_inject);
+			return VAPIC_FP_INJECT;
+		}
+	} else {
+		now = timer_now_tsc_(&l->timer);
+		r = LAPIC_FAST_NOT_TAKEN;
 	}
 	if (r == LAPIC_FAST_NONE)
 		return deliver_rest(fp, e, halt, VAPIC_LAPIC_NONE, 0, now);
@@ -197,23 +202,11 @@ static VAPIC_ALWAYS_INLINE int deliver_at(struct vapic_fastpath *fp,
 	return deliver_rest(fp, e, halt, -1, 0, now);
 }
 
-static VAPIC_NOINLINE int deliver_run_at(struct vapic_fastpath *fp,
-					 struct vapic_exit *e, u64 now)
-{
-	return deliver_at(fp, e, false, now);
-}
-
-static VAPIC_ALWAYS_INLINE int deliver(struct vapic_fastpath *fp,
-				       struct vapic_exit *e, bool halt)
-{
-	return deliver_at(fp, e, halt, timer_now_tsc_(&fp->lapic->timer));
-}
-
 /* One out-of-line copy per kind, reached from the switch by a tail call. */
 static VAPIC_NOINLINE int deliver_run(struct vapic_fastpath *fp,
 				      struct vapic_exit *e)
 {
-	return deliver_run_at(fp, e, timer_now_tsc_(&fp->lapic->timer));
+	return deliver(fp, e, false);
 }
 
 static VAPIC_NOINLINE int deliver_halt(struct vapic_fastpath *fp,
@@ -260,24 +253,7 @@ static VAPIC_NOINLINE int tsc_deadline_write_slow(struct vapic_fastpath *fp,
 	return finish(fp, e, act);
 }
 
-/*
- * WRMSR IA32_TSC_DEADLINE in TSC-deadline mode, LVT unmasked.  @t is
- * fp->lapic's timer (one base register for all the timer's fields).
- */
-static VAPIC_NOINLINE int tsc_deadline_write(struct vapic_fastpath *fp,
-					     struct vapic_exit *e,
-					     struct vapic_timer *t)
-{
-	int act = timer_write_tsc_deadline_inl_(t, e->data);
-
-	if (VAPIC_LIKELY(!act)) {
-		STAT_INC_(fp->stats.fastpath_resume);
-		return VAPIC_FP_RESUME;
-	}
-	return tsc_deadline_write_slow(fp, e, act);
-}
-
-/* Any other WRMSR. */
+/* Any WRMSR but the TSC-deadline fast path's (msr_write_exits counted). */
 static VAPIC_NOINLINE int wrmsr(struct vapic_fastpath *fp, struct vapic_exit *e)
 {
 	struct vapic_lapic *l = fp->lapic;
@@ -291,6 +267,24 @@ static VAPIC_NOINLINE int wrmsr(struct vapic_fastpath *fp, struct vapic_exit *e)
 	if (e->msr >= VAPIC_MSR_X2APIC_FIRST && e->msr <= VAPIC_MSR_X2APIC_LAST)
 		count_write(fp, (e->msr - VAPIC_MSR_X2APIC_FIRST) << 4);
 	return finish(fp, e, vapic_lapic_wrmsr(l, e->msr, e->data));
+}
+
+/*
+ * WRMSR IA32_TSC_DEADLINE in TSC-deadline mode, LVT unmasked (counted):
+ * the timer's fast path inlined (timer_fast.h).  @t is fp->lapic's timer
+ * (one base register for all the timer's fields).
+ */
+static VAPIC_NOINLINE int tsc_deadline_write(struct vapic_fastpath *fp,
+					     struct vapic_exit *e,
+					     struct vapic_timer *t)
+{
+	int act = timer_write_tsc_deadline_inl_(t, e->data);
+
+	if (VAPIC_LIKELY(!act)) {
+		STAT_INC_(fp->stats.fastpath_resume);
+		return VAPIC_FP_RESUME;
+	}
+	return tsc_deadline_write_slow(fp, e, act);
 }
 
 static VAPIC_NOINLINE int rdmsr(struct vapic_fastpath *fp, struct vapic_exit *e)
@@ -342,25 +336,25 @@ static VAPIC_NOINLINE int preemption_timer(struct vapic_fastpath *fp,
 VAPIC_API int vapic_fastpath_handle(struct vapic_fastpath *fp,
 				    struct vapic_exit *e)
 {
-	struct vapic_timer *t = &fp->lapic->timer;
-	u32 lvtt = t->lvtt;
-
 	e->actions = 0;
 	STAT_INC_(fp->stats.exits);
-	/*
-	 * The hottest exit first, ahead of the switch (seed 004): the timer's
-	 * fast path inlined (timer_fast.h).  TSC-deadline mode implies that
-	 * the mode is exposed (the LVT write, load and restore refuse it
-	 * otherwise).
-	 */
+	/* The hottest exits first, ahead of the switch (seed 004). */
 	if (VAPIC_LIKELY(e->reason == VAPIC_EXIT_WRMSR &&
-			 e->msr == VAPIC_MSR_TSC_DEADLINE &&
-			 (lvtt & TIMER_LVTT_MODE_MASKED_) == TIMER_LVTT_TSCD_)) {
-		STAT_INC_(fp->stats.msr_write_exits);
-		STAT_INC_(fp->stats.tscdeadline_writes);
-		return tsc_deadline_write(fp, e, t);
+			 e->msr == VAPIC_MSR_TSC_DEADLINE)) {
+		struct vapic_timer *t = &fp->lapic->timer;
+
+		/*
+		 * TSC-deadline mode implies that the mode is exposed (the
+		 * LVT write, load and restore refuse it otherwise).
+		 */
+		if (VAPIC_LIKELY((t->lvtt & TIMER_LVTT_MODE_MASKED_) ==
+				 TIMER_LVTT_TSCD_)) {
+			STAT_INC_(fp->stats.msr_write_exits);
+			STAT_INC_(fp->stats.tscdeadline_writes);
+			return tsc_deadline_write(fp, e, t);
+		}
 	}
-	/* The host timer's exit next (the timer fire + inject path). */
+	/* The host timer's exit: the timer fire + inject path. */
 	if (VAPIC_LIKELY(e->reason == VAPIC_EXIT_HOST_TIMER)) {
 		STAT_INC_(fp->stats.host_timer_exits);
 		return deliver_run(fp, e);

@@ -151,19 +151,26 @@ int lapic_poll_at_(struct vapic_lapic *l, u32 *vector, u64 *wait_ns, u64 now);
  */
 #define LAPIC_FAST_NONE 0x100
 #define LAPIC_FAST_NOT_TAKEN (-1)
-static VAPIC_ALWAYS_INLINE int lapic_poll_fast_(struct vapic_lapic *l, u64 now)
+static VAPIC_ALWAYS_INLINE int lapic_poll_fast_ready_(struct vapic_lapic *l,
+						     u64 now)
 {
 	struct vapic_timer *t = &l->timer;
-	u32 lvtt = t->lvtt;
 	u32 v, w, b, x;
+	s32 pc, ic;
 
-	/* timer_fire_ready_(): also a legal vector (t->fire_slow). */
-	if (!timer_fire_ready_(t) || now < t->target_tsc)
+	if (now < t->target_tsc)
 		return LAPIC_FAST_NOT_TAKEN;
-	v = lvtt & VAPIC_LVT_VECTOR_MASK;
+	v = t->lvtt & VAPIC_LVT_VECTOR_MASK;
 	w = v >> 5;
 	b = vbit_(v);
-	if ((VAPIC_READ_ONCE(l->irr[w]) & b) || !lapic_enabled_(l))
+	/*
+	 * Accepting needs the APIC enabled (accept_checked()): SVR bit 8
+	 * set implies globally enabled too, since entering the disabled
+	 * state resets SVR, no register is writable in it (lapic_regs.c)
+	 * and restore refuses anything else (lapic_state.c).
+	 */
+	if ((VAPIC_READ_ONCE(l->irr[w]) & b) ||
+	    !(VAPIC_READ_ONCE(l->svr) & VAPIC_SVR_ENABLE))
 		return LAPIC_FAST_NOT_TAKEN;
 	/* Edge-triggered, no kick (this is the vCPU thread). */
 	(void)lapic_accept_fixed_(l, v, false, false);
@@ -182,11 +189,28 @@ static VAPIC_ALWAYS_INLINE int lapic_poll_fast_(struct vapic_lapic *l, u64 now)
 	}
 	if (!x)
 		x = VAPIC_READ_ONCE(l->irr[w]) | b;
-	timer_fire_take_(t, now);
+	timer_fire_take_(t, now - t->target_tsc);
 	v = w << 5 | (31 ^ (u32)__builtin_clz(x));
-	if ((v & 0xf0) <= (lapic_ppr_(l) & 0xf0))
+	/*
+	 * Deliverable iff its priority class is above PPR's: the class of
+	 * lapic_ppr_() is max(TPR's, the in-service vector's), TPR's alone
+	 * with nothing in service (isr_top -1: & ~0xf gives -16).
+	 */
+	pc = (s32)(VAPIC_READ_ONCE(l->tpr) & 0xf0);
+	ic = VAPIC_READ_ONCE(l->isr_top) & ~0xf;
+	if (ic > pc)
+		pc = ic;
+	if ((s32)(v & 0xf0) <= pc)
 		return LAPIC_FAST_NONE;
 	return (int)v;
+}
+
+static VAPIC_ALWAYS_INLINE int lapic_poll_fast_(struct vapic_lapic *l, u64 now)
+{
+	/* timer_fire_ready_(): also a legal vector (t->fire_slow). */
+	if (!timer_fire_ready_(&l->timer))
+		return LAPIC_FAST_NOT_TAKEN;
+	return lapic_poll_fast_ready_(l, now);
 }
 
 /* lapic.c: lapic_poll_fast_() out of line (a leaf: few live values). */

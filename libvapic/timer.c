@@ -923,7 +923,7 @@ int timer_poll_at_(struct vapic_timer *t, u32 flags, u64 now,
 	if (VAPIC_LIKELY(timer_fire_ready_(t) &&
 			 now >= t->target_tsc &&
 			 !(flags & VAPIC_POLL_VECTOR_BUSY))) {
-		timer_fire_take_(t, now);
+		timer_fire_take_(t, now - t->target_tsc);
 		ev->vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
 		return VAPIC_TIMER_INJECT;
 	}

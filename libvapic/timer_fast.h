@@ -98,13 +98,13 @@ static VAPIC_ALWAYS_INLINE void timer_record_lateness_(struct vapic_timer *t,
 						       u64 late_tsc)
 {
 	u64 hi, lo = vapic_umul128(late_tsc, t->ns_per_tsc_32, &hi);
-	unsigned int b;
+	u64 b;
 
 	VAPIC_BUILD_BUG_ON(VAPIC_HIST_BUCKETS != 32);
 	if (VAPIC_UNLIKELY(hi | (lo >> 62)))
 		b = VAPIC_HIST_BUCKETS - 1;
 	else
-		b = 63 ^ (unsigned int)__builtin_clzll((lo >> 31) | 1);
+		b = (u64)(unsigned int)__builtin_clzll((lo >> 31) | 1) ^ 63;
 	STAT_INC_(t->stats.lateness_hist[b]);
 }
 
@@ -287,9 +287,10 @@ timer_write_tsc_deadline_inl_(struct vapic_timer *t, u64 deadline_tsc)
  */
 static VAPIC_ALWAYS_INLINE bool timer_fire_ready_(const struct vapic_timer *t)
 {
+	/* Acquire: pairs with the callback's release of 'fired'. */
 	return VAPIC_CONFIG_TIMER_FASTPATH && !t->fire_busy &&
 	       !(t->busy & ~TIMER_BUSY_IN_WINDOW_) &&
-	       (VAPIC_READ_ONCE(t->fired) || t->in_window) && t->running;
+	       (vapic_load_acquire(&t->fired) || t->in_window) && t->running;
 }
 
 /*
@@ -308,26 +309,31 @@ static VAPIC_ALWAYS_INLINE void timer_update_fire_slow_(struct vapic_timer *t)
 }
 
 /*
- * timer_fire_take_() - timer_fire_ready_() and now >= target_tsc: the same
+ * timer_fire_take_() - timer_fire_ready_() and the guest TSC now is
+ * @late_tsc (>= 0) past target_tsc: the same
  * steps as sync() + complete_expiry() + queue_ticks() + the re-arm check +
  * deliver() for exactly this state, in one pass.  The callback has run, so
  * the host timer is idle: no cancel needed (the host contract allows an arm
  * after an expiry).  The caller hands the LVT vector to the guest (no other
  * tick can be pending: 'busy' was 0).
  */
-static VAPIC_ALWAYS_INLINE void timer_fire_take_(struct vapic_timer *t, u64 now)
+static VAPIC_ALWAYS_INLINE void timer_fire_take_(struct vapic_timer *t,
+						 u64 late_tsc)
 {
-	u64 due = t->target_tsc;
-
-	(void)vapic_xchg(&t->fired, 0);
+	/*
+	 * No exchange needed: the callback has run (or, in_window, ran
+	 * before), and the host timer fires once per arm: nothing can set
+	 * 'fired' until the next arm.
+	 */
+	VAPIC_WRITE_ONCE(t->fired, 0);
 	if (!t->measured)
-		timer_adjust_advance_mag_(t, true, now - due); /* late */
+		timer_adjust_advance_mag_(t, true, late_tsc);
 	t->in_window = false;
 	t->measured = false;
 	t->hw_armed = false;
 	VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
 	VAPIC_WRITE_ONCE(t->running, false);
-	timer_record_lateness_(t, now - due);
+	timer_record_lateness_(t, late_tsc);
 	STAT_INC_(t->stats.injections);
 }
 
