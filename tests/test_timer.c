@@ -3110,6 +3110,31 @@ static void guest_tsc_khz_change_keeps_min_period_in_host_time(void **state)
 	teardown(&f);
 }
 
+/*
+ * The host timer for a deadline is armed in the new frequency's ns (the
+ * cycles -> ns multiplier followed the change; it used to keep 2.5 GHz,
+ * arming a 1 GHz deadline 100 us away at 40 us).
+ */
+static void guest_tsc_khz_change_rescales_host_timer_arm(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct tfx f;
+	uint64_t g;
+
+	setup(&f, &c, false);
+	vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVT_TSCDL(0x40));
+	g = gtsc(&f);
+	assert_int_equal(vclock_vcpu_set_tsc(f.v, 1000000, 0), 0);
+	vclock_vcpu_set_guest_tsc(f.v, g);
+	assert_int_equal(vapic_timer_set_guest_tsc_khz(f.t, 1000000), 0);
+	vclock_wrmsr_tsc_deadline(f.v, g + 100000);
+	assert_int_equal(armed_at(&f), f.t0 + 100000);
+	at(&f, 100000);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].host_ns, f.t0 + 100000);
+	teardown(&f);
+}
+
 static void tsc_deadline_exposure_can_change_outside_the_mode(void **state)
 {
 	struct tfx f;
@@ -3388,6 +3413,7 @@ int main(void)
 			guest_tsc_khz_change_keeps_count_and_host_time),
 		cmocka_unit_test(
 			guest_tsc_khz_change_keeps_min_period_in_host_time),
+		cmocka_unit_test(guest_tsc_khz_change_rescales_host_timer_arm),
 		cmocka_unit_test(
 			tsc_deadline_exposure_can_change_outside_the_mode),
 		/* Properties */
