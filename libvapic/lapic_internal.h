@@ -106,8 +106,9 @@ static VAPIC_ALWAYS_INLINE u32 lapic_ppr_(const struct vapic_lapic *l)
 }
 
 /* Accept a fixed vector >= 16 into IRR without checks; kick if @kick. */
-static VAPIC_ALWAYS_INLINE int lapic_accept_fixed_(struct vapic_lapic *l, u32 vector,
-				      bool level, bool kick)
+static VAPIC_ALWAYS_INLINE int lapic_accept_fixed_(struct vapic_lapic *l,
+						   u32 vector, bool level,
+						   bool kick)
 {
 	u32 w = vector >> 5, b = vbit_(vector);
 	u32 old;
@@ -160,20 +161,31 @@ static VAPIC_ALWAYS_INLINE int lapic_poll_fast_ready_(struct vapic_lapic *l,
 
 	if (now < t->target_tsc)
 		return LAPIC_FAST_NOT_TAKEN;
-	v = t->lvtt & VAPIC_LVT_VECTOR_MASK;
-	w = v >> 5;
-	b = vbit_(v);
 	/*
 	 * Accepting needs the APIC enabled (accept_checked()): SVR bit 8
 	 * set implies globally enabled too, since entering the disabled
 	 * state resets SVR, no register is writable in it (lapic_regs.c)
 	 * and restore refuses anything else (lapic_state.c).
 	 */
-	if ((VAPIC_READ_ONCE(l->irr[w]) & b) ||
-	    !(VAPIC_READ_ONCE(l->svr) & VAPIC_SVR_ENABLE))
+	if (!(VAPIC_READ_ONCE(l->svr) & VAPIC_SVR_ENABLE))
 		return LAPIC_FAST_NOT_TAKEN;
-	/* Edge-triggered, no kick (this is the vCPU thread). */
-	(void)lapic_accept_fixed_(l, v, false, false);
+	v = t->lvtt & VAPIC_LVT_VECTOR_MASK;
+	w = v >> 5;
+	b = vbit_(v);
+	/*
+	 * Into IRR first.  Already set: the vector is busy, and the general
+	 * path coalesces the tick into it (nothing changed: the bit was
+	 * set).  Then lapic_accept_fixed_()'s trigger mode (edge: TMR bit
+	 * clear; after the IRR bit here, which only a concurrent
+	 * level-triggered accept of the same vector could tell, and that
+	 * races with this edge either way) and its count.  No kick: this is
+	 * the vCPU thread.
+	 */
+	if (vapic_atomic_fetch_or(&l->irr[w], b) & b)
+		return LAPIC_FAST_NOT_TAKEN;
+	if (VAPIC_UNLIKELY(VAPIC_READ_ONCE(l->tmr[w]) & b))
+		vapic_atomic_andnot(&l->tmr[w], b);
+	STAT_INC_(l->stats.accepted);
 	/* The highest vector in IRR: above the timer's word, or in it. */
 	x = 0;
 	if (VAPIC_UNLIKELY(w < 7)) {

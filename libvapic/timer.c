@@ -802,7 +802,8 @@ VAPIC_API uint32_t vapic_timer_read_tmcct(struct vapic_timer *t)
 	snapshot(t, &s);
 	if (!s.running || !t->tmict)
 		return 0;
-	e = elapsed_sub(timer_now_tsc_(t), s.start_tsc, s.start_frac, t->cfg.bus_khz);
+	e = elapsed_sub(timer_now_tsc_(t), s.start_tsc, s.start_frac,
+			t->cfg.bus_khz);
 	if (mode == VAPIC_TIMER_ONESHOT) {
 		if (u128_ge_(e, t->period_sub))
 			return 0;
@@ -874,7 +875,8 @@ static int deliver(struct vapic_timer *t, u32 flags, u64 now,
 		return hand_over(t, t->pending_vector, t->pending_due_tsc, now,
 				 ev);
 	}
-	if (t->backlog && timer_deliverable_(t) && !(flags & VAPIC_POLL_VECTOR_BUSY)) {
+	if (t->backlog && timer_deliverable_(t) &&
+	    !(flags & VAPIC_POLL_VECTOR_BUSY)) {
 		t->backlog--;
 		ev->vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
 		STAT_INC_(t->stats.catchup);
@@ -1287,7 +1289,8 @@ VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t)
 	if (timer_posted_(t) && t->hw_armed)
 		return false;
 	snapshot(t, &s);
-	return s.running && timer_deliverable_(t) && timer_now_tsc_(t) >= s.target_tsc;
+	return s.running && timer_deliverable_(t) &&
+	       timer_now_tsc_(t) >= s.target_tsc;
 }
 
 VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,

@@ -4,11 +4,12 @@
  * fastpath exit dispatch (fastpath.c) and the LAPIC poll (lapic.c) run them
  * without a call, and the small helpers they share with timer.c:
  *
- *	timer_write_tsc_deadline_inl_()	WRMSR IA32_TSC_DEADLINE, a future
- *					deadline on a quiet timer: re-arm
+ *	timer_write_tsc_deadline_inl_()
+ *		WRMSR IA32_TSC_DEADLINE, a future deadline on a quiet timer:
+ *		re-arm
  *	timer_fire_ready_() + timer_fire_take_()
- *					the TSC deadline the deferred-mode
- *					callback handed over is due: take it
+ *		the TSC deadline the deferred-mode callback handed over is
+ *		due: take it
  *
  * Each is the general path (timer.c: begin_write() / finish_write(),
  * sync() / deliver()) with every branch that cannot be taken in its state
@@ -30,7 +31,8 @@
 
 /* LVT timer: TSC-deadline mode, unmasked (the bits the fast paths test). */
 #define TIMER_LVTT_MODE_MASKED_ (VAPIC_LVTT_MODE_MASK | VAPIC_LVT_MASKED)
-#define TIMER_LVTT_TSCD_ ((u32)VAPIC_TIMER_TSC_DEADLINE << VAPIC_LVTT_MODE_SHIFT)
+#define TIMER_LVTT_TSCD_ \
+	((u32)VAPIC_TIMER_TSC_DEADLINE << VAPIC_LVTT_MODE_SHIFT)
 
 /* The byte of struct vapic_timer.busy that is in_window. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -76,7 +78,7 @@ static VAPIC_ALWAYS_INLINE u64 timer_now_tsc_(const struct vapic_timer *t)
  * in guest TSC).
  */
 static VAPIC_ALWAYS_INLINE u64 timer_arm_delta_ns_(const struct vapic_timer *t,
-				      u64 delta_tsc)
+						   u64 delta_tsc)
 {
 	u64 hi, lo = vapic_umul128(delta_tsc, t->ns_per_tsc_32, &hi);
 
@@ -92,7 +94,7 @@ static VAPIC_ALWAYS_INLINE u64 timer_arm_delta_ns_(const struct vapic_timer *t,
  * index: the multiply's rounding is fine), without its saturation and
  * fls64_()'s zero test: with p = late_tsc * ns_per_tsc_32, ns = p >> 32;
  * p >= 2^62 means ns >= 2^30, the last bucket; else fls(ns) is the index
- * of the highest bit of (ns << 1) | 1, which is (p >> 31) | 1.
+ * of the highest bit of (ns << 1) | 1, which is (p >> 31) | 1 (< 2^31).
  */
 static VAPIC_ALWAYS_INLINE void timer_record_lateness_(struct vapic_timer *t,
 						       u64 late_tsc)
@@ -104,7 +106,7 @@ static VAPIC_ALWAYS_INLINE void timer_record_lateness_(struct vapic_timer *t,
 	if (VAPIC_UNLIKELY(hi | (lo >> 62)))
 		b = VAPIC_HIST_BUCKETS - 1;
 	else
-		b = (u64)(unsigned int)__builtin_clzll((lo >> 31) | 1) ^ 63;
+		b = 31 ^ (u32)__builtin_clz((u32)(lo >> 31) | 1);
 	STAT_INC_(t->stats.lateness_hist[b]);
 }
 
@@ -155,8 +157,8 @@ static VAPIC_ALWAYS_INLINE void timer_adjust_advance_(struct vapic_timer *t,
 						      s64 delta_tsc)
 {
 	timer_adjust_advance_mag_(t, delta_tsc >= 0,
-				  delta_tsc < 0 ? (u64)-delta_tsc :
-						  (u64)delta_tsc);
+				  delta_tsc < 0 ? (u64)-delta_tsc
+						: (u64)delta_tsc);
 }
 
 /* ceil(10^6 * 2^39 / khz) (khz >= VAPIC_KHZ_MIN: < 2^49). */
@@ -185,8 +187,8 @@ static VAPIC_ALWAYS_INLINE u64 timer_expiry_ns_(struct vapic_timer *t,
 	u64 now_ns = t->ops->now_ns(t->host);
 	u64 delta_ns = timer_arm_delta_ns_(t, delta_tsc), expires;
 
-	if (__builtin_sub_overflow(delta_ns, (u64)VAPIC_READ_ONCE(t->advance_ns),
-				   &delta_ns))
+	if (__builtin_sub_overflow(
+		    delta_ns, (u64)VAPIC_READ_ONCE(t->advance_ns), &delta_ns))
 		delta_ns = 0;
 	if (VAPIC_UNLIKELY(__builtin_add_overflow(now_ns, delta_ns, &expires)))
 		expires = UINT64_MAX;
@@ -194,8 +196,8 @@ static VAPIC_ALWAYS_INLINE u64 timer_expiry_ns_(struct vapic_timer *t,
 }
 
 /* The end of arm_hw(): arm the host timer at @expires (host ns). */
-static VAPIC_ALWAYS_INLINE int timer_arm_at_(struct vapic_timer *t,
-					     u64 expires, bool write_fast)
+static VAPIC_ALWAYS_INLINE int timer_arm_at_(struct vapic_timer *t, u64 expires,
+					     bool write_fast)
 {
 	int r;
 
@@ -281,9 +283,9 @@ timer_write_tsc_deadline_inl_(struct vapic_timer *t, u64 deadline_tsc)
  * deferred-mode callback handed over ('fired', or the advance window it
  * opened), with nothing else pending: timer_fire_take_() completes and
  * hands it out once the guest TSC reached the target.  Only in TSC-deadline
- * mode with a legal vector unmasked (t->fire_slow); not posted mode (the callback delivers), and not with lazy TSC-deadline
- * on: the expiry must first read the guest's "pending" (H1-H3), which
- * sync() does.
+ * mode with a legal vector unmasked (t->fire_slow); not posted mode (the
+ * callback delivers), and not with lazy TSC-deadline on: the expiry must first
+ * read the guest's "pending" (H1-H3), which sync() does.
  */
 static VAPIC_ALWAYS_INLINE bool timer_fire_ready_(const struct vapic_timer *t)
 {
