@@ -49,8 +49,8 @@ VAPIC_API int vapic_fastpath_init(struct vapic_fastpath *fp,
 }
 
 /* The general LAPIC poll at guest TSC @now: its result into @e. */
-static VAPIC_NOINLINE void poll_lapic_at(struct vapic_lapic *l,
-					 struct vapic_exit *e, u64 now)
+static VAPIC_ALWAYS_INLINE void poll_lapic_at(struct vapic_lapic *l,
+					      struct vapic_exit *e, u64 now)
 {
 	u64 wait_ns;
 	u32 v;
@@ -90,7 +90,8 @@ static VAPIC_ALWAYS_INLINE void poll_lapic(struct vapic_lapic *l,
 					   struct vapic_exit *e)
 {
 	u64 now = timer_now_tsc_(&l->timer);
-	int r = lapic_poll_fast_leaf_(l, now);
+	int r = timer_fire_ready_(&l->timer) ? lapic_poll_fast_leaf_(l, now)
+					     : LAPIC_FAST_NOT_TAKEN;
 
 	if (r == LAPIC_FAST_NONE)
 		return;
