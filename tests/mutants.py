@@ -218,8 +218,8 @@ MUTANTS = [
     ("error-lvt-never-raised", "libvapic/lapic.c",
      "\tSTAT_INC_(l->stats.error_irqs);\n\t(void)lapic_accept_fixed_(l, v, false, true);",
      "\tSTAT_INC_(l->stats.error_irqs);"),
-    ("dfr-resets-to-zero", "libvapic/lapic_internal.h",
-     "#define LAPIC_DFR_RESET 0xffffffffU", "#define LAPIC_DFR_RESET 0U"),
+    ("dfr-resets-to-zero", "libvapic/lapic.c",
+     "\tVAPIC_WRITE_ONCE(l->dfr, LAPIC_DFR_RESET);", "\tVAPIC_WRITE_ONCE(l->dfr, 0);"),
     ("illegal-register-no-esr", "libvapic/lapic_regs.c",
      "illegal:\n\tlapic_raise_error_(l, VAPIC_ESR_ILLEGAL_REGISTER);\n\treturn VAPIC_ENOENT;\n}\n\nVAPIC_API int vapic_lapic_write",
      "illegal:\n\treturn VAPIC_ENOENT;\n}\n\nVAPIC_API int vapic_lapic_write"),
@@ -234,7 +234,7 @@ MUTANTS = [
     ("fast-priority-same-class-delivered", "libvapic/lapic_internal.h",
      "\tif ((s32)(v & 0xf0) <= pc)", "\tif ((s32)(v & 0xf0) < pc)"),
     ("fast-priority-ignores-isr", "libvapic/lapic_internal.h",
-     "\tif (ic > pc)\n\t\tpc = ic;", ""),
+     "\tif (ic > pc)\n\t\tpc = ic;", "\tif (ic > pc && 0)\n\t\tpc = ic;"),
     ("fast-timer-tick-self-kick", "libvapic/lapic_internal.h",
      "\tSTAT_INC_(l->stats.accepted);\n\t/* The highest",
      "\tSTAT_INC_(l->stats.accepted);\n\tl->ops->kick(l->host);\n\t/* The highest"),
@@ -288,6 +288,19 @@ def sh(cmd, cwd, check=True):
                           stderr=subprocess.STDOUT, text=True, check=check)
 
 
+# Also the differential test of the fast paths (tests/timer_diff.sh): the
+# core with and without VAPIC_CONFIG_TIMER_FASTPATH must give one trace.
+DIFF = ["tests/timer_diff_fast", "tests/timer_diff_ref"]
+
+
+def run_diff(build):
+    p = subprocess.run(["sh", os.path.join(ROOT, "tests", "timer_diff.sh")] +
+                       [os.path.join(build, x) for x in DIFF],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=300)
+    return [] if p.returncode == 0 else ["timer_diff"]
+
+
 def run_tests(build):
     failed = []
     env = dict(os.environ)
@@ -305,7 +318,7 @@ def run_tests(build):
                                       p.stdout, re.M)))
         if p.returncode != 0:
             failed += ["%s:%s" % (t[5:], n) for n in names] or [t + ":crash"]
-    return failed
+    return failed + run_diff(build)
 
 
 def main():
@@ -320,7 +333,8 @@ def main():
         shutil.copy2(os.path.join(ROOT, f), os.path.join(src, f))
     build = os.path.join(scratch, "build")
     sh(["meson", "setup", build, src, "-Dexamples=disabled"], scratch)
-    sh(["ninja", "-C", build, "-j2"] + ["tests/" + t for t in TESTS], scratch)
+    sh(["ninja", "-C", build, "-j2"] + ["tests/" + t for t in TESTS] + DIFF,
+       scratch)
     base = run_tests(build)
     if base:
         print("unmutated tree fails: %s" % base)
@@ -338,8 +352,8 @@ def main():
             survivors += 1
             continue
         open(fpath, "w").write(orig.replace(old, new, 1))
-        b = sh(["ninja", "-C", build, "-j2"] + ["tests/" + t for t in TESTS],
-               scratch, check=False)
+        b = sh(["ninja", "-C", build, "-j2"] + ["tests/" + t for t in TESTS] +
+               DIFF, scratch, check=False)
         killed = run_tests(build) if b.returncode == 0 else None
         open(fpath, "w").write(orig)
         if killed is None:

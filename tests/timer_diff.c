@@ -3,7 +3,10 @@
  * Differential check of the timer fast paths: this program drives a LAPIC
  * and its timer through a long pseudo-random sequence of guest register
  * writes, TSC-deadline writes, time steps, host-timer expiries, polls,
- * injections and EOIs, printing every result.  The test suite builds it
+ * injections and EOIs, printing every result and, at the end, every
+ * statistics counter.  Half the TSC-deadline writes and polls go through
+ * the fastpath dispatch (vapic_fastpath_handle()), whose fused paths
+ * inline the timer's.  The test suite builds it
  * twice, against the core with VAPIC_CONFIG_TIMER_FASTPATH=1 (the default)
  * and =0 (general paths only), and requires the two traces to be
  * identical: the fast paths change the instruction count, never the
@@ -53,7 +56,25 @@ static void poll_inject(struct fake_cpu *c)
 	int r, n;
 
 	for (n = 0; n < 4; n++) {
-		r = vapic_lapic_poll(&c->lapic, &v, &wait_ns);
+		if (rnd(2)) {
+			/*
+			 * The fastpath's host-timer exit (its fused timer
+			 * fire + inject path), as a VMM would take it.
+			 */
+			struct vapic_exit e = { .reason =
+							VAPIC_EXIT_HOST_TIMER };
+			int f = vapic_fastpath_handle(&c->fp, &e);
+
+			printf("exit %d act=%x", f, e.actions);
+			r = (e.actions & VAPIC_EXIT_ACT_WAIT) ? VAPIC_LAPIC_WAIT
+			    : (e.actions & VAPIC_EXIT_ACT_INJECT)
+				    ? VAPIC_LAPIC_INJECT
+				    : VAPIC_LAPIC_NONE;
+			v = e.vector;
+			wait_ns = e.wait_ns;
+		} else {
+			r = vapic_lapic_poll(&c->lapic, &v, &wait_ns);
+		}
 		if (r == VAPIC_LAPIC_WAIT) {
 			printf("wait %" PRIu64 "\n", wait_ns);
 			c->vm->tsc += wait_ns;
@@ -68,6 +89,18 @@ static void poll_inject(struct fake_cpu *c)
 	}
 	printf("poll end r=%d", r);
 	host_state(c);
+}
+
+static void print_stats(const struct vapic_stat_desc *d, uint32_t n,
+			const void *stats)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < d[i].count; k++)
+			printf("%s[%u]=%" PRIu64 "\n", d[i].name, k,
+			       ((const uint64_t *)((const char *)stats +
+						   d[i].offset))[k]);
 }
 
 static void run(uint64_t seed, long steps, int32_t advance)
@@ -120,7 +153,20 @@ static void run(uint64_t seed, long steps, int32_t advance)
 				     : 0;
 			if (d && !rnd(3)) /* on the 1000-cycle grid */
 				d = (d + 999) / 1000 * 1000;
-			r = vapic_lapic_write_tsc_deadline(l, d);
+			if (rnd(2)) {
+				r = vapic_lapic_write_tsc_deadline(l, d);
+			} else {
+				/* The fastpath's WRMSR exit. */
+				struct vapic_exit e = {
+					.reason = VAPIC_EXIT_WRMSR,
+					.msr = VAPIC_MSR_TSC_DEADLINE,
+					.data = d,
+				};
+
+				r = vapic_fastpath_handle(&c->fp, &e);
+				printf("exit act=%x vec=%u ", e.actions,
+				       e.vector);
+			}
 			printf("tscd %" PRIu64 " r=%d", d, r);
 			break;
 		case 6:
@@ -175,8 +221,15 @@ static void run(uint64_t seed, long steps, int32_t advance)
 			}
 			break;
 		default:
-			r = vapic_lapic_accept(l, 0x40 + rnd(0x20), 0);
-			printf("accept r=%d", r);
+			/*
+			 * Other interrupts: in the timer vectors' range too,
+			 * sometimes level-triggered (TMR), from "another
+			 * thread" (kicks).
+			 */
+			v = rnd(2) ? 0x40 + rnd(0x20) : 0x30 + rnd(0xd0);
+			r = vapic_lapic_accept(l, v,
+					       rnd(4) ? 0 : VAPIC_ACCEPT_LEVEL);
+			printf("accept %x r=%d", v, r);
 			break;
 		}
 		host_state(c);
@@ -185,6 +238,19 @@ static void run(uint64_t seed, long steps, int32_t advance)
 	       " adv=%u\n",
 	       l->timer.stats.injections, l->timer.stats.early,
 	       l->timer.stats.fires, vapic_timer_advance_ns(&l->timer));
+	/* Every counter (the fast paths keep the same statistics). */
+	print_stats(vapic_timer_stat_descs, vapic_timer_stat_ndescs,
+		    &l->timer.stats);
+	print_stats(vapic_lapic_stat_descs, vapic_lapic_stat_ndescs, &l->stats);
+	print_stats(vapic_exit_stat_descs, vapic_exit_stat_ndescs,
+		    &c->fp.stats);
+	/*
+	 * Host calls: kicks and arms.  Not cancels: the fast path does not
+	 * cancel a host timer whose callback has run (it is idle), where the
+	 * general path cancels it again, which the host contract makes a
+	 * no-op.
+	 */
+	printf("kicks=%d arms=%d\n", c->kicks, c->arms);
 	if (l->timer.stats.early)
 		exit(3);
 }
