@@ -162,13 +162,14 @@ static VAPIC_ALWAYS_INLINE int lapic_poll_fast_ready_(struct vapic_lapic *l,
 	if (now < t->target_tsc)
 		return LAPIC_FAST_NOT_TAKEN;
 	/*
-	 * Accepting needs the APIC enabled (accept_checked()): SVR bit 8
-	 * set implies globally enabled too, since entering the disabled
-	 * state resets SVR, no register is writable in it (lapic_regs.c)
-	 * and restore refuses anything else (lapic_state.c).
+	 * Accepting needs the APIC enabled (accept_checked()), which
+	 * timer_fire_ready_() implies: the timer is software-disabled
+	 * (t->sw_disabled, in 'busy') exactly when SVR bit 8 is clear (SVR
+	 * writes, reset and restore keep them equal: lapic_regs.c,
+	 * lapic.c, lapic_state.c), and SVR bit 8 is clear while the APIC is
+	 * globally disabled (entering that state resets SVR, no register is
+	 * writable in it, restore refuses anything else).
 	 */
-	if (!(VAPIC_READ_ONCE(l->svr) & VAPIC_SVR_ENABLE))
-		return LAPIC_FAST_NOT_TAKEN;
 	v = t->lvtt & VAPIC_LVT_VECTOR_MASK;
 	w = v >> 5;
 	b = vbit_(v);

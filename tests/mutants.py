@@ -246,15 +246,15 @@ MUTANTS = [
     ("fast-inject-when-irr-busy", "libvapic/lapic_internal.h",
      "\tif (vapic_atomic_fetch_or(&l->irr[w], b) & b)\n",
      "\tif (vapic_atomic_fetch_or(&l->irr[w], b) & 0)\n"),
-    ("fast-inject-when-sw-disabled", "libvapic/lapic_internal.h",
-     "\tif (!(VAPIC_READ_ONCE(l->svr) & VAPIC_SVR_ENABLE))\n\t\treturn LAPIC_FAST_NOT_TAKEN;",
-     "\tif (0)\n\t\treturn LAPIC_FAST_NOT_TAKEN;"),
-    ("fast-fire-slow-ignores-mask", "libvapic/timer_fast.h",
-     "(t->lvtt & TIMER_LVTT_MODE_MASKED_) != TIMER_LVTT_TSCD_ ||\n\t\t(t->lvtt & VAPIC_LVT_VECTOR_MASK)",
-     "(t->lvtt & VAPIC_LVTT_MODE_MASK) != TIMER_LVTT_TSCD_ ||\n\t\t(t->lvtt & VAPIC_LVT_VECTOR_MASK)"),
-    ("fast-fire-slow-not-updated-on-write", "libvapic/timer.c",
-     "\t/* Every change of the LVT, the lazy page or the config ends here. */\n\ttimer_update_fire_slow_(t);",
-     ""),
+    # The fused inject relies on SVR bit 8 and the timer's sw_disabled
+    # agreeing: break it at the SVR write.
+    ("svr-write-not-passed-to-timer", "libvapic/lapic_regs.c",
+     "\tvapic_timer_set_sw_enabled(&l->timer, now);", ""),
+    # Not here, because no behaviour shows them: fire_slow ignoring the
+    # mask bit (a masked timer is never armed, so never 'fired'), and
+    # fire_slow never updated after init (the fast path is then never
+    # taken: tools/callgrind-fastpath.sh fails, timer fire + inject 479
+    # instructions with gcc).
     ("fast-fire-ignores-lazy", "libvapic/timer_fast.h",
      "\t\tlazy_on_(t) || timer_posted_(t);", "\t\ttimer_posted_(t);"),
     ("fast-write-ignores-fired", "libvapic/timer_fast.h",
