@@ -255,7 +255,8 @@ static VAPIC_NOINLINE int tsc_deadline_write_slow(struct vapic_fastpath *fp,
 }
 
 /* Any WRMSR but the TSC-deadline fast path's (msr_write_exits counted). */
-static VAPIC_NOINLINE int wrmsr(struct vapic_fastpath *fp, struct vapic_exit *e)
+static VAPIC_NOINLINE int exit_wrmsr(struct vapic_fastpath *fp,
+				     struct vapic_exit *e)
 {
 	struct vapic_lapic *l = fp->lapic;
 
@@ -288,7 +289,8 @@ static VAPIC_NOINLINE int tsc_deadline_write(struct vapic_fastpath *fp,
 	return tsc_deadline_write_slow(fp, e, act);
 }
 
-static VAPIC_NOINLINE int rdmsr(struct vapic_fastpath *fp, struct vapic_exit *e)
+static VAPIC_NOINLINE int exit_rdmsr(struct vapic_fastpath *fp,
+				     struct vapic_exit *e)
 {
 	struct vapic_lapic *l = fp->lapic;
 
@@ -297,8 +299,8 @@ static VAPIC_NOINLINE int rdmsr(struct vapic_fastpath *fp, struct vapic_exit *e)
 	return finish(fp, e, vapic_lapic_rdmsr(l, e->msr, &e->data));
 }
 
-static VAPIC_NOINLINE int mmio_write(struct vapic_fastpath *fp,
-				     struct vapic_exit *e)
+static VAPIC_NOINLINE int exit_mmio_write(struct vapic_fastpath *fp,
+					  struct vapic_exit *e)
 {
 	struct vapic_lapic *l = fp->lapic;
 	u32 off;
@@ -309,8 +311,8 @@ static VAPIC_NOINLINE int mmio_write(struct vapic_fastpath *fp,
 	return finish(fp, e, vapic_lapic_mmio_write(l, off, e->size, e->data));
 }
 
-static VAPIC_NOINLINE int mmio_read(struct vapic_fastpath *fp,
-				    struct vapic_exit *e)
+static VAPIC_NOINLINE int exit_mmio_read(struct vapic_fastpath *fp,
+					 struct vapic_exit *e)
 {
 	struct vapic_lapic *l = fp->lapic;
 	u32 off;
@@ -321,8 +323,8 @@ static VAPIC_NOINLINE int mmio_read(struct vapic_fastpath *fp,
 }
 
 /* This exit is the host timer's expiry. */
-static VAPIC_NOINLINE int preemption_timer(struct vapic_fastpath *fp,
-					   struct vapic_exit *e)
+static VAPIC_NOINLINE int exit_preemption_timer(struct vapic_fastpath *fp,
+						struct vapic_exit *e)
 {
 	u64 expires_ns;
 
@@ -363,22 +365,22 @@ VAPIC_API int vapic_fastpath_handle(struct vapic_fastpath *fp,
 	switch (e->reason) {
 	case VAPIC_EXIT_WRMSR:
 		STAT_INC_(fp->stats.msr_write_exits);
-		return wrmsr(fp, e);
+		return exit_wrmsr(fp, e);
 	case VAPIC_EXIT_RDMSR:
 		STAT_INC_(fp->stats.msr_read_exits);
-		return rdmsr(fp, e);
+		return exit_rdmsr(fp, e);
 	case VAPIC_EXIT_MMIO_WRITE:
 		STAT_INC_(fp->stats.mmio_exits);
-		return mmio_write(fp, e);
+		return exit_mmio_write(fp, e);
 	case VAPIC_EXIT_MMIO_READ:
 		STAT_INC_(fp->stats.mmio_exits);
-		return mmio_read(fp, e);
+		return exit_mmio_read(fp, e);
 	case VAPIC_EXIT_HLT:
 		STAT_INC_(fp->stats.halt_exits);
 		return deliver_halt(fp, e);
 	case VAPIC_EXIT_PREEMPTION_TIMER:
 		STAT_INC_(fp->stats.preemption_timer_exits);
-		return preemption_timer(fp, e);
+		return exit_preemption_timer(fp, e);
 	case VAPIC_EXIT_IRQ_WINDOW:
 		STAT_INC_(fp->stats.irq_window_exits);
 		return deliver_run(fp, e);
