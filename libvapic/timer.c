@@ -26,13 +26,10 @@
 #include "internal.h"
 #include "lazy_int.h"
 #include "timer_fast.h"
+#include "timer_int.h"
 #include <vapic/clock.h>
 #include <vapic/errors.h>
 #include <vapic/timer.h>
-
-#define LVTT_WRITABLE \
-	(VAPIC_LVT_VECTOR_MASK | VAPIC_LVT_MASKED | VAPIC_LVTT_MODE_MASK)
-#define LVTT_MODE_TSC_BIT (1U << 18)
 
 const struct vapic_stat_desc vapic_timer_stat_descs[] = {
 #define D(f, n) { "timer_" #f, (u32)__builtin_offsetof(struct vapic_timer_stats, f), n }
@@ -48,14 +45,6 @@ const uint32_t vapic_timer_stat_ndescs = VAPIC_ARRAY_SIZE(vapic_timer_stat_descs
 
 /* ---------------------------------------------------------------------- */
 /* Small helpers                                                          */
-
-/* TDCR bits 3,1,0 -> divisor: 000b = 2 ... 110b = 128, 111b = 1. */
-static inline u32 tdcr_to_divide(u32 tdcr)
-{
-	u32 idx = (tdcr & 3) | ((tdcr >> 1) & 4);
-
-	return idx == 7 ? 1 : 2U << idx;
-}
 
 static void log_(const struct vapic_timer *t, int lvl, const char *msg, u64 a,
 		 u64 b)
@@ -73,8 +62,8 @@ static void log_(const struct vapic_timer *t, int lvl, const char *msg, u64 a,
  * units: exact for any pair of frequencies, with no drift across periods.
  */
 
-static u64 period_sub_for(const struct vapic_timer *t, u32 count,
-			  bool periodic, bool *clamped)
+u64 timer_period_sub_for_(const struct vapic_timer *t, u32 count, bool periodic,
+			  bool *clamped)
 {
 	/* < 2^32 * 2^7 * 2^25 = 2^64: cannot overflow (config is checked). */
 	u64 p = (u64)count * t->divide * t->cfg.guest_tsc_khz;
@@ -85,13 +74,6 @@ static u64 period_sub_for(const struct vapic_timer *t, u32 count,
 		p = t->min_period_sub;
 	}
 	return p;
-}
-
-/* Sub units elapsed since the period start at guest TSC @now (mod 2^64). */
-static struct vapic_u128 elapsed_sub(u64 now, u64 start_tsc, u32 start_frac,
-				     u32 bus_khz)
-{
-	return u128_sub_(u128_mul_(now - start_tsc, bus_khz), start_frac);
 }
 
 /* First guest TSC at which the current period has fully elapsed. */
@@ -108,7 +90,7 @@ static u64 position_target(u64 start_tsc, u32 start_frac, u64 period_sub,
 }
 
 /* Place the period start so that @e sub units have elapsed at @now. */
-static void position_set(struct vapic_timer *t, u64 now, u64 e)
+void timer_position_set_(struct vapic_timer *t, u64 now, u64 e)
 {
 	u32 b = t->cfg.bus_khz;
 	u32 rem;
@@ -183,7 +165,7 @@ static u64 complete_expiry(struct vapic_timer *t, u64 now)
 		VAPIC_WRITE_ONCE(t->running, false);
 		return 1;
 	case VAPIC_TIMER_PERIODIC:
-		e = elapsed_sub(now, t->start_tsc, t->start_frac,
+		e = timer_elapsed_sub_(now, t->start_tsc, t->start_frac,
 				t->cfg.bus_khz);
 		k = u128_div_(e, t->period_sub, &rem, &ovf);
 		if (!k)
@@ -448,11 +430,6 @@ static int finish_write(struct vapic_timer *t, u64 now)
 	return tick_ready(t) ? VAPIC_TIMER_DUE : 0;
 }
 
-static void stop_counting(struct vapic_timer *t)
-{
-	VAPIC_WRITE_ONCE(t->running, false);
-}
-
 /* For the lazy protocol's MSR write (lazy.c). */
 u64 timer_begin_write_(struct vapic_timer *t)
 {
@@ -516,14 +493,14 @@ static void set_khz_consts(struct vapic_timer *t)
 	t->adv_step_mult = timer_adv_step_mult_(khz);
 }
 
-static void reset_regs(struct vapic_timer *t)
+void timer_reset_regs_(struct vapic_timer *t)
 {
 	t->lvtt = VAPIC_LVT_MASKED;
 	t->tmict = 0;
 	t->tdcr = 0;
-	t->divide = tdcr_to_divide(0);
+	t->divide = timer_tdcr_to_divide_(0);
 	VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
-	stop_counting(t);
+	timer_stop_counting_(t);
 	t->target_tsc = 0;
 	t->start_tsc = 0;
 	t->start_frac = 0;
@@ -564,7 +541,7 @@ VAPIC_API int vapic_timer_init(struct vapic_timer *t,
 				VAPIC_ADVANCE_NS_INIT :
 				(u32)cfg->advance_ns;
 	set_khz_consts(t);
-	reset_regs(t);
+	timer_reset_regs_(t);
 	timer_update_fire_slow_(t);
 	return 0;
 }
@@ -574,7 +551,7 @@ VAPIC_API void vapic_timer_reset(struct vapic_timer *t)
 	timer_cancel_hw_(t);
 	/* INIT/RESET disables lazy TSC-deadline: CLEAR, then unmap. */
 	lazy_reset_(t);
-	reset_regs(t);
+	timer_reset_regs_(t);
 	timer_update_fire_slow_(t);
 	(void)rearm(t, 0);
 }
@@ -583,7 +560,7 @@ VAPIC_API void vapic_timer_destroy(struct vapic_timer *t)
 {
 	timer_cancel_hw_(t);
 	lazy_reset_(t);
-	stop_counting(t);
+	timer_stop_counting_(t);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -600,14 +577,14 @@ VAPIC_API int vapic_timer_write_lvtt(struct vapic_timer *t, uint32_t val,
 		u32 rsvd = ~VAPIC_LVTT_VALID_MASK;
 
 		if (!tscd)
-			rsvd |= LVTT_MODE_TSC_BIT;
+			rsvd |= TIMER_LVTT_MODE_TSC_BIT_;
 		mode = timer_mode_(val);
 		if ((val & rsvd) || mode == VAPIC_TIMER_MODE_RESERVED)
 			return VAPIC_ERSVD;
 	}
-	val &= LVTT_WRITABLE;
+	val &= TIMER_LVTT_WRITABLE_;
 	if (!tscd)
-		val &= ~LVTT_MODE_TSC_BIT; /* bit 18 reserved: bit 17 rules */
+		val &= ~TIMER_LVTT_MODE_TSC_BIT_; /* bit 18 reserved: bit 17 rules */
 	if (t->sw_disabled)
 		val |= VAPIC_LVT_MASKED;
 
@@ -618,7 +595,7 @@ VAPIC_API int vapic_timer_write_lvtt(struct vapic_timer *t, uint32_t val,
 		/* SDM: a write that changes the timer mode disarms it. */
 		t->tmict = 0;
 		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
-		stop_counting(t);
+		timer_stop_counting_(t);
 		t->backlog = 0;
 	}
 	t->lvtt = val;
@@ -637,9 +614,9 @@ VAPIC_API int vapic_timer_write_tmict(struct vapic_timer *t, uint32_t val)
 	t->tmict = val;
 	t->backlog = 0;
 	if (!val) {
-		stop_counting(t);
+		timer_stop_counting_(t);
 	} else {
-		t->period_sub = period_sub_for(
+		t->period_sub = timer_period_sub_for_(
 			t, val, mode == VAPIC_TIMER_PERIODIC, &clamped);
 		if (clamped) {
 			STAT_INC_(t->stats.clamped);
@@ -647,7 +624,7 @@ VAPIC_API int vapic_timer_write_tmict(struct vapic_timer *t, uint32_t val)
 			     "periodic timer clamped to min period (tmict, divide)",
 			     val, t->divide);
 		}
-		position_set(t, now, 0);
+		timer_position_set_(t, now, 0);
 		VAPIC_WRITE_ONCE(t->running, true);
 	}
 	return finish_write(t, now);
@@ -663,7 +640,7 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 	if (strict && (val & ~VAPIC_TDCR_VALID_MASK))
 		return VAPIC_ERSVD;
 	val &= VAPIC_TDCR_VALID_MASK;
-	new_div = tdcr_to_divide(val);
+	new_div = timer_tdcr_to_divide_(val);
 	now = begin_write(t);
 	t->tdcr = val;
 	if (new_div != t->divide) {
@@ -677,13 +654,13 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 			 * tick: scale the elapsed part of the period by
 			 * new/old (the count continues at the new rate).
 			 */
-			struct vapic_u128 e = elapsed_sub(
+			struct vapic_u128 e = timer_elapsed_sub_(
 				now, t->start_tsc, t->start_frac,
 				t->cfg.bus_khz);
 			u64 rem, e2;
 			bool clamped, ovf;
 
-			t->period_sub = period_sub_for(
+			t->period_sub = timer_period_sub_for_(
 				t, t->tmict, mode == VAPIC_TIMER_PERIODIC,
 				&clamped);
 			if (clamped)
@@ -691,7 +668,7 @@ VAPIC_API int vapic_timer_write_tdcr(struct vapic_timer *t, uint32_t val,
 			/* e < old_period after sync(): e * new fits 128. */
 			e2 = u128_div_(u128_mul_(e.lo, t->period_sub),
 				       old_period, &rem, &ovf);
-			position_set(t, now, e2);
+			timer_position_set_(t, now, e2);
 		}
 	}
 	return finish_write(t, now);
@@ -705,7 +682,7 @@ VAPIC_NOINLINE int timer_write_tsc_deadline_slow_(struct vapic_timer *t,
 
 	VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
 	if (!deadline_tsc) {
-		stop_counting(t);
+		timer_stop_counting_(t);
 	} else {
 		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
 		VAPIC_WRITE_ONCE(t->running, true);
@@ -802,7 +779,7 @@ VAPIC_API uint32_t vapic_timer_read_tmcct(struct vapic_timer *t)
 	snapshot(t, &s);
 	if (!s.running || !t->tmict)
 		return 0;
-	e = elapsed_sub(timer_now_tsc_(t), s.start_tsc, s.start_frac,
+	e = timer_elapsed_sub_(timer_now_tsc_(t), s.start_tsc, s.start_frac,
 			t->cfg.bus_khz);
 	if (mode == VAPIC_TIMER_ONESHOT) {
 		if (u128_ge_(e, t->period_sub))
@@ -1063,216 +1040,6 @@ VAPIC_API uint32_t vapic_timer_advance_ns(const struct vapic_timer *t)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Save / restore                                                         */
-
-VAPIC_BUILD_BUG_ON(sizeof(struct vapic_timer_state) != 64);
-VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_timer_state, tsc_deadline) !=
-		   24);
-VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_timer_state, checksum) != 60);
-
-static u32 state_checksum(const struct vapic_timer_state *s)
-{
-	struct vapic_timer_state c = *s;
-
-	c.checksum = 0;
-	return vapic_checksum32(&c, sizeof(c));
-}
-
-/* TMCCT as a function of the saved progress (so restore can check it). */
-static u32 tmcct_from_progress(u32 tmict, u64 progress)
-{
-	return tmict - (u32)vapic_mul_u64_u64_shr(progress, tmict, 64);
-}
-
-VAPIC_API int vapic_timer_save(struct vapic_timer *t,
-			       struct vapic_timer_state *s)
-{
-	u32 mode;
-	u64 now;
-
-	if (!t || !s)
-		return VAPIC_EINVAL;
-	now = begin_write(t);
-	__builtin_memset(s, 0, sizeof(*s));
-	s->magic = VAPIC_TIMER_STATE_MAGIC;
-	s->version = VAPIC_TIMER_STATE_VERSION;
-	s->size = sizeof(*s);
-	s->lvtt = t->lvtt;
-	s->tmict = t->tmict;
-	s->tdcr = t->tdcr;
-	mode = timer_mode_(t->lvtt);
-	if (t->running)
-		s->flags |= VAPIC_TSTATE_RUNNING;
-	if (t->pending) {
-		s->flags |= VAPIC_TSTATE_DUE;
-		s->pending_vector = t->pending_vector;
-	}
-	if (t->pending_old) {
-		s->flags |= VAPIC_TSTATE_DUE_OLD;
-		s->pending_old_vector = t->pending_old_vector;
-	}
-	if (t->sw_disabled)
-		s->flags |= VAPIC_TSTATE_SW_DISABLED;
-	s->tsc_deadline = t->tsc_deadline;
-	if (t->running && mode != VAPIC_TIMER_TSC_DEADLINE) {
-		struct vapic_u128 e = elapsed_sub(now, t->start_tsc,
-						  t->start_frac,
-						  t->cfg.bus_khz);
-		struct vapic_u128 num = { e.lo, 0 };
-		u64 rem;
-		bool ovf;
-
-		/*
-		 * e < period_sub after sync(): progress = e / period, rounded
-		 * up.  Rounding down would make the restored timer resume up
-		 * to one sub unit short: TMCCT read back one count higher than
-		 * at save time and the expiry one cycle late.  Rounded up, the
-		 * restore (floor(progress * period / 2^64)) gets e back
-		 * exactly, since period_sub < 2^64; progress < 2^64 as well.
-		 */
-		s->progress = u128_div_(num, t->period_sub, &rem, &ovf);
-		if (rem)
-			s->progress++;
-		s->tmcct = tmcct_from_progress(t->tmict, s->progress);
-	}
-	s->backlog = t->backlog;
-	s->checksum = state_checksum(s);
-	(void)finish_write(t, now);
-	return 0;
-}
-
-static int validate_state(const struct vapic_timer *t,
-			  const struct vapic_timer_state *s)
-{
-	bool tscd = t->cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE;
-	bool running = s->flags & VAPIC_TSTATE_RUNNING;
-	u32 mode = timer_mode_(s->lvtt);
-
-	if (s->magic != VAPIC_TIMER_STATE_MAGIC)
-		return VAPIC_ESTATE;
-	if (s->version != VAPIC_TIMER_STATE_VERSION)
-		return VAPIC_EVERSION;
-	if (s->size != sizeof(*s) || s->checksum != state_checksum(s))
-		return VAPIC_ESTATE;
-	if (s->reserved[0])
-		return VAPIC_ESTATE;
-	if ((s->lvtt & ~LVTT_WRITABLE) || (s->tdcr & ~VAPIC_TDCR_VALID_MASK) ||
-	    (s->flags & ~VAPIC_TSTATE_FLAGS_ALL))
-		return VAPIC_ESTATE;
-	if (!tscd && (s->lvtt & LVTT_MODE_TSC_BIT))
-		return VAPIC_ESTATE; /* destination does not expose it */
-	if ((s->flags & VAPIC_TSTATE_SW_DISABLED) &&
-	    !(s->lvtt & VAPIC_LVT_MASKED))
-		return VAPIC_ESTATE;
-	if (s->tsc_deadline && mode != VAPIC_TIMER_TSC_DEADLINE)
-		return VAPIC_ESTATE;
-	if (mode == VAPIC_TIMER_TSC_DEADLINE && running != !!s->tsc_deadline)
-		return VAPIC_ESTATE;
-	if (mode == VAPIC_TIMER_MODE_RESERVED && running)
-		return VAPIC_ESTATE;
-	if (mode == VAPIC_TIMER_TSC_DEADLINE && s->tmict)
-		return VAPIC_ESTATE;
-	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC &&
-	    (s->progress || s->tmcct))
-		return VAPIC_ESTATE; /* no count in these modes */
-	if (mode == VAPIC_TIMER_ONESHOT || mode == VAPIC_TIMER_PERIODIC) {
-		if (running && !s->tmict)
-			return VAPIC_ESTATE;
-		if (running &&
-		    s->tmcct != tmcct_from_progress(s->tmict, s->progress))
-			return VAPIC_ESTATE;
-	}
-	if (!running && (s->progress || s->tmcct))
-		return VAPIC_ESTATE;
-	/* Only a one-shot or periodic count has a position. */
-	if (mode != VAPIC_TIMER_ONESHOT && mode != VAPIC_TIMER_PERIODIC &&
-	    (s->progress || s->tmcct))
-		return VAPIC_ESTATE;
-	/* Catch-up ticks exist only for a running periodic timer. */
-	if (s->backlog && (mode != VAPIC_TIMER_PERIODIC || !running))
-		return VAPIC_ESTATE;
-	if (!(s->flags & VAPIC_TSTATE_DUE) && s->pending_vector)
-		return VAPIC_ESTATE;
-	if (s->pending_vector > VAPIC_LVT_VECTOR_MASK)
-		return VAPIC_ESTATE;
-	if (!(s->flags & VAPIC_TSTATE_DUE_OLD) && s->pending_old_vector)
-		return VAPIC_ESTATE;
-	if (s->pending_old_vector > VAPIC_LVT_VECTOR_MASK)
-		return VAPIC_ESTATE;
-	/* Two due ticks of one vector would be one IRR bit: merged. */
-	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && (s->flags & VAPIC_TSTATE_DUE) &&
-	    s->pending_old_vector == s->pending_vector)
-		return VAPIC_ESTATE;
-	if (s->backlog > VAPIC_CATCHUP_MAX_LIMIT)
-		return VAPIC_ESTATE;
-	return 0;
-}
-
-VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
-				  const struct vapic_timer_state *s)
-{
-	u32 mode;
-	u64 now;
-	int r;
-
-	if (!t || !s)
-		return VAPIC_EINVAL;
-	r = validate_state(t, s);
-	if (r)
-		return r;
-	timer_cancel_hw_(t);
-	reset_regs(t);
-	lazy_credit_(t);
-	now = timer_now_tsc_(t);
-	t->lvtt = s->lvtt;
-	t->tmict = s->tmict;
-	t->tdcr = s->tdcr;
-	t->divide = tdcr_to_divide(s->tdcr);
-	t->sw_disabled = s->flags & VAPIC_TSTATE_SW_DISABLED;
-	t->backlog = s->backlog;
-	if (t->cfg.missed_policy == VAPIC_MISSED_COALESCE) {
-		/* Coalesce: at most one tick pending; the rest merge. */
-		u32 keep = (s->flags & VAPIC_TSTATE_DUE) ? 0 : 1;
-
-		if (t->backlog > keep) {
-			STAT_ADD_(t->stats.coalesced, t->backlog - keep);
-			t->backlog = keep;
-		}
-	} else if (t->backlog > t->cfg.catchup_max) {
-		STAT_ADD_(t->stats.dropped, t->backlog - t->cfg.catchup_max);
-		t->backlog = t->cfg.catchup_max;
-	}
-	if (s->flags & VAPIC_TSTATE_DUE) {
-		t->pending = true;
-		t->pending_vector = s->pending_vector;
-		t->pending_due_tsc = now;
-	}
-	if (s->flags & VAPIC_TSTATE_DUE_OLD) {
-		t->pending_old = true;
-		t->pending_old_vector = s->pending_old_vector;
-		t->pending_old_due_tsc = now;
-	}
-	mode = timer_mode_(s->lvtt);
-	if (s->flags & VAPIC_TSTATE_RUNNING) {
-		if (mode == VAPIC_TIMER_TSC_DEADLINE) {
-			t->tsc_deadline = s->tsc_deadline;
-			t->target_tsc = s->tsc_deadline;
-		} else {
-			bool clamped;
-
-			t->period_sub = period_sub_for(
-				t, t->tmict, mode == VAPIC_TIMER_PERIODIC,
-				&clamped);
-			position_set(t, now,
-				     vapic_mul_u64_u64_shr(s->progress,
-							   t->period_sub, 64));
-		}
-		t->running = true;
-	}
-	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
-}
-
-/* ---------------------------------------------------------------------- */
 /* Host-side changes                                                      */
 
 VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t)
@@ -1328,7 +1095,7 @@ VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
 	counting = t->running && (mode == VAPIC_TIMER_ONESHOT ||
 				  mode == VAPIC_TIMER_PERIODIC);
 	if (counting) {
-		struct vapic_u128 e = elapsed_sub(now, t->start_tsc,
+		struct vapic_u128 e = timer_elapsed_sub_(now, t->start_tsc,
 						  t->start_frac,
 						  t->cfg.bus_khz);
 		struct vapic_u128 num = { e.lo, 0 };
@@ -1347,9 +1114,9 @@ VAPIC_API int vapic_timer_set_guest_tsc_khz(struct vapic_timer *t,
 		vapic_ns_to_tsc_ceil(t->cfg.min_period_ns, guest_tsc_khz) *
 		t->cfg.bus_khz;
 	if (counting) {
-		t->period_sub = period_sub_for(
+		t->period_sub = timer_period_sub_for_(
 			t, t->tmict, mode == VAPIC_TIMER_PERIODIC, &clamped);
-		position_set(t, now,
+		timer_position_set_(t, now,
 			     vapic_mul_u64_u64_shr(progress, t->period_sub, 64));
 	}
 	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
@@ -1368,95 +1135,7 @@ VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
 }
 
 /* ---------------------------------------------------------------------- */
-/* Hypervisor register images and hardware timers                         */
-
-VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
-				    uint32_t tdcr, uint32_t tmict,
-				    uint32_t tmcct)
-{
-	bool tscd = t->cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE;
-	u32 old_mode = timer_mode_(t->lvtt);
-	u32 mode, remaining;
-	bool periodic, clamped;
-	u64 now;
-
-	lvtt &= LVTT_WRITABLE;
-	if (!tscd)
-		lvtt &= ~LVTT_MODE_TSC_BIT;
-	if (t->sw_disabled)
-		lvtt |= VAPIC_LVT_MASKED;
-	tdcr &= VAPIC_TDCR_VALID_MASK;
-	mode = timer_mode_(lvtt);
-
-	/* Drop everything in flight: the image replaces it. */
-	timer_cancel_hw_(t);
-	lazy_credit_(t);
-	now = timer_now_tsc_(t);
-	VAPIC_WRITE_ONCE(t->fired, 0);
-	t->in_window = false;
-	t->measured = false;
-	t->pending = false;
-	t->pending_vector = 0;
-	t->pending_due_tsc = 0;
-	t->pending_old = false;
-	t->pending_old_vector = 0;
-	t->pending_old_due_tsc = 0;
-	t->backlog = 0;
-	stop_counting(t);
-
-	t->lvtt = lvtt;
-	t->tdcr = tdcr;
-	t->divide = tdcr_to_divide(tdcr);
-	t->tmict = 0;
-	if (mode != VAPIC_TIMER_TSC_DEADLINE ||
-	    old_mode != VAPIC_TIMER_TSC_DEADLINE)
-		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
-
-	switch (mode) {
-	case VAPIC_TIMER_TSC_DEADLINE:
-		if (t->tsc_deadline) {
-			VAPIC_WRITE_ONCE(t->target_tsc, t->tsc_deadline);
-			VAPIC_WRITE_ONCE(t->running, true);
-		}
-		break;
-	case VAPIC_TIMER_ONESHOT:
-	case VAPIC_TIMER_PERIODIC:
-		t->tmict = tmict;
-		periodic = mode == VAPIC_TIMER_PERIODIC;
-		if (!tmict || (!periodic && !tmcct))
-			break; /* stopped, or a one-shot that expired */
-		remaining = (!tmcct || tmcct > tmict) ? tmict : tmcct;
-		t->period_sub = period_sub_for(t, tmict, periodic, &clamped);
-		if (clamped)
-			STAT_INC_(t->stats.clamped);
-		{
-			/*
-			 * Elapsed part of the period, rounded up so that
-			 * TMCCT (floor of the remaining fraction) reads back
-			 * exactly @tmcct: period_sub >= tmict, so one sub unit
-			 * more is less than one count.  period_sub < 2^64 and
-			 * tmict - remaining < 2^32: the quotient is below
-			 * period_sub.
-			 */
-			u64 rem, e;
-			bool ovf;
-
-			e = u128_div_(u128_mul_(t->period_sub,
-						tmict - remaining),
-				      tmict, &rem, &ovf);
-			if (rem)
-				e++;
-			position_set(t, now, e);
-		}
-		VAPIC_WRITE_ONCE(t->running, true);
-		break;
-	default:
-		/* Reserved mode 11b: the registers hold, the timer never runs. */
-		t->tmict = tmict;
-		break;
-	}
-	return finish_write(t, now);
-}
+/* Hardware timers                                                        */
 
 VAPIC_API uint64_t vapic_timer_target_tsc(const struct vapic_timer *t)
 {
