@@ -660,8 +660,9 @@ void bsp_main(void)
 	guest_exit((u32)rc);
 }
 
-__attribute__((weak)) void lat_isr_c(u64 tsc)
+__attribute__((weak)) void lat_isr_c(u64 tsc, u64 *frame_rip)
 {
 	(void)tsc;
+	(void)frame_rip;
 	panic("latency ISR without a handler");
 }

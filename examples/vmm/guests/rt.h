@@ -289,7 +289,10 @@ void report_phase(const char *name, bool begin);
 int guest_main(void); /* BSP; the return value is the exit code */
 void guest_ap_main(struct cpu *c); /* weak default: halt loop */
 
-/* latency ISR support: called from lat_isr_entry with the entry TSC */
-void lat_isr_c(u64 tsc);
+/*
+ * latency ISR support: called from lat_isr_entry with the entry TSC and the
+ * address of the interrupt frame's RIP (the handler may change it)
+ */
+void lat_isr_c(u64 tsc, u64 *frame_rip);
 
 #endif /* GUEST_RT_H */
