@@ -25,25 +25,14 @@
 static volatile u64 isr_tsc;
 static volatile u32 fired;
 static volatile u64 irqs;
-static volatile u64 shadow_irqs;
 
 /*
  * Called by lat_isr_entry (boot.S) with the TSC read at ISR entry and the
- * interrupt frame's RIP.  An interrupt that returns to the HLT of our
- * STI;HLT was recognized inside STI's interrupt shadow, which the SDM
- * forbids (STI: "interrupts are recognized after the next instruction"):
- * returning there would halt with the wake-up already consumed.  Count it
- * (the VMM reports it) and resume after the HLT, as if the interrupt had
- * woken it.
+ * interrupt frame's RIP (rt.h: sti_shadow_fixup()).
  */
 void lat_isr_c(u64 tsc, u64 *frame_rip)
 {
-	const u8 *ip = (const u8 *)(uintptr_t)*frame_rip;
-
-	if (ip[0] == 0xf4 && ip[-1] == 0xfb) {
-		shadow_irqs++;
-		*frame_rip += 1;
-	}
+	sti_shadow_fixup(frame_rip);
 	isr_tsc = tsc;
 	fired = 1;
 	irqs++;
@@ -101,7 +90,7 @@ int guest_main(void)
 	report_counter("timer_irqs", (s64)irqs);
 	report_counter("timer_armed", (s64)(n + warmup));
 	report_counter("early", (s64)early);
-	report_counter("sti_shadow_irqs", (s64)shadow_irqs);
+	report_counter("sti_shadow_irqs", (s64)sti_shadow_irqs);
 	printf("latency: done, %lu interrupts for %lu deadlines, %lu early\n",
 	       irqs, n + warmup, early);
 	return irqs == n + warmup && !early ? 0 : 1;
