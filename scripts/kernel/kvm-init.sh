@@ -14,6 +14,8 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# KVM's per-VM debugfs (the probe's post-mortem reads it on a timeout).
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 kvm_args=
 amd_args=

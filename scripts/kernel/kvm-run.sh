@@ -69,7 +69,7 @@ root=$out/initramfs-$name
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev"
 cp "$bb" "$root/bin/busybox"
-for a in sh mount cat grep sed tee dmesg insmod printf dd poweroff uname echo timeout head tail wc; do
+for a in sh mount cat grep sed tee dmesg insmod printf dd poweroff uname echo timeout head tail wc sleep seq kill; do
 	ln -s busybox "$root/bin/$a"
 done
 cp "$here/kvm-init.sh" "$root/init"

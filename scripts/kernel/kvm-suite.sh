@@ -89,10 +89,12 @@ fi
 
 n=0
 fails=0
+HANGS=
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 indent() { sed 's/^/#   /'; }
 finish() {
+	[ -n "$HANGS" ] && echo "# runs that hung once (guest not woken) and passed or failed on their second attempt:$HANGS"
 	echo "# kvm-patched suite: $((n - fails)) passed, $fails failed, wall time $(($(date +%s) - t_start)) s"
 	echo "1..$n"
 	[ $fails = 0 ]
@@ -152,15 +154,70 @@ fi
 script() { # name probe-args [vmm runs...]
 	f=$out/tests-$1.sh
 	cat >"$f" <<'EOS'
+# A run still going after 45 s (a normal one takes a few; the VMM's own
+# timeout is 60 s, the probe's 30 s per VM) is a hang: the post-mortem is
+# taken while its VM still exists (debugfs vcpuN/vapic_timer of every
+# vCPU, patched KVM only, twice 2 s apart), then it is killed.  If both
+# dumps of a vCPU say "owed 1" (or the probe's own post-mortem does), the
+# timer owes that vCPU a wake-up nothing will bring: a lost timer, our
+# bug.  That attempt is the result (it fails), never retried.  Any other
+# hang is run once more and the hung attempt is printed as the section
+# NAME#hang, which the suite shows as a diagnostic; a second hang is the
+# result.  (Seen here: a guest halted after the timer delivered all it was
+# asked for, with Debian's stock KVM too: docs/kvm-patches.md.)
+dump() {
+	for f in /sys/kernel/debug/kvm/*/vcpu*/vapic_timer; do
+		[ -f "$f" ] && { echo "post-mortem $1 $f:"; cat "$f"; }
+	done
+}
 run() {
 	name=$1
 	shift
-	echo "kvm-tests: begin $name"
-	timeout 600 "$@"
-	echo "kvm-tests: end $name rc=$?"
+	for attempt in 1 2; do
+		"$@" >/run.out 2>&1 &
+		pid=$!
+		i=0
+		while kill -0 $pid 2>/dev/null && [ $i -lt 450 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		: >/pm.out
+		lost=0
+		if kill -0 $pid 2>/dev/null; then
+			dump 1 >/pm1.out
+			sleep 2
+			dump 2 >/pm2.out
+			cat /pm1.out /pm2.out >/pm.out
+			echo "hang: no exit after $((i / 10)) s, killed" >>/pm.out
+			kill -9 $pid
+			# owed in both dumps, for the same vCPU file
+			for v in $(sed -n 's/^post-mortem 1 \(.*\):$/\1/p' /pm1.out); do
+				o1=$(sed -n "\|^post-mortem 1 $v:|,/^owed/p" /pm1.out | grep -c '^owed 1')
+				o2=$(sed -n "\|^post-mortem 2 $v:|,/^owed/p" /pm2.out | grep -c '^owed 1')
+				[ "$o1" = 1 ] && [ "$o2" = 1 ] && lost=1
+			done
+			[ $lost = 1 ] && echo "LOST TIMER: the timer owes a halted vCPU an interrupt (owed 1 in both dumps)" >>/pm.out
+		fi
+		wait $pid
+		rc=$?
+		# The probe's own post-mortem (its per-VM timeout, 30 s: the vCPU
+		# was halted that long) reads the same debugfs file.
+		if [ $lost = 0 ] && grep -q '^# diag: owed 1' /run.out; then
+			lost=1
+			echo "LOST TIMER: the timer owes a halted vCPU an interrupt (probe post-mortem)" >>/pm.out
+		fi
+		tag=$name
+		if [ $lost = 0 ] && { [ -s /pm.out ] || grep -q 'timed out at rip\|vapic-vmm: timeout after' /run.out; }; then
+			[ $attempt = 1 ] && tag="$name#hang"
+		fi
+		echo "kvm-tests: begin $tag"
+		cat /pm.out /run.out
+		echo "kvm-tests: end $tag rc=$rc"
+		[ "$tag" = "$name" ] && return
+	done
 }
 EOS
-	echo "run probe /kvm-timer-probe --guest /probe-guest.bin $2" >>"$f"
+	echo "run probe /kvm-timer-probe --guest /probe-guest.bin --timeout 30 $2" >>"$f"
 	shift 2
 	if [ -n "$vmm" ]; then
 		for r in "$@"; do
@@ -168,7 +225,7 @@ EOS
 		done
 	fi
 }
-V="/vapic-vmm-static --irqchip=kernel --stats --quiet --timeout=300"
+V="/vapic-vmm-static --irqchip=kernel --stats --quiet --timeout=60"
 boot() { # name modules-dir append
 	t0=$(date +%s)
 	rc=0
@@ -178,11 +235,35 @@ boot() { # name modules-dir append
 		--append "$3" >"$out/$1.txt" 2>&1 || rc=$?
 	secs=$(($(date +%s) - t0))
 }
-section() { # boot name
+section() { # boot name: the attempt that counts
 	sed -n "/^kvm-tests: begin $2\$/,/^kvm-tests: end $2 rc=/p" "$out/$1.txt"
 }
 section_rc() { # boot name
 	section "$1" "$2" | sed -n 's/^kvm-tests: end .* rc=\([0-9]*\)$/\1/p'
+}
+hangs() { # boot: runs that hung once and were run again
+	grep -o '^kvm-tests: end [^ ]*#hang' "$out/$1.txt" | sed 's/^kvm-tests: end //; s/#hang$//' | tr '\n' ' '
+}
+hang_report() { # boot prefix
+	h=$(hangs "$1")
+	if [ -n "$h" ]; then
+		sed -n '/^kvm-tests: begin .*#hang$/,/^kvm-tests: end .*#hang rc=/p' "$out/$1.txt" | indent
+		echo "# $2: hung once and run again: $h(the timer owed the halted vCPU nothing: see the post-mortem above and docs/kvm-patches.md)"
+		HANGS="$HANGS $2: $h;"
+	fi
+	# A hang whose post-mortem shows the timer owing an interrupt is a
+	# lost timer: never retried, and a failure of its own.
+	if grep -q '^LOST TIMER' "$out/$1.txt"; then
+		grep -B40 '^LOST TIMER' "$out/$1.txt" | indent
+		notok "$2: a run hung with its timer owing the halted vCPU an interrupt (lost timer)"
+	fi
+	# Interrupts the guests saw recognized inside their STI;HLT shadow
+	# (they resume after the HLT; without that they would hang).
+	sh=$(grep -h '^counter sti_shadow_irqs' "$out/$1.txt" | sed 's/.*: //' | paste -sd+ - | bc 2>/dev/null)
+	shp=$(grep -c 'interrupts inside the STI;HLT shadow' "$out/$1.txt" 2>/dev/null)
+	[ "${sh:-0}" != 0 ] || [ "${shp:-0}" != 0 ] &&
+		echo "# $2: interrupts recognized inside a guest's STI;HLT interrupt shadow: ${sh:-0} in the VMM's guests, in ${shp:-0} probe case(s) (platform: nested SVM on TCG; docs/kvm-patches.md)"
+	return 0
 }
 kstat() { # boot name stat (KVM prints only non-zero stats)
 	v=$(section "$1" "$2" | sed -n "s/^KVM stats:.* $3=\([0-9]*\).*/\1/p" | head -n1)
@@ -272,6 +353,7 @@ if [ -n "$vmm" ]; then
 	vmm_samples_no_early patched "$P" vmm-latency "latency.elf (300 TSC-deadline timers)"
 fi
 [ $rc = 0 ] || notok "$P: boot (kvm-run.sh exit $rc after $secs s)"
+hang_report patched "$P"
 echo "# ($P: boot $secs s)"
 
 script advance "--deadlines 100 --workload 400" \
@@ -285,6 +367,7 @@ if [ -n "$vmm" ]; then
 	vmm_samples_no_early advance "$P" vmm-latency "latency.elf (300 TSC-deadline timers)"
 fi
 [ $rc = 0 ] || notok "$P: boot (kvm-run.sh exit $rc after $secs s)"
+hang_report advance "$P"
 echo "# ($P: boot $secs s)"
 
 # Negative control: the image's own kvm.ko/kvm-amd.ko.
@@ -298,6 +381,7 @@ cp "$out/kernel-cache/modules/arch/x86/kvm/kvm.ko" \
 script stock "--mode conformance --deadlines 50" \
 	"vmm-conformance-x2apic $V --cpus=2 --set strict=1 /conformance.elf"
 boot stock "$stock" ""
+hang_report stock "stock KVM"
 section stock probe >"$out/stock.probe"
 grep -E '^(not )?ok [0-9]+ ' "$out/stock.probe" | indent
 section stock vmm-conformance-x2apic | grep -E '^(checks:|  FAILED)' | indent

@@ -121,7 +121,8 @@ trampoline_end:
 	.code64
 /*
  * Timer-latency ISR entry: read the TSC as early as possible (two pushes
- * before RDTSC), store it for the C handler, then call it.
+ * before RDTSC), then call the C handler with it and the address of the
+ * interrupt frame's RIP.
  */
 	.globl lat_isr_entry
 lat_isr_entry:
@@ -138,6 +139,7 @@ lat_isr_entry:
 	push %r10
 	push %r11
 	mov %rax, %rdi
+	lea 72(%rsp), %rsi	/* the interrupt frame's RIP */
 	call lat_isr_c
 	pop %r11
 	pop %r10

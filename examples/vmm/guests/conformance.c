@@ -282,7 +282,7 @@ static void test_tmcct(void)
 static void test_divide_change(void)
 {
 	const u32 count = 10000000; /* 10 ms at div 1 */
-	u64 ta, tb, due_min = 0;
+	u64 t0 = 0, ta = 0, tb = 0, due_min = 0;
 	u32 c1 = 0, c2 = 0;
 	int tries;
 
@@ -297,6 +297,7 @@ static void test_divide_change(void)
 		apic_write(APIC_TMICT, count);
 		delay_us(300);
 		cli();
+		t0 = rdtsc();
 		c1 = apic_read(APIC_TMCCT);
 		ta = rdtsc();
 		apic_write(APIC_TDCR, tdcr_for(4));
@@ -308,9 +309,12 @@ static void test_divide_change(void)
 		sti();
 		delay_us(100);
 	}
-	/* count kept: it only went down by what elapsed at the new rate */
+	/*
+	 * Count kept: it only went down by what elapsed, bracketed from before
+	 * the first read (a read that exits can take long).
+	 */
 	check("tdcr_change_keeps_count",
-	      c2 <= c1 && c1 - c2 <= (rdtsc() - ta) * BUS_KHZ / tsc_khz + 2, c2,
+	      c2 <= c1 && c1 - c2 <= (rdtsc() - t0) * BUS_KHZ / tsc_khz + 2, c2,
 	      c1);
 	/* the remaining c2 counts take c2 * 4 bus cycles, from tb at most */
 	due_min = ta + bus_to_tsc((u64)c2 * 4);
@@ -413,13 +417,24 @@ static void test_tscdeadline(void)
 	      cnt[V_TIMER] == 1 && irq_tsc[V_TIMER][0] >= d2,
 	      (s64)(irq_tsc[V_TIMER][0] - d2), 0);
 
-	/* an earlier write replaces a later deadline */
-	reset_counts();
-	d = rdtsc() + us_to_tsc(20000);
-	wrmsr(MSR_TSC_DEADLINE, d);
-	d2 = rdtsc() + us_to_tsc(300);
-	wrmsr(MSR_TSC_DEADLINE, d2);
-	wait_irq(V_TIMER, 1, 50000);
+	/*
+	 * An earlier write replaces a later deadline.  The interrupt must come
+	 * at d2, before d; if the guest was held up past d (host stall), it
+	 * cannot tell which one fired: try again further out.
+	 */
+	for (dist = 20000;; dist *= 5) {
+		reset_counts();
+		d = rdtsc() + us_to_tsc(dist);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		d2 = rdtsc() + us_to_tsc(300);
+		wrmsr(MSR_TSC_DEADLINE, d2);
+		wait_irq(V_TIMER, 1, 50000 + 2 * dist);
+		if (cnt[V_TIMER] != 1 || irq_tsc[V_TIMER][0] < d ||
+		    dist >= 500000)
+			break;
+		while (rdtsc() < d + us_to_tsc(1000))
+			pause();
+	}
 	t0 = rdtsc();
 	check("tscdeadline_rewrite_earlier_wins",
 	      cnt[V_TIMER] == 1 && irq_tsc[V_TIMER][0] >= d2 &&
@@ -483,28 +498,51 @@ static void test_tscdeadline(void)
 
 static void test_mode_switch(void)
 {
-	u32 lvtt;
+	u64 d, dist, t0;
+	u32 lvtt, count;
 
-	/* one-shot -> TSC-deadline disarms the one-shot count */
-	reset_counts();
+	/*
+	 * One-shot -> TSC-deadline disarms the one-shot count.  Bracketed:
+	 * the count (from a TSC read before the TMICT write) must not have
+	 * run out before the LVT write completed, else a tick is legitimate;
+	 * if the guest was held up that long (host stall), try again with a
+	 * longer count.
+	 */
 	apic_write(APIC_TDCR, tdcr_for(1));
-	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
-	apic_write(APIC_TMICT, 500000);
-	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+	for (count = 500000;; count *= 10) {
+		apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
+		reset_counts();
+		t0 = rdtsc();
+		apic_write(APIC_TMICT, count);
+		apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+		if (rdtsc() < t0 + bus_to_tsc(count) || count >= 50000000)
+			break;
+		delay_us(2 * count / 1000);
+	}
 	lvtt = apic_read(APIC_LVTT);
 	check("mode_switch_lvtt_readback",
 	      (lvtt & 0x600ff) == (LVTT_TSCDEADLINE | V_TIMER), lvtt,
 	      LVTT_TSCDEADLINE | V_TIMER);
-	delay_us(1500);
+	delay_us(3 * count / 1000);
 	check("mode_switch_oneshot_to_tscdeadline_disarms",
 	      cnt[V_TIMER] == 0 && apic_read(APIC_TMICT) == 0,
 	      (s64)cnt[V_TIMER], 0);
 
-	/* TSC-deadline -> one-shot disarms the deadline */
-	reset_counts();
-	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(500));
-	apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
-	delay_us(1500);
+	/*
+	 * TSC-deadline -> one-shot disarms the deadline.  Bracketed: the
+	 * deadline must not have passed before the LVT write completed.
+	 */
+	for (dist = 500;; dist *= 10) {
+		apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+		reset_counts();
+		d = rdtsc() + us_to_tsc(dist);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
+		if (rdtsc() < d || dist >= 50000)
+			break;
+		delay_us(2 * dist);
+	}
+	delay_us(3 * dist);
 	check("mode_switch_tscdeadline_to_oneshot_disarms", cnt[V_TIMER] == 0,
 	      (s64)cnt[V_TIMER], 0);
 	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);

@@ -26,9 +26,13 @@ static volatile u64 isr_tsc;
 static volatile u32 fired;
 static volatile u64 irqs;
 
-/* Called by lat_isr_entry (boot.S) with the TSC read at ISR entry. */
-void lat_isr_c(u64 tsc)
+/*
+ * Called by lat_isr_entry (boot.S) with the TSC read at ISR entry and the
+ * interrupt frame's RIP (rt.h: sti_shadow_fixup()).
+ */
+void lat_isr_c(u64 tsc, u64 *frame_rip)
 {
+	sti_shadow_fixup(frame_rip);
 	isr_tsc = tsc;
 	fired = 1;
 	irqs++;
@@ -86,6 +90,7 @@ int guest_main(void)
 	report_counter("timer_irqs", (s64)irqs);
 	report_counter("timer_armed", (s64)(n + warmup));
 	report_counter("early", (s64)early);
+	report_counter("sti_shadow_irqs", (s64)sti_shadow_irqs);
 	printf("latency: done, %lu interrupts for %lu deadlines, %lu early\n",
 	       irqs, n + warmup, early);
 	return irqs == n + warmup && !early ? 0 : 1;

@@ -53,7 +53,8 @@ static struct pcpu *me(void)
 	return &pc[this_cpu()->index & 1];
 }
 
-__attribute__((interrupt)) static void isr_msg(struct iframe *f)
+ISR_STUB(isr_msg, msg_isr_c);
+void msg_isr_c(void)
 {
 	struct pcpu *p = me();
 
@@ -95,7 +96,8 @@ static void push_timeouts(struct pcpu *p)
 	}
 }
 
-__attribute__((interrupt)) static void isr_timer(struct iframe *f)
+ISR_STUB(isr_timer, timer_isr_c);
+void timer_isr_c(void)
 {
 	struct pcpu *p = me();
 
@@ -257,6 +259,7 @@ int guest_main(void)
 	report_samples(pushes ? "tcprr_rtt" : "pingpong_rtt", rtt + warmup,
 		       (u32)n);
 	report_counter("transactions", (s64)n);
+	report_counter("sti_shadow_irqs", (s64)sti_shadow_irqs);
 	if (pushes) {
 		while (__atomic_load_n(&server_ready, __ATOMIC_ACQUIRE) != 3)
 			pause();

@@ -660,8 +660,21 @@ void bsp_main(void)
 	guest_exit((u32)rc);
 }
 
-__attribute__((weak)) void lat_isr_c(u64 tsc)
+volatile u64 sti_shadow_irqs;
+
+void sti_shadow_fixup(u64 *frame_rip)
+{
+	const volatile u8 *ip = (const volatile u8 *)(uintptr_t)*frame_rip;
+
+	if (ip[0] == 0xf4 && ip[-1] == 0xfb) { /* HLT right after STI */
+		__atomic_add_fetch(&sti_shadow_irqs, 1, __ATOMIC_RELAXED);
+		*frame_rip += 1;
+	}
+}
+
+__attribute__((weak)) void lat_isr_c(u64 tsc, u64 *frame_rip)
 {
 	(void)tsc;
+	(void)frame_rip;
 	panic("latency ISR without a handler");
 }

@@ -289,7 +289,43 @@ void report_phase(const char *name, bool begin);
 int guest_main(void); /* BSP; the return value is the exit code */
 void guest_ap_main(struct cpu *c); /* weak default: halt loop */
 
-/* latency ISR support: called from lat_isr_entry with the entry TSC */
-void lat_isr_c(u64 tsc);
+/*
+ * latency ISR support: called from lat_isr_entry with the entry TSC and the
+ * address of the interrupt frame's RIP (the handler may change it)
+ */
+void lat_isr_c(u64 tsc, u64 *frame_rip);
+
+/*
+ * STI;HLT interrupt shadow.  An interrupt whose frame returns to the HLT of
+ * sti_hlt() was recognized between STI and HLT, inside STI's interrupt
+ * shadow, which the SDM forbids (STI: interrupts are recognized after the
+ * next instruction); returning there would halt with the wake-up already
+ * consumed (seen under nested SVM on TCG).  sti_shadow_fixup() counts it in
+ * sti_shadow_irqs and moves the frame's RIP past the HLT, as if the
+ * interrupt had woken it.  Interrupt entries call it with the address of
+ * the frame's RIP: lat_isr_entry, and the stubs ISR_STUB() makes (an
+ * __attribute__((interrupt)) handler cannot change its frame with every
+ * compiler).
+ */
+extern volatile u64 sti_shadow_irqs;
+void sti_shadow_fixup(u64 *frame_rip);
+
+/*
+ * ISR_STUB(entry, handler): at file scope, defines the interrupt entry
+ * @entry (for idt_set()) that saves the caller-saved registers, applies
+ * sti_shadow_fixup() and calls void @handler(void) (which does its EOI).
+ */
+#define ISR_STUB(entry, handler)                                        \
+	void entry(void);                                               \
+	void handler(void);                                             \
+	__asm__(".pushsection .text\n.globl " #entry "\n"                \
+		".type " #entry ", @function\n" #entry ":\n"            \
+		"push %rax\npush %rcx\npush %rdx\npush %rsi\npush %rdi\n" \
+		"push %r8\npush %r9\npush %r10\npush %r11\n"              \
+		"lea 72(%rsp), %rdi\ncall sti_shadow_fixup\n"             \
+		"call " #handler "\n"                                     \
+		"pop %r11\npop %r10\npop %r9\npop %r8\npop %rdi\n"        \
+		"pop %rsi\npop %rdx\npop %rcx\npop %rax\niretq\n"         \
+		".popsection\n")
 
 #endif /* GUEST_RT_H */

@@ -56,11 +56,13 @@ extern void timer_stub(void);
 extern void spurious_stub(void);
 extern void (*const exc_stubs[32])(void);
 void guest_main(void);
-void timer_isr(void);
+void timer_isr(uint32_t *frame_eip);
 void exc_handler(uint32_t vector, uint32_t error, uint32_t eip);
 
 /* Interrupt handler state. */
 static volatile uint32_t irq_count;
+/* Interrupts recognized inside the STI;HLT shadow (timer_isr). */
+static volatile uint32_t shadow_irqs;
 static volatile uint64_t irq_tsc;
 /* The deadline the handler judges "early" against (0: no check). */
 static volatile uint64_t irq_deadline;
@@ -295,6 +297,12 @@ static void res_fail(struct result *r, const char *why, uint64_t a)
 
 static void report(struct result *r)
 {
+	if (shadow_irqs) {
+		sb_str(&r->msg, r->msg.len ? "; " : "");
+		sb_str(&r->msg, "interrupts inside the STI;HLT shadow: ");
+		sb_u64(&r->msg, shadow_irqs);
+		shadow_irqs = 0;
+	}
 	mbox->test_id = ++test_no;
 	mbox->ok = r->ok && !r->early;
 	mbox->skip = r->skip;
@@ -315,10 +323,24 @@ static void report(struct result *r)
 /* ---------------------------------------------------------------------- */
 /* Interrupts                                                             */
 
-void timer_isr(void)
+/*
+ * An interrupt whose frame returns to the HLT of sti_hlt() was recognized
+ * inside STI's interrupt shadow, which the SDM forbids (STI: interrupts are
+ * recognized after the next instruction); returning there would halt with
+ * the wake-up already consumed.  Seen under nested SVM on TCG.  Count it
+ * (report() notes it) and resume after the HLT, as if it had woken it.
+ */
+void timer_isr(uint32_t *frame_eip)
 {
 	uint64_t now = rdtsc();
 	uint64_t d = irq_deadline;
+	const volatile uint8_t *ip =
+		(const volatile uint8_t *)(uintptr_t)*frame_eip;
+
+	if (ip[0] == 0xf4 && ip[-1] == 0xfb) {
+		shadow_irqs = shadow_irqs + 1;
+		*frame_eip += 1;
+	}
 
 	irq_tsc = now;
 	irq_count = irq_count + 1;
@@ -656,12 +678,22 @@ static void t_periodic(void)
 		seen = irq_count;
 		irq_deadline = t0 + period * (seen + 1);
 	}
-	wrmsr(MSR_X2APIC_TMICT, 0);
-	irq_deadline = 0;
-	seen = irq_count;
-	spin_until(rdtsc() + 3 * period);
-	if (irq_count != seen)
-		res_fail(&r, "ticks after TMICT=0:", irq_count - seen);
+	/*
+	 * Stop.  A tick that fell due before the write completed may still
+	 * come (IF is 0 here); ticks that pass meanwhile merge into it.
+	 */
+	{
+		uint64_t due_next = t0 + period * (irq_count + 1);
+		uint32_t allowed;
+
+		wrmsr(MSR_X2APIC_TMICT, 0);
+		allowed = rdtsc() >= due_next ? 1 : 0;
+		irq_deadline = 0;
+		seen = irq_count;
+		spin_until(rdtsc() + 3 * period);
+		if (irq_count - seen > allowed)
+			res_fail(&r, "ticks after TMICT=0:", irq_count - seen);
+	}
 	report(&r);
 }
 

@@ -17,13 +17,19 @@ _start:
 	jmp	1b
 
 	.text
-/* The timer interrupt: C handler, then IRET (EOI is in the handler). */
+/*
+ * The timer interrupt: C handler with the address of the frame's EIP, then
+ * IRET (EOI is in the handler).
+ */
 	.globl	timer_stub
 timer_stub:
 	pushl	%eax
 	pushl	%ecx
 	pushl	%edx
+	leal	12(%esp), %eax
+	pushl	%eax
 	call	timer_isr
+	addl	$4, %esp
 	popl	%edx
 	popl	%ecx
 	popl	%eax

@@ -395,6 +395,64 @@ static void print_result(const char *tag, const struct probe_mbox *mb,
 	}
 }
 
+/* After a timeout: the timer's state as KVM's ABI shows it. */
+static void dump_timer(struct vm *vm)
+{
+	struct kvm_msrs *m =
+		calloc(1, sizeof(*m) + 2 * sizeof(struct kvm_msr_entry));
+	struct kvm_lapic_state ls;
+	struct stat_set st;
+	unsigned int i;
+
+	if (m) {
+		m->nmsrs = 2;
+		m->entries[0].index = 0x6e0; /* IA32_TSC_DEADLINE */
+		m->entries[1].index = 0x10; /* IA32_TSC */
+		if (ioctl(vm->vcpu, KVM_GET_MSRS, m) == 2)
+			printf("# diag: IA32_TSC_DEADLINE 0x%llx, IA32_TSC 0x%llx\n",
+			       (unsigned long long)m->entries[0].data,
+			       (unsigned long long)m->entries[1].data);
+		free(m);
+	}
+	if (!ioctl(vm->vcpu, KVM_GET_LAPIC, &ls)) {
+		const uint32_t *r = (const uint32_t *)ls.regs;
+
+		printf("# diag: LVTT 0x%x TMICT %u TMCCT %u TDCR 0x%x SVR 0x%x TPR 0x%x\n",
+		       r[0x320 / 4], r[0x380 / 4], r[0x390 / 4], r[0x3e0 / 4],
+		       r[0xf0 / 4], r[0x80 / 4]);
+		printf("# diag: IRR");
+		for (i = 0; i < 8; i++)
+			printf(" %08x", r[(0x200 + 0x10 * (7 - i)) / 4]);
+		printf("\n# diag: ISR");
+		for (i = 0; i < 8; i++)
+			printf(" %08x", r[(0x100 + 0x10 * (7 - i)) / 4]);
+		printf("\n");
+	}
+	/* The patched KVM's debugfs view of its timer, if mounted. */
+	{
+		char path[128], line[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/kvm/%d-%d/vcpu0/vapic_timer",
+			 (int)getpid(), vm->fd);
+		f = fopen(path, "r");
+		if (f) {
+			while (fgets(line, sizeof(line), f))
+				printf("# diag: %s", line);
+			fclose(f);
+		}
+	}
+	stats_read(vm, &st);
+	printf("# diag: KVM stats:");
+	for (i = 0; i < st.n; i++)
+		if (st.val[i])
+			printf(" %s=%llu", st.name[i],
+			       (unsigned long long)st.val[i]);
+	printf("\n");
+	fflush(stdout);
+}
+
 static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 		   struct run_result *rr)
 {
@@ -418,6 +476,7 @@ static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 				(void)ioctl(vm->vcpu, KVM_GET_REGS, &regs);
 				tap(false, "%s: guest finished within %u s (timed out at rip 0x%llx: lost interrupt?)",
 				    tag, timeout, (unsigned long long)regs.rip);
+				dump_timer(vm);
 				return false;
 			}
 			die("KVM_RUN");
