@@ -506,16 +506,7 @@ void timer_reset_regs_(struct vapic_timer *t)
 	t->start_frac = 0;
 	t->period_sub = 0;
 	t->need_arm = false;
-	VAPIC_WRITE_ONCE(t->fired, 0);
-	t->in_window = false;
-	t->measured = false;
-	t->pending = false;
-	t->pending_vector = 0;
-	t->pending_due_tsc = 0;
-	t->pending_old = false;
-	t->pending_old_vector = 0;
-	t->pending_old_due_tsc = 0;
-	t->backlog = 0;
+	timer_drop_in_flight_(t);
 }
 
 VAPIC_API int vapic_timer_init(struct vapic_timer *t,

@@ -38,6 +38,25 @@ static inline void timer_stop_counting_(struct vapic_timer *t)
 }
 
 /*
+ * Forget what is in flight: an unpolled expiry, the advance window, both
+ * due-tick slots and the periodic backlog.  The host timer must be
+ * cancelled (or owned) by the caller.
+ */
+static inline void timer_drop_in_flight_(struct vapic_timer *t)
+{
+	VAPIC_WRITE_ONCE(t->fired, 0);
+	t->in_window = false;
+	t->measured = false;
+	t->pending = false;
+	t->pending_vector = 0;
+	t->pending_due_tsc = 0;
+	t->pending_old = false;
+	t->pending_old_vector = 0;
+	t->pending_old_due_tsc = 0;
+	t->backlog = 0;
+}
+
+/*
  * Period of @count bus cycles at the current divide, in sub units (1 /
  * bus_khz TSC cycles); a periodic one below the minimum period is raised
  * to it (*@clamped).

@@ -252,16 +252,7 @@ VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
 	timer_cancel_hw_(t);
 	lazy_credit_(t);
 	now = timer_now_tsc_(t);
-	VAPIC_WRITE_ONCE(t->fired, 0);
-	t->in_window = false;
-	t->measured = false;
-	t->pending = false;
-	t->pending_vector = 0;
-	t->pending_due_tsc = 0;
-	t->pending_old = false;
-	t->pending_old_vector = 0;
-	t->pending_old_due_tsc = 0;
-	t->backlog = 0;
+	timer_drop_in_flight_(t);
 	timer_stop_counting_(t);
 
 	t->lvtt = lvtt;
