@@ -454,13 +454,18 @@ VAPIC_NOINLINE int lapic_poll_at_(struct vapic_lapic *l, u32 *vector,
 {
 	struct vapic_timer_event ev;
 	unsigned int n = 0;
+	bool refused;
 	int r, v;
 
 	/*
 	 * Move every due timer tick into IRR: usually one, but a tick of an
 	 * earlier LVT vector may wait beside the current one (timer.c,
 	 * park_other_vector()), and both must reach IRR before the guest
-	 * runs.  Bounded: two slots, then the vector is busy.
+	 * runs.  A tick the LAPIC refuses (illegal vector: ESR) leaves
+	 * nothing to inject, so the timer is asked again: the running target
+	 * may have fired behind it, inside its advance window, and its WAIT
+	 * must reach the host (no host timer is armed for it any more; a
+	 * NONE would strand it).  Bounded: two slots and the running target.
 	 */
 	do {
 		u32 tv = l->timer.lvtt & VAPIC_LVT_VECTOR_MASK;
@@ -478,9 +483,10 @@ VAPIC_NOINLINE int lapic_poll_at_(struct vapic_lapic *l, u32 *vector,
 		}
 		if (r == VAPIC_TIMER_NONE)
 			break;
-		(void)accept_checked(l, ev.vector, false, false);
-	} while (VAPIC_UNLIKELY(l->timer.pending | l->timer.pending_old) &&
-		 ++n < 2);
+		refused = accept_checked(l, ev.vector, false, false) < 0;
+	} while (VAPIC_UNLIKELY((l->timer.pending | l->timer.pending_old) ||
+				refused) &&
+		 ++n < 3);
 	v = highest_vector_(l->irr);
 	if (v < 0 || ((u32)v & 0xf0) <= (lapic_ppr_(l) & 0xf0))
 		return VAPIC_LAPIC_NONE;
