@@ -10,6 +10,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -101,61 +102,68 @@ static int load_segment(struct vmm *vm, const char *path, const uint8_t *img,
 static int load_elf(struct vmm *vm, const char *path, const uint8_t *img,
 		    size_t len, uint64_t *end)
 {
-	int i, r;
+	bool is64;
+	uint64_t phoff, entry;
+	size_t phsz;
+	unsigned int i, phnum;
+	int r;
 
 	if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG))
 		return lerr(path, "not an ELF file");
-	if (img[EI_CLASS] == ELFCLASS32) {
-		const Elf32_Ehdr *eh = (const void *)img;
-
-		if (len < sizeof(*eh) || eh->e_machine != EM_386 ||
-		    eh->e_phentsize != sizeof(Elf32_Phdr) ||
-		    eh->e_phoff > len ||
-		    (size_t)eh->e_phnum * sizeof(Elf32_Phdr) >
-			    len - eh->e_phoff)
-			return lerr(path, "bad ELF32 header");
-		for (i = 0; i < eh->e_phnum; i++) {
-			const Elf32_Phdr *ph =
-				(const void *)(img + eh->e_phoff +
-					       (size_t)i * sizeof(*ph));
-			struct seg s = { ph->p_paddr, ph->p_filesz, ph->p_memsz,
-					 ph->p_offset };
-
-			if (ph->p_type != PT_LOAD)
-				continue;
-			r = load_segment(vm, path, img, len, &s, end);
-			if (r)
-				return r;
-		}
-		vm->entry = eh->e_entry;
-	} else if (img[EI_CLASS] == ELFCLASS64) {
+	if (img[EI_CLASS] != ELFCLASS32 && img[EI_CLASS] != ELFCLASS64)
+		return lerr(path, "unknown ELF class");
+	is64 = img[EI_CLASS] == ELFCLASS64;
+	if (is64) {
 		const Elf64_Ehdr *eh = (const void *)img;
 
 		if (len < sizeof(*eh) || eh->e_machine != EM_X86_64 ||
-		    eh->e_phentsize != sizeof(Elf64_Phdr) ||
-		    eh->e_phoff > len ||
-		    (size_t)eh->e_phnum * sizeof(Elf64_Phdr) >
-			    len - eh->e_phoff)
+		    eh->e_phentsize != sizeof(Elf64_Phdr))
 			return lerr(path, "bad ELF64 header");
-		for (i = 0; i < eh->e_phnum; i++) {
-			const Elf64_Phdr *ph =
-				(const void *)(img + eh->e_phoff +
-					       (size_t)i * sizeof(*ph));
-			struct seg s = { ph->p_paddr, ph->p_filesz, ph->p_memsz,
-					 ph->p_offset };
-
-			if (ph->p_type != PT_LOAD)
-				continue;
-			r = load_segment(vm, path, img, len, &s, end);
-			if (r)
-				return r;
-		}
-		if (eh->e_entry >> 32)
-			return lerr(path, "entry point above 4 GiB");
-		vm->entry = eh->e_entry;
+		phoff = eh->e_phoff;
+		phnum = eh->e_phnum;
+		entry = eh->e_entry;
+		phsz = sizeof(Elf64_Phdr);
 	} else {
-		return lerr(path, "unknown ELF class");
+		const Elf32_Ehdr *eh = (const void *)img;
+
+		if (len < sizeof(*eh) || eh->e_machine != EM_386 ||
+		    eh->e_phentsize != sizeof(Elf32_Phdr))
+			return lerr(path, "bad ELF32 header");
+		phoff = eh->e_phoff;
+		phnum = eh->e_phnum;
+		entry = eh->e_entry;
+		phsz = sizeof(Elf32_Phdr);
 	}
+	if (phoff > len || (size_t)phnum * phsz > len - phoff)
+		return lerr(path, is64 ? "bad ELF64 header" :
+					 "bad ELF32 header");
+	if (entry >> 32)
+		return lerr(path, "entry point above 4 GiB");
+	for (i = 0; i < phnum; i++) {
+		const uint8_t *p = img + phoff + (size_t)i * phsz;
+		struct seg s;
+		uint32_t type;
+
+		if (is64) {
+			const Elf64_Phdr *ph = (const void *)p;
+
+			type = ph->p_type;
+			s = (struct seg){ ph->p_paddr, ph->p_filesz,
+					  ph->p_memsz, ph->p_offset };
+		} else {
+			const Elf32_Phdr *ph = (const void *)p;
+
+			type = ph->p_type;
+			s = (struct seg){ ph->p_paddr, ph->p_filesz,
+					  ph->p_memsz, ph->p_offset };
+		}
+		if (type != PT_LOAD)
+			continue;
+		r = load_segment(vm, path, img, len, &s, end);
+		if (r)
+			return r;
+	}
+	vm->entry = entry;
 	if (!*end)
 		return lerr(path, "no PT_LOAD segments");
 	return 0;
