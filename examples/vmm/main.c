@@ -51,6 +51,12 @@ static void usage(FILE *f)
 		"  --lazy                 advertise the lazy TSC-deadline "
 		"protocol\n"
 		"                         (--irqchip=user only)\n"
+		"  --wake-prequeue=on|off at a halt (IF set), queue the "
+		"vector that\n"
+		"                         ended the previous halt in KVM's "
+		"slot ahead of\n"
+		"                         its wake-up (default on; "
+		"--irqchip=user)\n"
 		"  --set KEY=VALUE        add a line to the guest's config "
 		"module\n"
 		"                         (repeatable); tsc_khz=... is always "
@@ -109,7 +115,8 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 		O_CSV,
 		O_STATS,
 		O_QUIET,
-		O_HPSET
+		O_HPSET,
+		O_WAKEPQ
 	};
 	static const struct option lo[] = {
 		{ "irqchip", required_argument, NULL, O_IRQCHIP },
@@ -117,6 +124,7 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "haltpoll", required_argument, NULL, O_HALTPOLL },
 		{ "lazy", no_argument, NULL, O_LAZY },
+		{ "wake-prequeue", required_argument, NULL, O_WAKEPQ },
 		{ "set", required_argument, NULL, O_SET },
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -170,6 +178,14 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 			break;
 		case O_LAZY:
 			o->lazy = true;
+			break;
+		case O_WAKEPQ:
+			if (!strcmp(optarg, "on"))
+				o->no_wake_prequeue = false;
+			else if (!strcmp(optarg, "off"))
+				o->no_wake_prequeue = true;
+			else
+				goto bad;
 			break;
 		case O_SET:
 			if (!strchr(optarg, '=') || strchr(optarg, '\n'))

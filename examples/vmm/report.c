@@ -286,11 +286,13 @@ void report_print(struct vmm *vm, FILE *f)
 		(unsigned long long)SUM(vm, halt_blocks));
 	if (SUM(vm, kvm_interrupt_calls))
 		fprintf(f,
-			"  KVM_INTERRUPT %llu calls, %.2f us avg; timer "
-			"pre-queue: %llu hits, %llu replaced, %llu cancelled\n",
+			"  KVM_INTERRUPT %llu calls, %.2f us avg; pre-queue "
+			"(timer, wake %llu): %llu hits, %llu replaced, %llu "
+			"cancelled\n",
 			(unsigned long long)SUM(vm, kvm_interrupt_calls),
 			(double)SUM(vm, kvm_interrupt_ns) / 1e3 /
 				(double)SUM(vm, kvm_interrupt_calls),
+			(unsigned long long)SUM(vm, prequeue_wake),
 			(unsigned long long)SUM(vm, prequeue_hits),
 			(unsigned long long)SUM(vm, prequeue_replaced),
 			(unsigned long long)SUM(vm, prequeue_cancelled));
@@ -453,6 +455,8 @@ int report_json(struct vmm *vm, const char *path)
 	JU(f, "prequeue_hits", SUM(vm, prequeue_hits));
 	fprintf(f, ", ");
 	JU(f, "prequeue_replaced", SUM(vm, prequeue_replaced));
+	fprintf(f, ", ");
+	JU(f, "prequeue_wake", SUM(vm, prequeue_wake));
 	fprintf(f, ", ");
 	JU(f, "prequeue_cancelled", SUM(vm, prequeue_cancelled));
 	fprintf(f, ", ");

@@ -87,6 +87,8 @@ static void spin_ns(uint64_t ns)
  * waits for a SIPI, which starts the vCPU in real mode at the vector's
  * page; a SIPI outside wait-for-SIPI, SMI and ExtINT are dropped.
  */
+static void prequeue_cancel(struct vcpu *v);
+
 static void take_events(struct vcpu *v)
 {
 	uint32_t got, sipi = 0;
@@ -96,6 +98,9 @@ static void take_events(struct vcpu *v)
 	got = vapic_lapic_take_events(&v->lapic, VAPIC_EVENT_ALL, &sipi);
 	if (got & VAPIC_EVENT_INIT) {
 		vapic_lapic_reset(&v->lapic);
+		if (v->prequeued)
+			prequeue_cancel(v); /* nothing survives INIT */
+		v->wake_vec = 0;
 		v->wait_for_sipi = true;
 		v->run->request_interrupt_window = 0;
 	}
@@ -144,26 +149,39 @@ static int kvm_interrupt(struct vcpu *v, uint32_t vec)
  * queued vector before it is entered, so nothing is early; if libvapic
  * then injects another vector, KVM_INTERRUPT replaces the queued one; if
  * nothing, KVM_SET_VCPU_EVENTS withdraws it before any entry.
+ *
+ * Wake-up pre-queue, the same mechanism for events that are not timers: a
+ * vCPU that halts with IF set is usually woken by the same vector as last
+ * time (a server by its request IPI, a client by the reply, a device by
+ * its interrupt).  do_halt() queues that vector when the halt begins, off
+ * the wake-up path; when libvapic then says INJECT for it, the entry needs
+ * no ioctl.  A different vector replaces it (the cost of no prediction); a
+ * halt that ends with nothing to deliver withdraws it (one extra ioctl).
+ * Nothing the guest sees changes: only libvapic's INJECT lets a vector
+ * into the guest.
  */
-static bool timer_vector_deliverable(struct vcpu *v, uint32_t *vec)
+static bool vector_deliverable(struct vcpu *v, uint32_t vec)
 {
-	uint32_t lvtt = vapic_timer_read_lvtt(&v->lapic.timer);
+	return vec >= 16 && vec <= 255 &&
+	       (vec & 0xf0) > (vapic_lapic_ppr(&v->lapic) & 0xf0);
+}
 
-	*vec = lvtt & 0xff;
-	return !(lvtt & VAPIC_LVT_MASKED) && *vec >= 16 &&
-	       (*vec & 0xf0) > (vapic_lapic_ppr(&v->lapic) & 0xf0);
+static void prequeue_vec(struct vcpu *v, uint32_t vec)
+{
+	if (v->prequeued || v->irq_queued ||
+	    !v->run->ready_for_interrupt_injection ||
+	    !vector_deliverable(v, vec))
+		return;
+	if (kvm_interrupt(v, vec) == 0)
+		v->prequeued = vec;
 }
 
 static void prequeue(struct vcpu *v)
 {
-	uint32_t vec;
+	uint32_t lvtt = vapic_timer_read_lvtt(&v->lapic.timer);
 
-	if (v->prequeued || v->irq_queued ||
-	    !v->run->ready_for_interrupt_injection ||
-	    !timer_vector_deliverable(v, &vec))
-		return;
-	if (kvm_interrupt(v, vec) == 0)
-		v->prequeued = vec;
+	if (!(lvtt & VAPIC_LVT_MASKED))
+		prequeue_vec(v, lvtt & 0xff);
 }
 
 static void prequeue_cancel(struct vcpu *v)
@@ -190,6 +208,15 @@ static uint64_t prequeue_at(struct vcpu *v)
 		return VAPIC_POSIX_NEVER;
 	exp += vapic_timer_advance_ns(&v->lapic.timer);
 	return exp > v->inject_cost_ns ? exp - v->inject_cost_ns : 0;
+}
+
+/* Learn the vector that ends a halt, for the next halt's pre-queue. */
+static void injected_after_halt(struct vcpu *v, uint32_t vec)
+{
+	if (v->after_halt) {
+		v->wake_vec = vec;
+		v->after_halt = false;
+	}
 }
 
 /*
@@ -224,12 +251,14 @@ static bool prepare_entry(struct vcpu *v)
 				crash(v, "KVM_INTERRUPT failed");
 			v->prequeued = 0;
 			vapic_lapic_injected(&v->lapic, vec);
+			injected_after_halt(v, vec);
 			v->c.injections++;
 			v->irq_queued = true;
 			run->request_interrupt_window = 0;
 		} else if (run->ready_for_interrupt_injection) {
 			if (kvm_interrupt(v, vec) == 0) {
 				vapic_lapic_injected(&v->lapic, vec);
+				injected_after_halt(v, vec);
 				v->c.injections++;
 				v->irq_queued = true;
 			}
@@ -274,6 +303,12 @@ static void do_halt(struct vcpu *v)
 	if (!vapic_haltpoll_timer_ns(&v->lapic.timer, &timer_ns))
 		timer_ns = VAPIC_HALTPOLL_NO_TIMER;
 	vapic_haltpoll_begin(&v->hp, t0, timer_ns, &poll_ns);
+	if (if_set && v->wake_vec && !v->vm->opt.no_wake_prequeue &&
+	    !vapic_lapic_pending_events(&v->lapic)) {
+		prequeue_vec(v, v->wake_vec);
+		if (v->prequeued)
+			v->c.prequeue_wake++;
+	}
 	for (;;) {
 		uint64_t wait_ns, now;
 		uint32_t vec;
@@ -318,6 +353,7 @@ static void do_halt(struct vcpu *v)
 		vapic_posix_halt(&v->pv, t_pre);
 	}
 	vapic_posix_halt_end(&v->pv);
+	v->after_halt = true;
 	t_end = vmm_now_ns();
 	if (v->pv.stats.fires != fires0)
 		flags |= VAPIC_HALT_TIMER;
@@ -411,6 +447,7 @@ static void user_loop(struct vcpu *v)
 		rc = ioctl(v->fd, KVM_RUN, 0);
 		vapic_posix_exit(&v->pv, rc < 0 && errno == EINTR);
 		v->irq_queued = false;
+		v->after_halt = false;
 		if (rc < 0) {
 			if (errno != EINTR && errno != EAGAIN) {
 				crash(v, strerror(errno));

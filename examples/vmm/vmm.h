@@ -46,6 +46,7 @@ struct vmm_options {
 	enum irqchip_mode irqchip;
 	enum haltpoll_mode haltpoll;
 	bool lazy;
+	bool no_wake_prequeue; /* --wake-prequeue=off */
 	char *haltpoll_set[8]; /* NAME=VALUE overrides of the policy config */
 	int nhaltpoll_set;
 	int ncpus;
@@ -87,7 +88,8 @@ struct vcpu_counters {
 	uint64_t ipis_sent;
 	uint64_t kvm_interrupt_calls;
 	uint64_t kvm_interrupt_ns;
-	uint64_t prequeue_hits; /* the timer vector was queued ahead */
+	uint64_t prequeue_hits; /* the vector was queued ahead */
+	uint64_t prequeue_wake; /* queued at a halt: the last wake-up's */
 	uint64_t prequeue_replaced; /* another vector came first */
 	uint64_t prequeue_cancelled; /* nothing to deliver after all */
 	/* halts */
@@ -126,7 +128,9 @@ struct vcpu {
 	struct vapic_haltpoll hp;
 	bool wait_for_sipi; /* vCPU thread only */
 	bool irq_queued; /* KVM_INTERRUPT done, KVM_RUN not yet returned */
-	uint32_t prequeued; /* timer vector queued ahead of its deadline */
+	uint32_t prequeued; /* vector queued ahead in KVM's slot, 0: none */
+	uint32_t wake_vec; /* the vector that ended the last halt, 0: none */
+	bool after_halt; /* the next injection ends a halt */
 	uint64_t inject_cost_ns; /* learned cost of the KVM_INTERRUPT ioctl */
 
 	struct kvm_sregs reset_sregs;

@@ -179,6 +179,120 @@ static void timer_report(struct pcpu *p, const char *who)
 /* ---- the exchange ---------------------------------------------------------
  */
 
+#ifndef TCPRR
+/*
+ * The ping-pong's hot path, in assembly.  Every instruction a guest runs at
+ * CPL0 goes through KVM's instruction emulator on the reference machine's
+ * nested KVM (about 1-3 k cycles each), so the C path below (ISR_STUB's nine
+ * saves and calls, apic_eoi()'s dispatch) would add tens of microseconds of
+ * emulation to each round trip that real hardware does not have, and hide
+ * what the halt-poll policy changes.  x2APIC mode only (the C path serves
+ * xAPIC).
+ *
+ * pp_isr_ping / pp_isr_pong: the message ISRs (server / client).  Set the
+ * vCPU's message flag, and with eoi=isr (default) write EOI; with
+ * eoi=late the ISR leaves the vector in service and the main loop writes
+ * EOI after it has sent its reply, which takes the EOI exit off the round
+ * trip's critical path (as KVM's PV EOI does by removing it).  Then the
+ * STI;HLT shadow fix-up (rt.h) for pp_hlt, the only HLT interrupts can
+ * meet here.
+ *
+ * pp_wait(flag): with IF=0, halt until *flag is set; clear it; IF=0 again.
+ */
+u32 pp_eoi_in_isr = 1;
+volatile u32 pp_msg[2];
+void pp_isr_ping(void);
+void pp_isr_pong(void);
+void pp_wait(volatile u32 *flag);
+__asm__(".pushsection .text\n"
+	".macro pp_isr name, flag\n"
+	".globl \\name\n"
+	".type \\name, @function\n"
+	"\\name:\n"
+	"	movl $1, \\flag(%rip)\n"
+	"	cmpl $0, pp_eoi_in_isr(%rip)\n"
+	"	je 1f\n"
+	"	push %rax\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	xor %eax, %eax\n"
+	"	xor %edx, %edx\n"
+	"	mov $0x80b, %ecx\n"
+	"	wrmsr\n"
+	"	pop %rdx\n"
+	"	pop %rcx\n"
+	"	pop %rax\n"
+	"1:	cmpq $pp_hlt, (%rsp)\n"
+	"	jne 2f\n"
+	"	incq (%rsp)\n"
+	"	lock incq sti_shadow_irqs(%rip)\n"
+	"2:	iretq\n"
+	".endm\n"
+	"pp_isr pp_isr_ping, pp_msg+4\n"
+	"pp_isr pp_isr_pong, pp_msg\n"
+	".globl pp_wait\n"
+	".type pp_wait, @function\n"
+	"pp_wait:\n"
+	"1:	cmpl $0, (%rdi)\n"
+	"	jne 2f\n"
+	"	sti\n"
+	"pp_hlt:	hlt\n"
+	"	cli\n"
+	"	jmp 1b\n"
+	"2:	movl $0, (%rdi)\n"
+	"	ret\n"
+	".popsection\n");
+
+static void pp_gap(u64 gap)
+{
+	u64 t0 = rdtsc();
+
+	while (rdtsc() - t0 < gap)
+		pause();
+}
+
+static inline void pp_x2_icr(u32 dest, u32 vector)
+{
+	wrmsr(0x830, ((u64)dest << 32) | ICR_FIXED | vector);
+}
+
+static inline void pp_late_eoi(void)
+{
+	if (!pp_eoi_in_isr)
+		wrmsr(0x80b, 0);
+}
+
+static bool pp_lean(void)
+{
+	return apic_x2;
+}
+
+static void pp_server_lean(u64 total, u32 client)
+{
+	u64 i;
+
+	for (i = 0; i < total; i++) {
+		pp_wait(&pp_msg[1]);
+		pp_x2_icr(client, V_PONG);
+		pp_late_eoi();
+	}
+}
+
+static void pp_client_lean(s64 *rtt, u64 total, u32 server, u64 gap)
+{
+	u64 i, t0;
+
+	for (i = 0; i < total; i++) {
+		t0 = rdtsc();
+		pp_x2_icr(server, V_PING);
+		pp_wait(&pp_msg[0]);
+		rtt[i] = (s64)(rdtsc() - t0);
+		pp_late_eoi();
+		pp_gap(gap);
+	}
+}
+#endif
+
 static void wait_msg(struct pcpu *p)
 {
 	while (!p->msg) {
@@ -197,7 +311,12 @@ void guest_ap_main(struct cpu *c)
 	if (pushes)
 		timer_setup(p);
 	__atomic_store_n(&server_ready, 1, __ATOMIC_RELEASE);
-	for (i = 0; i < total; i++) {
+#ifndef TCPRR
+	if (pp_lean())
+		pp_server_lean(total, cpus[0].apic_id);
+	else
+#endif
+		for (i = 0; i < total; i++) {
 		wait_msg(p);
 		if (pushes)
 			push_timeouts(p);
@@ -222,8 +341,17 @@ int guest_main(void)
 	pushes = (u32)cfg_u64("pushes", 3);
 #endif
 	timeout_tsc = us_to_tsc(cfg_u64("timeout_us", 2000));
-	idt_set(V_PING, isr_msg);
-	idt_set(V_PONG, isr_msg);
+#ifndef TCPRR
+	pp_eoi_in_isr = !cfg_is("eoi", "late");
+	if (pp_lean()) {
+		idt_set(V_PING, pp_isr_ping);
+		idt_set(V_PONG, pp_isr_pong);
+	} else
+#endif
+	{
+		idt_set(V_PING, isr_msg);
+		idt_set(V_PONG, isr_msg);
+	}
 	idt_set(V_TIMER, isr_timer);
 	if (ncpus < 2)
 		panic("needs 2 CPUs (--cpus=2)");
@@ -244,7 +372,12 @@ int guest_main(void)
 #endif
 	);
 	report_phase("rr", true);
-	for (i = 0; i < n + warmup; i++) {
+#ifndef TCPRR
+	if (pp_lean())
+		pp_client_lean(rtt, n + warmup, cpus[1].apic_id, gap);
+	else
+#endif
+		for (i = 0; i < n + warmup; i++) {
 		t0 = rdtsc();
 		apic_icr(cpus[1].apic_id, ICR_FIXED | V_PING);
 		wait_msg(p);
