@@ -184,52 +184,88 @@ static void timer_report(struct pcpu *p, const char *who)
  * The ping-pong's hot path, in assembly.  Every instruction a guest runs at
  * CPL0 goes through KVM's instruction emulator on the reference machine's
  * nested KVM (about 1-3 k cycles each), so the C path below (ISR_STUB's nine
- * saves and calls, apic_eoi()'s dispatch) would add tens of microseconds of
- * emulation to each round trip that real hardware does not have, and hide
- * what the halt-poll policy changes.  x2APIC mode only (the C path serves
- * xAPIC).
+ * saves and calls, apic_eoi()'s dispatch, the wait loop after IRET) added
+ * ~35 us of emulation to each round trip that real hardware does not have,
+ * and hid what the halt-poll policy changes.  x2APIC mode only (the C path
+ * serves xAPIC).
  *
- * pp_isr_ping / pp_isr_pong: the message ISRs (server / client).  Set the
- * vCPU's message flag, and with eoi=isr (default) write EOI; with
- * eoi=late the ISR leaves the vector in service and the main loop writes
- * EOI after it has sent its reply, which takes the EOI exit off the round
- * trip's critical path (as KVM's PV EOI does by removing it).  Then the
- * STI;HLT shadow fix-up (rt.h) for pp_hlt, the only HLT interrupts can
- * meet here.
+ * pp_isr_ping_{isr,late}: the server's ISR replies from the handler, as an
+ * interrupt-driven server does: with eoi=isr (default) it writes EOI
+ * first, as Linux's IPI handlers do; with eoi=late it sends the reply
+ * first, which takes the EOI exit off the round trip's critical path (as
+ * KVM's PV EOI does for Linux guests by removing that exit).  It counts the
+ * requests in pp_served and flags pp_srv_msg.
+ * pp_isr_pong: the client's ISR reads the TSC first (the round trip ends
+ * there, as in the C path), flags the reply, writes EOI.
+ * Both end with the STI;HLT shadow fix-up (rt.h) for pp_hlt, the only HLT
+ * interrupts meet here (three registers saved: the frame's RIP is at 24).
  *
  * pp_wait(flag): with IF=0, halt until *flag is set; clear it; IF=0 again.
  */
-u32 pp_eoi_in_isr = 1;
-volatile u32 pp_msg[2];
-void pp_isr_ping(void);
+volatile u32 pp_msg, pp_srv_msg, pp_served;
+volatile u64 pp_rx_tsc;
+u64 pp_reply_icr; /* server: the reply's ICR value */
+void pp_isr_ping_isr(void);
+void pp_isr_ping_late(void);
 void pp_isr_pong(void);
 void pp_wait(volatile u32 *flag);
 __asm__(".pushsection .text\n"
-	".macro pp_isr name, flag\n"
-	".globl \\name\n"
-	".type \\name, @function\n"
-	"\\name:\n"
-	"	movl $1, \\flag(%rip)\n"
-	"	cmpl $0, pp_eoi_in_isr(%rip)\n"
-	"	je 1f\n"
-	"	push %rax\n"
-	"	push %rcx\n"
-	"	push %rdx\n"
+	".macro pp_eoi\n"
 	"	xor %eax, %eax\n"
 	"	xor %edx, %edx\n"
 	"	mov $0x80b, %ecx\n"
 	"	wrmsr\n"
-	"	pop %rdx\n"
+	".endm\n"
+	".macro pp_reply\n"
+	"	mov pp_reply_icr(%rip), %eax\n"
+	"	mov pp_reply_icr+4(%rip), %edx\n"
+	"	mov $0x830, %ecx\n"
+	"	wrmsr\n"
+	".endm\n"
+	".macro pp_iret\n"
+	"	cmpq $pp_hlt, 24(%rsp)\n"
+	"	jne 1f\n"
+	"	incq 24(%rsp)\n"
+	"	lock incq sti_shadow_irqs(%rip)\n"
+	"1:	pop %rdx\n"
 	"	pop %rcx\n"
 	"	pop %rax\n"
-	"1:	cmpq $pp_hlt, (%rsp)\n"
-	"	jne 2f\n"
-	"	incq (%rsp)\n"
-	"	lock incq sti_shadow_irqs(%rip)\n"
-	"2:	iretq\n"
+	"	iretq\n"
 	".endm\n"
-	"pp_isr pp_isr_ping, pp_msg+4\n"
-	"pp_isr pp_isr_pong, pp_msg\n"
+	".globl pp_isr_ping_isr\n"
+	".type pp_isr_ping_isr, @function\n"
+	"pp_isr_ping_isr:\n"
+	"	push %rax\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	pp_eoi\n"
+	"	pp_reply\n"
+	"	incl pp_served(%rip)\n"
+	"	movl $1, pp_srv_msg(%rip)\n"
+	"	pp_iret\n"
+	".globl pp_isr_ping_late\n"
+	".type pp_isr_ping_late, @function\n"
+	"pp_isr_ping_late:\n"
+	"	push %rax\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	pp_reply\n"
+	"	pp_eoi\n"
+	"	incl pp_served(%rip)\n"
+	"	movl $1, pp_srv_msg(%rip)\n"
+	"	pp_iret\n"
+	".globl pp_isr_pong\n"
+	".type pp_isr_pong, @function\n"
+	"pp_isr_pong:\n"
+	"	push %rax\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	rdtsc\n"
+	"	mov %eax, pp_rx_tsc(%rip)\n"
+	"	mov %edx, pp_rx_tsc+4(%rip)\n"
+	"	movl $1, pp_msg(%rip)\n"
+	"	pp_eoi\n"
+	"	pp_iret\n"
 	".globl pp_wait\n"
 	".type pp_wait, @function\n"
 	"pp_wait:\n"
@@ -251,17 +287,6 @@ static void pp_gap(u64 gap)
 		pause();
 }
 
-static inline void pp_x2_icr(u32 dest, u32 vector)
-{
-	wrmsr(0x830, ((u64)dest << 32) | ICR_FIXED | vector);
-}
-
-static inline void pp_late_eoi(void)
-{
-	if (!pp_eoi_in_isr)
-		wrmsr(0x80b, 0);
-}
-
 static bool pp_lean(void)
 {
 	return apic_x2;
@@ -269,13 +294,9 @@ static bool pp_lean(void)
 
 static void pp_server_lean(u64 total, u32 client)
 {
-	u64 i;
-
-	for (i = 0; i < total; i++) {
-		pp_wait(&pp_msg[1]);
-		pp_x2_icr(client, V_PONG);
-		pp_late_eoi();
-	}
+	pp_reply_icr = ((u64)client << 32) | ICR_FIXED | V_PONG;
+	while (__atomic_load_n(&pp_served, __ATOMIC_RELAXED) < total)
+		pp_wait(&pp_srv_msg); /* the ISR has replied */
 }
 
 static void pp_client_lean(s64 *rtt, u64 total, u32 server, u64 gap)
@@ -284,10 +305,9 @@ static void pp_client_lean(s64 *rtt, u64 total, u32 server, u64 gap)
 
 	for (i = 0; i < total; i++) {
 		t0 = rdtsc();
-		pp_x2_icr(server, V_PING);
-		pp_wait(&pp_msg[0]);
-		rtt[i] = (s64)(rdtsc() - t0);
-		pp_late_eoi();
+		wrmsr(0x830, ((u64)server << 32) | ICR_FIXED | V_PING);
+		pp_wait(&pp_msg);
+		rtt[i] = (s64)(pp_rx_tsc - t0);
 		pp_gap(gap);
 	}
 }
@@ -342,9 +362,9 @@ int guest_main(void)
 #endif
 	timeout_tsc = us_to_tsc(cfg_u64("timeout_us", 2000));
 #ifndef TCPRR
-	pp_eoi_in_isr = !cfg_is("eoi", "late");
 	if (pp_lean()) {
-		idt_set(V_PING, pp_isr_ping);
+		idt_set(V_PING, cfg_is("eoi", "late") ? pp_isr_ping_late
+						      : pp_isr_ping_isr);
 		idt_set(V_PONG, pp_isr_pong);
 	} else
 #endif
