@@ -715,11 +715,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 void fuzz_summary(char *buf, size_t len)
 {
 	const struct reached *r = &last_reached;
-	static const struct {
-		size_t off;
-		const char *name;
-	} names[] = {
-#define R(x) { __builtin_offsetof(struct reached, x), #x }
+	static const struct fuzz_flag names[] = {
+#define R(f) FUZZ_FLAG(struct reached, f)
 		R(deferred), R(posted),	     R(honest),	     R(hostile),
 		R(enabled),  R(refused),     R(skipped),     R(moved),
 		R(clamped),  R(delivered),   R(halted),	     R(disarmed),
@@ -728,14 +725,7 @@ void fuzz_summary(char *buf, size_t len)
 		R(garbage),
 #undef R
 	};
-	size_t k, o;
 
-	o = (size_t)snprintf(buf, len, "ops %llu events %llu deliveries %llu:",
-			     (unsigned long long)r->ops,
-			     (unsigned long long)r->events,
-			     (unsigned long long)r->deliveries);
-	for (k = 0; k < sizeof(names) / sizeof(names[0]) && o < len; k++)
-		if (*(const bool *)((const char *)r + names[k].off))
-			o += (size_t)snprintf(buf + o, len - o, " %s",
-					      names[k].name);
+	fuzz_summary_flags(buf, len, r->ops, r->events, r->deliveries, r,
+			   names, sizeof(names) / sizeof(names[0]));
 }
