@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The guest's "never early" oracle of lazy TSC-deadline
- * (docs/lazy-tscdeadline.md), shared by the fuzz target fuzz/lazy_fuzz.c and
- * the threaded stress test tests/stress/lazy_stress.c: the history of the
- * deadlines the guest set, and the rule that says whether a timer interrupt
- * delivered at a given time, for a given deadline, was justified by it.
+ * (docs/lazy-tscdeadline.md), shared by the fuzz target fuzz/lazy_fuzz.c,
+ * the threaded stress test tests/stress/lazy_stress.c and the benchmark
+ * examples/lazy_bench.c: the history of the deadlines the guest set, and
+ * the rule that says whether a timer interrupt delivered at a given time,
+ * for a given deadline, was justified by it.
  * Header-only (static inline); a user may define LAZY_ORACLE_HIST (entries
  * in the history ring, at least 2) before including it.
  *
