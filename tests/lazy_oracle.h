@@ -73,15 +73,15 @@ static inline void lazy_oracle_supersede(struct lazy_oracle_ent *e,
  * entry.  Returns the entry it replaces, which the caller supersedes (with
  * lazy_oracle_supersede()) when the call has taken effect.
  */
-static inline struct lazy_oracle_ent *
-lazy_oracle_set(struct lazy_oracle *o, uint64_t deadline_tsc,
-		uint64_t start_tsc)
+static inline struct lazy_oracle_ent *lazy_oracle_set(struct lazy_oracle *o,
+						      uint64_t deadline_tsc,
+						      uint64_t start_tsc)
 {
 	struct lazy_oracle_ent *prev = lazy_oracle_cur(o);
 
 	o->head = (o->head + 1) % LAZY_ORACLE_HIST;
-	o->hist[o->head] = (struct lazy_oracle_ent){ deadline_tsc, start_tsc,
-						     0, false };
+	o->hist[o->head] =
+		(struct lazy_oracle_ent){ deadline_tsc, start_tsc, 0, false };
 	return prev;
 }
 
@@ -94,8 +94,7 @@ lazy_oracle_set(struct lazy_oracle *o, uint64_t deadline_tsc,
  * due then (*@a NULL).  A deadline superseded before it was due justifies
  * nothing.
  */
-static inline bool lazy_oracle_justified(struct lazy_oracle *o,
-					 uint64_t at_tsc,
+static inline bool lazy_oracle_justified(struct lazy_oracle *o, uint64_t at_tsc,
 					 uint64_t deadline_tsc,
 					 struct lazy_oracle_ent **a)
 {
