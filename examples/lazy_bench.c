@@ -53,6 +53,9 @@
 
 #include "vclock.h"
 
+#define LAZY_ORACLE_HIST 64
+#include "../tests/lazy_oracle.h" /* the guest's "never early" check */
+
 #define KHZ 1000000U /* guest TSC = ns */
 #define VEC 0xecU    /* Linux's LOCAL_TIMER_VECTOR */
 #define LVTT_TSCD (0x40000U | VEC)
@@ -60,14 +63,8 @@
 #define US 1000ULL
 #define MS 1000000ULL
 #define TICK_NS MS
-#define HIST 64
 
 enum pattern { TCP_RR, TICK };
-
-struct ent {
-	uint64_t d, start, sup;
-	bool taken;
-};
 
 struct sim {
 	struct vclock_vm *vm;
@@ -83,8 +80,7 @@ struct sim {
 	uint64_t short_at;  /* 0: none */
 	uint64_t cur;	    /* programmed deadline */
 	/* the guest's checks */
-	struct ent hist[HIST];
-	unsigned int head;
+	struct lazy_oracle o; /* its deadlines; "taken": its loss counted */
 	uint64_t last_irq;
 	size_t log_seen;
 	bool idle;	    /* halted, waiting for the next request */
@@ -148,17 +144,14 @@ static uint64_t min_timer(const struct sim *s)
 static void program(struct sim *s)
 {
 	uint64_t d = min_timer(s);
-	struct ent *prev = &s->hist[s->head];
 	bool trap = true;
 
 	if (d == s->cur)
 		return;
 	s->cur = d;
 	s->writes++;
-	if (!prev->sup)
-		prev->sup = s->vm->now_ns;
-	s->head = (s->head + 1) % HIST;
-	s->hist[s->head] = (struct ent){ d, s->vm->now_ns, 0, false };
+	lazy_oracle_supersede(lazy_oracle_set(&s->o, d, s->vm->now_ns),
+			      s->vm->now_ns);
 	if (s->lazy)
 		trap = vapic_lazy_guest_set_deadline(s->pg, d);
 	if (trap) {
@@ -190,36 +183,21 @@ static void handler(struct sim *s)
 	program(s);
 }
 
-/* Is an interrupt at @ns for deadline @d justified? (as tests/stress) */
+/* Is an interrupt at @ns for deadline @d justified? (tests/lazy_oracle.h) */
 static bool justified(struct sim *s, uint64_t ns, uint64_t d)
 {
-	for (unsigned int k = 0; k < HIST && d; k++) {
-		struct ent *e = &s->hist[(s->head + HIST - k) % HIST];
+	struct lazy_oracle_ent *a;
 
-		if (e->d != d)
-			continue;
-		if (d <= ns && (!e->sup || d <= e->sup))
-			return true;
-		break;
-	}
-	for (unsigned int k = 0; k < HIST; k++) {
-		struct ent *e = &s->hist[(s->head + HIST - k) % HIST];
-
-		if (!e->d || e->start > ns || (e->sup && e->sup < ns))
-			continue;
-		if (e->d <= ns)
-			return true;
-	}
-	return false;
+	return lazy_oracle_justified(&s->o, ns, d, &a);
 }
 
 static void lost_check(struct sim *s)
 {
-	struct ent *e = &s->hist[s->head];
+	struct lazy_oracle_ent *e = lazy_oracle_cur(&s->o);
 	uint64_t slack = 2 * VAPIC_MIN_PERIOD_NS_DEFAULT + 100 * US;
 
-	if (e->d && !e->taken && s->last_irq < e->d &&
-	    now(s) > e->d + slack) {
+	if (e->deadline_tsc && !e->taken && s->last_irq < e->deadline_tsc &&
+	    now(s) > e->deadline_tsc + slack) {
 		s->lost++;
 		e->taken = true;
 	}

@@ -20,4 +20,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Optional (weak in the replay driver): describe the last input's run. */
 void fuzz_summary(char *buf, size_t len);
 
+/* One flag of a target's record of what an input reached: a bool member. */
+struct fuzz_flag {
+	size_t off;	  /* offsetof() the bool in the record */
+	const char *name; /* as fuzz/check_reach.py and '# expect:' name it */
+};
+
+#define FUZZ_FLAG(type, member) { offsetof(type, member), #member }
+
+/*
+ * fuzz_summary_flags() - the summary line a target's fuzz_summary() gives:
+ * "ops N events N deliveries N:" then the name of every flag of @flags
+ * (@nr_flags of them) that is true in @reached, in that order, each after
+ * a space; cut at @len (NUL-terminated, as snprintf()).  (fuzz/summary.c)
+ */
+void fuzz_summary_flags(char *buf, size_t len, uint64_t ops, uint64_t events,
+			uint64_t deliveries, const void *reached,
+			const struct fuzz_flag *flags, size_t nr_flags);
+
 #endif /* VAPIC_FUZZ_H */

@@ -1850,11 +1850,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 void fuzz_summary(char *buf, size_t len)
 {
 	const struct reached *r = &last_reached;
-	static const struct {
-		size_t off;
-		const char *name;
-	} names[] = {
-#define R(f) { __builtin_offsetof(struct reached, f), #f }
+	static const struct fuzz_flag names[] = {
+#define R(f) FUZZ_FLAG(struct reached, f)
 		R(oneshot_due),	  R(periodic_due), R(tscd_due),
 		R(many_periods),  R(clamped),	   R(divide_change),
 		R(tscd_past),	  R(delivered),	   R(posted),
@@ -1864,14 +1861,7 @@ void fuzz_summary(char *buf, size_t len)
 		R(tmcct_nonzero), R(msr_armed),	   R(tsc_jump),
 #undef R
 	};
-	size_t k, o;
 
-	o = (size_t)snprintf(buf, len, "ops %llu events %llu deliveries %llu:",
-			     (unsigned long long)r->ops,
-			     (unsigned long long)r->events,
-			     (unsigned long long)r->deliveries);
-	for (k = 0; k < sizeof(names) / sizeof(names[0]) && o < len; k++)
-		if (*(const bool *)((const char *)r + names[k].off))
-			o += (size_t)snprintf(buf + o, len - o, " %s",
-					      names[k].name);
+	fuzz_summary_flags(buf, len, r->ops, r->events, r->deliveries, r,
+			   names, sizeof(names) / sizeof(names[0]));
 }

@@ -41,6 +41,7 @@
 #include <vapic/lazy.h>
 #include <vapic/timer.h>
 
+#include "../tests/lazy_oracle.h"
 #include "fuzz.h"
 #include "vclock.h"
 
@@ -52,20 +53,12 @@
 #define HOLE_LEN 0x1000U
 #define PATTERN 0x5aU
 #define NSLOTS 4
-#define HIST 256
 #define MAX_STEPS 256
 #define MIN_PERIOD_NS VAPIC_MIN_PERIOD_NS_DEFAULT
 
 /* Candidate blocks (64-byte aligned); the last is the end of RAM. */
 static const uint64_t slot_gpa[NSLOTS] = { 0x1000, 0x1040, 0x7fc0,
 					   RAM_SIZE - 64 };
-
-struct ent {
-	uint64_t d;	/* deadline (guest TSC), 0 = disarm */
-	uint64_t start;	/* set at (virtual ns; guest ops are instantaneous) */
-	uint64_t sup;	/* superseded at, 0 = current */
-	bool taken;	/* delivered as itself */
-};
 
 /* What an input reached (fuzz_summary(), for the seed corpus review). */
 struct reached {
@@ -90,8 +83,9 @@ struct fz {
 	/* guest view */
 	int gslot;	/* enabled block, -1 none */
 	bool masked, tscmode, swen;
-	struct ent hist[HIST];
-	unsigned int head;
+	/* the guest's deadlines (virtual ns = guest TSC; guest ops are
+	 * instantaneous: a deadline starts when the one before is superseded) */
+	struct lazy_oracle o;
 	uint64_t last_raise;
 	size_t log_seen;
 	/* the guest's own writes to each candidate block (expected bytes) */
@@ -253,32 +247,14 @@ static void check_rate(struct fz *f)
  * when the timer was saved and restored is labelled with the restore time
  * (VAPIC_TSTATE_DUE): it was justified when it fell due, before.
  */
-static bool justified(struct fz *f, uint64_t ns, uint64_t d, struct ent **a)
+static bool justified(struct fz *f, uint64_t ns, uint64_t d,
+		      struct lazy_oracle_ent **a)
 {
 	*a = NULL;
 	for (unsigned int k = 0; k < 8 && k < f->nrestore; k++)
 		if (d && d == f->restore_tsc[k])
 			return true;
-	for (unsigned int k = 0; k < HIST && d; k++) {
-		struct ent *e = &f->hist[(f->head + HIST - k) % HIST];
-
-		if (e->d != d)
-			continue;
-		if (d <= ns && (!e->sup || d <= e->sup))
-			*a = e;
-		break;
-	}
-	if (*a)
-		return true;
-	for (unsigned int k = 0; k < HIST; k++) {
-		struct ent *e = &f->hist[(f->head + HIST - k) % HIST];
-
-		if (!e->d || e->start > ns || (e->sup && e->sup < ns))
-			continue;
-		if (e->d <= ns)
-			return true;
-	}
-	return false;
+	return lazy_oracle_justified(&f->o, ns, d, a);
 }
 
 static void check_deliveries(struct fz *f)
@@ -294,7 +270,7 @@ static void check_deliveries(struct fz *f)
 		     (uint64_t)f->vm->maps_outstanding, 0);
 	for (; f->log_seen < f->vm->log_len; f->log_seen++) {
 		const struct vclock_delivery *l = &f->vm->log[f->log_seen];
-		struct ent *e;
+		struct lazy_oracle_ent *e;
 
 		if (l->vector != VEC || !(l->flags & VCLOCK_DELIVERY_TIMER))
 			continue;
@@ -318,7 +294,7 @@ static void check_deliveries(struct fz *f)
 		if (e) {
 			if (e->taken)
 				fail(f, "deadline delivered twice", l->guest_tsc,
-				     e->d);
+				     e->deadline_tsc);
 			e->taken = true;
 		}
 	}
@@ -353,12 +329,8 @@ static void check_ram(struct fz *f)
 
 static void new_deadline(struct fz *f, uint64_t d)
 {
-	struct ent *prev = &f->hist[f->head];
-
-	if (!prev->sup)
-		prev->sup = f->vm->now_ns;
-	f->head = (f->head + 1) % HIST;
-	f->hist[f->head] = (struct ent){ d, f->vm->now_ns, 0, false };
+	lazy_oracle_supersede(lazy_oracle_set(&f->o, d, f->vm->now_ns),
+			      f->vm->now_ns);
 }
 
 /* The honest set_next_event(): G1-G4 through the library, then the exit. */
@@ -475,19 +447,20 @@ static void advance(struct fz *f, uint64_t ns)
 /* Halt until an interrupt at or after the current deadline (honest). */
 static void halt(struct fz *f)
 {
-	struct ent *e = &f->hist[f->head];
+	struct lazy_oracle_ent *e = lazy_oracle_cur(&f->o);
 	uint64_t limit;
 
 	/* A deadline that fell due while masked was dropped (SDM). */
-	if (!f->honest || !e->d || e->sup || f->masked || !f->tscmode ||
-	    !f->swen || f->last_raise >= e->d || e->d <= f->unmasked_at)
+	if (!f->honest || !e->deadline_tsc || e->sup_tsc || f->masked ||
+	    !f->tscmode || !f->swen || f->last_raise >= e->deadline_tsc ||
+	    e->deadline_tsc <= f->unmasked_at)
 		return;
 	/*
 	 * Late by at most: one unpaid re-arm gap, advance, latencies; from
 	 * the deadline, or from when it was set if that was later (a
 	 * deadline already in the past is due at the next poll).
 	 */
-	limit = e->d > e->start ? e->d : e->start;
+	limit = e->deadline_tsc > e->start_tsc ? e->deadline_tsc : e->start_tsc;
 	/*
 	 * A failed host-timer arm (any injected fault may have hit any later
 	 * arm, e.g. a lazy re-arm) is retried at the next poll: the halt's.
@@ -495,11 +468,11 @@ static void halt(struct fz *f)
 	if (f->faults && now_tsc(f) > limit)
 		limit = now_tsc(f);
 	limit += 2 * MIN_PERIOD_NS + 1000000;
-	if (limit < e->d)
+	if (limit < e->deadline_tsc)
 		return; /* far-future deadline: nothing to wait for */
-	while (f->last_raise < e->d) {
+	while (f->last_raise < e->deadline_tsc) {
 		if (f->vm->now_ns > limit)
-			fail(f, "deadline lost", e->d, f->vm->now_ns);
+			fail(f, "deadline lost", e->deadline_tsc, f->vm->now_ns);
 		/* The halted vCPU's thread polls (a failed arm is retried). */
 		vclock_vcpu_enter(f->v);
 		advance(f, 10000);
@@ -742,11 +715,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 void fuzz_summary(char *buf, size_t len)
 {
 	const struct reached *r = &last_reached;
-	static const struct {
-		size_t off;
-		const char *name;
-	} names[] = {
-#define R(x) { __builtin_offsetof(struct reached, x), #x }
+	static const struct fuzz_flag names[] = {
+#define R(f) FUZZ_FLAG(struct reached, f)
 		R(deferred), R(posted),	     R(honest),	     R(hostile),
 		R(enabled),  R(refused),     R(skipped),     R(moved),
 		R(clamped),  R(delivered),   R(halted),	     R(disarmed),
@@ -755,14 +725,7 @@ void fuzz_summary(char *buf, size_t len)
 		R(garbage),
 #undef R
 	};
-	size_t k, o;
 
-	o = (size_t)snprintf(buf, len, "ops %llu events %llu deliveries %llu:",
-			     (unsigned long long)r->ops,
-			     (unsigned long long)r->events,
-			     (unsigned long long)r->deliveries);
-	for (k = 0; k < sizeof(names) / sizeof(names[0]) && o < len; k++)
-		if (*(const bool *)((const char *)r + names[k].off))
-			o += (size_t)snprintf(buf + o, len - o, " %s",
-					      names[k].name);
+	fuzz_summary_flags(buf, len, r->ops, r->events, r->deliveries, r,
+			   names, sizeof(names) / sizeof(names[0]));
 }

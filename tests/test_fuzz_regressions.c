@@ -109,8 +109,7 @@ static void restore_coalesces_a_saved_backlog(void **state)
 	assert_int_equal(vclock_advance(vm, 500000), 0);
 	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
 	assert_int_equal(v->lapic.timer.stats.coalesced, 4);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 /*
@@ -149,8 +148,7 @@ static void catchup_merges_a_second_tscd_expiry(void **state)
 	assert_int_equal(vclock_advance(vm, 1000000), 0);
 	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
 	assert_int_equal(v->lapic.timer.stats.coalesced, 1);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 /*
@@ -186,8 +184,7 @@ static void pending_tick_of_another_vector_is_not_dropped(void **state)
 	vclock_vcpu_enter(v);
 	assert_int_equal(vclock_log_count(vm, 0, 0x50), 1);
 	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 /*
@@ -227,8 +224,7 @@ static void due_tick_is_not_held_back_by_the_next_wait(void **state)
 	v->auto_enter = true;
 	assert_int_equal(vclock_run_until(vm, t0 + 450000), 0);
 	assert_int_equal(vclock_log_count(vm, 0, 0x40), 2);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 /*
@@ -259,8 +255,7 @@ static void tick_due_before_sw_disable_is_held(void **state)
 	assert_true(vclock_write(v, VAPIC_REG_SVR, 0x1ff) >= 0);
 	vclock_vcpu_enter(v);
 	assert_int_equal(vclock_log_count(vm, 0, 0x55), 1);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 /*
@@ -298,8 +293,7 @@ static void tick_of_another_vector_keeps_its_own_interrupt(void **state)
 	vclock_vcpu_enter(v);
 	assert_int_equal(vclock_log_count(vm, 0, 0x40), 1);
 	assert_int_equal(vclock_log_count(vm, 0, 0x50), 1);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 /* The same without save/restore: the host polls late, after a boundary. */
@@ -326,8 +320,7 @@ static void late_poll_after_vector_change_delivers_both(void **state)
 	assert_int_equal(vclock_log_count(vm, 0, 0x41), 1);
 	assert_int_equal(vclock_log_count(vm, 0, 0x51), 1);
 	assert_int_equal(v->lapic.timer.stats.coalesced, 0);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 /* Both due ticks travel in the record, and both arrive after restore. */

@@ -36,8 +36,7 @@ static void setup(struct lfx *f)
 
 static void teardown(struct lfx *f)
 {
-	vt_assert_invariants(f->vm);
-	vclock_vm_destroy(f->vm);
+	vt_vm_destroy(f->vm);
 }
 
 static uint32_t rd(struct lfx *f, uint32_t off)

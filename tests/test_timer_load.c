@@ -9,13 +9,6 @@
  */
 #include "vtest.h"
 
-struct tfx {
-	struct vclock_vm *vm;
-	struct vclock_vcpu *v;
-	struct vapic_timer *t;
-	uint64_t t0;
-};
-
 #define LVT_PERIODIC(v) (0x20000U | (v))
 #define LVT_TSCDL(v) (0x40000U | (v))
 #define MASKED 0x10000U
@@ -24,7 +17,7 @@ struct tfx {
 #define TDCR_DIV16 0x3U
 
 /* 1 GHz bus and TSC: one count (divide 1) = one TSC cycle = one ns. */
-static void setup_c(struct tfx *f, const struct vapic_timer_config *tc)
+static void setup_c(struct vt_tfx *f, const struct vapic_timer_config *tc)
 {
 	struct vclock_config cfg;
 
@@ -35,51 +28,26 @@ static void setup_c(struct tfx *f, const struct vapic_timer_config *tc)
 		vapic_timer_config_default(&cfg.lapic.timer, 1000000);
 	cfg.lapic.timer.advance_ns = 0;
 	cfg.host_tsc_khz = cfg.lapic.timer.guest_tsc_khz;
-	f->vm = vt_vm_cfg(&cfg);
-	f->v = &f->vm->vcpus[0];
-	f->t = &f->v->lapic.timer;
+	vt_tfx_create(f, &cfg);
 	f->v->auto_enter = false;
 	vt_enable(f->v);
-	f->t0 = f->vm->now_ns;
 }
 
-static void setup(struct tfx *f)
+static void setup(struct vt_tfx *f)
 {
 	setup_c(f, NULL);
 }
 
-static void teardown(struct tfx *f)
-{
-	vt_assert_invariants(f->vm);
-	vclock_vm_destroy(f->vm);
-}
-
-static void at(struct tfx *f, uint64_t d)
-{
-	assert_int_equal(vclock_run_until(f->vm, f->t0 + d), 0);
-}
-
-static uint64_t gtsc(const struct tfx *f)
-{
-	return vclock_guest_tsc(f->v);
-}
-
-static int poll(struct tfx *f, struct vapic_timer_event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	return vapic_timer_poll(f->t, 0, ev);
-}
-
 /* First ns (from t0) at which a poll injects, stepping 1 ns from @from;
  * UINT64_MAX if none up to @to. */
-static uint64_t first_injection(struct tfx *f, uint64_t from, uint64_t to)
+static uint64_t first_injection(struct vt_tfx *f, uint64_t from, uint64_t to)
 {
 	struct vapic_timer_event ev;
 	uint64_t d;
 
 	for (d = from; d <= to; d++) {
-		at(f, d);
-		if (poll(f, &ev) == VAPIC_TIMER_INJECT)
+		vt_at(f, d);
+		if (vt_poll(f, &ev) == VAPIC_TIMER_INJECT)
 			return d;
 	}
 	return UINT64_MAX;
@@ -108,7 +76,7 @@ static void load_oneshot_resumes_tmcct_and_fires_after_remaining_counts(
 	for (i = 0; i < sizeof(oneshot_cases) / sizeof(oneshot_cases[0]); i++) {
 		struct vapic_timer_event ev;
 		uint64_t due;
-		struct tfx f;
+		struct vt_tfx f;
 
 		setup(&f);
 		assert_int_equal(vapic_timer_load_regs(f.t, 0x40,
@@ -126,23 +94,23 @@ static void load_oneshot_resumes_tmcct_and_fires_after_remaining_counts(
 				 oneshot_cases[i].tdcr);
 		/* Due exactly when the remaining counts have elapsed. */
 		due = (uint64_t)oneshot_cases[i].tmcct * oneshot_cases[i].div;
-		assert_int_equal(vapic_timer_target_tsc(f.t), gtsc(&f) + due);
+		assert_int_equal(vapic_timer_target_tsc(f.t), vt_gtsc(&f) + due);
 		if (due < 100000) {
-			at(&f, due - 1);
-			assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
-			at(&f, due);
-			assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+			vt_at(&f, due - 1);
+			assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+			vt_at(&f, due);
+			assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
 			assert_int_equal(ev.vector, 0x40);
 			assert_int_equal(vapic_timer_read_tmcct(f.t), 0);
 		}
-		teardown(&f);
+		vt_teardown(&f);
 	}
 }
 
 static void load_oneshot_with_tmcct_zero_stays_expired(void **state)
 {
 	struct vapic_timer_event ev;
-	struct tfx f;
+	struct vt_tfx f;
 
 	setup(&f);
 	assert_int_equal(vapic_timer_load_regs(f.t, 0x40, TDCR_DIV1, 1000, 0),
@@ -151,10 +119,10 @@ static void load_oneshot_with_tmcct_zero_stays_expired(void **state)
 	assert_int_equal(vapic_timer_read_tmcct(f.t), 0);
 	assert_int_equal(vapic_timer_target_tsc(f.t), 0);
 	assert_false(vclock_timer_armed(f.v, NULL));
-	at(&f, 1000000);
-	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
+	vt_at(&f, 1000000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
 	assert_int_equal(f.t->stats.injections, 0);
-	teardown(&f);
+	vt_teardown(&f);
 }
 
 static void load_periodic_tmcct_zero_or_above_tmict_is_a_full_period(
@@ -165,7 +133,7 @@ static void load_periodic_tmcct_zero_or_above_tmict_is_a_full_period(
 
 	for (i = 0; i < sizeof(tmccts) / sizeof(tmccts[0]); i++) {
 		struct vapic_timer_config c;
-		struct tfx f;
+		struct vt_tfx f;
 
 		vapic_timer_config_default(&c, 1000000);
 		c.min_period_ns = 0;
@@ -178,14 +146,14 @@ static void load_periodic_tmcct_zero_or_above_tmict_is_a_full_period(
 		assert_int_equal(first_injection(&f, 4990, 5010), 5000);
 		/* And it keeps ticking with the full period. */
 		assert_int_equal(first_injection(&f, 9990, 10010), 10000);
-		teardown(&f);
+		vt_teardown(&f);
 	}
 }
 
 static void load_periodic_resumes_phase_then_reloads(void **state)
 {
 	struct vapic_timer_config c;
-	struct tfx f;
+	struct vt_tfx f;
 
 	vapic_timer_config_default(&c, 1000000);
 	c.min_period_ns = 0;
@@ -198,13 +166,13 @@ static void load_periodic_resumes_phase_then_reloads(void **state)
 	assert_int_equal(first_injection(&f, 1990, 2010), 2000);
 	assert_int_equal(vapic_timer_read_tmcct(f.t), 3000);
 	assert_int_equal(first_injection(&f, 7990, 8010), 8000);
-	teardown(&f);
+	vt_teardown(&f);
 }
 
 static void load_periodic_below_min_period_is_clamped(void **state)
 {
 	struct vapic_timer_config c;
-	struct tfx f;
+	struct vt_tfx f;
 
 	vapic_timer_config_default(&c, 1000000);
 	c.min_period_ns = 200000;
@@ -215,7 +183,7 @@ static void load_periodic_below_min_period_is_clamped(void **state)
 	assert_int_equal(f.t->stats.clamped, 1);
 	/* The host never fires faster than the minimum period. */
 	assert_int_equal(first_injection(&f, 199990, 200010), 200000);
-	teardown(&f);
+	vt_teardown(&f);
 }
 
 /* A clamped period is no multiple of TMICT: TMCCT must still read back. */
@@ -223,7 +191,7 @@ static void load_clamped_periodic_reads_back_every_tmcct(void **state)
 {
 	struct vapic_timer_config c;
 	uint32_t tmcct;
-	struct tfx f;
+	struct vt_tfx f;
 
 	vapic_timer_config_default(&c, 1000000);
 	c.min_period_ns = 200000;
@@ -236,19 +204,19 @@ static void load_clamped_periodic_reads_back_every_tmcct(void **state)
 			fail_msg("TMCCT %u after loading %u",
 				 vapic_timer_read_tmcct(f.t), tmcct);
 	}
-	teardown(&f);
+	vt_teardown(&f);
 }
 
 static void load_tsc_deadline_keeps_deadline_only_in_the_same_mode(
 	void **state)
 {
 	struct vapic_timer_event ev;
-	struct tfx f;
+	struct vt_tfx f;
 	uint64_t dl;
 
 	setup(&f);
 	assert_true(vapic_timer_write_lvtt(f.t, LVT_TSCDL(0x42), false) >= 0);
-	dl = gtsc(&f) + 3000;
+	dl = vt_gtsc(&f) + 3000;
 	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, dl), 0);
 	/* Same mode: the deadline stays armed. */
 	assert_int_equal(vapic_timer_load_regs(f.t, LVT_TSCDL(0x43), TDCR_DIV1,
@@ -267,20 +235,20 @@ static void load_tsc_deadline_keeps_deadline_only_in_the_same_mode(
 			 0);
 	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), 0);
 	assert_false(vclock_timer_armed(f.v, NULL));
-	at(&f, 1000000);
-	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
-	teardown(&f);
+	vt_at(&f, 1000000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	vt_teardown(&f);
 }
 
 static void load_tsc_deadline_already_due_says_due(void **state)
 {
 	struct vapic_timer_event ev;
-	struct tfx f;
+	struct vt_tfx f;
 	uint64_t dl;
 
 	setup(&f);
 	assert_true(vapic_timer_write_lvtt(f.t, LVT_TSCDL(0x42), false) >= 0);
-	dl = gtsc(&f) + 3000;
+	dl = vt_gtsc(&f) + 3000;
 	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, dl), 0);
 	/* The vCPU stops; when it is loaded again the deadline has passed. */
 	f.v->auto_enter = false;
@@ -290,16 +258,16 @@ static void load_tsc_deadline_already_due_says_due(void **state)
 	assert_int_equal(vapic_timer_load_regs(f.t, LVT_TSCDL(0x42), TDCR_DIV1,
 					       0, 0),
 			 VAPIC_TIMER_DUE);
-	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
 	assert_int_equal(ev.vector, 0x42);
-	teardown(&f);
+	vt_teardown(&f);
 }
 
 static void load_drops_pending_tick_and_backlog(void **state)
 {
 	struct vapic_timer_config c;
 	struct vapic_timer_event ev;
-	struct tfx f;
+	struct vt_tfx f;
 
 	vapic_timer_config_default(&c, 1000000);
 	c.min_period_ns = 0;
@@ -308,23 +276,23 @@ static void load_drops_pending_tick_and_backlog(void **state)
 	assert_true(vapic_timer_write_lvtt(f.t, LVT_PERIODIC(0x44), false) >= 0);
 	assert_true(vapic_timer_write_tmict(f.t, 1000) >= 0);
 	/* Five periods pass unpolled: one tick due, four in the backlog. */
-	at(&f, 5500);
+	vt_at(&f, 5500);
 	assert_true(vapic_timer_has_event(f.t));
 	assert_int_equal(vapic_timer_load_regs(f.t, LVT_PERIODIC(0x44),
 					       TDCR_DIV1, 1000, 500),
 			 0);
 	assert_false(vapic_timer_has_event(f.t));
-	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
 	/* The loaded phase rules: next tick 500 counts later. */
 	assert_int_equal(first_injection(&f, 5990, 6010), 6000);
-	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
-	teardown(&f);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	vt_teardown(&f);
 }
 
 static void load_ignores_unimplemented_bits_and_hidden_tsc_mode(void **state)
 {
 	struct vapic_timer_config c;
-	struct tfx f;
+	struct vt_tfx f;
 
 	vapic_timer_config_default(&c, 1000000);
 	c.flags &= ~VAPIC_TIMER_F_TSC_DEADLINE;
@@ -336,13 +304,13 @@ static void load_ignores_unimplemented_bits_and_hidden_tsc_mode(void **state)
 	assert_int_equal(vapic_timer_read_lvtt(f.t), 0x10040);
 	assert_int_equal(vapic_timer_mode(f.t), VAPIC_TIMER_ONESHOT);
 	assert_int_equal(vapic_timer_read_tdcr(f.t), 0);
-	teardown(&f);
+	vt_teardown(&f);
 }
 
 static void load_while_software_disabled_forces_mask_but_counts(void **state)
 {
 	struct vapic_timer_event ev;
-	struct tfx f;
+	struct vt_tfx f;
 
 	setup(&f);
 	vapic_timer_set_sw_enabled(f.t, false);
@@ -350,17 +318,17 @@ static void load_while_software_disabled_forces_mask_but_counts(void **state)
 			 0);
 	assert_int_equal(vapic_timer_read_lvtt(f.t), MASKED | 0x45);
 	assert_int_equal(vapic_timer_read_tmcct(f.t), 400);
-	at(&f, 10000);
-	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
+	vt_at(&f, 10000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
 	assert_int_equal(vapic_timer_read_tmcct(f.t), 0);
 	assert_int_equal(f.t->stats.injections, 0);
-	teardown(&f);
+	vt_teardown(&f);
 }
 
 static void load_reserved_mode_holds_registers_never_runs(void **state)
 {
 	struct vapic_timer_event ev;
-	struct tfx f;
+	struct vt_tfx f;
 
 	setup(&f);
 	assert_int_equal(vapic_timer_load_regs(f.t, 0x60040, TDCR_DIV1, 1000,
@@ -370,15 +338,15 @@ static void load_reserved_mode_holds_registers_never_runs(void **state)
 	assert_int_equal(vapic_timer_read_tmict(f.t), 1000);
 	assert_int_equal(vapic_timer_read_tmcct(f.t), 0);
 	assert_false(vclock_timer_armed(f.v, NULL));
-	at(&f, 100000);
-	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
-	teardown(&f);
+	vt_at(&f, 100000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	vt_teardown(&f);
 }
 
 static void load_replaces_a_running_timer_with_one_host_timer(void **state)
 {
 	struct vapic_timer_event ev;
-	struct tfx f;
+	struct vt_tfx f;
 
 	setup(&f);
 	assert_true(vapic_timer_write_lvtt(f.t, 0x46, false) >= 0);
@@ -388,9 +356,9 @@ static void load_replaces_a_running_timer_with_one_host_timer(void **state)
 			 0);
 	/* The old 500 ns expiry is gone; the loaded one is at 3000 ns. */
 	assert_int_equal(first_injection(&f, 0, 3010), 3000);
-	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
 	assert_true(f.v->stats.max_armed <= 1);
-	teardown(&f);
+	vt_teardown(&f);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -400,7 +368,7 @@ static void target_tsc_follows_the_running_timer(void **state)
 {
 	struct vapic_timer_config c;
 	struct vapic_timer_event ev;
-	struct tfx f;
+	struct vt_tfx f;
 	uint64_t g;
 
 	vapic_timer_config_default(&c, 1000000);
@@ -408,7 +376,7 @@ static void target_tsc_follows_the_running_timer(void **state)
 	setup_c(&f, &c);
 	assert_int_equal(vapic_timer_target_tsc(f.t), 0);
 	assert_true(vapic_timer_write_lvtt(f.t, LVT_TSCDL(0x40), false) >= 0);
-	g = gtsc(&f);
+	g = vt_gtsc(&f);
 	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, g + 777), 0);
 	assert_int_equal(vapic_timer_target_tsc(f.t), g + 777);
 	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 0), 0);
@@ -416,16 +384,16 @@ static void target_tsc_follows_the_running_timer(void **state)
 
 	assert_true(vapic_timer_write_lvtt(f.t, LVT_PERIODIC(0x40), false) >= 0);
 	assert_true(vapic_timer_write_tdcr(f.t, TDCR_DIV2, false) >= 0);
-	g = gtsc(&f);
+	g = vt_gtsc(&f);
 	assert_true(vapic_timer_write_tmict(f.t, 100) >= 0);
 	assert_int_equal(vapic_timer_target_tsc(f.t), g + 200);
-	at(&f, 200);
-	assert_int_equal(poll(&f, &ev), VAPIC_TIMER_INJECT);
+	vt_at(&f, 200);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
 	/* Reloaded: the next period's end. */
 	assert_int_equal(vapic_timer_target_tsc(f.t), g + 400);
 	assert_true(vapic_timer_write_tmict(f.t, 0) >= 0);
 	assert_int_equal(vapic_timer_target_tsc(f.t), 0);
-	teardown(&f);
+	vt_teardown(&f);
 }
 
 int main(void)

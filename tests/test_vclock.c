@@ -187,8 +187,7 @@ static void cancel_is_synchronous_and_counted(void **state)
 	assert_int_equal(vclock_advance(vm, 1000), 0);
 	assert_int_equal(v->stats.fires, 0);
 	assert_false(vclock_next_event_ns(vm, &e));
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 static void arm_while_armed_is_detected(void **state)
@@ -572,8 +571,7 @@ static void run_delivers_tsc_deadline_at_deadline_and_logs_it(void **state)
 	assert_int_equal(v->stats.spins, 1);
 	assert_int_equal(vclock_log_count(vm, 1, 0x40), 1);
 	assert_int_equal(vclock_log_count(vm, 0, UINT32_MAX), 0);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 static void run_check_catches_an_early_delivery(void **state)
@@ -614,8 +612,7 @@ static void run_closed_irq_window_holds_the_vector(void **state)
 	assert_int_equal(vm->log[0].vector, 0x50);
 	assert_int_equal(vm->log[0].host_ns, vm->now_ns);
 	assert_int_equal(vm->log[0].deadline_tsc, dl);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 static void run_entry_latency_delays_delivery(void **state)
@@ -666,8 +663,7 @@ static void run_posted_unpinned_logs_housekeeping_cpu(void **state)
 	assert_int_equal(v->stats.cross_cpu_fires, v->stats.fires);
 	assert_int_equal(v->stats.posts, 1);
 	assert_int_equal(v->stats.injections, 0);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 static void posted_callback_spin_is_dropped_by_cancel(void **state)
@@ -699,8 +695,7 @@ static void posted_callback_spin_is_dropped_by_cancel(void **state)
 	assert_int_equal(vm->log_len, 1);
 	assert_int_equal(vm->log[0].deadline_tsc, dl + 250000);
 	assert_true(vm->log[0].flags & VCLOCK_DELIVERY_POSTED);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 static void manual_enter_spins_then_delivers(void **state)
@@ -723,8 +718,7 @@ static void manual_enter_spins_then_delivers(void **state)
 	vclock_advance(vm, 1000);
 	assert_int_equal(vm->log_len, 1);
 	assert_int_equal(vm->log[0].guest_tsc, dl);
-	vt_assert_invariants(vm);
-	vclock_vm_destroy(vm);
+	vt_vm_destroy(vm);
 }
 
 static void reinit_keeps_guest_tsc_continuous(void **state)

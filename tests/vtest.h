@@ -51,6 +51,64 @@ static inline struct vclock_vm *vt_vm(uint32_t n)
 	return vt_vm_cfg(&cfg);
 }
 
+/* Check every vclock invariant of @vm (fail the test if one is broken),
+ * then destroy it. */
+static inline void vt_vm_destroy(struct vclock_vm *vm)
+{
+	vt_assert_invariants(vm);
+	vclock_vm_destroy(vm);
+}
+
+/*
+ * LAPIC timer fixture: vCPU 0 of a vclock VM, its timer, and when the test
+ * started.  A test configures the VM its own way, then vt_tfx_create().
+ */
+struct vt_tfx {
+	struct vclock_vm *vm;
+	struct vclock_vcpu *v;	/* vCPU 0 */
+	struct vapic_timer *t;	/* its LAPIC timer */
+	uint64_t t0;		/* start, host ns */
+	uint64_t g0;		/* vCPU 0's guest TSC at t0 */
+	uint32_t khz;		/* the timer's guest_tsc_khz */
+};
+
+/* Create the VM of @cfg into @f; time t0 is now. */
+static inline void vt_tfx_create(struct vt_tfx *f,
+				 const struct vclock_config *cfg)
+{
+	f->vm = vt_vm_cfg(cfg);
+	f->v = &f->vm->vcpus[0];
+	f->t = &f->v->lapic.timer;
+	f->t0 = f->vm->now_ns;
+	f->g0 = vclock_guest_tsc(f->v);
+	f->khz = cfg->lapic.timer.guest_tsc_khz;
+}
+
+/* Check the invariants and destroy the VM (vt_vm_destroy()). */
+static inline void vt_teardown(struct vt_tfx *f)
+{
+	vt_vm_destroy(f->vm);
+}
+
+/* Move virtual time to t0 + @d_ns. */
+static inline void vt_at(struct vt_tfx *f, uint64_t d_ns)
+{
+	assert_int_equal(vclock_run_until(f->vm, f->t0 + d_ns), 0);
+}
+
+/* vCPU 0's guest TSC now. */
+static inline uint64_t vt_gtsc(const struct vt_tfx *f)
+{
+	return vclock_guest_tsc(f->v);
+}
+
+/* One vapic_timer_poll() as the vCPU thread; @ev is cleared first. */
+static inline int vt_poll(struct vt_tfx *f, struct vapic_timer_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	return vapic_timer_poll(f->t, 0, ev);
+}
+
 /* Software-enable the LAPIC of vCPU @v (SVR = 0x1ff). */
 static inline void vt_enable(struct vclock_vcpu *v)
 {

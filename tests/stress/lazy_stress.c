@@ -66,12 +66,14 @@
 #include <vapic/lazy.h>
 #include <vapic/timer.h>
 
+#define LAZY_ORACLE_HIST 64 /* the guest's deadline history */
+#include "../lazy_oracle.h"
+
 #define KHZ 1000000U
 #define VEC 0xecU
 #define LVTT_TSCD (0x40000U | VEC)
 #define PAGE_GPA 0x1000ULL
 #define LOST_NS 500000000ULL /* 0.5 s */
-#define HIST 64
 
 /* ---------------------------------------------------------------------- */
 /* Optional event trace (--trace), dumped at the first failure             */
@@ -289,18 +291,12 @@ static void *timer_thread(void *arg)
 /* ---------------------------------------------------------------------- */
 /* Guest (and its vCPU thread)                                            */
 
-struct entry {
-	uint64_t d;	/* deadline, guest TSC = ns; 0: disarm */
-	uint64_t start;	/* its set_next_event() began (before G1) */
-	uint64_t sup;	/* when it was superseded (end of the next call); 0 */
-	bool taken;	/* delivered as its own deadline (rule (a)) */
-};
-
 struct guest {
 	struct host *h;
 	struct vapic_lazy_page *pg;
-	struct entry hist[HIST];
-	unsigned int head; /* index of the current entry */
+	/* Its deadlines (an entry starts before G1 and is superseded at the
+	 * end of the next call); only the guest thread touches them. */
+	struct lazy_oracle o;
 	bool masked;
 	bool lazy;
 	uint64_t rng;
@@ -327,10 +323,7 @@ static uint64_t rd_armed(const struct guest *g)
  */
 static void supersede(struct guest *g)
 {
-	struct entry *e = &g->hist[g->head];
-
-	if (!e->sup)
-		e->sup = now_ns();
+	lazy_oracle_supersede(lazy_oracle_cur(&g->o), now_ns());
 }
 
 static uint64_t rnd(struct guest *g)
@@ -388,35 +381,14 @@ static void vcpu_exit_done(struct guest *g, int r)
 }
 
 /*
- * One raise (@ns, delivering @d) is justified (a) by the newest entry for
- * @d if @d was due at @ns and not superseded before it was due (a real
- * LAPIC fired it before the overwrite), or (b) by any entry that may have
- * been current at @ns and was due.  *@a gets the (a) entry, for the
- * duplicate check.
+ * One raise (@ns, delivering @d): lazy_oracle_justified().  *@a gets the
+ * entry @d justified as itself (rule (a)), for the duplicate check.
  */
 static bool justify(struct guest *g, uint64_t ns, uint64_t d,
-		    struct entry **a)
+		    struct lazy_oracle_ent **a)
 {
-	*a = NULL;
-	for (unsigned int k = 0; k < HIST && d; k++) {
-		struct entry *e = &g->hist[(g->head + HIST - k) % HIST];
-
-		if (e->d != d)
-			continue;
-		if (d <= ns && (!e->sup || d <= e->sup))
-			*a = e;
-		break;
-	}
-	if (*a)
+	if (lazy_oracle_justified(&g->o, ns, d, a))
 		return true;
-	for (unsigned int k = 0; k < HIST; k++) {
-		struct entry *e = &g->hist[(g->head + HIST - k) % HIST];
-
-		if (!e->d || e->start > ns || (e->sup && e->sup < ns))
-			continue;
-		if (e->d <= ns)
-			return true;
-	}
 	trace("unjustified", ns, d, 0, 0);
 	return false;
 }
@@ -424,7 +396,7 @@ static bool justify(struct guest *g, uint64_t ns, uint64_t d,
 /* The guest takes a pending interrupt (interrupts enabled). */
 static void take_irq(struct guest *g)
 {
-	struct entry *hit[256];
+	struct lazy_oracle_ent *hit[256];
 	unsigned int nhit = 0;
 	uint64_t raised = 0, bad_d = 0, end, last = 0;
 	bool ok = true;
@@ -436,7 +408,7 @@ static void take_irq(struct guest *g)
 	end = __atomic_load_n(&g->h->nraise, __ATOMIC_ACQUIRE);
 	for (; g->raises_seen < end; g->raises_seen++) {
 		uint64_t i = g->raises_seen % 256, ns, d;
-		struct entry *e;
+		struct lazy_oracle_ent *e;
 
 		while (__atomic_load_n(&g->h->raises[i].seq, __ATOMIC_ACQUIRE) !=
 		       g->raises_seen + 1)
@@ -470,14 +442,16 @@ static void take_irq(struct guest *g)
 			if (tracing) {
 				fprintf(stderr, "unjustified raise at %" PRIu64 "\n",
 					raised);
-				for (unsigned int i = 0; i < HIST; i++) {
-					struct entry *x =
-						&g->hist[(g->head + 1 + i) % HIST];
+				/* Oldest first. */
+				for (unsigned int k = LAZY_ORACLE_HIST; k--;) {
+					struct lazy_oracle_ent *x =
+						lazy_oracle_ago(&g->o, k);
 
 					fprintf(stderr,
 						"  hist d %" PRIu64 " start %" PRIu64
 						" sup %" PRIu64 " taken %d\n",
-						x->d, x->start, x->sup, x->taken);
+						x->deadline_tsc, x->start_tsc,
+						x->sup_tsc, x->taken);
 				}
 				trace_dump(50);
 			}
@@ -495,16 +469,9 @@ static void check_kick(struct guest *g)
 /* set_next_event(d), interrupts disabled (none taken inside). */
 static void set_next_event(struct guest *g, uint64_t d)
 {
-	struct entry *prev = &g->hist[g->head];
-	struct entry *e;
+	struct lazy_oracle_ent *prev = lazy_oracle_set(&g->o, d, now_ns());
 	bool trap;
 
-	g->head = (g->head + 1) % HIST;
-	e = &g->hist[g->head];
-	e->d = d;
-	e->start = now_ns();
-	e->sup = 0;
-	e->taken = false;
 	g->sets++;
 	trap = !g->lazy || vapic_lazy_guest_set_deadline(g->pg, d);
 	trace("set", d, trap, rd_armed(g), g->lazy);
@@ -513,21 +480,20 @@ static void set_next_event(struct guest *g, uint64_t d)
 		g->paid++;
 		vcpu_exit_done(g, vapic_timer_write_tsc_deadline(&g->h->t, d));
 	}
-	if (!prev->sup)
-		prev->sup = now_ns();
+	lazy_oracle_supersede(prev, now_ns());
 }
 
 /* Halt until an interrupt raised at or after the current deadline. */
 static void halt(struct guest *g)
 {
-	struct entry *e = &g->hist[g->head];
+	struct lazy_oracle_ent *e = lazy_oracle_cur(&g->o);
 	uint64_t limit;
 
-	if (!e->d || g->last_raise >= e->d || g->masked)
+	if (!e->deadline_tsc || g->last_raise >= e->deadline_tsc || g->masked)
 		return;
 	g->halts++;
-	limit = e->d + LOST_NS;
-	while (g->last_raise < e->d) {
+	limit = e->deadline_tsc + LOST_NS;
+	while (g->last_raise < e->deadline_tsc) {
 		check_kick(g);
 		take_irq(g);
 		if (now_ns() > limit) {
@@ -543,7 +509,7 @@ static void halt(struct guest *g)
 					"  host: armed %d expires %" PRIu64 " running %d\n"
 					"  timer: hw_armed %d running %d target %" PRIu64
 					" tsc_deadline %" PRIu64 " fired %u pending %d lvtt %#x need_arm %d\n",
-					e->d, now_ns(), rd_armed(g), g->pg->pending,
+					e->deadline_tsc, now_ns(), rd_armed(g), g->pg->pending,
 					h->armed, h->expires_ns, h->running, t->hw_armed,
 					t->running, t->target_tsc, t->tsc_deadline,
 					t->fired, t->pending, t->lvtt, t->need_arm);
