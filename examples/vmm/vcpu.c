@@ -157,8 +157,10 @@ static int kvm_interrupt(struct vcpu *v, uint32_t vec)
  * the wake-up path; when libvapic then says INJECT for it, the entry needs
  * no ioctl.  A different vector replaces it (the cost of no prediction); a
  * halt that ends with nothing to deliver withdraws it (one extra ioctl).
- * Nothing the guest sees changes: only libvapic's INJECT lets a vector
- * into the guest.
+ * When the own timer comes due before that wake-up, the timer pre-queue
+ * replaces the guess with the timer vector ahead of the deadline, as it
+ * would have queued it.  Nothing the guest sees changes: only libvapic's
+ * INJECT lets a vector into the guest.
  */
 static bool vector_deliverable(struct vcpu *v, uint32_t vec)
 {
@@ -166,9 +168,10 @@ static bool vector_deliverable(struct vcpu *v, uint32_t vec)
 	       (vec & 0xf0) > (vapic_lapic_ppr(&v->lapic) & 0xf0);
 }
 
+/* Queue @vec in KVM's slot (replacing a vector queued there ahead). */
 static void prequeue_vec(struct vcpu *v, uint32_t vec)
 {
-	if (v->prequeued || v->irq_queued ||
+	if (v->prequeued == vec || v->irq_queued ||
 	    !v->run->ready_for_interrupt_injection ||
 	    !vector_deliverable(v, vec))
 		return;
@@ -182,6 +185,13 @@ static void prequeue(struct vcpu *v)
 
 	if (!(lvtt & VAPIC_LVT_MASKED))
 		prequeue_vec(v, lvtt & 0xff);
+}
+
+/* Is the timer's vector the one queued ahead? */
+static bool timer_prequeued(struct vcpu *v)
+{
+	return v->prequeued &&
+	       v->prequeued == (vapic_timer_read_lvtt(&v->lapic.timer) & 0xff);
 }
 
 static void prequeue_cancel(struct vcpu *v)
@@ -321,8 +331,8 @@ static void do_halt(struct vcpu *v)
 		if (vapic_lapic_pending_events(&v->lapic))
 			break;
 		/* Queue the timer vector the ioctl's cost ahead (see above). */
-		t_pre = if_set && !v->prequeued ? prequeue_at(v)
-						: VAPIC_POSIX_NEVER;
+		t_pre = if_set && !timer_prequeued(v) ? prequeue_at(v)
+						       : VAPIC_POSIX_NEVER;
 		if (vmm_now_ns() >= t_pre) {
 			prequeue(v);
 			t_pre = VAPIC_POSIX_NEVER;
