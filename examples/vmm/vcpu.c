@@ -332,7 +332,7 @@ static void do_halt(struct vcpu *v)
 			break;
 		/* Queue the timer vector the ioctl's cost ahead (see above). */
 		t_pre = if_set && !timer_prequeued(v) ? prequeue_at(v)
-						       : VAPIC_POSIX_NEVER;
+						      : VAPIC_POSIX_NEVER;
 		if (vmm_now_ns() >= t_pre) {
 			prequeue(v);
 			t_pre = VAPIC_POSIX_NEVER;

@@ -179,6 +179,15 @@ static void timer_report(struct pcpu *p, const char *who)
 /* ---- the exchange ---------------------------------------------------------
  */
 
+/* The client's think time between exchanges. */
+static void pp_gap(u64 gap)
+{
+	u64 t0 = rdtsc();
+
+	while (rdtsc() - t0 < gap)
+		pause();
+}
+
 #ifndef TCPRR
 /*
  * The ping-pong's hot path, in assembly.  Every instruction a guest runs at
@@ -279,14 +288,6 @@ __asm__(".pushsection .text\n"
 	"	ret\n"
 	".popsection\n");
 
-static void pp_gap(u64 gap)
-{
-	u64 t0 = rdtsc();
-
-	while (rdtsc() - t0 < gap)
-		pause();
-}
-
 static bool pp_lean(void)
 {
 	return apic_x2;
@@ -322,10 +323,38 @@ static void wait_msg(struct pcpu *p)
 	p->msg = 0;
 }
 
+/* The C path: xAPIC mode, and tcprr.elf (its timer model runs per message). */
+static void pp_server_c(struct pcpu *p, u64 total)
+{
+	u64 i;
+
+	for (i = 0; i < total; i++) {
+		wait_msg(p);
+		if (pushes)
+			push_timeouts(p);
+		apic_icr(cpus[0].apic_id, ICR_FIXED | V_PONG);
+	}
+}
+
+static void pp_client_c(struct pcpu *p, s64 *rtt, u64 total, u64 gap)
+{
+	u64 i, t0;
+
+	for (i = 0; i < total; i++) {
+		t0 = rdtsc();
+		apic_icr(cpus[1].apic_id, ICR_FIXED | V_PING);
+		wait_msg(p);
+		rtt[i] = (s64)(p->msg_tsc - t0);
+		if (pushes)
+			push_timeouts(p);
+		pp_gap(gap);
+	}
+}
+
 void guest_ap_main(struct cpu *c)
 {
 	struct pcpu *p = &pc[1];
-	u64 i, total = cfg_u64("n", 5000) + cfg_u64("warmup", 100);
+	u64 total = cfg_u64("n", 5000) + cfg_u64("warmup", 100);
 
 	cli();
 	if (pushes)
@@ -336,12 +365,7 @@ void guest_ap_main(struct cpu *c)
 		pp_server_lean(total, cpus[0].apic_id);
 	else
 #endif
-		for (i = 0; i < total; i++) {
-		wait_msg(p);
-		if (pushes)
-			push_timeouts(p);
-		apic_icr(cpus[0].apic_id, ICR_FIXED | V_PONG);
-	}
+		pp_server_c(p, total);
 	if (pushes)
 		timer_report(p, "server");
 	__atomic_store_n(&server_ready, 3, __ATOMIC_RELEASE);
@@ -355,7 +379,6 @@ int guest_main(void)
 	u64 gap = us_to_tsc(cfg_u64("gap_us", 20));
 	s64 *rtt = alloc((n + warmup) * sizeof(s64), 64);
 	struct pcpu *p = &pc[0];
-	u64 i, t0;
 
 #ifdef TCPRR
 	pushes = (u32)cfg_u64("pushes", 3);
@@ -397,17 +420,7 @@ int guest_main(void)
 		pp_client_lean(rtt, n + warmup, cpus[1].apic_id, gap);
 	else
 #endif
-		for (i = 0; i < n + warmup; i++) {
-		t0 = rdtsc();
-		apic_icr(cpus[1].apic_id, ICR_FIXED | V_PING);
-		wait_msg(p);
-		rtt[i] = (s64)(p->msg_tsc - t0);
-		if (pushes)
-			push_timeouts(p);
-		t0 = rdtsc();
-		while (rdtsc() - t0 < gap)
-			pause();
-	}
+		pp_client_c(p, rtt, n + warmup, gap);
 	report_phase("rr", false);
 	report_samples(pushes ? "tcprr_rtt" : "pingpong_rtt", rtt + warmup,
 		       (u32)n);
