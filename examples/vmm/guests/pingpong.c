@@ -4,8 +4,9 @@
  *
  * pingpong.elf: IPI ping-pong.  The BSP (client) sends a fixed IPI to the
  * AP (server) and halts until the reply IPI arrives; the server halts
- * between requests and replies from its main loop.  The client records the
- * round trip (guest TSC) of every exchange.  Both vCPUs halt between
+ * between requests and replies from its ISR (x2APIC: the asm hot path
+ * below) or from its main loop (xAPIC, and tcprr.elf).  The client records
+ * the round trip (guest TSC) of every exchange.  Both vCPUs halt between
  * messages, so the halt-poll policy decides how fast they wake.
  *
  * tcprr.elf (built with -DTCPRR): the same exchange, plus the timer pattern
@@ -194,7 +195,8 @@ static void pp_gap(u64 gap)
  * CPL0 goes through KVM's instruction emulator on the reference machine's
  * nested KVM (about 1-3 k cycles each), so the C path below (ISR_STUB's nine
  * saves and calls, apic_eoi()'s dispatch, the wait loop after IRET) added
- * ~35 us of emulation to each round trip that real hardware does not have,
+ * tens of microseconds of emulation to each round trip (README: p50 173.0
+ * -> 95.8 us without halt-polling) that real hardware does not have,
  * and hid what the halt-poll policy changes.  x2APIC mode only (the C path
  * serves xAPIC).
  *
