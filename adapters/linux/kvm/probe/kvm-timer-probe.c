@@ -16,6 +16,18 @@
  * usage: kvm-timer-probe [--guest FILE] [--deadlines N] [--workload N]
  *                        [--mode all|conformance|workload] [--timeout S]
  *                        [--seed N]
+ *        kvm-timer-probe --hold
+ *
+ * --hold keeps one VM (in-kernel irqchip, one vCPU, its APIC disabled)
+ * until killed and runs nothing.  The kvm-patched suite starts it first in
+ * the test kernel: KVM flips static keys when the first VM or LAPIC comes
+ * and the last one goes (preempt_notifier_key, apic_sw_disabled,
+ * apic_hw_disabled), and each flip live-patches kernel text with INT3.
+ * QEMU 7.2's TCG, running that kernel, was seen here to keep executing a
+ * stale INT3 after the patch was complete, on both CPUs, for ever (the
+ * kernel's kprobe handler backs up to the new instruction, the CPU takes
+ * the old INT3 again; docs/kvm-patches.md).  With the held VM those keys
+ * never drop to zero, so runs of VMs do not patch text.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -641,6 +653,38 @@ static void print_halt_table(const struct run_result *rr)
 	fflush(stdout);
 }
 
+/* --hold: see the file comment.  Never returns (die() on an error). */
+static void __attribute__((noreturn)) hold(void)
+{
+	struct kvm_msrs *msrs;
+	int kvm, fd, vcpu;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("/dev/kvm");
+	fd = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (fd < 0)
+		die("KVM_CREATE_VM");
+	if (ioctl(fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		die("KVM_CREATE_IRQCHIP");
+	vcpu = ioctl(fd, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	/* IA32_APIC_BASE without its enable bit: apic_hw_disabled stays up. */
+	msrs = calloc(1, sizeof(*msrs) + sizeof(msrs->entries[0]));
+	if (!msrs)
+		die("calloc");
+	msrs->nmsrs = 1;
+	msrs->entries[0].index = 0x1b;
+	msrs->entries[0].data = 0xfee00000ULL | (1u << 8);
+	if (ioctl(vcpu, KVM_SET_MSRS, msrs) != 1)
+		die("KVM_SET_MSRS IA32_APIC_BASE");
+	printf("# hold: one VM, one vCPU (APIC disabled) held until killed\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { "/probe-guest.bin", 200, 400, "all", 300, 1, 0 };
@@ -665,10 +709,12 @@ int main(int argc, char **argv)
 			o.seed = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--tests") && i + 1 < argc)
 			o.tests = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--hold") && argc == 2)
+			hold();
 		else {
 			fprintf(stderr,
-				"usage: %s [--guest FILE] [--deadlines N] [--workload N] [--mode all|conformance|workload] [--timeout S] [--seed N] [--tests MASK]\n",
-				argv[0]);
+				"usage: %s [--guest FILE] [--deadlines N] [--workload N] [--mode all|conformance|workload] [--timeout S] [--seed N] [--tests MASK]\n       %s --hold\n",
+				argv[0], argv[0]);
 			return 2;
 		}
 	}
