@@ -107,7 +107,7 @@ def count_tap(stdout):
             continue
         if line.startswith("Bail out!"):
             bailed = True
-            reasons.append(("fail", line[:120]))
+            reasons.append(("fail", line[:400]))
             continue
         m = TAP_LINE.match(line)
         if not m:
@@ -131,7 +131,7 @@ def count_tap(stdout):
             p += 1
         else:
             f += 1
-            reasons.append(("fail", f"not ok: {m.group(2).strip(' -')[:100]}"))
+            reasons.append(("fail", f"not ok: {m.group(2).strip(' -')[:400]}"))
     if plan is not None and plan > seen:
         f += plan - seen
         reasons.append(("fail", f"plan 1..{plan} but {seen} cases ran"))
@@ -275,9 +275,11 @@ def summarize(builds, status, partial=False):
         for b, what, why in skips:
             print(f"  {b:<6} {what}: {short(why)}")
     if fails:
+        # In full (up to 480 characters): a CI log is often read from its
+        # tail only, and this is all it says about a failure.
         print("\nFailed:")
         for b, what, why in fails:
-            print(f"  {b:<6} {what}: {short(why)}")
+            print(f"  {b:<6} {what}: {short(why, 480)}")
     print()
     print(f"{total_p} passed, {total_f} failed")
     return 1 if total_f or not total_p else 0
