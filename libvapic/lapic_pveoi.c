@@ -152,8 +152,7 @@ u32 *lapic_pv_eoi_map_(struct vapic_lapic *l, u64 val, int *err)
 }
 
 /* Install a checked value and its mapping (NULL when disabled). */
-void lapic_pv_eoi_install_(struct vapic_lapic *l, u64 val, u32 *w,
-			   bool pending)
+void lapic_pv_eoi_install_(struct vapic_lapic *l, u64 val, u32 *w, bool pending)
 {
 	pv_eoi_unmap(l);
 	l->pv_eoi_msr = val;

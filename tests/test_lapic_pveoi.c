@@ -70,6 +70,8 @@ static int init_with(uint32_t flags)
 	cfg.timer.advance_ns = 0;
 	if (vapic_lapic_init(L(), &cfg, &ops, &vm.cpu[0]))
 		return -1;
+	if (vapic_fastpath_init(&vm.cpu[0].fp, L()))
+		return -1;
 	if (fake_to_x2apic(L()) < 0)
 		return -1;
 	fake_sw_enable(L());
@@ -113,8 +115,8 @@ static void enable(void)
 /* Accept @v (edge or level) and inject it: IRR -> ISR. */
 static void deliver(uint32_t v, bool level)
 {
-	assert_true(vapic_lapic_accept(L(), v, level ? VAPIC_ACCEPT_LEVEL : 0) >=
-		    0);
+	assert_true(vapic_lapic_accept(L(), v,
+				       level ? VAPIC_ACCEPT_LEVEL : 0) >= 0);
 	assert_int_equal(fake_inject(L()), (int)v);
 }
 
@@ -250,6 +252,47 @@ static void test_without_map_guest_enable_fails(void **s)
 	ops.map_guest = NULL;
 	ops.unmap_guest = NULL;
 	assert_int_equal(wrmsr(WORD_GPA | 1), VAPIC_EFAULT);
+	assert_false(vapic_lapic_pv_eoi_enabled(L()));
+}
+
+static int fp_msr(uint32_t reason, uint64_t data, struct vapic_exit *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->reason = reason;
+	e->msr = VAPIC_MSR_KVM_PV_EOI_EN;
+	e->data = data;
+	return vapic_fastpath_handle(&vm.cpu[0].fp, e);
+}
+
+static void test_fastpath_wrmsr_enables(void **s)
+{
+	struct vapic_exit e;
+
+	(void)s;
+	assert_int_not_equal(fp_msr(VAPIC_EXIT_WRMSR, WORD_GPA | 1, &e),
+			     VAPIC_FP_SLOW);
+	assert_false(e.actions & VAPIC_EXIT_ACT_GP);
+	assert_true(vapic_lapic_pv_eoi_enabled(L()));
+	assert_int_not_equal(fp_msr(VAPIC_EXIT_RDMSR, 0, &e), VAPIC_FP_SLOW);
+	assert_int_equal(e.data, WORD_GPA | 1);
+}
+
+static void test_fastpath_misaligned_is_gp(void **s)
+{
+	struct vapic_exit e;
+
+	(void)s;
+	fp_msr(VAPIC_EXIT_WRMSR, WORD_GPA | 2 | 1, &e);
+	assert_true(e.actions & VAPIC_EXIT_ACT_GP);
+}
+
+static void test_fastpath_unmappable_is_gp(void **s)
+{
+	struct vapic_exit e;
+
+	(void)s;
+	fp_msr(VAPIC_EXIT_WRMSR, 0x100000ULL | 1, &e);
+	assert_true(e.actions & VAPIC_EXIT_ACT_GP);
 	assert_false(vapic_lapic_pv_eoi_enabled(L()));
 }
 
@@ -660,6 +703,9 @@ int main(void)
 		T(test_map_failure_fails_and_stays_off),
 		T(test_without_feature_msr_is_gp),
 		T(test_without_map_guest_enable_fails),
+		T(test_fastpath_wrmsr_enables),
+		T(test_fastpath_misaligned_is_gp),
+		T(test_fastpath_unmappable_is_gp),
 		T(test_flag_set_for_single_edge_vector_in_service),
 		T(test_flag_not_set_when_disabled),
 		T(test_flag_not_set_with_nothing_in_service),
