@@ -152,6 +152,8 @@ int apic_vcpu_init(struct vcpu *v)
 	int r;
 
 	vapic_lapic_config_default(&cfg, v->apic_id, v->vm->tsc_khz);
+	if (!v->vm->opt.no_pv_eoi)
+		cfg.flags |= VAPIC_LAPIC_F_PV_EOI;
 	r = vapic_lapic_init(&v->lapic, &cfg, &v->vm->ops, &v->pv);
 	if (!r)
 		r = vapic_fastpath_init(&v->fp, &v->lapic);

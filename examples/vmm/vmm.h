@@ -46,6 +46,7 @@ struct vmm_options {
 	enum irqchip_mode irqchip;
 	enum haltpoll_mode haltpoll;
 	bool lazy;
+	bool no_pv_eoi; /* --pv-eoi=off */
 	bool no_wake_prequeue; /* --wake-prequeue=off */
 	char *haltpoll_set[8]; /* NAME=VALUE overrides of the policy config */
 	int nhaltpoll_set;
