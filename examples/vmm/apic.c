@@ -220,6 +220,8 @@ static void count_exit(struct vcpu *v, const struct vapic_exit *e)
 			v->c.msr_x2apic_other++;
 		else if (e->msr == 0x1b)
 			v->c.msr_apic_base++;
+		else if (e->msr == VAPIC_MSR_KVM_PV_EOI_EN)
+			v->c.msr_pv_eoi++;
 		else if (!v->vm->lazy_msr || e->msr != v->vm->lazy_msr)
 			v->c.msr_other++;
 		break;

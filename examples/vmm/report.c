@@ -264,13 +264,15 @@ void report_print(struct vmm *vm, FILE *f)
 	fprintf(f, "\n");
 	fprintf(f,
 		"  msr: tsc_deadline %llu  x2apic_icr %llu  x2apic_eoi %llu  "
-		"x2apic_other %llu  apic_base %llu  lazy %llu  other %llu\n",
+		"x2apic_other %llu  apic_base %llu  lazy %llu  pv_eoi %llu  "
+		"other %llu\n",
 		(unsigned long long)SUM(vm, msr_tsc_deadline),
 		(unsigned long long)SUM(vm, msr_x2apic_icr),
 		(unsigned long long)SUM(vm, msr_x2apic_eoi),
 		(unsigned long long)SUM(vm, msr_x2apic_other),
 		(unsigned long long)SUM(vm, msr_apic_base),
 		(unsigned long long)SUM(vm, msr_lazy),
+		(unsigned long long)SUM(vm, msr_pv_eoi),
 		(unsigned long long)SUM(vm, msr_other));
 	fprintf(f,
 		"  mmio: apic_icr %llu  apic_eoi %llu  apic_other %llu  other "
@@ -432,6 +434,8 @@ int report_json(struct vmm *vm, const char *path)
 	JU(f, "msr_apic_base", SUM(vm, msr_apic_base));
 	fprintf(f, ", ");
 	JU(f, "msr_lazy", SUM(vm, msr_lazy));
+	fprintf(f, ", ");
+	JU(f, "msr_pv_eoi", SUM(vm, msr_pv_eoi));
 	fprintf(f, ", ");
 	JU(f, "msr_other", SUM(vm, msr_other));
 	fprintf(f, ",\n    ");

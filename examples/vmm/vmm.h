@@ -72,6 +72,7 @@ struct vcpu_counters {
 	uint64_t msr_x2apic_other;
 	uint64_t msr_apic_base;
 	uint64_t msr_lazy;
+	uint64_t msr_pv_eoi; /* MSR_KVM_PV_EOI_EN */
 	uint64_t msr_other;
 	/* MMIO exits */
 	uint64_t mmio_apic_icr;
