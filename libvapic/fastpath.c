@@ -123,7 +123,8 @@ static int finish(struct vapic_fastpath *fp, struct vapic_exit *e, int act)
 	struct vapic_lapic *l = fp->lapic;
 
 	if (VAPIC_UNLIKELY(act < 0)) {
-		if (act == VAPIC_ERSVD) {
+		/* VAPIC_EFAULT: the PV EOI word is not guest RAM. */
+		if (act == VAPIC_ERSVD || act == VAPIC_EFAULT) {
 			STAT_INC_(fp->stats.gp_injections);
 			e->actions |= VAPIC_EXIT_ACT_GP;
 		} else if (act == VAPIC_EHOST) {

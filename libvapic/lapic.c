@@ -45,12 +45,16 @@ const struct vapic_stat_desc vapic_lapic_stat_descs[] = {
 	D(gp),
 	D(mmio_ignored),
 	D(apic_base_writes),
+	D(pv_eoi_set),
+	D(pv_eoi_skipped),
+	D(pv_eoi_unused),
+	D(pv_eoi_msr_writes),
 #undef D
 };
 const uint32_t vapic_lapic_stat_ndescs =
 	VAPIC_ARRAY_SIZE(vapic_lapic_stat_descs);
 
-VAPIC_BUILD_BUG_ON(sizeof(struct vapic_lapic_stats) != 21 * sizeof(uint64_t));
+VAPIC_BUILD_BUG_ON(sizeof(struct vapic_lapic_stats) != 25 * sizeof(uint64_t));
 
 /* ---------------------------------------------------------------------- */
 /* Priority                                                               */
@@ -412,16 +416,19 @@ VAPIC_API int vapic_lapic_init(struct vapic_lapic *l,
 
 VAPIC_API void vapic_lapic_reset(struct vapic_lapic *l)
 {
+	lapic_pv_eoi_reset_(l);
 	lapic_reset_regs_(l);
 }
 
 VAPIC_API void vapic_lapic_power_reset(struct vapic_lapic *l)
 {
+	lapic_pv_eoi_reset_(l);
 	power_on(l);
 }
 
 VAPIC_API void vapic_lapic_destroy(struct vapic_lapic *l)
 {
+	lapic_pv_eoi_reset_(l);
 	vapic_timer_destroy(&l->timer);
 }
 
@@ -509,7 +516,22 @@ VAPIC_API int vapic_lapic_injected(struct vapic_lapic *l, uint32_t vector)
 	return 0;
 }
 
+/*
+ * An EOI register write.  A PV EOI flag the host set for the last entry is
+ * settled first, as the after-exit call does (KVM syncs the flag on exit,
+ * before it handles the write): if the guest skipped an EOI through it,
+ * that one is performed, then this one.
+ */
 VAPIC_API int vapic_lapic_eoi(struct vapic_lapic *l)
+{
+	int act = 0;
+
+	if (VAPIC_UNLIKELY(l->pv_eoi_pending))
+		act = lapic_pv_eoi_settle_(l);
+	return act | lapic_eoi_now_(l);
+}
+
+int lapic_eoi_now_(struct vapic_lapic *l)
 {
 	int v = l->isr_top;
 	int act = 0;

@@ -246,4 +246,14 @@ int lapic_self_ipi_(struct vapic_lapic *l, u32 vector);
 bool lapic_dest_matches_(const struct vapic_lapic *l,
 			 const struct vapic_ipi *ipi);
 
+/* lapic.c: the EOI itself (retire the highest in-service vector). */
+int lapic_eoi_now_(struct vapic_lapic *l);
+/* lapic_pveoi.c: PV EOI pieces shared with lapic.c and lapic_state.c. */
+void lapic_pv_eoi_reset_(struct vapic_lapic *l);
+int lapic_pv_eoi_settle_(struct vapic_lapic *l);
+int lapic_pv_eoi_check_(const struct vapic_lapic *l, u64 val);
+u32 *lapic_pv_eoi_map_(struct vapic_lapic *l, u64 val, int *err);
+void lapic_pv_eoi_install_(struct vapic_lapic *l, u64 val, u32 *w,
+			   bool pending);
+
 #endif /* VAPIC_LAPIC_INTERNAL_H */

@@ -439,6 +439,7 @@ VAPIC_API int vapic_lapic_set_apic_base(struct vapic_lapic *l, uint64_t val,
 VAPIC_API bool vapic_lapic_msr_owned(uint32_t msr)
 {
 	return msr == VAPIC_MSR_APIC_BASE || msr == VAPIC_MSR_TSC_DEADLINE ||
+	       msr == VAPIC_MSR_KVM_PV_EOI_EN ||
 	       (msr >= VAPIC_MSR_X2APIC_FIRST && msr <= VAPIC_MSR_X2APIC_LAST);
 }
 
@@ -550,6 +551,12 @@ VAPIC_API int vapic_lapic_rdmsr(struct vapic_lapic *l, uint32_t msr,
 		*val = l->apic_base;
 		return 0;
 	}
+	if (msr == VAPIC_MSR_KVM_PV_EOI_EN) {
+		if (!(l->flags & VAPIC_LAPIC_F_PV_EOI))
+			return gp(l);
+		*val = l->pv_eoi_msr;
+		return 0;
+	}
 	return VAPIC_ENOENT;
 }
 
@@ -571,6 +578,10 @@ VAPIC_API int vapic_lapic_wrmsr(struct vapic_lapic *l, uint32_t msr,
 	}
 	if (msr == VAPIC_MSR_APIC_BASE) {
 		r = vapic_lapic_set_apic_base(l, val, false);
+		return r == VAPIC_ERSVD ? gp(l) : r;
+	}
+	if (msr == VAPIC_MSR_KVM_PV_EOI_EN) {
+		r = vapic_lapic_write_pv_eoi(l, val);
 		return r == VAPIC_ERSVD ? gp(l) : r;
 	}
 	return VAPIC_ENOENT;

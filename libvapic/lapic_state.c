@@ -15,6 +15,8 @@ VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, apic_base) !=
 		   8);
 VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, lvt) != 60);
 VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, irr) != 84);
+VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, pv_eoi_msr) !=
+		   192);
 VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, timer) != 208);
 VAPIC_BUILD_BUG_ON(__builtin_offsetof(struct vapic_lapic_state, checksum) !=
 		   276);
@@ -67,6 +69,9 @@ VAPIC_API int vapic_lapic_save(struct vapic_lapic *l,
 	s->events = VAPIC_READ_ONCE(l->events);
 	s->sipi_vector = (s->events & VAPIC_EVENT_SIPI) ? l->sipi_vector : 0;
 	s->lint_level = l->lint_level;
+	s->pv_eoi_msr = l->pv_eoi_msr;
+	s->pv_eoi_flags = l->pv_eoi_pending ? VAPIC_LAPIC_STATE_PV_EOI_PENDING
+					    : 0;
 	s->checksum = state_checksum(s);
 	return 0;
 }
@@ -86,13 +91,26 @@ static int validate(const struct vapic_lapic *l,
 
 	if (s->magic != VAPIC_LAPIC_STATE_MAGIC)
 		return VAPIC_ESTATE;
-	if (s->version != VAPIC_LAPIC_STATE_VERSION)
+	if (s->version != VAPIC_LAPIC_STATE_VERSION &&
+	    s->version != VAPIC_LAPIC_STATE_VERSION_V1)
 		return VAPIC_EVERSION;
 	if (s->size != sizeof(*s) || s->checksum != state_checksum(s))
 		return VAPIC_ESTATE;
-	for (i = 0; i < 4; i++)
-		if (s->reserved[i])
-			return VAPIC_ESTATE;
+	if (s->reserved[0])
+		return VAPIC_ESTATE;
+	/*
+	 * Version 1 had reserved (zero) words where PV EOI now is: the same
+	 * size and layout, PV EOI off.
+	 */
+	if (s->version == VAPIC_LAPIC_STATE_VERSION_V1 &&
+	    (s->pv_eoi_msr || s->pv_eoi_flags))
+		return VAPIC_ESTATE;
+	if (s->pv_eoi_msr && lapic_pv_eoi_check_(l, s->pv_eoi_msr))
+		return VAPIC_ESTATE;
+	if ((s->pv_eoi_flags & ~VAPIC_LAPIC_STATE_PV_EOI_PENDING) ||
+	    ((s->pv_eoi_flags & VAPIC_LAPIC_STATE_PV_EOI_PENDING) &&
+	     !(s->pv_eoi_msr & VAPIC_PV_EOI_MSR_ENABLE)))
+		return VAPIC_ESTATE;
 	if (s->reserved2)
 		return VAPIC_ESTATE;
 	if (s->flags != (l->flags & STATE_FEATURES))
@@ -166,6 +184,7 @@ static int validate(const struct vapic_lapic *l,
 VAPIC_API int vapic_lapic_restore(struct vapic_lapic *l,
 				  const struct vapic_lapic_state *s)
 {
+	u32 *pv_word = NULL;
 	int i, r, rt;
 
 	if (!l || !s)
@@ -173,10 +192,22 @@ VAPIC_API int vapic_lapic_restore(struct vapic_lapic *l,
 	r = validate(l, s);
 	if (r)
 		return r;
+	if (s->pv_eoi_msr & VAPIC_PV_EOI_MSR_ENABLE) {
+		pv_word = lapic_pv_eoi_map_(l, s->pv_eoi_msr, &r);
+		if (!pv_word)
+			return r;
+	}
 	/* Validates the timer record; leaves the timer untouched on error. */
 	rt = vapic_timer_restore(&l->timer, &s->timer);
-	if (rt && rt != VAPIC_EHOST)
+	if (rt && rt != VAPIC_EHOST) {
+		if (pv_word)
+			l->ops->unmap_guest(l->host, pv_word, sizeof(u32));
 		return rt;
+	}
+	/* The old word's flag belongs to the state being replaced: no EOI. */
+	l->pv_eoi_pending = 0;
+	lapic_pv_eoi_install_(l, s->pv_eoi_msr, pv_word,
+			      s->pv_eoi_flags & VAPIC_LAPIC_STATE_PV_EOI_PENDING);
 	l->apic_base = s->apic_base;
 	VAPIC_WRITE_ONCE(l->mode, !(s->apic_base & VAPIC_APIC_BASE_EN)
 					  ? VAPIC_APIC_DISABLED

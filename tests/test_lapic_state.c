@@ -221,7 +221,7 @@ static int corrupt(struct vapic_lapic_state *a, int what)
 		a->magic ^= 1;
 		break;
 	case C_VERSION:
-		a->version = 2;
+		a->version = VAPIC_LAPIC_STATE_VERSION + 1;
 		fix_checksum(a);
 		return VAPIC_EVERSION;
 	case C_SIZE:
@@ -231,7 +231,7 @@ static int corrupt(struct vapic_lapic_state *a, int what)
 		a->irr[3] ^= 0x10; /* not re-summed */
 		return VAPIC_ESTATE;
 	case C_RESERVED:
-		a->reserved[2] = 1;
+		a->reserved[0] = 1;
 		break;
 	case C_RESERVED2:
 		a->reserved2 = 1;

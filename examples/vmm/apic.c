@@ -152,6 +152,8 @@ int apic_vcpu_init(struct vcpu *v)
 	int r;
 
 	vapic_lapic_config_default(&cfg, v->apic_id, v->vm->tsc_khz);
+	if (!v->vm->opt.no_pv_eoi)
+		cfg.flags |= VAPIC_LAPIC_F_PV_EOI;
 	r = vapic_lapic_init(&v->lapic, &cfg, &v->vm->ops, &v->pv);
 	if (!r)
 		r = vapic_fastpath_init(&v->fp, &v->lapic);
@@ -218,6 +220,8 @@ static void count_exit(struct vcpu *v, const struct vapic_exit *e)
 			v->c.msr_x2apic_other++;
 		else if (e->msr == 0x1b)
 			v->c.msr_apic_base++;
+		else if (e->msr == VAPIC_MSR_KVM_PV_EOI_EN)
+			v->c.msr_pv_eoi++;
 		else if (!v->vm->lazy_msr || e->msr != v->vm->lazy_msr)
 			v->c.msr_other++;
 		break;

@@ -126,8 +126,12 @@ int kvm_open_vm(struct vmm *vm)
 				return fail("KVM_ENABLE_CAP(HALT_POLL, 0)");
 		}
 	} else {
-		uint32_t extra[1];
+		uint32_t extra[2];
 		int nextra = 0;
+
+		/* KVM's PV EOI MSR: libvapic's, so it must exit (FILTER). */
+		if (!vm->opt.no_pv_eoi)
+			extra[nextra++] = VAPIC_MSR_KVM_PV_EOI_EN;
 
 #ifdef VMM_HAVE_LAZY
 		if (vm->opt.lazy) {
@@ -265,6 +269,30 @@ static int set_cpuid(struct vmm *vm, struct vcpu *v)
 	e = cpuid_add(c, 0xb, 2, true);
 	e->ecx = 2;
 	e->edx = v->apic_id;
+	/*
+	 * KVM_FEATURE_PV_EOI lives in KVM's own hypervisor leaf 0x40000001
+	 * (signature "KVMKVMKVM" at 0x40000000), which KVM_GET_SUPPORTED_CPUID
+	 * reports: a Linux guest looks for it there, not in the lazy
+	 * protocol's leaves.  --irqchip=user: set when libvapic offers it,
+	 * cleared otherwise (KVM's own PV EOI needs its in-kernel LAPIC);
+	 * --irqchip=kernel: KVM's leaf as KVM reports it.
+	 */
+	if (vm->opt.irqchip == IRQCHIP_USER) {
+		e = cpuid_find(c, 0x40000001, 0);
+		if (!e && !vm->opt.no_pv_eoi) {
+			e = cpuid_add(c, 0x40000000, 0, false);
+			e->eax = 0x40000001;
+			memcpy(&e->ebx, "KVMK", 4);
+			memcpy(&e->ecx, "VMKV", 4);
+			memcpy(&e->edx, "M\0\0\0", 4);
+			e = cpuid_add(c, 0x40000001, 0, false);
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+		}
+		if (e && vm->opt.no_pv_eoi)
+			e->eax &= ~(1U << VAPIC_KVM_FEATURE_PV_EOI);
+		else if (e)
+			e->eax |= 1U << VAPIC_KVM_FEATURE_PV_EOI;
+	}
 	/* Make sure leaf 0 advertises leaf 0xB. */
 	e = cpuid_find(c, 0, 0);
 	if (e && e->eax < 0xb)

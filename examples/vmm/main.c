@@ -51,6 +51,13 @@ static void usage(FILE *f)
 		"  --lazy                 advertise the lazy TSC-deadline "
 		"protocol\n"
 		"                         (--irqchip=user only)\n"
+		"  --pv-eoi=on|off        offer KVM's paravirtual EOI "
+		"(MSR 0x4b564d04,\n"
+		"                         CPUID 0x40000001 EAX bit 6) from "
+		"libvapic\n"
+		"                         (default on; --irqchip=user; with "
+		"kernel KVM\n"
+		"                         offers its own)\n"
 		"  --wake-prequeue=on|off at a halt (IF set), queue the "
 		"vector that\n"
 		"                         ended the previous halt in KVM's "
@@ -116,7 +123,8 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 		O_STATS,
 		O_QUIET,
 		O_HPSET,
-		O_WAKEPQ
+		O_WAKEPQ,
+		O_PVEOI
 	};
 	static const struct option lo[] = {
 		{ "irqchip", required_argument, NULL, O_IRQCHIP },
@@ -125,6 +133,7 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 		{ "haltpoll", required_argument, NULL, O_HALTPOLL },
 		{ "lazy", no_argument, NULL, O_LAZY },
 		{ "wake-prequeue", required_argument, NULL, O_WAKEPQ },
+		{ "pv-eoi", required_argument, NULL, O_PVEOI },
 		{ "set", required_argument, NULL, O_SET },
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -178,6 +187,14 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 			break;
 		case O_LAZY:
 			o->lazy = true;
+			break;
+		case O_PVEOI:
+			if (!strcmp(optarg, "on"))
+				o->no_pv_eoi = false;
+			else if (!strcmp(optarg, "off"))
+				o->no_pv_eoi = true;
+			else
+				goto bad;
 			break;
 		case O_WAKEPQ:
 			if (!strcmp(optarg, "on"))

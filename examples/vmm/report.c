@@ -73,6 +73,14 @@ static uint64_t process_cpu_ns(void)
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
 }
 
+/* PV EOI: libvapic's (user), KVM's own (kernel: as KVM offers it), off. */
+static const char *pv_eoi_name(const struct vmm *vm)
+{
+	if (vm->opt.irqchip != IRQCHIP_USER)
+		return "kvm";
+	return vm->opt.no_pv_eoi ? "off" : "on";
+}
+
 static const char *irqchip_name(const struct vmm *vm)
 {
 	return vm->opt.irqchip == IRQCHIP_KERNEL ? "kernel" : "user";
@@ -202,11 +210,11 @@ void report_print(struct vmm *vm, FILE *f)
 	uint32_t k;
 
 	fprintf(f,
-		"== vapic-vmm %s: irqchip=%s haltpoll=%s lazy=%s cpus=%d "
-		"==\n",
+		"== vapic-vmm %s: irqchip=%s haltpoll=%s lazy=%s pv_eoi=%s "
+		"cpus=%d ==\n",
 		vm->opt.label ? vm->opt.label : vm->opt.kernel,
 		irqchip_name(vm), haltpoll_name(vm),
-		vm->opt.lazy ? "on" : "off", vm->ncpus);
+		vm->opt.lazy ? "on" : "off", pv_eoi_name(vm), vm->ncpus);
 	fprintf(f, "status %d (%s), wall %.3f s, VMM CPU %.3f s\n", vm->status,
 		vm->status & 1			   ? "guest exit"
 		: vm->status == VMM_STATUS_TIMEOUT ? "TIMEOUT"
@@ -256,13 +264,15 @@ void report_print(struct vmm *vm, FILE *f)
 	fprintf(f, "\n");
 	fprintf(f,
 		"  msr: tsc_deadline %llu  x2apic_icr %llu  x2apic_eoi %llu  "
-		"x2apic_other %llu  apic_base %llu  lazy %llu  other %llu\n",
+		"x2apic_other %llu  apic_base %llu  lazy %llu  pv_eoi %llu  "
+		"other %llu\n",
 		(unsigned long long)SUM(vm, msr_tsc_deadline),
 		(unsigned long long)SUM(vm, msr_x2apic_icr),
 		(unsigned long long)SUM(vm, msr_x2apic_eoi),
 		(unsigned long long)SUM(vm, msr_x2apic_other),
 		(unsigned long long)SUM(vm, msr_apic_base),
 		(unsigned long long)SUM(vm, msr_lazy),
+		(unsigned long long)SUM(vm, msr_pv_eoi),
 		(unsigned long long)SUM(vm, msr_other));
 	fprintf(f,
 		"  mmio: apic_icr %llu  apic_eoi %llu  apic_other %llu  other "
@@ -350,9 +360,10 @@ int report_json(struct vmm *vm, const char *path)
 	json_str(f, vm->opt.kernel);
 	fprintf(f,
 		",\n  \"irqchip\": \"%s\", \"haltpoll\": \"%s\", \"lazy\": %s, "
-		"\"cpus\": %d, \"tsc_khz\": %u,\n",
+		"\"pv_eoi\": \"%s\", \"cpus\": %d, \"tsc_khz\": %u,\n",
 		irqchip_name(vm), haltpoll_name(vm),
-		vm->opt.lazy ? "true" : "false", vm->ncpus, vm->tsc_khz);
+		vm->opt.lazy ? "true" : "false", pv_eoi_name(vm), vm->ncpus,
+		vm->tsc_khz);
 	fprintf(f,
 		"  \"status\": %d, \"wall_ns\": %llu, \"vmm_cpu_ns\": %llu,\n",
 		vm->status, (unsigned long long)(vm->t_end_ns - vm->t_start_ns),
@@ -423,6 +434,8 @@ int report_json(struct vmm *vm, const char *path)
 	JU(f, "msr_apic_base", SUM(vm, msr_apic_base));
 	fprintf(f, ", ");
 	JU(f, "msr_lazy", SUM(vm, msr_lazy));
+	fprintf(f, ", ");
+	JU(f, "msr_pv_eoi", SUM(vm, msr_pv_eoi));
 	fprintf(f, ", ");
 	JU(f, "msr_other", SUM(vm, msr_other));
 	fprintf(f, ",\n    ");

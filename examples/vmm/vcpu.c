@@ -454,7 +454,27 @@ static void user_loop(struct vcpu *v)
 			}
 			continue;
 		}
+		/*
+		 * PV EOI: after this entry's injection, the last thing before
+		 * KVM_RUN (never with a vector pre-queued in KVM's slot and not
+		 * yet in ISR: the guest would take that one with the flag).
+		 */
+		if (!v->prequeued)
+			vapic_lapic_pv_eoi_before_entry(&v->lapic);
 		rc = ioctl(v->fd, KVM_RUN, 0);
+		{
+			int e0 = errno;
+
+			/*
+			 * First thing after any exit, before ISR/PPR are read
+			 * or anything is injected: the EOI the guest skipped.
+			 * Its ACT bits need nothing here: the loop polls
+			 * before every entry, and the flag is never set for a
+			 * level-triggered vector (no IOAPIC broadcast).
+			 */
+			(void)vapic_lapic_pv_eoi_after_exit(&v->lapic);
+			errno = e0;
+		}
 		vapic_posix_exit(&v->pv, rc < 0 && errno == EINTR);
 		v->irq_queued = false;
 		v->after_halt = false;

@@ -46,6 +46,7 @@ struct vmm_options {
 	enum irqchip_mode irqchip;
 	enum haltpoll_mode haltpoll;
 	bool lazy;
+	bool no_pv_eoi; /* --pv-eoi=off */
 	bool no_wake_prequeue; /* --wake-prequeue=off */
 	char *haltpoll_set[8]; /* NAME=VALUE overrides of the policy config */
 	int nhaltpoll_set;
@@ -71,6 +72,7 @@ struct vcpu_counters {
 	uint64_t msr_x2apic_other;
 	uint64_t msr_apic_base;
 	uint64_t msr_lazy;
+	uint64_t msr_pv_eoi; /* MSR_KVM_PV_EOI_EN */
 	uint64_t msr_other;
 	/* MMIO exits */
 	uint64_t mmio_apic_icr;

@@ -115,7 +115,10 @@ enum vapic_fastpath_result {
 /* struct vapic_exit.actions (out). */
 /** Inject .vector (also implied by VAPIC_FP_INJECT). */
 #define VAPIC_EXIT_ACT_INJECT 0x01U
-/** Inject #GP(0): the MSR access was refused (RDMSR .data is 0). */
+/**
+ * Inject #GP(0): the MSR access was refused (RDMSR .data is 0), also an
+ * MSR_KVM_PV_EOI_EN write whose word is not guest RAM (VAPIC_EFAULT).
+ */
 #define VAPIC_EXIT_ACT_GP 0x02U
 /** Broadcast the EOI of level-triggered .eoi_vector to the IOAPIC(s). */
 #define VAPIC_EXIT_ACT_EOI 0x04U

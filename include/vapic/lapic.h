@@ -162,9 +162,30 @@ enum vapic_lvt {
 #define VAPIC_LAPIC_F_EOI_SUPPRESS 0x4U
 /** This vCPU is the bootstrap processor: IA32_APIC_BASE bit 8 at reset. */
 #define VAPIC_LAPIC_F_BSP 0x8U
+/**
+ * KVM's paravirtual EOI (MSR_KVM_PV_EOI_EN, 0x4b564d04) is offered to the
+ * guest: vapic_lapic_rdmsr()/wrmsr() handle the MSR (else they refuse it
+ * with #GP); the host advertises it in CPUID (KVM_FEATURE_PV_EOI) and calls
+ * vapic_lapic_pv_eoi_before_entry()/after_exit().  Needs host_ops.map_guest.
+ */
+#define VAPIC_LAPIC_F_PV_EOI 0x10U
 #define VAPIC_LAPIC_F_ALL                            \
 	(VAPIC_LAPIC_F_CMCI | VAPIC_LAPIC_F_X2APIC | \
-	 VAPIC_LAPIC_F_EOI_SUPPRESS | VAPIC_LAPIC_F_BSP)
+	 VAPIC_LAPIC_F_EOI_SUPPRESS | VAPIC_LAPIC_F_BSP | VAPIC_LAPIC_F_PV_EOI)
+
+/*
+ * KVM paravirtual EOI (Linux Documentation/virt/kvm/x86/msr.rst,
+ * MSR_KVM_PV_EOI_EN): bit 0 of the MSR enables; bits 63:1 are the
+ * guest-physical address of a 4-byte aligned guest word.  Bit 0 of that
+ * word (VAPIC_PV_EOI_ENABLED) is set by the host before entry when the
+ * guest may skip its next EOI; the guest's EOI test-and-clears it and
+ * writes the EOI register only if it was clear.
+ */
+#define VAPIC_MSR_KVM_PV_EOI_EN 0x4b564d04U
+#define VAPIC_PV_EOI_MSR_ENABLE 0x1ULL
+#define VAPIC_PV_EOI_ENABLED 0x1U
+/** CPUID 0x40000001 EAX bit of KVM_FEATURE_PV_EOI. */
+#define VAPIC_KVM_FEATURE_PV_EOI 6U
 
 /**
  * struct vapic_lapic_config - settings chosen by the host.
@@ -209,6 +230,12 @@ struct vapic_lapic_config {
  * @mmio_ignored: MMIO accesses of a size or alignment the APIC does not
  *	implement (see vapic_lapic_mmio_read()).
  * @apic_base_writes: accepted writes of IA32_APIC_BASE.
+ * @pv_eoi_set: entries with the PV EOI flag set by the host.
+ * @pv_eoi_skipped: EOIs the guest skipped (flag cleared by the guest) and
+ *	the host performed after the exit.
+ * @pv_eoi_unused: exits with the host's flag still set (the guest had not
+ *	EOI'd yet): the host cleared it.
+ * @pv_eoi_msr_writes: accepted writes of MSR_KVM_PV_EOI_EN.
  */
 struct vapic_lapic_stats {
 	uint64_t accepted;
@@ -232,6 +259,10 @@ struct vapic_lapic_stats {
 	uint64_t gp;
 	uint64_t mmio_ignored;
 	uint64_t apic_base_writes;
+	uint64_t pv_eoi_set;
+	uint64_t pv_eoi_skipped;
+	uint64_t pv_eoi_unused;
+	uint64_t pv_eoi_msr_writes;
 };
 
 /** Counter descriptors of struct vapic_lapic_stats. */
@@ -295,6 +326,9 @@ struct vapic_lapic {
 	uint32_t sipi_vector;
 	uint32_t eoi_vector;
 	uint32_t lint_level; /* bit n: LINTn asserted */
+	uint64_t pv_eoi_msr; /* MSR_KVM_PV_EOI_EN as the guest wrote it */
+	uint32_t *pv_eoi_word; /* host_ops.map_guest of the word, or NULL */
+	uint32_t pv_eoi_pending; /* the host set the guest's flag */
 	struct vapic_timer timer;
 	struct vapic_lapic_stats stats;
 };
@@ -335,7 +369,9 @@ VAPIC_API int vapic_lapic_init(struct vapic_lapic *l,
  * vapic_lapic_reset() - INIT: registers to their power-on values except the
  * APIC ID and IA32_APIC_BASE (the mode is kept: SDM "x2APIC State
  * Transitions": INIT keeps xAPIC, x2APIC or disabled), the timer reset.
- * Pending events are kept (the VMM consumes INIT/SIPI itself).
+ * Pending events are kept (the VMM consumes INIT/SIPI itself).  PV EOI is
+ * disabled (MSR_KVM_PV_EOI_EN reads 0, the word is unmapped), as KVM's
+ * kvm_lapic_reset() does for INIT and RESET alike.
  * @l: the LAPIC.
  *
  * Context: vCPU thread.
@@ -353,7 +389,8 @@ VAPIC_API void vapic_lapic_reset(struct vapic_lapic *l);
 VAPIC_API void vapic_lapic_power_reset(struct vapic_lapic *l);
 
 /**
- * vapic_lapic_destroy() - cancel the timer; @l may then be freed.
+ * vapic_lapic_destroy() - cancel the timer, unmap the PV EOI word; @l may
+ * then be freed.
  * @l: the LAPIC.
  */
 VAPIC_API void vapic_lapic_destroy(struct vapic_lapic *l);
@@ -521,7 +558,8 @@ VAPIC_API int vapic_lapic_write(struct vapic_lapic *l, uint32_t offset,
 
 /**
  * vapic_lapic_msr_owned() - whether vapic_lapic_rdmsr()/wrmsr() handle
- * @msr: IA32_APIC_BASE, IA32_TSC_DEADLINE, 0x800-0x8ff.
+ * @msr: IA32_APIC_BASE, IA32_TSC_DEADLINE, 0x800-0x8ff, MSR_KVM_PV_EOI_EN
+ * (refused with #GP without VAPIC_LAPIC_F_PV_EOI).
  * @msr: MSR index.
  */
 VAPIC_API bool vapic_lapic_msr_owned(uint32_t msr);
@@ -539,7 +577,8 @@ VAPIC_API bool vapic_lapic_msr_owned(uint32_t msr);
  * SELF IPI 0x83f), registers that do not exist in x2APIC mode (APR 0x809,
  * RRD 0x80c, DFR 0x80e, ICR high 0x831, CMCI 0x82f without
  * VAPIC_LAPIC_F_CMCI) and every undefined index.  IA32_TSC_DEADLINE reads
- * the armed deadline (0 in other timer modes).
+ * the armed deadline (0 in other timer modes).  MSR_KVM_PV_EOI_EN reads the
+ * value last written (#GP without VAPIC_LAPIC_F_PV_EOI).
  *
  * Context: vCPU thread.
  * Return: 0; VAPIC_ERSVD (inject #GP); VAPIC_ENOENT if @msr is not a LAPIC
@@ -562,12 +601,13 @@ VAPIC_API int vapic_lapic_rdmsr(struct vapic_lapic *l, uint32_t msr,
  * mode; undefined indexes.  ICR (0x830) is one 64-bit write that sends the
  * message (destination in bits 63:32).  SELF IPI sends a fixed, edge
  * interrupt to this LAPIC.  Timer registers use the timer's strict
- * (x2APIC) checks.
+ * (x2APIC) checks.  MSR_KVM_PV_EOI_EN: see vapic_lapic_write_pv_eoi().
  *
  * Context: vCPU thread.
  * Return: >= 0: VAPIC_LAPIC_ACT_* bits; VAPIC_ERSVD (inject #GP);
  * VAPIC_ENOENT if @msr is not a LAPIC MSR; VAPIC_EHOST (timer arm failed,
- * state changed, retried at poll).
+ * state changed, retried at poll); VAPIC_EFAULT (PV EOI word not guest RAM:
+ * inject #GP).
  */
 VAPIC_API int vapic_lapic_wrmsr(struct vapic_lapic *l, uint32_t msr,
 				uint64_t val);
@@ -852,10 +892,88 @@ VAPIC_API bool vapic_lapic_sw_enabled(const struct vapic_lapic *l);
 VAPIC_API uint32_t vapic_lapic_id(const struct vapic_lapic *l);
 
 /* ---------------------------------------------------------------------- */
+/* KVM paravirtual EOI (MSR_KVM_PV_EOI_EN)                                 */
+
+/**
+ * vapic_lapic_write_pv_eoi() - guest WRMSR MSR_KVM_PV_EOI_EN (KVM's
+ * kvm_lapic_set_pv_eoi() rules).
+ * @l: the LAPIC.
+ * @val: bit 0 enable, bits 63:1 the guest-physical address of the word.
+ *
+ * Refused (#GP, nothing changed): no VAPIC_LAPIC_F_PV_EOI; an address that
+ * is not 4-byte aligned (bit 1 set), enabled or not (as KVM); address bits
+ * at or above MAXPHYADDR (KVM leaves these to its memslot lookup, which
+ * fails for them when enabling; here they are reserved whatever bit 0 says).
+ * With bit 0 set the word is mapped with host_ops.map_guest (4 bytes, once
+ * per write) and the previous mapping released; if it cannot be mapped the
+ * write is refused and the previous state is kept.  With bit 0 clear the
+ * value is stored (it reads back) and the word unmapped: PV EOI is off.  A
+ * flag the host set and the guest has not consumed is settled first, as
+ * vapic_lapic_pv_eoi_after_exit() does.
+ *
+ * Context: vCPU thread (map_guest may sleep).
+ * Return: VAPIC_LAPIC_ACT_* bits of a settled EOI, else 0; VAPIC_ERSVD
+ * (inject #GP); VAPIC_EFAULT (no map_guest op, or not guest RAM: inject
+ * #GP).
+ */
+VAPIC_API int vapic_lapic_write_pv_eoi(struct vapic_lapic *l, uint64_t val);
+
+/**
+ * vapic_lapic_pv_eoi_enabled() - the guest enabled PV EOI (the word is
+ * mapped).
+ * @l: the LAPIC.
+ */
+VAPIC_API bool vapic_lapic_pv_eoi_enabled(const struct vapic_lapic *l);
+
+/**
+ * vapic_lapic_pv_eoi_before_entry() - just before entering the guest, after
+ * this entry's injection (vapic_lapic_injected()): let the guest skip its
+ * next EOI if that EOI is unambiguous (KVM's apic_sync_pv_eoi_to_guest()).
+ * @l: the LAPIC.
+ *
+ * Sets bit 0 of the guest word, and remembers it ("pending"), only if PV
+ * EOI is enabled, nothing is pending in IRR, exactly one vector is in
+ * service, and that vector is edge-triggered (TMR clear: the EOI of a
+ * level-triggered vector must reach the LINT remote IRR or the IOAPICs;
+ * KVM asks its IOAPIC whether it handles the vector, which the host's
+ * IOAPIC sees here as a level-triggered TMR bit).  Otherwise the word is
+ * left alone (the after-exit call cleared the host's flag).  A flag still
+ * pending from before (a restored record) is settled first, as
+ * vapic_lapic_pv_eoi_after_exit().
+ *
+ * Context: vCPU thread, guest not running.
+ * Return: true if the flag was set for this entry.
+ */
+VAPIC_API bool vapic_lapic_pv_eoi_before_entry(struct vapic_lapic *l);
+
+/**
+ * vapic_lapic_pv_eoi_after_exit() - on every exit, before the exit is
+ * handled and before anything reads ISR/PPR or injects (KVM's
+ * apic_sync_pv_eoi_from_guest()).
+ * @l: the LAPIC.
+ *
+ * Does nothing unless the host set the flag for the last entry.  Then the
+ * flag is cleared in the guest word and forgotten; if the guest had
+ * cleared it (it skipped an EOI), the EOI is performed now exactly as
+ * vapic_lapic_eoi() (highest in-service vector retired, PPR lowered).  A
+ * guest that sets the flag itself never causes an EOI: only a flag the
+ * host set and the guest cleared does.
+ *
+ * Context: vCPU thread, guest not running.
+ * Return: the VAPIC_LAPIC_ACT_* bits of vapic_lapic_eoi() when an EOI was
+ * performed, else 0.
+ */
+VAPIC_API int vapic_lapic_pv_eoi_after_exit(struct vapic_lapic *l);
+
+/* ---------------------------------------------------------------------- */
 /* Save / restore                                                          */
 
 #define VAPIC_LAPIC_STATE_MAGIC 0x4c415056U /* "VPAL" */
-#define VAPIC_LAPIC_STATE_VERSION 1U
+#define VAPIC_LAPIC_STATE_VERSION 2U
+/** Version 1 records (no PV EOI) are still restored, with PV EOI off. */
+#define VAPIC_LAPIC_STATE_VERSION_V1 1U
+/* struct vapic_lapic_state.pv_eoi_flags */
+#define VAPIC_LAPIC_STATE_PV_EOI_PENDING 0x1U
 
 /**
  * struct vapic_lapic_state - a versioned, checksummed record of the whole
@@ -884,6 +1002,9 @@ VAPIC_API uint32_t vapic_lapic_id(const struct vapic_lapic *l);
  * @events: pending VAPIC_EVENT_* bits.
  * @sipi_vector: SIPI vector (with VAPIC_EVENT_SIPI), else 0.
  * @lint_level: LINT pin levels (bits 0, 1).
+ * @pv_eoi_msr: MSR_KVM_PV_EOI_EN (version 2; zero in version 1).
+ * @pv_eoi_flags: VAPIC_LAPIC_STATE_PV_EOI_PENDING: the host had set the
+ *	guest's flag (version 2; zero in version 1).
  * @reserved: zero.
  * @timer: the timer's record (vapic_timer_save()), checked by
  *	vapic_timer_restore().
@@ -913,7 +1034,9 @@ struct vapic_lapic_state {
 	uint32_t events;
 	uint32_t sipi_vector;
 	uint32_t lint_level;
-	uint32_t reserved[4];
+	uint64_t pv_eoi_msr;
+	uint32_t pv_eoi_flags;
+	uint32_t reserved[1];
 	struct vapic_timer_state timer;
 	uint32_t reserved2;
 	uint32_t checksum;
@@ -940,9 +1063,14 @@ VAPIC_API int vapic_lapic_save(struct vapic_lapic *l,
  * state, consistency between SVR and the timer, then the timer's own
  * record); on any error nothing changes.
  *
+ * A version 1 record (before PV EOI) is accepted and leaves PV EOI off.  A
+ * record with PV EOI enabled maps the word again (host_ops.map_guest).
+ *
  * Context: vCPU thread, vCPU not running.
  * Return: 0; VAPIC_EVERSION (unknown version); VAPIC_ESTATE (anything
- * else wrong); VAPIC_EHOST if the timer could not be armed (state loaded;
+ * else wrong, PV EOI enabled without VAPIC_LAPIC_F_PV_EOI included);
+ * VAPIC_EFAULT (the PV EOI word could not be mapped; nothing changed);
+ * VAPIC_EHOST if the timer could not be armed (state loaded;
  * retried at poll); VAPIC_EINVAL for NULL arguments.
  */
 VAPIC_API int vapic_lapic_restore(struct vapic_lapic *l,

@@ -7,7 +7,12 @@ Exit 0 if the guest exited 0 and every check and expectation holds, 1 if not,
 never a pass.
 
 usage: run_guest.py VMM GUEST [--expect-samples NAME] [--no-early]
-                    [--counter-eq A=B] [VMM ARGS...]
+                    [--counter-eq A=B] [--counter-is NAME=N]
+                    [--libvapic-gt NAME=N] [VMM ARGS...]
+
+--counter-is: the guest's counter NAME (summed over vCPUs) equals N.
+--libvapic-gt: libvapic's statistic NAME (the JSON "libvapic" object,
+summed over vCPUs) is greater than N.
 """
 import json
 import os
@@ -22,6 +27,7 @@ def main():
         sys.exit(__doc__)
     vmm, guest, rest = argv[0], argv[1], argv[2:]
     expect_samples, no_early, eqs, vmm_args = [], False, [], []
+    counter_is, lib_gt = [], []
     i = 0
     while i < len(rest):
         if rest[i] == "--expect-samples":
@@ -30,6 +36,12 @@ def main():
         elif rest[i] == "--no-early":
             no_early = True
             i += 1
+        elif rest[i] == "--counter-is":
+            counter_is.append(rest[i + 1].split("="))
+            i += 2
+        elif rest[i] == "--libvapic-gt":
+            lib_gt.append(rest[i + 1].split("="))
+            i += 2
         elif rest[i] == "--counter-eq":
             eqs.append(rest[i + 1].split("="))
             i += 2
@@ -85,6 +97,17 @@ def main():
             print("FAIL: counter %s = %s, %s = %s" %
                   (a, counters.get(a), b, counters.get(b)))
             ok = False
+    for a, n in counter_is:
+        if counters.get(a) != int(n):
+            print("FAIL: counter %s = %s, want %s" % (a, counters.get(a), n))
+            ok = False
+    lib = js.get("libvapic", {})
+    for a, n in lib_gt:
+        if not isinstance(lib.get(a), int) or lib[a] <= int(n):
+            print("FAIL: libvapic %s = %s, want > %s" % (a, lib.get(a), n))
+            ok = False
+        else:
+            print("libvapic %s = %d" % (a, lib[a]))
     return 0 if ok else 1
 
 

@@ -21,6 +21,11 @@
  *
  * Config: n=5000 exchanges (after warmup=100), gap_us=20 (client think time
  * between exchanges), and for tcprr: pushes=3, timeout_us=2000, lazy=0|1.
+ * pingpong.elf, x2APIC: pveoi=0|1 (default 0): with 1, each vCPU enables
+ * KVM's paravirtual EOI (MSR 0x4b564d04) if CPUID 0x40000001 EAX bit 6 (in
+ * KVM's "KVMKVMKVM" leaves) offers it, and the ISRs skip the EOI WRMSR when
+ * their test-and-clear of the word's bit 0 finds it set (as Linux's
+ * kvm_guest_apic_eoi_write()); not offered or #GP: reported, run without.
  */
 #include "rt.h"
 
@@ -46,6 +51,9 @@ struct pcpu {
 
 static struct pcpu pc[2];
 static u64 timeout_tsc;
+#ifndef TCPRR
+static bool pveoi_cli_on, pveoi_srv_on;
+#endif
 static u32 pushes;
 static volatile u32 server_ready;
 
@@ -220,12 +228,28 @@ void pp_isr_ping_isr(void);
 void pp_isr_ping_late(void);
 void pp_isr_pong(void);
 void pp_wait(volatile u32 *flag);
+/*
+ * pveoi=1: the per-vCPU PV EOI words (client: the BSP's, server: the AP's),
+ * one cache line each, and the ISR variants whose pp_eoi first does
+ * "btrl $0, word": bit 0 was set (the host said the EOI may be skipped):
+ * no WRMSR.  The pveoi=0 ISRs are the ones above, unchanged.
+ */
+volatile u32 pp_pveoi_cli __attribute__((aligned(64)));
+volatile u32 pp_pveoi_srv __attribute__((aligned(64)));
+void pp_isr_ping_isr_pv(void);
+void pp_isr_ping_late_pv(void);
+void pp_isr_pong_pv(void);
 __asm__(".pushsection .text\n"
-	".macro pp_eoi\n"
+	".macro pp_eoi word=0\n"
+	"	.ifnc \\word,0\n"
+	"	btrl $0, \\word(%rip)\n"
+	"	jc 9f\n"
+	"	.endif\n"
 	"	xor %eax, %eax\n"
 	"	xor %edx, %edx\n"
 	"	mov $0x80b, %ecx\n"
 	"	wrmsr\n"
+	"9:\n"
 	".endm\n"
 	".macro pp_reply\n"
 	"	mov pp_reply_icr(%rip), %eax\n"
@@ -277,6 +301,40 @@ __asm__(".pushsection .text\n"
 	"	movl $1, pp_msg(%rip)\n"
 	"	pp_eoi\n"
 	"	pp_iret\n"
+	".globl pp_isr_ping_isr_pv\n"
+	".type pp_isr_ping_isr_pv, @function\n"
+	"pp_isr_ping_isr_pv:\n"
+	"	push %rax\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	pp_eoi pp_pveoi_srv\n"
+	"	pp_reply\n"
+	"	incl pp_served(%rip)\n"
+	"	movl $1, pp_srv_msg(%rip)\n"
+	"	pp_iret\n"
+	".globl pp_isr_ping_late_pv\n"
+	".type pp_isr_ping_late_pv, @function\n"
+	"pp_isr_ping_late_pv:\n"
+	"	push %rax\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	pp_reply\n"
+	"	pp_eoi pp_pveoi_srv\n"
+	"	incl pp_served(%rip)\n"
+	"	movl $1, pp_srv_msg(%rip)\n"
+	"	pp_iret\n"
+	".globl pp_isr_pong_pv\n"
+	".type pp_isr_pong_pv, @function\n"
+	"pp_isr_pong_pv:\n"
+	"	push %rax\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	rdtsc\n"
+	"	mov %eax, pp_rx_tsc(%rip)\n"
+	"	mov %edx, pp_rx_tsc+4(%rip)\n"
+	"	movl $1, pp_msg(%rip)\n"
+	"	pp_eoi pp_pveoi_cli\n"
+	"	pp_iret\n"
 	".globl pp_wait\n"
 	".type pp_wait, @function\n"
 	"pp_wait:\n"
@@ -293,6 +351,43 @@ __asm__(".pushsection .text\n"
 static bool pp_lean(void)
 {
 	return apic_x2;
+}
+
+#define MSR_KVM_PV_EOI_EN 0x4b564d04U
+#define KVM_FEATURE_PV_EOI 6
+
+/* Is KVM's PV EOI offered (CPUID "KVMKVMKVM" leaf 0x40000001 EAX bit 6)? */
+static bool pveoi_offered(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1U << 31)))
+		return false;
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	if (b != 0x4b4d564bU || c != 0x564b4d56U || d != 0x4d || a < 0x40000001)
+		return false;
+	cpuid(0x40000001, 0, &a, &b, &c, &d);
+	return a & (1U << KVM_FEATURE_PV_EOI);
+}
+
+/* pveoi=1: enable PV EOI on this vCPU with @word; true if it is on. */
+static bool pveoi_enable(volatile u32 *word)
+{
+	if (!cfg_u64("pveoi", 0) || !pp_lean())
+		return false;
+	if (!pveoi_offered()) {
+		printf("pingpong: cpu %u: PV EOI not offered\n",
+		       this_cpu()->index);
+		return false;
+	}
+	*word = 0;
+	if (safe_wrmsr(MSR_KVM_PV_EOI_EN, (u64)(uintptr_t)word | 1)) {
+		printf("pingpong: cpu %u: enabling PV EOI: #GP\n",
+		       this_cpu()->index);
+		return false;
+	}
+	return true;
 }
 
 static void pp_server_lean(u64 total, u32 client)
@@ -361,6 +456,9 @@ void guest_ap_main(struct cpu *c)
 	cli();
 	if (pushes)
 		timer_setup(p);
+#ifndef TCPRR
+	pveoi_srv_on = pveoi_enable(&pp_pveoi_srv);
+#endif
 	__atomic_store_n(&server_ready, 1, __ATOMIC_RELEASE);
 #ifndef TCPRR
 	if (pp_lean())
@@ -387,7 +485,12 @@ int guest_main(void)
 #endif
 	timeout_tsc = us_to_tsc(cfg_u64("timeout_us", 2000));
 #ifndef TCPRR
-	if (pp_lean()) {
+	if (pp_lean() && cfg_u64("pveoi", 0)) {
+		/* The words stay 0 where PV EOI is off: the EOI is written. */
+		idt_set(V_PING, cfg_is("eoi", "late") ? pp_isr_ping_late_pv
+						      : pp_isr_ping_isr_pv);
+		idt_set(V_PONG, pp_isr_pong_pv);
+	} else if (pp_lean()) {
 		idt_set(V_PING, cfg_is("eoi", "late") ? pp_isr_ping_late
 						      : pp_isr_ping_isr);
 		idt_set(V_PONG, pp_isr_pong);
@@ -406,6 +509,15 @@ int guest_main(void)
 	cli();
 	if (pushes)
 		timer_setup(p);
+#ifndef TCPRR
+	pveoi_cli_on = pveoi_enable(&pp_pveoi_cli);
+	if (cfg_u64("pveoi", 0)) {
+		printf("pingpong: PV EOI client %s, server %s\n",
+		       pveoi_cli_on ? "on" : "off",
+		       pveoi_srv_on ? "on" : "off");
+		report_counter("pveoi", pveoi_cli_on && pveoi_srv_on);
+	}
+#endif
 	printf("%s: n %lu (+%lu warm-up), gap %lu us, %u pushes/transaction, "
 	       "lazy %s\n",
 	       pushes ? "tcprr" : "pingpong", n, warmup, cfg_u64("gap_us", 20),
