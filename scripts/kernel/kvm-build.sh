@@ -142,6 +142,14 @@ if [ "$want" != "$have" ]; then
 fi
 
 # 4. Build.
+# kbuild reruns modpost only when the modules' objects change, not when
+# KBUILD_EXTRA_SYMBOLS does: a rebuilt vapic.ko with other symbol CRCs would
+# leave kvm.ko importing the old ones ("disagrees about version of
+# symbol").  A changed vapic Module.symvers drops modpost's output.
+sv=$(md5sum <"$symvers" | cut -d' ' -f1)
+if [ "$sv" != "$(cat "$out/vapic-symvers.md5" 2>/dev/null)" ]; then
+	rm -f "$tree/arch/x86/kvm/Module.symvers" "$tree"/arch/x86/kvm/*.mod.c
+fi
 t0=$(date +%s)
 rc=0
 make -C "$tree" -j"$jobs" CC=$cc M=arch/x86/kvm \
@@ -154,6 +162,7 @@ fi
 if grep -E 'warning:' "$out/build.log" >&2; then
 	die "the KVM build printed warnings"
 fi
+echo "$sv" >"$out/vapic-symvers.md5"
 log "built in $(($(date +%s) - t0)) s"
 for m in kvm kvm-amd kvm-intel; do
 	echo "$tree/arch/x86/kvm/$m.ko"
