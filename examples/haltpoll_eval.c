@@ -409,9 +409,10 @@ struct result {
 	uint64_t attempted, successful; /* the policy's own stats */
 };
 
+/* @win: if not NULL, each halt's poll window (n entries). */
 static void replay(const struct halt_ev *ev, size_t n,
 		   const struct policy_def *pd, const struct cost_model *cm,
-		   struct result *res)
+		   struct result *res, uint64_t *win)
 {
 	struct vapic_haltpoll_config cfg;
 	struct vapic_haltpoll hp;
@@ -449,6 +450,8 @@ static void replay(const struct halt_ev *ev, size_t n,
 			fprintf(stderr, "begin: %s\n", vapic_strerror(err));
 			exit(2);
 		}
+		if (win)
+			win[i] = w;
 		if (e->kind == EV_TIMER)
 			flags |= VAPIC_HALT_TIMER;
 		if (!real)
@@ -615,6 +618,15 @@ static void usage(FILE *f)
 		   "  --strict          exit 1 if any trace fails the verdict\n"
 		   "  --dump-wasted N   print vapic's first N wasted polls per "
 		   "trace\n"
+		   "  --dump-trace FILE write every halt of every trace run "
+		   "(trace, ev_ns,\n"
+		   "                    timer_ns (-1: none), kind 0 io / 1 "
+		   "own timer /\n"
+		   "                    2 invalid, run_ns) and each policy's "
+		   "poll window\n"
+		   "                    (none_w, kvm_w, guest-gov_w, vapic_w) "
+		   "as CSV, for\n"
+		   "                    tools/haltpoll_bound.py\n"
 		   "  --help\n"
 		   "\n"
 		   "Cost model.  A halt ends when its wake-up event comes, ev "
@@ -744,8 +756,9 @@ int main(int argc, char **argv)
 	bool have_ref[NTRACES] = { false }, reference = false, strict = false;
 	bool want[NTRACES] = { false }, any_trace = false, ablation = false;
 	uint64_t seed = 1, halts = 200000;
-	const char *csv_path = NULL;
-	FILE *csv = NULL;
+	const char *csv_path = NULL, *trace_path = NULL;
+	FILE *csv = NULL, *tf = NULL;
+	uint64_t *win[NPOLICIES] = { NULL };
 	unsigned int t, p, fails = 0, ran = 0;
 	int i;
 
@@ -776,6 +789,8 @@ int main(int argc, char **argv)
 			reference = true;
 		} else if (!strcmp(a, "--ablation")) {
 			ablation = true;
+		} else if (!strcmp(a, "--dump-trace") && more) {
+			trace_path = argv[++i];
 		} else if (!strcmp(a, "--csv") && more) {
 			csv_path = argv[++i];
 		} else if (!strcmp(a, "--trace") && more) {
@@ -800,6 +815,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "need 1 <= halts <= 1e8, 0 < poll-hit < "
 				"block-wake <= 1 ms\n");
 		return 2;
+	}
+	if (trace_path) {
+		tf = fopen(trace_path, "w");
+		if (!tf) {
+			perror(trace_path);
+			return 2;
+		}
+		fprintf(tf, "trace,ev_ns,timer_ns,kind,run_ns");
+		for (p = 0; p < NPOLICIES; p++)
+			if (!policies[p].ablation)
+				fprintf(tf, ",%s_w", policies[p].name);
+		fprintf(tf, "\n");
 	}
 	if (csv_path) {
 		csv = fopen(csv_path, "w");
@@ -839,12 +866,19 @@ int main(int argc, char **argv)
 		printf("  %-17s %6s %6s %11s %8s %11s %7s %8s\n", "policy",
 		       "hit%", "succ%", "saved(ms)", "lat(us)", "wasted(ms)",
 		       "cpu%", "waste%");
+		for (p = 0; tf && p < NPOLICIES; p++) {
+			win[p] = calloc(g.n, sizeof(*win[p]));
+			if (!win[p]) {
+				perror("calloc");
+				return 2;
+			}
+		}
 		for (p = 0; p < NPOLICIES; p++) {
 			struct result *r = &res[t][p];
 
 			if (policies[p].ablation && !ablation)
 				continue;
-			replay(g.ev, g.n, &policies[p], &cm, r);
+			replay(g.ev, g.n, &policies[p], &cm, r, win[p]);
 			print_result(policies[p].name, r);
 			if (csv)
 				fprintf(csv,
@@ -876,6 +910,29 @@ int main(int argc, char **argv)
 				       "as "
 				       "much as kvm\n");
 			}
+		}
+		if (tf) {
+			size_t k;
+
+			for (k = 0; k < g.n; k++) {
+				const struct halt_ev *e = &g.ev[k];
+
+				fprintf(tf, "%s,%" PRIu64 ",%" PRId64 ",%u,%" PRIu64,
+					traces[t].name, e->ev_ns,
+					e->timer_ns == VAPIC_HALTPOLL_NO_TIMER
+						? -1
+						: (int64_t)e->timer_ns,
+					e->kind, e->run_ns);
+				for (p = 0; p < NPOLICIES; p++)
+					if (!policies[p].ablation)
+						fprintf(tf, ",%" PRIu64,
+							win[p][k]);
+				fprintf(tf, "\n");
+			}
+		}
+		for (p = 0; p < NPOLICIES; p++) {
+			free(win[p]);
+			win[p] = NULL;
 		}
 		free(g.ev);
 		ran++;
@@ -916,5 +973,9 @@ int main(int argc, char **argv)
 	printf("%u/%u traces PASS\n", ran - fails, ran);
 	if (csv)
 		fclose(csv);
+	if (tf && fclose(tf)) {
+		perror(trace_path);
+		return 2;
+	}
 	return strict && fails ? 1 : 0;
 }
