@@ -22,22 +22,26 @@ The halts fall into classes by what a policy can see when it halts:
            no poll otherwise (optimistic).
   other    the rest (including halts the own timer ends more than 200 us
            on: no window catches them), split by context: whether the
-           previous halt was longer than 200 us, and how far the own
+           previous halt was longer than 200 us, how long the guest ran
+           since it (4, 5, 6, 7, 8, 12, 16 us edges), and how far the own
            timer is (<= 400 us, <= 1 ms, <= 2 ms, later or none).
 
-Inside a context the trace generators draw the wake-up independently
-of everything the policy saw before (odsync: i.i.d. service times with 1%
-outliers; bursty: memoryless burst lengths and gaps), so the best any
-policy can do there is one window, or a random mix of windows, chosen
-knowing the context's distribution exactly.  The tool takes those
-distributions from the trace itself (hindsight: optimistic) and solves the
-linear program: the least total waste with hits >= KVM's hits minus the
-free ones, taking the cheapest hits first (lower convex hull of (hits,
-waste) per context, segments merged by slope).  Every approximation is in
-the policy's favour, so no policy can waste less on these traces; for
-traces whose wake-ups do depend on history (idle, timer, steady,
-pingpong), the figure is not a bound and is not printed unless asked
-(--all).
+Inside a context the trace generators draw the wait independently of
+anything else a policy could have seen (odsync: i.i.d. service times with
+1% outliers; bursty: memoryless burst lengths and gaps, once the run
+before the halt is known, since a long run makes an in-burst halt less
+likely), so the best any policy can do there is one window, or a random
+mix of windows, chosen knowing the context's distribution exactly.  The
+tool takes those distributions from the trace itself (hindsight) and
+solves the linear program: the least total waste with hits >= KVM's hits
+minus the free ones, taking the cheapest hits first (lower convex hull of
+(hits, waste) per context, segments merged by slope).  Every
+approximation is in the policy's favour, so no policy wastes less in
+expectation; on one finite trace a lucky policy could do better only by
+the sampling noise (about 1% at 200000 halts: the hindsight fit per
+context is itself optimistic by about that much).  For traces whose
+wake-ups depend on history in other ways (idle, timer, steady, pingpong)
+the figure is not a bound and is printed only with --all.
 
 Usage: tools/haltpoll_bound.py [BUILD_DIR] [--all] [--tap]
                                [-- evaluator options, e.g. --seed 3]
@@ -55,11 +59,17 @@ import tempfile
 
 TMAX = 200000  # ns: longest window
 STEP = 500  # ns: window grid
+RUN_EDGES = (4000, 5000, 6000, 7000, 8000, 12000, 16000)  # ns
 BOUNDED = ("odsync", "bursty")
 
 
 def context(prev, timer_ns):
     pl = 1 if prev is not None and prev[0] > TMAX else 0
+    # How long the guest ran since the last halt (observable: from the
+    # last end to this begin).  In bursty a longer run makes an in-burst
+    # halt less likely (the next packet came while it ran), so a halt
+    # after a long run is more often a burst end.
+    rb = 0 if prev is None else bisect.bisect_right(RUN_EDGES, prev[3])
     if timer_ns < 0:
         tb = 3
     elif timer_ns <= 400000:
@@ -70,7 +80,7 @@ def context(prev, timer_ns):
         tb = 2
     else:
         tb = 3
-    return (pl, tb)
+    return (pl, tb, rb)
 
 
 def lower_hull(pts):
@@ -143,7 +153,7 @@ def analyse(halts):
     free = excluded = 0
     ctx = {}
     prev = None
-    for ev, timer, kind, wins in halts:
+    for ev, timer, kind, run, wins in halts:
         real = kind != 2
         for who in POLICIES:
             w = wins[who]
@@ -157,7 +167,7 @@ def analyse(halts):
                 free += 1
         else:
             ctx.setdefault(context(prev, timer), []).append(ev)
-        prev = (ev, timer, kind)
+        prev = (ev, timer, kind, run)
     res = {"hits": hits, "free": free, "known": excluded,
            "other": sum(len(v) for v in ctx.values()), "contexts": len(ctx),
            "bound": {}}
@@ -182,6 +192,7 @@ def run_eval(build, traces, extra):
             for r in csv.DictReader(f):
                 halts.setdefault(r["trace"], []).append(
                     (int(r["ev_ns"]), int(r["timer_ns"]), int(r["kind"]),
+                     int(r["run_ns"]),
                      {p: int(r[p + "_w"]) for p in POLICIES}))
         return rows, halts
 
