@@ -64,6 +64,8 @@ BOUNDED = ("odsync", "bursty")
 
 
 def context(prev, timer_ns):
+    """What a policy sees when it halts, from the previous halt
+    (ev, timer, kind, run after it) and the own timer's distance."""
     pl = 1 if prev is not None and prev[0] > TMAX else 0
     # How long the guest ran since the last halt (observable: from the
     # last end to this begin).  In bursty a longer run makes an in-burst
@@ -150,7 +152,7 @@ POLICIES = ("kvm", "guest-gov", "vapic")
 def analyse(halts):
     """Classify @halts; count each policy's hits; the bound at each."""
     hits = dict.fromkeys(POLICIES, 0)
-    free = excluded = 0
+    free = known = 0
     ctx = {}
     prev = None
     for ev, timer, kind, run, wins in halts:
@@ -162,13 +164,13 @@ def analyse(halts):
         if real and 0 <= timer <= TMAX:
             free += 1
         elif not real or (prev is not None and prev[2] == 1):
-            excluded += 1
+            known += 1
             if real and ev <= TMAX:
                 free += 1
         else:
             ctx.setdefault(context(prev, timer), []).append(ev)
         prev = (ev, timer, kind, run)
-    res = {"hits": hits, "free": free, "known": excluded,
+    res = {"hits": hits, "free": free, "known": known,
            "other": sum(len(v) for v in ctx.values()), "contexts": len(ctx),
            "bound": {}}
     for who in POLICIES:
