@@ -106,6 +106,18 @@ static int add_line(struct vmm_options *o, const char *line)
 	return 0;
 }
 
+/* "on" -> *off = false, "off" -> true; anything else -1. */
+static int parse_off(const char *arg, bool *off)
+{
+	if (!strcmp(arg, "on"))
+		*off = false;
+	else if (!strcmp(arg, "off"))
+		*off = true;
+	else
+		return -1;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct vmm_options *o)
 {
 	enum {
@@ -146,7 +158,7 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, i;
 	char *end;
 
 	memset(o, 0, sizeof(*o));
@@ -189,19 +201,11 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 			o->lazy = true;
 			break;
 		case O_PVEOI:
-			if (!strcmp(optarg, "on"))
-				o->no_pv_eoi = false;
-			else if (!strcmp(optarg, "off"))
-				o->no_pv_eoi = true;
-			else
+			if (parse_off(optarg, &o->no_pv_eoi))
 				goto bad;
 			break;
 		case O_WAKEPQ:
-			if (!strcmp(optarg, "on"))
-				o->no_wake_prequeue = false;
-			else if (!strcmp(optarg, "off"))
-				o->no_wake_prequeue = true;
-			else
+			if (parse_off(optarg, &o->no_wake_prequeue))
 				goto bad;
 			break;
 		case O_SET:
@@ -267,8 +271,11 @@ static int parse(int argc, char **argv, struct vmm_options *o)
 	}
 	return 0;
 bad:
+	/* By the option's code: the table's order need not follow the enum. */
+	for (i = 0; lo[i].name && lo[i].val != c; i++)
+		;
 	fprintf(stderr, "vapic-vmm: bad value for --%s: '%s'\n",
-		lo[c - O_IRQCHIP].name, optarg);
+		lo[i].name ? lo[i].name : "?", optarg);
 	return -1;
 }
 
