@@ -41,18 +41,23 @@ const uint32_t vapic_haltpoll_stat_ndescs =
 	VAPIC_ARRAY_SIZE(vapic_haltpoll_stat_descs);
 
 /*
- * Predictor: samples weigh 16; a context halves once it holds 1024 samples
- * (long enough to estimate a 1% tail: 256 made the window jitter).
+ * Predictor: samples weigh 16; a context halves once it holds 4096 samples.
+ * The window hangs on the tail: with a 1% tail, whether one more bucket of
+ * the body is worth polling for turns on a handful of samples; 256 made
+ * the window jitter, 1024 still flipped it between two edges a third of
+ * the time (odsync, docs/haltpoll.md).  A burst of a new behaviour outvotes
+ * the old one within about as many halts as the context holds.
  */
 #define PRED_SAMPLE 16U
-#define PRED_TOTAL_LIMIT (1024U * PRED_SAMPLE)
+#define PRED_TOTAL_LIMIT (4096U * PRED_SAMPLE)
 #define PRED_LONG (VAPIC_HALTPOLL_PRED_BUCKETS - 1)
 #define PRED_HEADROOM 1U
 #define CTX_SHORT 0 /* the last halt was short */
 #define CTX_LONG 1 /* long, ended by an event */
 #define CTX_IDLE 2 /* long, ended by the own timer */
 
-VAPIC_BUILD_BUG_ON(PRED_TOTAL_LIMIT * 2 > 0xffffU);
+/* A bucket's weight, and a context's, stay below 2^17 (pred_window()). */
+VAPIC_BUILD_BUG_ON(PRED_TOTAL_LIMIT + PRED_SAMPLE >= (1U << 17));
 VAPIC_BUILD_BUG_ON(VAPIC_ADAPTIVE_WINDOW_LIMIT_NS >
 		   (1U << VAPIC_HALTPOLL_PRED_MAX_SHIFT));
 
@@ -103,7 +108,7 @@ static int check_config(const struct vapic_haltpoll_config *c)
 			 c->budget_ppm | c->budget_burst_ns;
 	u32 ada_flags = VAPIC_HALTPOLL_F_NO_TIMER |
 			VAPIC_HALTPOLL_F_NO_PREDICT |
-			VAPIC_HALTPOLL_F_NO_BUDGET;
+			VAPIC_HALTPOLL_F_NO_BUDGET | VAPIC_HALTPOLL_F_EVENTS;
 
 	if (c->reserved || (c->flags & ~VAPIC_HALTPOLL_F_ALL))
 		return VAPIC_EINVAL;
@@ -145,6 +150,7 @@ static void reset_policy(struct vapic_haltpoll *hp)
 	hp->poll_ns = 0;
 	hp->ctx = CTX_LONG;
 	hp->pred_window_ns = 0;
+	hp->cut_ns = 0;
 	hp->budget_started = false;
 	hp->credit_ns = 0;
 	hp->credit_stamp_ns = 0;
@@ -198,6 +204,11 @@ VAPIC_API void vapic_haltpoll_set_guest_no_poll(struct vapic_haltpoll *hp,
 						bool no_poll)
 {
 	VAPIC_WRITE_ONCE(hp->guest_no_poll, no_poll ? 1U : 0U);
+}
+
+VAPIC_API void vapic_haltpoll_event(struct vapic_haltpoll *hp)
+{
+	hp->event = true;
 }
 
 /* kvm_vcpu_max_halt_poll_ns(): the per-VM value once set, else the param. */
@@ -376,7 +387,7 @@ static u64 pred_edge(unsigned int b)
 static void pred_record(struct vapic_haltpoll *hp, unsigned int ctx, u64 ns,
 			u32 max_ns)
 {
-	u16 *h = hp->hist[ctx];
+	u32 *h = hp->hist[ctx];
 	unsigned int i;
 	u32 total;
 
@@ -408,6 +419,11 @@ static void pred_record(struct vapic_haltpoll *hp, unsigned int ctx, u64 ns,
  * cost) and missed(P) that of longer ones (each burns P ns of polling for
  * nothing).  0 if no window gains.
  *
+ * Continuation: a wait that has already lasted @since_ns (> 0) counts only
+ * the intervals longer than that, and its window ends @since_ns earlier:
+ * caught(P) is then the weight in (@since_ns, @since_ns + P].  The bucket
+ * that holds @since_ns counts as wholly above it.
+ *
  * Headroom: the next interval exceeds all those seen with a probability
  * of about 1/(n+1) (rule of succession), so the bucket just above the
  * highest one seen counts as holding a pseudo-sample of weight 1 (a real
@@ -415,19 +431,26 @@ static void pred_record(struct vapic_haltpoll *hp, unsigned int ctx, u64 ns,
  * long halts argue against it, as when a steady workload has not yet
  * shown its whole spread; any long mass outweighs it.
  *
- * Weights < 2^15, times <= 2^22 ns, block cost <= 2^20 ns, cpu weight <
+ * Weights < 2^17, times <= 2^22 ns, block cost <= 2^20 ns, cpu weight <
  * 2^16, x 2^8: both terms fit in 63 bits.
  */
 static u32 pred_window(const struct vapic_haltpoll *hp, unsigned int ctx,
-		       u32 max_ns, u64 limit_ns)
+		       u32 max_ns, u64 limit_ns, u64 since_ns)
 {
-	const u16 *h = hp->hist[ctx];
+	const u32 *h = hp->hist[ctx];
 	u64 total = hp->hist_total[ctx];
 	u64 caught = 0, best = 0;
 	s64 best_net = 0;
-	unsigned int b, top = PRED_LONG;
+	unsigned int b, top = PRED_LONG, first = 0;
 
-	for (b = 0; b < PRED_LONG; b++)
+	if (since_ns) {
+		if (since_ns >= max_ns)
+			return 0; /* only long intervals last that long */
+		first = pred_bucket(since_ns, max_ns);
+		for (b = 0; b < first; b++)
+			total -= h[b];
+	}
+	for (b = first; b < PRED_LONG; b++)
 		if (h[b])
 			top = b;
 	if (top + 1 < PRED_LONG && pred_edge(top) < max_ns)
@@ -435,7 +458,7 @@ static u32 pred_window(const struct vapic_haltpoll *hp, unsigned int ctx,
 	else
 		top = PRED_LONG; /* no headroom bucket */
 
-	for (b = 0; b < PRED_LONG; b++) {
+	for (b = first; b < PRED_LONG; b++) {
 		u64 p, gain, cost, w = h[b];
 		s64 net;
 
@@ -449,6 +472,7 @@ static u32 pred_window(const struct vapic_haltpoll *hp, unsigned int ctx,
 		p = pred_edge(b);
 		if (p > max_ns)
 			p = max_ns;
+		p -= since_ns; /* > 0: since < edge(first) and < max */
 		if (p > limit_ns)
 			break;
 		gain = caught * hp->cfg.block_cost_ns * 256;
@@ -492,13 +516,27 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 	bool override = vapic_load_acquire(&hp->vm_override);
 	u32 max = override ? VAPIC_READ_ONCE(hp->vm_max_ns) : hp->cfg.max_ns;
 	u32 tmax = hp->cfg.timer_max_ns;
-	u64 limit, w = 0;
+	u64 limit, since = 0, w = 0;
 	u32 free_w;
 
 	if (override && tmax > max)
 		tmax = max;
 	if (max > VAPIC_ADAPTIVE_WINDOW_LIMIT_NS)
 		max = VAPIC_ADAPTIVE_WINDOW_LIMIT_NS;
+	/*
+	 * Continuation: the last halt ended with nothing delivered but the
+	 * own timer (or nothing at all: an invalid wake-up), and the host
+	 * reported no interrupt since: the vCPU waits on for what it waited
+	 * for, which has been @since ns now (the halts and the run between).
+	 */
+	if ((flags & VAPIC_HALTPOLL_F_EVENTS) && hp->cut_ns && !hp->event) {
+		since = hp->cut_ns;
+		if (now_ns > hp->cut_end_ns)
+			since += now_ns - hp->cut_end_ns;
+	}
+	hp->event = false;
+	hp->cut_ns = 0;
+	hp->since_ns = since < max ? (u32)since : max;
 	if (!(flags & VAPIC_HALTPOLL_F_NO_BUDGET))
 		budget_refill(hp, now_ns);
 	if (!hp->poll_allowed)
@@ -518,10 +556,11 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 	hp->predicted = true;
 	limit = (flags & VAPIC_HALTPOLL_F_NO_BUDGET) ? UINT64_MAX
 						     : hp->credit_ns;
-	w = pred_window(hp, hp->ctx, max, limit);
+	w = pred_window(hp, hp->ctx, max, limit, hp->since_ns);
 	VAPIC_WRITE_ONCE(hp->pred_window_ns, (u32)w);
 	if (limit < max) {
-		free_w = pred_window(hp, hp->ctx, max, UINT64_MAX);
+		free_w = pred_window(hp, hp->ctx, max, UINT64_MAX,
+				     hp->since_ns);
 		if (free_w > w)
 			STAT_INC_(hp->stats.halt_poll_throttled);
 	}
@@ -545,8 +584,6 @@ static void adaptive_end(struct vapic_haltpoll *hp, u64 poll_ns, u64 halt_ns,
 	    !(hp->cfg.flags & VAPIC_HALTPOLL_F_NO_BUDGET))
 		hp->credit_ns =
 			hp->credit_ns > poll_ns ? hp->credit_ns - poll_ns : 0;
-	if (flags & VAPIC_HALT_INVALID)
-		return; /* no event: nothing to learn, the vCPU halts again */
 	/*
 	 * A blocked vCPU is measured awake only after the block cost; take it
 	 * out so missed intervals are not learnt as longer than they were.
@@ -557,6 +594,25 @@ static void adaptive_end(struct vapic_haltpoll *hp, u64 poll_ns, u64 halt_ns,
 				 : 0;
 		if (sample < poll_ns)
 			sample = poll_ns;
+	}
+	sample += hp->since_ns; /* the whole wait, if this one went on */
+	/*
+	 * An invalid wake-up delivered nothing, and an own timer that ends a
+	 * short wait leaves what the vCPU waits for to come: with
+	 * VAPIC_HALTPOLL_F_EVENTS the next halt goes on with this wait
+	 * (unless the host reports an interrupt first), and the wait is learnt
+	 * when it ends.  Without it, an invalid wake-up teaches nothing and a
+	 * short timer wake-up is learnt as it is (below).
+	 */
+	if ((flags & VAPIC_HALT_INVALID) ||
+	    ((flags & VAPIC_HALT_TIMER) && sample < max)) {
+		if (hp->cfg.flags & VAPIC_HALTPOLL_F_EVENTS) {
+			hp->cut_ns = sample < max ? (u32)sample : max;
+			hp->cut_end_ns = hp->start_ns + halt_ns;
+			return;
+		}
+		if (flags & VAPIC_HALT_INVALID)
+			return;
 	}
 	/*
 	 * Learn only from halts the predictor decided: what it must predict

@@ -1023,8 +1023,8 @@ static void test_adaptive_short_timer_wake_keeps_context(void **state)
 
 /*
  * Decay keeps a trace of rare intervals.  30 us intervals and one of
- * 38 us ([36864, 40960)); then 6000 more of 30 us: the context is halved
- * every 1024 samples, the 38 us bucket goes 16, 8, 4, 2, 1 and stays at 1,
+ * 38 us ([36864, 40960)); then 30000 more of 30 us: the context is halved
+ * every 4096 samples, the 38 us bucket goes 16, 8, 4, 2, 1 and stays at 1,
  * so it is still the highest seen and the window keeps covering it plus
  * headroom: 49152.  (Were it forgotten, the window would shrink to 40960
  * and the next 38-41 us wake-up would be missed.)
@@ -1041,7 +1041,7 @@ static void test_adaptive_decay_remembers_rare_interval(void **state)
 		ahalt(&hp, 30000);
 	assert_int_equal(ahalt(&hp, 38000), 40960);
 	assert_int_equal(ahalt(&hp, 30000), 49152);
-	for (i = 0; i < 6000; i++)
+	for (i = 0; i < 30000; i++)
 		w = ahalt(&hp, 30000);
 	assert_int_equal(w, 49152);
 }
@@ -1109,6 +1109,163 @@ static void test_adaptive_invalid_wakeup_not_learnt(void **state)
 				 40960);
 	assert_int_equal(ahalt(&hp, 30000), 40960);
 	assert_true(vapic_haltpoll_credit_ns(&hp) < credit);
+}
+
+/* ADAPTIVE with VAPIC_HALTPOLL_F_EVENTS (the host reports interrupts). */
+static void init_events(struct vapic_haltpoll *hp)
+{
+	struct vapic_haltpoll_config c;
+
+	assert_int_equal(
+		vapic_haltpoll_config_default(&c, VAPIC_HALTPOLL_ADAPTIVE), 0);
+	c.flags = VAPIC_HALTPOLL_F_EVENTS;
+	assert_int_equal(vapic_haltpoll_init(hp, &c), 0);
+	now = 1000000;
+}
+
+/*
+ * 30 us waits with one in ten longer than the maximum (1 ms), then two
+ * more 30 us ones: the short context holds 81 samples of 30 us
+ * ([28672, 32768)) and 10 long (the first 30 us halt of each round follows
+ * a long one: the long context), plus the headroom pseudo-sample in
+ * [32768, 40960); total 91 * 16 + 1 = 1457.  Net(32768) = 1296 * 25000 -
+ * 161 * 32768 = 27124352 beats Net(40960) = 1297 * 25000 - 160 * 40960 =
+ * 25871400: window 32768.
+ */
+static void train_short_and_long(struct vapic_haltpoll *hp)
+{
+	unsigned int r, i;
+
+	for (r = 0; r < 10; r++) {
+		for (i = 0; i < 9; i++)
+			ahalt(hp, 30000);
+		ahalt(hp, 1000000);
+	}
+	ahalt(hp, 30000);
+	assert_int_equal(ahalt(hp, 30000), 32768);
+}
+
+/*
+ * The own timer cuts a wait at 50 us; 1 us later the vCPU halts again.
+ * With F_EVENTS that halt is the rest of a wait that has lasted 51 us:
+ * only the long intervals last that long, so it does not poll.  Without
+ * F_EVENTS it is a new halt: window 32768.
+ */
+static void test_adaptive_events_continue_a_timer_cut_wait(void **state)
+{
+	struct vapic_haltpoll hp;
+
+	(void)state;
+	init_events(&hp);
+	train_short_and_long(&hp);
+	assert_int_equal(halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000),
+			 50000);
+	assert_int_equal(ahalt(&hp, 1000000), 0);
+
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	train_short_and_long(&hp);
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
+	assert_int_equal(ahalt(&hp, 1000000), 32768);
+}
+
+/*
+ * An interrupt reported between the halts ends the wait: the next halt is
+ * a new one (window 32768).  Without F_EVENTS the report is ignored.
+ */
+static void test_adaptive_event_report_starts_a_new_wait(void **state)
+{
+	struct vapic_haltpoll hp;
+
+	(void)state;
+	init_events(&hp);
+	train_short_and_long(&hp);
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
+	vapic_haltpoll_event(&hp);
+	assert_int_equal(ahalt(&hp, 30000), 32768);
+	/* One report covers one gap: the next cut wait goes on again. */
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
+	assert_int_equal(ahalt(&hp, 1000000), 0);
+
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	train_short_and_long(&hp);
+	vapic_haltpoll_event(&hp);
+	assert_int_equal(ahalt(&hp, 30000), 32768);
+}
+
+/*
+ * An invalid wake-up at 40 us (after the 32768 window, blocked): the wait
+ * goes on, 41 us old at the next halt: only long intervals are left, no
+ * poll.
+ */
+static void test_adaptive_events_invalid_wakeup_continues_wait(void **state)
+{
+	struct vapic_haltpoll hp;
+
+	(void)state;
+	init_events(&hp);
+	train_short_and_long(&hp);
+	assert_int_equal(halt_timer(&hp, 40000, BLOCK, VAPIC_HALT_INVALID,
+				    VAPIC_HALTPOLL_NO_TIMER),
+			 32768);
+	assert_int_equal(ahalt(&hp, 1000000), 0);
+}
+
+/*
+ * The rest of a wait is learnt as the whole wait.  20 waits of 30 us, then
+ * 30 of 71 us that the own timer cuts at 50 us (the rest: 20 us after a
+ * 1 us run).  The first rest finds nothing above 51 us: no poll, blocked;
+ * learnt as 51 + 20 = 71 us ([65536, 81920)).  From then on the rest of a
+ * cut wait polls to the headroom edge: 98304 - 51000 = 47304.  (Learnt as
+ * 20 us, nothing would ever lie above 51 us: no poll.)
+ */
+static void test_adaptive_events_learn_the_whole_wait(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	init_events(&hp);
+	for (i = 0; i < 20; i++)
+		ahalt(&hp, 30000);
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
+	assert_int_equal(ahalt(&hp, 20000), 0);
+	for (i = 0; i < 30; i++) {
+		halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
+		assert_int_equal(ahalt(&hp, 20000), 47304);
+	}
+	/*
+	 * Caught: the 30 us waits but the first two (each the first of its
+	 * context: nothing learnt, no poll), the 31 timer polls, and the 30
+	 * rests after the first.
+	 */
+	assert_int_equal(hp.stats.halt_successful_poll, 18 + 31 + 30);
+}
+
+/*
+ * A wait that outlasts the maximum is not polled for.  150 us waits with
+ * a few of 30 us: window to the headroom edge, 196608.  An invalid wake-up
+ * at 120 us (caught by the poll); at the next halt the wait is 121 us old:
+ * poll to 196608 - 121000 = 75608; another invalid wake-up at 80 us after
+ * it (blocked): 201 us, past the 200 us maximum: no poll.
+ */
+static void test_adaptive_events_wait_past_max_not_polled(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	init_events(&hp);
+	for (i = 0; i < 5; i++)
+		ahalt(&hp, 30000);
+	for (i = 0; i < 20; i++)
+		ahalt(&hp, 150000);
+	assert_int_equal(halt_timer(&hp, 120000, BLOCK, VAPIC_HALT_INVALID,
+				    VAPIC_HALTPOLL_NO_TIMER),
+			 196608);
+	assert_int_equal(halt_timer(&hp, 80000, BLOCK, VAPIC_HALT_INVALID,
+				    VAPIC_HALTPOLL_NO_TIMER),
+			 75608);
+	assert_int_equal(ahalt(&hp, 30000), 0);
 }
 
 /*
@@ -1457,6 +1614,12 @@ static void test_config_invalid_is_rejected(void **state)
 	c = a;
 	c.flags = VAPIC_HALTPOLL_F_NO_SHRINK;
 	expect_init_error(&c, VAPIC_EINVAL);
+	c = k;
+	c.flags = VAPIC_HALTPOLL_F_EVENTS;
+	expect_init_error(&c, VAPIC_EINVAL);
+	c = g;
+	c.flags = VAPIC_HALTPOLL_F_EVENTS;
+	expect_init_error(&c, VAPIC_EINVAL);
 	c = a;
 	c.grow = 2;
 	expect_init_error(&c, VAPIC_EINVAL);
@@ -1637,6 +1800,12 @@ int main(void)
 		cmocka_unit_test(test_adaptive_decay_remembers_rare_interval),
 		cmocka_unit_test(test_adaptive_extreme_config_stays_in_range),
 		cmocka_unit_test(test_adaptive_invalid_wakeup_not_learnt),
+		cmocka_unit_test(test_adaptive_events_continue_a_timer_cut_wait),
+		cmocka_unit_test(test_adaptive_event_report_starts_a_new_wait),
+		cmocka_unit_test(
+			test_adaptive_events_invalid_wakeup_continues_wait),
+		cmocka_unit_test(test_adaptive_events_learn_the_whole_wait),
+		cmocka_unit_test(test_adaptive_events_wait_past_max_not_polled),
 		cmocka_unit_test(test_adaptive_budget_arithmetic),
 		cmocka_unit_test(test_adaptive_budget_bounds_wasted_polling),
 		cmocka_unit_test(test_adaptive_budget_spares_timer_polls),

@@ -40,7 +40,10 @@
  *    halt ended: short; long, by an event; long, by the own timer), since
  *    wake events cluster; the window is the one that maximises (wake-ups
  *    caught x block cost saved) - cpu_weight x (poll time burnt on halts
- *    that outlast it), instead of doubling blindly.  (3) Bounded: predicted
+ *    that outlast it), instead of doubling blindly; with
+ *    VAPIC_HALTPOLL_F_EVENTS, a halt that goes on with a wait the own timer
+ *    or an invalid wake-up interrupted polls only for the intervals longer
+ *    than the time already waited.  (3) Bounded: predicted
  *    polls that do not end in a real event draw on a credit that refills
  *    at budget_ppm of elapsed time up to budget_burst_ns, so an idle vCPU
  *    can never burn more than that share of a host CPU on them.  See
@@ -91,9 +94,20 @@ enum vapic_haltpoll_policy {
 #define VAPIC_HALTPOLL_F_NO_PREDICT 0x4U
 /** ADAPTIVE only: no budget (ablation; the CPU cost is then unbounded). */
 #define VAPIC_HALTPOLL_F_NO_BUDGET 0x8U
+/**
+ * ADAPTIVE only: the host reports, with vapic_haltpoll_event(), every
+ * interrupt it delivers to the vCPU outside a halt.  The policy then takes
+ * a halt that follows an invalid wake-up, or an own-timer wake-up that cut
+ * a wait short, as the rest of that wait: it polls for what is left of the
+ * intervals longer than the time already waited (a wait that has lasted
+ * long is likely to last longer).  Without the reports it cannot tell the
+ * rest of a wait from a new one, and treats every halt as new.
+ */
+#define VAPIC_HALTPOLL_F_EVENTS 0x10U
 #define VAPIC_HALTPOLL_F_ALL                                      \
 	(VAPIC_HALTPOLL_F_NO_SHRINK | VAPIC_HALTPOLL_F_NO_TIMER | \
-	 VAPIC_HALTPOLL_F_NO_PREDICT | VAPIC_HALTPOLL_F_NO_BUDGET)
+	 VAPIC_HALTPOLL_F_NO_PREDICT | VAPIC_HALTPOLL_F_NO_BUDGET | \
+	 VAPIC_HALTPOLL_F_EVENTS)
 
 /* KVM defaults (x86 KVM_HALT_POLL_NS_DEFAULT and the module parameters). */
 #define VAPIC_KVM_HALT_POLL_NS 200000U
@@ -287,9 +301,16 @@ struct vapic_haltpoll {
 	/* ADAPTIVE. */
 	uint8_t ctx;
 	bool budget_started;
+	/* F_EVENTS: an interrupt was delivered since the last halt. */
+	bool event;
 	uint32_t pred_window_ns;
+	/* F_EVENTS: the wait the last halt left unfinished (0: none). */
+	uint32_t cut_ns;
+	/* F_EVENTS: how long this halt's wait had lasted when it began. */
+	uint32_t since_ns;
+	uint64_t cut_end_ns;
 	uint32_t hist_total[VAPIC_HALTPOLL_PRED_CTX];
-	uint16_t hist[VAPIC_HALTPOLL_PRED_CTX][VAPIC_HALTPOLL_PRED_BUCKETS];
+	uint32_t hist[VAPIC_HALTPOLL_PRED_CTX][VAPIC_HALTPOLL_PRED_BUCKETS];
 	uint64_t credit_ns;
 	uint64_t credit_stamp_ns;
 
@@ -370,6 +391,19 @@ VAPIC_API void vapic_haltpoll_set_vm_max(struct vapic_haltpoll *hp,
  */
 VAPIC_API void vapic_haltpoll_set_guest_no_poll(struct vapic_haltpoll *hp,
 						bool no_poll);
+
+/**
+ * vapic_haltpoll_event() - the host delivered the vCPU an interrupt while
+ * it was not halted (injected it at a VM entry, or found it pending when
+ * the vCPU halted), other than the vCPU's own timer interrupt that ended
+ * the last halt.  Only for VAPIC_HALTPOLL_F_EVENTS (otherwise ignored): it
+ * tells the policy that the next halt waits for something new.
+ * @hp: the state.
+ *
+ * Context: vCPU thread, between vapic_haltpoll_end() and the next
+ * vapic_haltpoll_begin().
+ */
+VAPIC_API void vapic_haltpoll_event(struct vapic_haltpoll *hp);
 
 /**
  * vapic_haltpoll_begin() - the vCPU halted: decide how long to poll.
