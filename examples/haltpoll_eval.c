@@ -92,13 +92,16 @@ enum ev_kind { EV_IO = 0, EV_TIMER = 1, EV_INVALID = 2 };
 /*
  * One halt: the vCPU halts; @ev_ns later an event of @kind wakes it; its
  * own timer is due @timer_ns after the halt (or never); after the wake-up
- * it runs @run_ns before the next halt.
+ * it runs @run_ns before the next halt.  @event_before: an event (not the
+ * own timer) came while the vCPU ran before this halt and was handled
+ * without one (the host reports it: vapic_haltpoll_event()).
  */
 struct halt_ev {
 	uint64_t ev_ns;
 	uint64_t timer_ns;
 	uint64_t run_ns;
 	uint32_t kind;
+	bool event_before;
 };
 
 struct gen {
@@ -106,6 +109,7 @@ struct gen {
 	struct halt_ev *ev;
 	size_t n, cap, want;
 	uint64_t t; /* trace time (wake-ups at the event, no latency) */
+	bool absorbed; /* an event was handled without a halt since the last */
 };
 
 /* The vCPU halts now (g->t) and is woken at @wake_at by @kind. */
@@ -128,7 +132,16 @@ static void emit(struct gen *g, uint64_t wake_at, enum ev_kind kind,
 		timer_at == NONE_AT ? VAPIC_HALTPOLL_NO_TIMER : timer_at - g->t;
 	e->run_ns = run_ns;
 	e->kind = kind;
+	e->event_before = g->absorbed;
+	g->absorbed = false;
 	g->t = wake_at + run_ns;
+}
+
+/* An event already due when the vCPU would halt: handled, @run_ns. */
+static void absorb(struct gen *g, uint64_t run_ns)
+{
+	g->absorbed = true;
+	g->t += run_ns;
 }
 
 static bool done(const struct gen *g)
@@ -184,7 +197,7 @@ static void gen_odsync_common(struct gen *g, double spurious_p)
 		if (done(g))
 			break;
 		if (io <= g->t) {
-			g->t += uni(&g->r, 8 * US, 20 * US);
+			absorb(g, uni(&g->r, 8 * US, 20 * US));
 			continue;
 		}
 		emit(g, io, EV_IO, tick, uni(&g->r, 8 * US, 20 * US));
@@ -226,7 +239,7 @@ static void gen_idle(struct gen *g)
 		if (unk > g->t)
 			emit(g, unk, EV_IO, tick, uni(&g->r, 5 * US, 20 * US));
 		else
-			g->t += uni(&g->r, 5 * US, 20 * US);
+			absorb(g, uni(&g->r, 5 * US, 20 * US));
 		if (unk == follow)
 			follow = NONE_AT;
 		else
@@ -254,7 +267,7 @@ static void gen_bursty(struct gen *g)
 		if (pkt > g->t)
 			emit(g, pkt, EV_IO, tick, uni(&g->r, 3 * US, 8 * US));
 		else
-			g->t += uni(&g->r, 3 * US, 8 * US);
+			absorb(g, uni(&g->r, 3 * US, 8 * US));
 		if (--left) {
 			pkt += 3 * US + expo(&g->r, 20.0 * US);
 		} else {
@@ -288,7 +301,7 @@ static void gen_timer(struct gen *g)
 		if (dev > g->t)
 			emit(g, dev, EV_IO, tmr, uni(&g->r, 5 * US, 20 * US));
 		else
-			g->t += uni(&g->r, 5 * US, 20 * US);
+			absorb(g, uni(&g->r, 5 * US, 20 * US));
 		dev = g->t + expo(&g->r, 5.0 * MS);
 	}
 }
@@ -319,7 +332,7 @@ static void gen_steady(struct gen *g)
 			emit(g, next, EV_IO, tick,
 			     uni(&g->r, 10 * US, 15 * US));
 		else
-			g->t += uni(&g->r, 10 * US, 15 * US);
+			absorb(g, uni(&g->r, 10 * US, 15 * US));
 		next += uni(&g->r, 114 * US, 126 * US);
 	}
 }
@@ -342,12 +355,16 @@ static void gen_pingpong(struct gen *g)
 			break;
 		if (resp > g->t)
 			emit(g, resp, EV_IO, tick, uni(&g->r, 5 * US, 10 * US));
+		else
+			g->absorbed = true; /* handled in the tick's run */
 		req = g->t + uni(&g->r, 1 * MS, 3 * MS);
 		ticks_before(g, &tick, req);
 		if (done(g))
 			break;
 		if (req > g->t)
 			emit(g, req, EV_IO, tick, uni(&g->r, 5 * US, 10 * US));
+		else
+			g->absorbed = true;
 	}
 }
 
@@ -383,13 +400,15 @@ static const struct policy_def policies[] = {
 	{ "none", VAPIC_HALTPOLL_NONE, 0, false },
 	{ "kvm", VAPIC_HALTPOLL_KVM, 0, false },
 	{ "guest-gov", VAPIC_HALTPOLL_GUEST, 0, false },
-	{ "vapic", VAPIC_HALTPOLL_ADAPTIVE, 0, false },
+	/* This host reports the events a halt did not see (F_EVENTS). */
+	{ "vapic", VAPIC_HALTPOLL_ADAPTIVE, VAPIC_HALTPOLL_F_EVENTS, false },
 	{ "vapic-timer-only", VAPIC_HALTPOLL_ADAPTIVE,
-	  VAPIC_HALTPOLL_F_NO_PREDICT, true },
-	{ "vapic-no-timer", VAPIC_HALTPOLL_ADAPTIVE, VAPIC_HALTPOLL_F_NO_TIMER,
-	  true },
+	  VAPIC_HALTPOLL_F_EVENTS | VAPIC_HALTPOLL_F_NO_PREDICT, true },
+	{ "vapic-no-timer", VAPIC_HALTPOLL_ADAPTIVE,
+	  VAPIC_HALTPOLL_F_EVENTS | VAPIC_HALTPOLL_F_NO_TIMER, true },
 	{ "vapic-no-budget", VAPIC_HALTPOLL_ADAPTIVE,
-	  VAPIC_HALTPOLL_F_NO_BUDGET, true },
+	  VAPIC_HALTPOLL_F_EVENTS | VAPIC_HALTPOLL_F_NO_BUDGET, true },
+	{ "vapic-no-events", VAPIC_HALTPOLL_ADAPTIVE, 0, true },
 };
 #define NPOLICIES (sizeof(policies) / sizeof(policies[0]))
 #define P_KVM 1
@@ -445,6 +464,8 @@ static void replay(const struct halt_ev *ev, size_t n,
 		uint64_t w, poll, end, resume, lat;
 		int err;
 
+		if (e->event_before)
+			vapic_haltpoll_event(&hp);
 		err = vapic_haltpoll_begin(&hp, now, e->timer_ns, &w);
 		if (err) {
 			fprintf(stderr, "begin: %s\n", vapic_strerror(err));
@@ -492,7 +513,7 @@ static void replay(const struct halt_ev *ev, size_t n,
 			res->wasted_ns += poll;
 		}
 		if (poll && (!real || (flags & VAPIC_HALT_WAITED)) &&
-		    pd->policy == VAPIC_HALTPOLL_ADAPTIVE && !pd->flags &&
+		    pd == &policies[P_VAPIC] &&
 		    dumped < cm->dump) {
 			dumped++;
 			printf("    wasted: halt %zu poll %" PRIu64
@@ -651,7 +672,11 @@ static void usage(FILE *f)
 		   "(block-wake\n"
 		   "included when it blocked); the adaptive policy also gets "
 		   "the own timer's\n"
-		   "deadline and its block_cost_ns is set to block-wake.  The "
+		   "deadline and its block_cost_ns is set to block-wake, and "
+		   "the host\n"
+		   "reports the events the vCPU handled without a halt "
+		   "(F_EVENTS;\n"
+		   "vapic-no-events in --ablation runs without).  The "
 		   "replay is\n"
 		   "open-loop: every policy sees the same wake intervals; it "
 		   "changes only\n"

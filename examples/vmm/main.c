@@ -47,7 +47,11 @@ static void usage(FILE *f)
 		"timer_max_ns,\n"
 		"                         block_cost_ns, cpu_weight_q8, "
 		"budget_ppm,\n"
-		"                         budget_burst_ns, flags); repeatable\n"
+		"                         budget_burst_ns, flags); repeatable.  "
+		"ours sets\n"
+		"                         flags=0x10 (F_EVENTS: the VMM reports "
+		"what it\n"
+		"                         injects)\n"
 		"  --lazy                 advertise the lazy TSC-deadline "
 		"protocol\n"
 		"                         (--irqchip=user only)\n"
@@ -372,9 +376,12 @@ static int setup(struct vmm *vm)
 				if (r)
 					return r;
 			}
-			if (vapic_haltpoll_config_default(
-				    &hcfg, policy[vm->opt.haltpoll]) ||
-			    haltpoll_overrides(&vm->opt, &hcfg) ||
+			r = vapic_haltpoll_config_default(
+				&hcfg, policy[vm->opt.haltpoll]);
+			/* prepare_entry() reports what it injects. */
+			if (!r && hcfg.policy == VAPIC_HALTPOLL_ADAPTIVE)
+				hcfg.flags = VAPIC_HALTPOLL_F_EVENTS;
+			if (r || haltpoll_overrides(&vm->opt, &hcfg) ||
 			    vapic_haltpoll_init(&v->hp, &hcfg)) {
 				fprintf(stderr, "vapic-vmm: bad halt-poll "
 						"configuration\n");

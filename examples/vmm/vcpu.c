@@ -113,8 +113,10 @@ static void take_events(struct vcpu *v)
 		v->irq_queued = false;
 	}
 	if ((got & VAPIC_EVENT_NMI) && !v->wait_for_sipi &&
-	    ioctl(v->fd, KVM_NMI, 0) == 0)
+	    ioctl(v->fd, KVM_NMI, 0) == 0) {
 		v->c.nmi_injections++;
+		vapic_haltpoll_event(&v->hp);
+	}
 }
 
 /* KVM_INTERRUPT, timed: its cost is learned for the pre-queue lead. */
@@ -220,13 +222,20 @@ static uint64_t prequeue_at(struct vcpu *v)
 	return exp > v->inject_cost_ns ? exp - v->inject_cost_ns : 0;
 }
 
-/* Learn the vector that ends a halt, for the next halt's pre-queue. */
-static void injected_after_halt(struct vcpu *v, uint32_t vec)
+/*
+ * A vector was injected.  Learn the one that ends a halt, for the next
+ * halt's pre-queue.  Any vector but the own timer's ends what the guest
+ * waited for: tell the halt-poll policy (VAPIC_HALTPOLL_F_EVENTS), so a
+ * halt after it is not taken for the rest of a wait the timer cut short.
+ */
+static void injected(struct vcpu *v, uint32_t vec)
 {
 	if (v->after_halt) {
 		v->wake_vec = vec;
 		v->after_halt = false;
 	}
+	if (vec != (vapic_timer_read_lvtt(&v->lapic.timer) & 0xffU))
+		vapic_haltpoll_event(&v->hp);
 }
 
 /*
@@ -261,14 +270,14 @@ static bool prepare_entry(struct vcpu *v)
 				crash(v, "KVM_INTERRUPT failed");
 			v->prequeued = 0;
 			vapic_lapic_injected(&v->lapic, vec);
-			injected_after_halt(v, vec);
+			injected(v, vec);
 			v->c.injections++;
 			v->irq_queued = true;
 			run->request_interrupt_window = 0;
 		} else if (run->ready_for_interrupt_injection) {
 			if (kvm_interrupt(v, vec) == 0) {
 				vapic_lapic_injected(&v->lapic, vec);
-				injected_after_halt(v, vec);
+				injected(v, vec);
 				v->c.injections++;
 				v->irq_queued = true;
 			}
