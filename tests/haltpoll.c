@@ -1269,6 +1269,54 @@ static void test_adaptive_events_wait_past_max_not_polled(void **state)
 }
 
 /*
+ * Any mix of cut waits, invalid wake-ups, reports, own timers and per-VM
+ * maximum changes (down to 0 and up to the window limit, between halts):
+ * no window, timer polls aside, exceeds the maximum in force; a halt whose
+ * own timer is due within the window is never polled past it.
+ */
+static void test_adaptive_events_random_mix_stays_in_range(void **state)
+{
+	struct vapic_haltpoll hp;
+	uint64_t x = 88172645463325252ULL;
+	uint32_t max = VAPIC_ADAPTIVE_MAX_NS;
+	unsigned int i;
+
+	(void)state;
+	init_events(&hp);
+	for (i = 0; i < 50000; i++) {
+		uint64_t ev, timer = VAPIC_HALTPOLL_NO_TIMER, w;
+		uint32_t flags = 0, r;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		r = (uint32_t)x;
+		ev = 1 + (x >> 40) % 400000;
+		if (r % 7 == 0) {
+			/* The own timer, usually soon enough for a timer poll. */
+			timer = ev = 1 + (x >> 24) % 300000;
+			flags = VAPIC_HALT_TIMER;
+		} else if (r % 11 == 0) {
+			flags = VAPIC_HALT_INVALID;
+		}
+		if (r % 13 == 0)
+			vapic_haltpoll_event(&hp);
+		if (r % 997 == 0) {
+			max = (uint32_t)((x >> 20) % 300000);
+			if (r % 3 == 0)
+				max = VAPIC_ADAPTIVE_WINDOW_LIMIT_NS;
+			vapic_haltpoll_set_vm_max(&hp, max);
+		}
+		w = halt_timer(&hp, ev, BLOCK, flags, timer);
+		if (timer != VAPIC_HALTPOLL_NO_TIMER && timer <= max &&
+		    timer <= VAPIC_ADAPTIVE_TIMER_MAX_NS)
+			assert_int_equal(w, timer);
+		else
+			assert_true(w <= max);
+	}
+}
+
+/*
  * The budget: credit starts at the burst, a failed predicted poll costs its
  * poll time, time refills it at budget_ppm.  Burst 100000, 1% (10000 ppm).
  */
@@ -1806,6 +1854,7 @@ int main(void)
 			test_adaptive_events_invalid_wakeup_continues_wait),
 		cmocka_unit_test(test_adaptive_events_learn_the_whole_wait),
 		cmocka_unit_test(test_adaptive_events_wait_past_max_not_polled),
+		cmocka_unit_test(test_adaptive_events_random_mix_stays_in_range),
 		cmocka_unit_test(test_adaptive_budget_arithmetic),
 		cmocka_unit_test(test_adaptive_budget_bounds_wasted_polling),
 		cmocka_unit_test(test_adaptive_budget_spares_timer_polls),
