@@ -151,6 +151,7 @@ static void reset_policy(struct vapic_haltpoll *hp)
 	hp->ctx = CTX_LONG;
 	hp->pred_window_ns = 0;
 	hp->cut_ns = 0;
+	hp->cut_learn = false;
 	hp->budget_started = false;
 	hp->credit_ns = 0;
 	hp->credit_stamp_ns = 0;
@@ -397,7 +398,7 @@ static void pred_record(struct vapic_haltpoll *hp, unsigned int ctx, u64 ns,
 		/*
 		 * Decay: halve the context, so old behaviour fades out, but
 		 * keep a trace (1) of every interval seen: a rare one must not
-		 * vanish and come back as a miss every few hundred halts.  A
+		 * vanish and come back as a miss every few thousand halts.  A
 		 * weight of 1 against a sample's 16 is too little to make the
 		 * window longer at any price (see pred_window()).
 		 */
@@ -525,15 +526,27 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 		max = VAPIC_ADAPTIVE_WINDOW_LIMIT_NS;
 	/*
 	 * Continuation: the last halt ended with nothing delivered but the
-	 * own timer (or nothing at all: an invalid wake-up), and the host
-	 * reported no interrupt since: the vCPU waits on for what it waited
-	 * for, which has been @since ns now (the halts and the run between).
+	 * own timer (or nothing at all: an invalid wake-up): the vCPU waits
+	 * on for what it waited for, which has been @since ns now (the halts
+	 * and the runs between).  Unless the host reported an interrupt
+	 * since: then the wait ended while the vCPU ran, and is learnt as
+	 * lasting @since (at most), if the predictor decided a part of it.
 	 */
-	if ((flags & VAPIC_HALTPOLL_F_EVENTS) && hp->cut_ns && !hp->event) {
+	if ((flags & VAPIC_HALTPOLL_F_EVENTS) && hp->cut_ns) {
 		since = hp->cut_ns;
 		if (now_ns > hp->cut_end_ns)
 			since += now_ns - hp->cut_end_ns;
+		if (hp->event) {
+			if (hp->cut_learn) {
+				pred_record(hp, hp->ctx, since, max);
+				hp->ctx = since < max ? CTX_SHORT : CTX_LONG;
+				hp->ctx_begin = hp->ctx;
+			}
+			since = 0;
+		}
 	}
+	if (!since)
+		hp->cut_learn = false;
 	hp->event = false;
 	hp->cut_ns = 0;
 	hp->since_ns = since < max ? (u32)since : max;
@@ -576,6 +589,7 @@ static void adaptive_end(struct vapic_haltpoll *hp, u64 poll_ns, u64 halt_ns,
 	bool override = vapic_load_acquire(&hp->vm_override);
 	u32 max = override ? VAPIC_READ_ONCE(hp->vm_max_ns) : hp->cfg.max_ns;
 	u64 sample = halt_ns;
+	bool learn = hp->predicted || hp->cut_learn;
 
 	if (!hp->poll_allowed)
 		return;
@@ -607,17 +621,22 @@ static void adaptive_end(struct vapic_haltpoll *hp, u64 poll_ns, u64 halt_ns,
 	if ((flags & VAPIC_HALT_INVALID) ||
 	    ((flags & VAPIC_HALT_TIMER) && sample < max)) {
 		if (hp->cfg.flags & VAPIC_HALTPOLL_F_EVENTS) {
-			hp->cut_ns = sample < max ? (u32)sample : max;
+			/* Its age: the whole halt, block cost included. */
+			u64 age = hp->since_ns + halt_ns;
+
+			hp->cut_ns = age < max ? (u32)age : max;
 			hp->cut_end_ns = hp->start_ns + halt_ns;
+			hp->cut_learn = learn;
 			return;
 		}
 		if (flags & VAPIC_HALT_INVALID)
 			return;
 	}
 	/*
-	 * Learn only from halts the predictor decided: what it must predict
-	 * is the next wake-up when the own timer is not near.  A timer
-	 * wake-up then is evidence too ("nothing else came before it").
+	 * Learn only from halts the predictor decided (for a wait that went
+	 * on over several halts: any of them): what it must predict is the
+	 * next wake-up when the own timer is not near.  A timer wake-up then
+	 * is evidence too ("nothing else came before it").
 	 *
 	 * The context is how the last halt ended: short, long by an event,
 	 * or long by the own timer (an idle vCPU's tick; after it the vCPU
@@ -626,7 +645,7 @@ static void adaptive_end(struct vapic_haltpoll *hp, u64 poll_ns, u64 halt_ns,
 	 * short leaves the context alone: the vCPU goes back to waiting for
 	 * what it waited for.
 	 */
-	if (hp->predicted)
+	if (learn)
 		pred_record(hp, hp->ctx_begin, sample, max);
 	if (!(flags & VAPIC_HALT_TIMER))
 		hp->ctx = sample < max ? CTX_SHORT : CTX_LONG;

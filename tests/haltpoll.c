@@ -1125,12 +1125,13 @@ static void init_events(struct vapic_haltpoll *hp)
 
 /*
  * 30 us waits with one in ten longer than the maximum (1 ms), then two
- * more 30 us ones: the short context holds 81 samples of 30 us
- * ([28672, 32768)) and 10 long (the first 30 us halt of each round follows
- * a long one: the long context), plus the headroom pseudo-sample in
- * [32768, 40960); total 91 * 16 + 1 = 1457.  Net(32768) = 1296 * 25000 -
- * 161 * 32768 = 27124352 beats Net(40960) = 1297 * 25000 - 160 * 40960 =
- * 25871400: window 32768.
+ * more 30 us ones.  When the last one begins, the short context holds 80
+ * samples of 30 us ([28672, 32768)) and 10 long (the first 30 us halt of
+ * each round follows a long one: the long context), plus the headroom
+ * pseudo-sample in [32768, 40960); total 90 * 16 + 1 = 1441.
+ * Net(32768) = 1280 * 25000 - 161 * 32768 = 26724352 beats Net(40960) =
+ * 1281 * 25000 - 160 * 40960 = 25471400: window 32768.  (After it, 81
+ * samples of 30 us: 27124352 against 25871400, still 32768.)
  */
 static void train_short_and_long(struct vapic_haltpoll *hp)
 {
@@ -1242,11 +1243,95 @@ static void test_adaptive_events_learn_the_whole_wait(void **state)
 }
 
 /*
+ * A wait's age counts its blocked halts whole.  20 waits of 30 us (window
+ * 40960; 19 in the short context).  An invalid wake-up at 50 us, after
+ * the window: blocked, the halt lasts 75 us; 1 us later the rest begins
+ * 76 us old: nothing learnt lies above, no poll; the event 10 us later
+ * (blocked): learnt as 86 us ([81920, 98304)).  The next wait polls to the
+ * headroom edge above it: Net(114688) = 321 * 25000 = 8025000 beats
+ * Net(98304) = 320 * 25000 - 98304 = 7901696.  (Counting the invalid halt
+ * as 50 us, the block cost left out, would learn 61 us ([57344, 65536))
+ * and poll to 81920.)
+ */
+static void test_adaptive_events_age_includes_block_cost(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	init_events(&hp);
+	for (i = 0; i < 20; i++)
+		ahalt(&hp, 30000);
+	assert_int_equal(halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_INVALID,
+				    VAPIC_HALTPOLL_NO_TIMER),
+			 40960);
+	assert_int_equal(ahalt(&hp, 10000), 0);
+	assert_int_equal(ahalt(&hp, 30000), 114688);
+}
+
+/*
+ * A wait that the host's report ends between halts is learnt, as lasting
+ * until the next halt, if the predictor decided a part of it.  20 waits of
+ * 30 us (window 40960; 19 in the short context).  A predicted halt ends in
+ * an invalid wake-up at 50 us (blocked: 75 us); an interrupt is reported;
+ * the next halt learns a 76 us wait ([65536, 81920)), and polls to the
+ * headroom edge above it: Net(98304) = 321 * 25000 = 8025000 beats
+ * Net(81920) = 320 * 25000 - 81920 = 7918080 and Net(32768) = 304 *
+ * 25000 - 17 * 32768 = 7042944.  A wait of which only a timer poll was
+ * seen (cut by the own timer at 50 us) is not learnt: 40960.
+ */
+static void test_adaptive_events_reported_end_learns_the_wait(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	init_events(&hp);
+	for (i = 0; i < 20; i++)
+		ahalt(&hp, 30000);
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_INVALID,
+		   VAPIC_HALTPOLL_NO_TIMER);
+	vapic_haltpoll_event(&hp);
+	assert_int_equal(ahalt(&hp, 30000), 98304);
+
+	init_events(&hp);
+	for (i = 0; i < 20; i++)
+		ahalt(&hp, 30000);
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
+	vapic_haltpoll_event(&hp);
+	assert_int_equal(ahalt(&hp, 30000), 40960);
+}
+
+/*
+ * A wait is learnt if the predictor decided any part of it, even when a
+ * timer poll saw it end.  20 waits of 30 us; a predicted halt ends in an
+ * invalid wake-up at 50 us (blocked: 75 us); the rest, 76 us old, has its
+ * own timer due in 20 us: a timer poll, which the event ends at 10 us:
+ * learnt as 86 us, so the next wait polls to 114688 (as in
+ * test_adaptive_events_age_includes_block_cost; not learnt: 40960).
+ */
+static void test_adaptive_events_wait_learnt_if_partly_predicted(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	init_events(&hp);
+	for (i = 0; i < 20; i++)
+		ahalt(&hp, 30000);
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_INVALID,
+		   VAPIC_HALTPOLL_NO_TIMER);
+	assert_int_equal(halt_timer(&hp, 10000, BLOCK, 0, 20000), 20000);
+	assert_int_equal(ahalt(&hp, 30000), 114688);
+}
+
+/*
  * A wait that outlasts the maximum is not polled for.  150 us waits with
  * a few of 30 us: window to the headroom edge, 196608.  An invalid wake-up
  * at 120 us (caught by the poll); at the next halt the wait is 121 us old:
  * poll to 196608 - 121000 = 75608; another invalid wake-up at 80 us after
- * it (blocked): 201 us, past the 200 us maximum: no poll.
+ * it (blocked: the halt lasts 105 us): 226 us, past the 200 us maximum:
+ * no poll.
  */
 static void test_adaptive_events_wait_past_max_not_polled(void **state)
 {
@@ -1312,7 +1397,7 @@ static void test_adaptive_events_random_mix_stays_in_range(void **state)
 		    timer <= VAPIC_ADAPTIVE_TIMER_MAX_NS)
 			assert_int_equal(w, timer);
 		else
-			assert_true(w <= max);
+			assert_true(w + hp.since_ns <= max);
 	}
 }
 
@@ -1854,6 +1939,11 @@ int main(void)
 			test_adaptive_events_invalid_wakeup_continues_wait),
 		cmocka_unit_test(test_adaptive_events_learn_the_whole_wait),
 		cmocka_unit_test(test_adaptive_events_wait_past_max_not_polled),
+		cmocka_unit_test(test_adaptive_events_age_includes_block_cost),
+		cmocka_unit_test(
+			test_adaptive_events_reported_end_learns_the_wait),
+		cmocka_unit_test(
+			test_adaptive_events_wait_learnt_if_partly_predicted),
 		cmocka_unit_test(test_adaptive_events_random_mix_stays_in_range),
 		cmocka_unit_test(test_adaptive_budget_arithmetic),
 		cmocka_unit_test(test_adaptive_budget_bounds_wasted_polling),

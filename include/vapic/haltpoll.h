@@ -303,6 +303,8 @@ struct vapic_haltpoll {
 	bool budget_started;
 	/* F_EVENTS: an interrupt was delivered since the last halt. */
 	bool event;
+	/* F_EVENTS: the predictor decided a part of the unfinished wait. */
+	bool cut_learn;
 	uint32_t pred_window_ns;
 	/* F_EVENTS: the wait the last halt left unfinished (0: none). */
 	uint32_t cut_ns;
@@ -395,9 +397,10 @@ VAPIC_API void vapic_haltpoll_set_guest_no_poll(struct vapic_haltpoll *hp,
 /**
  * vapic_haltpoll_event() - the host delivered the vCPU an interrupt while
  * it was not halted (injected it at a VM entry, or found it pending when
- * the vCPU halted), other than the vCPU's own timer interrupt that ended
- * the last halt.  Only for VAPIC_HALTPOLL_F_EVENTS (otherwise ignored): it
- * tells the policy that the next halt waits for something new.
+ * the vCPU halted), other than the vCPU's own timer interrupt.  Only for
+ * VAPIC_HALTPOLL_F_EVENTS (otherwise ignored): it tells the policy that
+ * the wait the last halt left unfinished ended, and the next halt waits
+ * for something new.
  * @hp: the state.
  *
  * Context: vCPU thread, between vapic_haltpoll_end() and the next
