@@ -101,6 +101,7 @@ static void take_events(struct vcpu *v)
 		if (v->prequeued)
 			prequeue_cancel(v); /* nothing survives INIT */
 		v->wake_vec = 0;
+		vapic_haltpoll_event(&v->hp); /* no wait goes on past INIT */
 		v->wait_for_sipi = true;
 		v->run->request_interrupt_window = 0;
 	}
