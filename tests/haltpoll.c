@@ -1147,6 +1147,20 @@ static void train_short_and_long(struct vapic_haltpoll *hp)
 }
 
 /*
+ * F_EVENTS and 20 waits of 30 us: 19 in the short context (the first goes
+ * to the long one), window 40960 (30 us bucket plus the headroom).
+ */
+static void init_events_30us(struct vapic_haltpoll *hp)
+{
+	unsigned int i;
+
+	init_events(hp);
+	for (i = 0; i < 20; i++)
+		ahalt(hp, 30000);
+	assert_int_equal(vapic_haltpoll_window_ns(hp), 40960);
+}
+
+/*
  * The own timer cuts a wait at 50 us; 1 us later the vCPU halts again.
  * With F_EVENTS that halt is the rest of a wait that has lasted 51 us:
  * only the long intervals last that long, so it does not poll.  Without
@@ -1225,9 +1239,7 @@ static void test_adaptive_events_learn_the_whole_wait(void **state)
 	unsigned int i;
 
 	(void)state;
-	init_events(&hp);
-	for (i = 0; i < 20; i++)
-		ahalt(&hp, 30000);
+	init_events_30us(&hp);
 	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
 	assert_int_equal(ahalt(&hp, 20000), 0);
 	for (i = 0; i < 30; i++) {
@@ -1256,12 +1268,9 @@ static void test_adaptive_events_learn_the_whole_wait(void **state)
 static void test_adaptive_events_age_includes_block_cost(void **state)
 {
 	struct vapic_haltpoll hp;
-	unsigned int i;
 
 	(void)state;
-	init_events(&hp);
-	for (i = 0; i < 20; i++)
-		ahalt(&hp, 30000);
+	init_events_30us(&hp);
 	assert_int_equal(halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_INVALID,
 				    VAPIC_HALTPOLL_NO_TIMER),
 			 40960);
@@ -1283,20 +1292,15 @@ static void test_adaptive_events_age_includes_block_cost(void **state)
 static void test_adaptive_events_reported_end_learns_the_wait(void **state)
 {
 	struct vapic_haltpoll hp;
-	unsigned int i;
 
 	(void)state;
-	init_events(&hp);
-	for (i = 0; i < 20; i++)
-		ahalt(&hp, 30000);
+	init_events_30us(&hp);
 	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_INVALID,
 		   VAPIC_HALTPOLL_NO_TIMER);
 	vapic_haltpoll_event(&hp);
 	assert_int_equal(ahalt(&hp, 30000), 98304);
 
-	init_events(&hp);
-	for (i = 0; i < 20; i++)
-		ahalt(&hp, 30000);
+	init_events_30us(&hp);
 	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
 	vapic_haltpoll_event(&hp);
 	assert_int_equal(ahalt(&hp, 30000), 40960);
@@ -1313,12 +1317,9 @@ static void test_adaptive_events_reported_end_learns_the_wait(void **state)
 static void test_adaptive_events_wait_learnt_if_partly_predicted(void **state)
 {
 	struct vapic_haltpoll hp;
-	unsigned int i;
 
 	(void)state;
-	init_events(&hp);
-	for (i = 0; i < 20; i++)
-		ahalt(&hp, 30000);
+	init_events_30us(&hp);
 	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_INVALID,
 		   VAPIC_HALTPOLL_NO_TIMER);
 	assert_int_equal(halt_timer(&hp, 10000, BLOCK, 0, 20000), 20000);
