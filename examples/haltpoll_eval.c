@@ -513,8 +513,7 @@ static void replay(const struct halt_ev *ev, size_t n,
 			res->wasted_ns += poll;
 		}
 		if (poll && (!real || (flags & VAPIC_HALT_WAITED)) &&
-		    pd == &policies[P_VAPIC] &&
-		    dumped < cm->dump) {
+		    pd == &policies[P_VAPIC] && dumped < cm->dump) {
 			dumped++;
 			printf("    wasted: halt %zu poll %" PRIu64
 			       " ev %" PRIu64 " kind %u timer %" PRId64
@@ -942,7 +941,9 @@ int main(int argc, char **argv)
 			for (k = 0; k < g.n; k++) {
 				const struct halt_ev *e = &g.ev[k];
 
-				fprintf(tf, "%s,%" PRIu64 ",%" PRId64 ",%u,%" PRIu64,
+				fprintf(tf,
+					"%s,%" PRIu64 ",%" PRId64
+					",%u,%" PRIu64,
 					traces[t].name, e->ev_ns,
 					e->timer_ns == VAPIC_HALTPOLL_NO_TIMER
 						? -1

@@ -572,8 +572,8 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 	w = pred_window(hp, hp->ctx, max, limit, hp->since_ns);
 	VAPIC_WRITE_ONCE(hp->pred_window_ns, (u32)w);
 	if (limit < max) {
-		free_w = pred_window(hp, hp->ctx, max, UINT64_MAX,
-				     hp->since_ns);
+		free_w =
+			pred_window(hp, hp->ctx, max, UINT64_MAX, hp->since_ns);
 		if (free_w > w)
 			STAT_INC_(hp->stats.halt_poll_throttled);
 	}

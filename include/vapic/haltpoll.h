@@ -104,8 +104,8 @@ enum vapic_haltpoll_policy {
  * rest of a wait from a new one, and treats every halt as new.
  */
 #define VAPIC_HALTPOLL_F_EVENTS 0x10U
-#define VAPIC_HALTPOLL_F_ALL                                      \
-	(VAPIC_HALTPOLL_F_NO_SHRINK | VAPIC_HALTPOLL_F_NO_TIMER | \
+#define VAPIC_HALTPOLL_F_ALL                                        \
+	(VAPIC_HALTPOLL_F_NO_SHRINK | VAPIC_HALTPOLL_F_NO_TIMER |   \
 	 VAPIC_HALTPOLL_F_NO_PREDICT | VAPIC_HALTPOLL_F_NO_BUDGET | \
 	 VAPIC_HALTPOLL_F_EVENTS)
 
