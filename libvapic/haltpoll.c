@@ -540,7 +540,6 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 			if (hp->cut_learn) {
 				pred_record(hp, hp->ctx, since, max);
 				hp->ctx = since < max ? CTX_SHORT : CTX_LONG;
-				hp->ctx_begin = hp->ctx;
 			}
 			since = 0;
 		}
@@ -667,7 +666,6 @@ VAPIC_API int vapic_haltpoll_begin(struct vapic_haltpoll *hp, uint64_t now_ns,
 		return VAPIC_EBUSY;
 	hp->poll_allowed = !VAPIC_READ_ONCE(hp->guest_no_poll);
 	hp->timer_poll = false;
-	hp->ctx_begin = hp->ctx;
 	switch (hp->cfg.policy) {
 	case VAPIC_HALTPOLL_KVM:
 		w = kvm_begin(hp);
@@ -681,6 +679,8 @@ VAPIC_API int vapic_haltpoll_begin(struct vapic_haltpoll *hp, uint64_t now_ns,
 	default:
 		break;
 	}
+	/* The context this halt decided in (adaptive_begin() may move it). */
+	hp->ctx_begin = hp->ctx;
 	hp->polled = w != 0;
 	hp->window_ns = w;
 	hp->start_ns = now_ns;
