@@ -150,6 +150,7 @@ static void reset_policy(struct vapic_haltpoll *hp)
 	hp->poll_ns = 0;
 	hp->ctx = CTX_LONG;
 	hp->pred_window_ns = 0;
+	hp->cut = false;
 	hp->cut_ns = 0;
 	hp->cut_learn = false;
 	hp->budget_started = false;
@@ -532,7 +533,7 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 	 * since: then the wait ended while the vCPU ran, and is learnt as
 	 * lasting @since (at most), if the predictor decided a part of it.
 	 */
-	if ((flags & VAPIC_HALTPOLL_F_EVENTS) && hp->cut_ns) {
+	if ((flags & VAPIC_HALTPOLL_F_EVENTS) && hp->cut) {
 		since = hp->cut_ns;
 		if (now_ns > hp->cut_end_ns)
 			since += now_ns - hp->cut_end_ns;
@@ -547,6 +548,7 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 	if (!since)
 		hp->cut_learn = false;
 	hp->event = false;
+	hp->cut = false;
 	hp->cut_ns = 0;
 	hp->since_ns = since < max ? (u32)since : max;
 	if (!(flags & VAPIC_HALTPOLL_F_NO_BUDGET))
@@ -623,6 +625,7 @@ static void adaptive_end(struct vapic_haltpoll *hp, u64 poll_ns, u64 halt_ns,
 			/* Its age: the whole halt, block cost included. */
 			u64 age = hp->since_ns + halt_ns;
 
+			hp->cut = true;
 			hp->cut_ns = age < max ? (u32)age : max;
 			hp->cut_end_ns = hp->start_ns + halt_ns;
 			hp->cut_learn = learn;

@@ -6,6 +6,7 @@
  */
 #include "vtest.h"
 #include "vapic_user.h"
+#include <vapic/haltpoll.h>
 
 static uint32_t record_checksum(const struct vapic_timer_state *s)
 {
@@ -421,6 +422,54 @@ static void lapic_poll_moves_both_due_ticks_into_irr(void **state)
 	vclock_vm_destroy(vm);
 }
 
+/*
+ * regress-zero-length-cut-wait.hex (fuzz target 'haltpoll'): with
+ * VAPIC_HALTPOLL_F_EVENTS, an invalid wake-up already pending when the vCPU
+ * halts ends a halt of 0 ns; the next halt still goes on with that wait
+ * (docs/haltpoll.md "Continuation"), whose age is then the run between the
+ * halts, so its window + age stays within the maximum.  The core used age
+ * 0 as "no unfinished wait" and polled a whole new window.
+ */
+static void haltpoll_zero_length_invalid_halt_continues_the_wait(void **state)
+{
+	struct vapic_haltpoll_config cfg;
+	struct vapic_haltpoll hp;
+	uint64_t t = 0, poll;
+	int i;
+
+	(void)state;
+	assert_int_equal(
+		vapic_haltpoll_config_default(&cfg, VAPIC_HALTPOLL_ADAPTIVE),
+		0);
+	cfg.flags = VAPIC_HALTPOLL_F_EVENTS;
+	assert_int_equal(vapic_haltpoll_init(&hp, &cfg), 0);
+	vapic_haltpoll_set_vm_max(&hp, 2000);
+	/* Wake-ups 1536 ns after the halt: the predictor polls for them. */
+	for (i = 0; i < 64; i++) {
+		t += 1280;
+		assert_int_equal(vapic_haltpoll_begin(&hp, t,
+						      VAPIC_HALTPOLL_NO_TIMER,
+						      &poll),
+				 0);
+		t += 1536;
+		assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
+	}
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 2000);
+	/* An invalid wake-up pending at once: a halt of 0 ns. */
+	t += 1280;
+	assert_int_equal(
+		vapic_haltpoll_begin(&hp, t, VAPIC_HALTPOLL_NO_TIMER, &poll),
+		0);
+	assert_int_equal(vapic_haltpoll_end(&hp, t, t, VAPIC_HALT_INVALID), 0);
+	/* The vCPU ran 1280 ns: the wait has lasted that long. */
+	t += 1280;
+	assert_int_equal(
+		vapic_haltpoll_begin(&hp, t, VAPIC_HALTPOLL_NO_TIMER, &poll),
+		0);
+	assert_true(poll + 1280 <= 2000);
+	assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +487,8 @@ int main(void)
 		cmocka_unit_test(saved_record_carries_the_older_pending_tick),
 		cmocka_unit_test(third_vector_without_poll_warns_and_merges),
 		cmocka_unit_test(lapic_poll_moves_both_due_ticks_into_irr),
+		cmocka_unit_test(
+			haltpoll_zero_length_invalid_halt_continues_the_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

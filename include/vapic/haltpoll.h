@@ -305,8 +305,10 @@ struct vapic_haltpoll {
 	bool event;
 	/* F_EVENTS: the predictor decided a part of the unfinished wait. */
 	bool cut_learn;
+	/* F_EVENTS: the last halt left its wait unfinished (cut_ns). */
+	bool cut;
 	uint32_t pred_window_ns;
-	/* F_EVENTS: the wait the last halt left unfinished (0: none). */
+	/* F_EVENTS: how long that wait had lasted (may be 0). */
 	uint32_t cut_ns;
 	/* F_EVENTS: how long this halt's wait had lasted when it began. */
 	uint32_t since_ns;
