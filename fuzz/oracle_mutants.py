@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-"""Check that the 'timer' fuzz target's oracle catches real bugs.
+"""Check that a fuzz target's oracle catches real bugs.
 
 Applies one deliberate bug ("mutant") at a time to a copy of the tree
 (git archive HEAD, so the working tree is never touched), builds the
 replay driver with gcc and replays the seed corpus; with --fuzz N it also
 builds the libFuzzer target (clang) and runs N executions from CORPUS for
 the mutants the seeds missed.  Prints one line per mutant: which check
-caught it, or MISSED.  A mutant whose anchor text is no longer in timer.c
-is reported as STALE (update the table).
+caught it, or MISSED.  A mutant whose anchor text is no longer in the core
+file is reported as STALE (update the table).  Targets: timer (default,
+libvapic/timer.c), haltpoll (libvapic/haltpoll.c).
 
-usage: fuzz/oracle_mutants.py [--fuzz N] [--corpus DIR] [--keep DIR]
+usage: fuzz/oracle_mutants.py [--target T] [--fuzz N] [--corpus DIR]
+                              [--keep DIR]
 """
 import argparse
 import os
@@ -81,6 +83,108 @@ MUTANTS = [
      ''),
 ]
 
+# (name, anchor text in libvapic/haltpoll.c, replacement): each a real bug.
+HALTPOLL_MUTANTS = [
+    ('kvm-grow-saturates-no-wrap',
+     '\tval *= hp->cfg.grow;\n\tif (val < hp->cfg.grow_start_ns)',
+     '\tval = (u64)val * hp->cfg.grow > 0xffffffffULL ? 0xffffffffU\n'
+     '\t\t\t\t\t\t: val * hp->cfg.grow;\n'
+     '\tif (val < hp->cfg.grow_start_ns)'),
+    ('kvm-grow-ignores-grow-start',
+     '\tval *= hp->cfg.grow;\n\tif (val < hp->cfg.grow_start_ns)',
+     '\tval *= hp->cfg.grow;\n\tif (0)'),
+    ('kvm-shrink-keeps-below-grow-start',
+     '\t\tval /= hp->cfg.shrink;\n\tif (val < hp->cfg.grow_start_ns)',
+     '\t\tval /= hp->cfg.shrink;\n\tif (0)'),
+    ('kvm-max-not-reread-at-end',
+     '\tmax = max_poll_ns(hp);\n\tif (flags & VAPIC_HALT_INVALID) {',
+     '\tmax = hp->cfg.max_ns;\n\tif (flags & VAPIC_HALT_INVALID) {'),
+    ('kvm-window-not-capped-at-begin',
+     '\tif (hp->poll_ns > max)\n\t\tVAPIC_WRITE_ONCE(hp->poll_ns, max);',
+     ''),
+    ('kvm-invalid-wakeup-not-shrunk',
+     '\tif (flags & VAPIC_HALT_INVALID) {\n\t\tkvm_shrink(hp);',
+     '\tif (0) {\n\t\tkvm_shrink(hp);'),
+    ('kvm-halt-equal-to-window-grows',
+     '\t\tif (halt_ns <= hp->poll_ns)',
+     '\t\tif (halt_ns < hp->poll_ns)'),
+    ('guest-adjusts-after-successful-poll',
+     '\tif (hp->polled && !(flags & VAPIC_HALT_WAITED))\n'
+     '\t\treturn; /* the poll state saw the event: no adjustment */',
+     ''),
+    ('guest-adjusts-on-whole-halt',
+     '\t\tguest_end(hp, wait_ns, flags);',
+     '\t\tguest_end(hp, halt_ns, flags);'),
+    ('stats-hist-bucket-off-by-one',
+     '\tunsigned int b = fls64_(ns);',
+     '\tunsigned int b = fls64_(ns) - (ns > 1);'),
+    ('stats-wait-only-after-poll',
+     '\tif (waited) {\n\t\tSTAT_INC_(s->halt_wakeup);',
+     '\tif (waited && hp->polled) {\n\t\tSTAT_INC_(s->halt_wakeup);'),
+    ('budget-not-charged',
+     '\t\thp->credit_ns =\n'
+     '\t\t\thp->credit_ns > poll_ns ? hp->credit_ns - poll_ns : 0;',
+     '\t\t(void)0;'),
+    ('budget-refills-twice-as-fast',
+     '\t\t\t\t\thp->cfg.budget_ppm, VAPIC_PPM);',
+     '\t\t\t\t\thp->cfg.budget_ppm, VAPIC_PPM / 2);'),
+    ('budget-does-not-limit-the-window',
+     '\tlimit = (flags & VAPIC_HALTPOLL_F_NO_BUDGET) ? UINT64_MAX\n'
+     '\t\t\t\t\t\t     : hp->credit_ns;',
+     '\tlimit = UINT64_MAX;'),
+    ('continuation-window-not-shifted-by-since',
+     '\t\tp -= since_ns; /* > 0: since < edge(first) and < max */',
+     ''),
+    ('continuation-age-drops-the-run',
+     '\t\t\tsince += now_ns - hp->cut_end_ns;',
+     '\t\t\t;'),
+    ('predicted-window-edge-past-max',
+     '\t\tif (p > max_ns)\n\t\t\tp = max_ns;',
+     ''),
+    ('timer-window-not-capped-by-vm-max',
+     '\tif (override && tmax > max)\n\t\ttmax = max;',
+     ''),
+    ('timer-poll-cut-by-budget',
+     '\t\treturn timer_ns;',
+     '\t\treturn timer_ns < hp->credit_ns ? timer_ns : hp->credit_ns;'),
+    ('timer-poll-off-by-one',
+     '\t\treturn timer_ns;',
+     '\t\treturn timer_ns + (timer_ns > 1000);'),
+    ('adaptive-polls-under-guest-no-poll',
+     '\tif (!hp->poll_allowed)\n\t\treturn 0;\n\n\t/* Timer-aware',
+     '\n\t/* Timer-aware'),
+    ('set-config-in-halt-accepted',
+     '\tif (hp->in_halt)\n\t\treturn VAPIC_EBUSY;\n'
+     '\tif (cfg->policy != hp->cfg.policy)',
+     '\tif (cfg->policy != hp->cfg.policy)'),
+    ('set-config-resets-before-refusing',
+     '\tret = check_config(cfg);\n\tif (ret)\n\t\treturn ret;\n'
+     '\tif (hp->in_halt)',
+     '\tif (cfg->policy != hp->cfg.policy)\n\t\treset_policy(hp);\n'
+     '\tret = check_config(cfg);\n\tif (ret)\n\t\treturn ret;\n'
+     '\tif (hp->in_halt)'),
+    ('policy-switch-keeps-the-window',
+     '\tif (cfg->policy != hp->cfg.policy)\n\t\treset_policy(hp);\n'
+     '\thp->cfg = *cfg;',
+     '\thp->cfg = *cfg;'),
+    ('config-accepts-zero-block-cost',
+     '\t\t    !c->block_cost_ns ||', '\t\t    0 ||'),
+    ('refused-end-closes-the-halt',
+     '\tif (!hp->in_halt)\n\t\treturn VAPIC_EBUSY;\n'
+     '\tif ((flags & ~VAPIC_HALT_FLAGS_ALL)',
+     '\tif (!hp->in_halt)\n\t\treturn VAPIC_EBUSY;\n'
+     '\thp->in_halt = false;\n'
+     '\tif ((flags & ~VAPIC_HALT_FLAGS_ALL)'),
+    ('init-keeps-old-contents',
+     '\t__builtin_memset(hp, 0, sizeof(*hp));\n\thp->cfg = *cfg;', 
+     '\thp->cfg = *cfg;'),
+]
+
+TARGETS = {
+    'timer': ('libvapic/timer.c', MUTANTS),
+    'haltpoll': ('libvapic/haltpoll.c', HALTPOLL_MUTANTS),
+}
+
 
 def sh(cmd, cwd, **kw):
     return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
@@ -100,12 +204,16 @@ def first_violation(text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--target', default='timer', choices=sorted(TARGETS),
+                    help='fuzz target (default timer)')
     ap.add_argument('--fuzz', type=int, default=0,
                     help='libFuzzer executions for mutants the seeds miss')
     ap.add_argument('--corpus', help='starting corpus for --fuzz '
                     '(default: fuzz/work/timer/corpus if present)')
     ap.add_argument('--keep', help='work in this directory and keep it')
     args = ap.parse_args()
+    tgt = args.target
+    core_file, mutants = TARGETS[tgt]
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     work = args.keep or tempfile.mkdtemp(prefix='vapic-mutants-')
@@ -117,12 +225,12 @@ def main():
                              stdout=subprocess.PIPE)
         subprocess.run(['tar', '-x', '-C', src], stdin=p.stdout, check=True)
         p.wait()
-    corpus = os.path.join(src, 'fuzz', 'corpus', 'timer')
+    corpus = os.path.join(src, 'fuzz', 'corpus', tgt)
     seeds_raw = os.path.join(work, 'seeds')
     sh([sys.executable, 'fuzz/hexcorpus.py', 'tobin', corpus, seeds_raw], src)
-    fuzz_corpus = args.corpus or os.path.join(root, 'fuzz', 'work', 'timer',
+    fuzz_corpus = args.corpus or os.path.join(root, 'fuzz', 'work', tgt,
                                               'corpus')
-    timer_c = os.path.join(src, 'libvapic', 'timer.c')
+    timer_c = os.path.join(src, core_file)
     orig = open(timer_c).read()
 
     if not os.path.isdir(os.path.join(src, 'bg')):
@@ -137,16 +245,16 @@ def main():
 
     caught = missed = 0
     try:
-        for name, old, new in MUTANTS:
+        for name, old, new in mutants:
             if old not in orig:
-                print('%-34s STALE (anchor not in timer.c)' % name)
+                print('%-34s STALE (anchor not in %s)' % (name, core_file))
                 continue
             open(timer_c, 'w').write(orig.replace(old, new, 1))
-            b = sh(['ninja', '-C', 'bg', 'fuzz/replay_timer'], src)
+            b = sh(['ninja', '-C', 'bg', 'fuzz/replay_' + tgt], src)
             if b.returncode:
                 print('%-34s BUILD FAILED' % name)
                 continue
-            r = sh(['bg/fuzz/replay_timer', corpus], src)
+            r = sh(['bg/fuzz/replay_' + tgt, corpus], src)
             nfail = sum(1 for l in r.stdout.splitlines()
                         if l.startswith('not ok'))
             why = first_violation(r.stderr)
@@ -159,13 +267,13 @@ def main():
                 missed += 1
                 print('%-34s not caught by the seeds' % name)
                 continue
-            b = sh(['ninja', '-C', 'bf', 'fuzz/fuzz_timer'], src)
+            b = sh(['ninja', '-C', 'bf', 'fuzz/fuzz_' + tgt], src)
             art = os.path.join(work, 'art-' + name)
             os.makedirs(art, exist_ok=True)
             dirs = [d for d in (fuzz_corpus, seeds_raw) if os.path.isdir(d)]
             tmpc = os.path.join(work, 'corpus-' + name)
             os.makedirs(tmpc, exist_ok=True)
-            r = sh(['nice', '-n', '19', 'bf/fuzz/fuzz_timer',
+            r = sh(['nice', '-n', '19', 'bf/fuzz/fuzz_' + tgt,
                     '-runs=%d' % args.fuzz, '-max_len=1024',
                     '-error_exitcode=77', '-artifact_prefix=' + art + '/',
                     tmpc] + dirs, src)
@@ -180,7 +288,7 @@ def main():
     finally:
         open(timer_c, 'w').write(orig)
     print('%d caught, %d missed of %d mutants' % (caught, missed,
-                                                   len(MUTANTS)))
+                                                   len(mutants)))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if missed else 0
