@@ -550,7 +550,13 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 	hp->event = false;
 	hp->cut = false;
 	hp->cut_ns = 0;
-	hp->since_ns = since < max ? (u32)since : max;
+	/*
+	 * Ages are capped at the largest maximum, not at this one: a wait
+	 * that outlasted a lower maximum stays long when it is raised.
+	 */
+	hp->since_ns = since < VAPIC_ADAPTIVE_WINDOW_LIMIT_NS
+			       ? (u32)since
+			       : VAPIC_ADAPTIVE_WINDOW_LIMIT_NS;
 	if (!(flags & VAPIC_HALTPOLL_F_NO_BUDGET))
 		budget_refill(hp, now_ns);
 	if (!hp->poll_allowed)
@@ -626,7 +632,9 @@ static void adaptive_end(struct vapic_haltpoll *hp, u64 poll_ns, u64 halt_ns,
 			u64 age = hp->since_ns + halt_ns;
 
 			hp->cut = true;
-			hp->cut_ns = age < max ? (u32)age : max;
+			hp->cut_ns = age < VAPIC_ADAPTIVE_WINDOW_LIMIT_NS
+					     ? (u32)age
+					     : VAPIC_ADAPTIVE_WINDOW_LIMIT_NS;
 			hp->cut_end_ns = hp->start_ns + halt_ns;
 			hp->cut_learn = learn;
 			return;

@@ -470,6 +470,58 @@ static void haltpoll_zero_length_invalid_halt_continues_the_wait(void **state)
 	assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
 }
 
+/*
+ * regress-age-capped-at-lower-max.hex (fuzz target 'haltpoll'): with
+ * VAPIC_HALTPOLL_F_EVENTS, a wait cut short by an invalid wake-up while the
+ * per-VM maximum is low keeps its real age when the maximum is raised
+ * again: the next halt's window + that age stays within the new maximum.
+ * The core capped the age at the maximum in force when the halt ended.
+ */
+static void haltpoll_wait_age_survives_a_raised_maximum(void **state)
+{
+	struct vapic_haltpoll_config cfg;
+	struct vapic_haltpoll hp;
+	uint64_t t = 0, poll;
+	int i;
+
+	(void)state;
+	assert_int_equal(
+		vapic_haltpoll_config_default(&cfg, VAPIC_HALTPOLL_ADAPTIVE),
+		0);
+	cfg.flags = VAPIC_HALTPOLL_F_EVENTS;
+	assert_int_equal(vapic_haltpoll_init(&hp, &cfg), 0);
+	/* Wake-ups 147456 ns after the halt: the window learns them. */
+	for (i = 0; i < 64; i++) {
+		t += 1280;
+		assert_int_equal(vapic_haltpoll_begin(&hp, t,
+						      VAPIC_HALTPOLL_NO_TIMER,
+						      &poll),
+				 0);
+		t += 147456;
+		assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
+	}
+	assert_true(vapic_haltpoll_window_ns(&hp) >= 147456);
+	/* Maximum 1000 ns: a halt blocks 65536 ns, then an invalid wake-up. */
+	vapic_haltpoll_set_vm_max(&hp, 1000);
+	t += 1280;
+	assert_int_equal(
+		vapic_haltpoll_begin(&hp, t, VAPIC_HALTPOLL_NO_TIMER, &poll),
+		0);
+	assert_true(poll <= 1000);
+	assert_int_equal(
+		vapic_haltpoll_end(&hp, t + poll, t + poll + 65536,
+				   VAPIC_HALT_WAITED | VAPIC_HALT_INVALID),
+		0);
+	t += poll + 65536;
+	/* The maximum goes back up; the wait goes on, 65536+ ns old. */
+	vapic_haltpoll_set_vm_max(&hp, 199984);
+	assert_int_equal(
+		vapic_haltpoll_begin(&hp, t, VAPIC_HALTPOLL_NO_TIMER, &poll),
+		0);
+	assert_true(poll == 0 || poll + 65536 <= 199984);
+	assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +541,7 @@ int main(void)
 		cmocka_unit_test(lapic_poll_moves_both_due_ticks_into_irr),
 		cmocka_unit_test(
 			haltpoll_zero_length_invalid_halt_continues_the_wait),
+		cmocka_unit_test(haltpoll_wait_age_survives_a_raised_maximum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
