@@ -210,7 +210,9 @@ VAPIC_API void vapic_haltpoll_set_guest_no_poll(struct vapic_haltpoll *hp,
 
 VAPIC_API void vapic_haltpoll_event(struct vapic_haltpoll *hp)
 {
-	hp->event = true;
+	/* Ignored without F_EVENTS (not kept for when it is turned on). */
+	if (hp->cfg.flags & VAPIC_HALTPOLL_F_EVENTS)
+		hp->event = true;
 }
 
 /* kvm_vcpu_max_halt_poll_ns(): the per-VM value once set, else the param. */

@@ -522,6 +522,57 @@ static void haltpoll_wait_age_survives_a_raised_maximum(void **state)
 	assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
 }
 
+/*
+ * regress-event-without-f-events-ignored.hex (fuzz target 'haltpoll'):
+ * vapic_haltpoll_event() is ignored without VAPIC_HALTPOLL_F_EVENTS.  The
+ * core kept a report made while the flag was off, and when the flag was
+ * set again the next halt took it as the end of the wait an invalid
+ * wake-up had cut short: it polled a whole window for the rest of that
+ * wait (window + age > maximum).
+ */
+static void haltpoll_event_without_f_events_is_ignored(void **state)
+{
+	struct vapic_haltpoll_config cfg, off;
+	struct vapic_haltpoll hp;
+	uint64_t t = 0, poll;
+	int i;
+
+	(void)state;
+	assert_int_equal(
+		vapic_haltpoll_config_default(&cfg, VAPIC_HALTPOLL_ADAPTIVE),
+		0);
+	off = cfg;
+	cfg.flags = VAPIC_HALTPOLL_F_EVENTS;
+	assert_int_equal(vapic_haltpoll_init(&hp, &cfg), 0);
+	vapic_haltpoll_set_vm_max(&hp, 2000);
+	for (i = 0; i < 64; i++) {
+		t += 1280;
+		assert_int_equal(vapic_haltpoll_begin(&hp, t,
+						      VAPIC_HALTPOLL_NO_TIMER,
+						      &poll),
+				 0);
+		t += 1536;
+		assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
+	}
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 2000);
+	/* An invalid wake-up: the wait goes on at the next halt. */
+	t += 1280;
+	assert_int_equal(
+		vapic_haltpoll_begin(&hp, t, VAPIC_HALTPOLL_NO_TIMER, &poll),
+		0);
+	assert_int_equal(vapic_haltpoll_end(&hp, t, t, VAPIC_HALT_INVALID), 0);
+	/* A report while F_EVENTS is off is ignored. */
+	assert_int_equal(vapic_haltpoll_set_config(&hp, &off), 0);
+	vapic_haltpoll_event(&hp);
+	assert_int_equal(vapic_haltpoll_set_config(&hp, &cfg), 0);
+	t += 1280;
+	assert_int_equal(
+		vapic_haltpoll_begin(&hp, t, VAPIC_HALTPOLL_NO_TIMER, &poll),
+		0);
+	assert_true(poll + 1280 <= 2000);
+	assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +593,7 @@ int main(void)
 		cmocka_unit_test(
 			haltpoll_zero_length_invalid_halt_continues_the_wait),
 		cmocka_unit_test(haltpoll_wait_age_survives_a_raised_maximum),
+		cmocka_unit_test(haltpoll_event_without_f_events_is_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
