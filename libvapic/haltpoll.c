@@ -35,6 +35,8 @@ const struct vapic_stat_desc vapic_haltpoll_stat_descs[] = {
 	D(halt_wait_hist, VAPIC_HALTPOLL_HIST_BUCKETS),
 	D(halt_poll_timer, 1),
 	D(halt_poll_throttled, 1),
+	D(halt_poll_events, 1),
+	D(halt_poll_continued, 1),
 #undef D
 };
 const uint32_t vapic_haltpoll_stat_ndescs =
@@ -210,6 +212,7 @@ VAPIC_API void vapic_haltpoll_set_guest_no_poll(struct vapic_haltpoll *hp,
 VAPIC_API void vapic_haltpoll_event(struct vapic_haltpoll *hp)
 {
 	hp->event = true;
+	STAT_INC_(hp->stats.halt_poll_events);
 }
 
 /* kvm_vcpu_max_halt_poll_ns(): the per-VM value once set, else the param. */
@@ -549,6 +552,8 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 	hp->event = false;
 	hp->cut_ns = 0;
 	hp->since_ns = since < max ? (u32)since : max;
+	if (hp->since_ns)
+		STAT_INC_(hp->stats.halt_poll_continued);
 	if (!(flags & VAPIC_HALTPOLL_F_NO_BUDGET))
 		budget_refill(hp, now_ns);
 	if (!hp->poll_allowed)
