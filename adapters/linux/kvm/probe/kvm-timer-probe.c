@@ -636,6 +636,9 @@ static void print_halt_table(const struct run_result *rr)
 		"halt_successful_poll", "halt_poll_invalid",
 		"halt_wakeup",		"halt_poll_success_ns",
 		"halt_poll_fail_ns",	"halt_wait_ns",
+		/* libvapic's own (patch 0011; absent from stock KVM) */
+		"halt_poll_timer",	"halt_poll_events",
+		"halt_poll_continued",
 	};
 	unsigned int i;
 
