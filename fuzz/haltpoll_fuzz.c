@@ -546,6 +546,8 @@ static void check_stats(struct fz *fz)
 		CHECK_EQ(fz, s->halt_wait_hist[b], e->halt_wait_hist[b]);
 	}
 	CHECK_EQ(fz, s->halt_poll_timer, e->halt_poll_timer);
+	CHECK_EQ(fz, s->halt_poll_events, e->halt_poll_events);
+	CHECK_EQ(fz, s->halt_poll_continued, e->halt_poll_continued);
 	/* Throttled: checked where it may change (begin); never elsewhere. */
 	CHECK_EQ(fz, s->halt_poll_throttled, e->halt_poll_throttled);
 }
@@ -676,6 +678,8 @@ static void halt_begin(struct fz *fz, uint64_t now, uint64_t timer_ns)
 			m->since = m->cont_age +
 				   (now > m->cont_end ? now - m->cont_end : 0);
 			m->since_used = m->since < maxc ? m->since : maxc;
+			if (m->since)
+				m->st.halt_poll_continued++;
 		}
 		m->cont = false;
 		m->event = false;
@@ -1075,6 +1079,7 @@ static void event(struct fz *fz)
 	if (fz->m.in_halt)
 		return;
 	vapic_haltpoll_event(&fz->hp);
+	fz->m.st.halt_poll_events++; /* counted for any policy */
 	if (fz->m.cfg.policy == VAPIC_HALTPOLL_ADAPTIVE &&
 	    (fz->m.cfg.flags & VAPIC_HALTPOLL_F_EVENTS)) {
 		fz->m.event = true;

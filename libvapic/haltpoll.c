@@ -35,6 +35,8 @@ const struct vapic_stat_desc vapic_haltpoll_stat_descs[] = {
 	D(halt_wait_hist, VAPIC_HALTPOLL_HIST_BUCKETS),
 	D(halt_poll_timer, 1),
 	D(halt_poll_throttled, 1),
+	D(halt_poll_events, 1),
+	D(halt_poll_continued, 1),
 #undef D
 };
 const uint32_t vapic_haltpoll_stat_ndescs =
@@ -210,6 +212,7 @@ VAPIC_API void vapic_haltpoll_set_guest_no_poll(struct vapic_haltpoll *hp,
 
 VAPIC_API void vapic_haltpoll_event(struct vapic_haltpoll *hp)
 {
+	STAT_INC_(hp->stats.halt_poll_events);
 	/* Ignored without F_EVENTS (not kept for when it is turned on). */
 	if (hp->cfg.flags & VAPIC_HALTPOLL_F_EVENTS)
 		hp->event = true;
@@ -559,6 +562,8 @@ static u64 adaptive_begin(struct vapic_haltpoll *hp, u64 now_ns, u64 timer_ns)
 	hp->since_ns = since < VAPIC_ADAPTIVE_WINDOW_LIMIT_NS
 			       ? (u32)since
 			       : VAPIC_ADAPTIVE_WINDOW_LIMIT_NS;
+	if (hp->since_ns)
+		STAT_INC_(hp->stats.halt_poll_continued);
 	if (!(flags & VAPIC_HALTPOLL_F_NO_BUDGET))
 		budget_refill(hp, now_ns);
 	if (!hp->poll_allowed)

@@ -567,7 +567,7 @@ static void test_stats_descriptors_cover_struct(void **state)
 	uint32_t i, off = 0;
 
 	(void)state;
-	assert_int_equal(vapic_haltpoll_stat_ndescs, 12);
+	assert_int_equal(vapic_haltpoll_stat_ndescs, 14);
 	for (i = 0; i < vapic_haltpoll_stat_ndescs; i++) {
 		const struct vapic_stat_desc *d = &vapic_haltpoll_stat_descs[i];
 
@@ -1205,6 +1205,63 @@ static void test_adaptive_event_report_starts_a_new_wait(void **state)
 	train_short_and_long(&hp);
 	vapic_haltpoll_event(&hp);
 	assert_int_equal(ahalt(&hp, 30000), 32768);
+}
+
+/*
+ * halt_poll_events counts every report, whatever the policy and flags,
+ * also where the policy ignores it (KVM's, ADAPTIVE without F_EVENTS).
+ */
+static void test_event_reports_are_counted(void **state)
+{
+	static const uint32_t policies[] = { VAPIC_HALTPOLL_NONE,
+					     VAPIC_HALTPOLL_KVM,
+					     VAPIC_HALTPOLL_GUEST,
+					     VAPIC_HALTPOLL_ADAPTIVE };
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		init_policy(&hp, policies[i]);
+		vapic_haltpoll_event(&hp);
+		ahalt(&hp, 30000);
+		vapic_haltpoll_event(&hp);
+		vapic_haltpoll_event(&hp);
+		assert_int_equal(hp.stats.halt_poll_events, 3);
+		assert_int_equal(hp.stats.halt_poll_continued, 0);
+	}
+}
+
+/*
+ * halt_poll_continued counts the halts that go on with a cut wait: after
+ * a short timer wake-up (continued), not after a report (new wait), after
+ * an invalid wake-up (continued), and never without F_EVENTS.
+ */
+static void test_adaptive_events_continued_halts_are_counted(void **state)
+{
+	struct vapic_haltpoll hp;
+
+	(void)state;
+	init_events(&hp);
+	train_short_and_long(&hp);
+	assert_int_equal(hp.stats.halt_poll_continued, 0);
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
+	ahalt(&hp, 30000);
+	assert_int_equal(hp.stats.halt_poll_continued, 1);
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
+	vapic_haltpoll_event(&hp);
+	ahalt(&hp, 30000);
+	assert_int_equal(hp.stats.halt_poll_continued, 1);
+	halt_timer(&hp, 40000, BLOCK, VAPIC_HALT_INVALID,
+		   VAPIC_HALTPOLL_NO_TIMER);
+	ahalt(&hp, 30000);
+	assert_int_equal(hp.stats.halt_poll_continued, 2);
+
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	train_short_and_long(&hp);
+	halt_timer(&hp, 50000, BLOCK, VAPIC_HALT_TIMER, 50000);
+	ahalt(&hp, 30000);
+	assert_int_equal(hp.stats.halt_poll_continued, 0);
 }
 
 /*
@@ -1937,6 +1994,9 @@ int main(void)
 		cmocka_unit_test(
 			test_adaptive_events_continue_a_timer_cut_wait),
 		cmocka_unit_test(test_adaptive_event_report_starts_a_new_wait),
+		cmocka_unit_test(test_event_reports_are_counted),
+		cmocka_unit_test(
+			test_adaptive_events_continued_halts_are_counted),
 		cmocka_unit_test(
 			test_adaptive_events_invalid_wakeup_continues_wait),
 		cmocka_unit_test(test_adaptive_events_learn_the_whole_wait),

@@ -224,6 +224,17 @@ static uint64_t prequeue_at(struct vcpu *v)
 }
 
 /*
+ * Is @vec the own timer's vector?  Not while the timer is masked: it
+ * delivers nothing then, so that vector came from somewhere else.
+ */
+static bool is_timer_vec(struct vcpu *v, uint32_t vec)
+{
+	uint32_t lvtt = vapic_timer_read_lvtt(&v->lapic.timer);
+
+	return !(lvtt & VAPIC_LVT_MASKED) && vec == (lvtt & 0xffU);
+}
+
+/*
  * A vector was injected.  Learn the one that ends a halt, for the next
  * halt's pre-queue.  Any vector but the own timer's ends what the guest
  * waited for: tell the halt-poll policy (VAPIC_HALTPOLL_F_EVENTS), so a
@@ -235,7 +246,7 @@ static void injected(struct vcpu *v, uint32_t vec)
 		v->wake_vec = vec;
 		v->after_halt = false;
 	}
-	if (vec != (vapic_timer_read_lvtt(&v->lapic.timer) & 0xffU))
+	if (!is_timer_vec(v, vec))
 		vapic_haltpoll_event(&v->hp);
 }
 
@@ -315,7 +326,7 @@ static void do_halt(struct vcpu *v)
 	uint64_t t0 = vmm_now_ns(), poll_ns = 0, timer_ns, t_block = 0, t_end;
 	uint64_t t_pre;
 	uint64_t fires0 = v->pv.stats.fires;
-	bool blocked = false;
+	bool blocked = false, woke_timer = false;
 	uint32_t flags = 0;
 
 	v->c.halts++;
@@ -349,8 +360,11 @@ static void do_halt(struct vcpu *v)
 		}
 		vapic_posix_service(&v->pv);
 		r = vapic_lapic_poll(&v->lapic, &vec, &wait_ns);
-		if (r == VAPIC_LAPIC_INJECT && if_set)
+		if (r == VAPIC_LAPIC_INJECT && if_set) {
+			/* Ended by the own timer's vector, or another's. */
+			woke_timer = is_timer_vec(v, vec);
 			break;
+		}
 		if (r == VAPIC_LAPIC_WAIT) {
 			spin_ns(wait_ns);
 			continue;
@@ -375,7 +389,13 @@ static void do_halt(struct vcpu *v)
 	vapic_posix_halt_end(&v->pv);
 	v->after_halt = true;
 	t_end = vmm_now_ns();
-	if (v->pv.stats.fires != fires0)
+	/*
+	 * The own timer ended the halt if it fired during it and its vector
+	 * is the one delivered now.  When another vector (or an NMI, INIT,
+	 * SIPI) ends it, what the vCPU waited for came, even if the timer
+	 * fired too: the policy learns an event.
+	 */
+	if (woke_timer && v->pv.stats.fires != fires0)
 		flags |= VAPIC_HALT_TIMER;
 	if (blocked) {
 		flags |= VAPIC_HALT_WAITED;

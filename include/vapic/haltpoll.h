@@ -212,6 +212,12 @@ struct vapic_haltpoll_config {
  *	timer deadline.
  * @halt_poll_throttled: not in KVM.  ADAPTIVE halts whose predicted window
  *	the budget made shorter (or zero).
+ * @halt_poll_events: not in KVM.  Interrupts the host reported with
+ *	vapic_haltpoll_event() (any policy; only ADAPTIVE with
+ *	VAPIC_HALTPOLL_F_EVENTS acts on them).
+ * @halt_poll_continued: not in KVM.  ADAPTIVE halts (with
+ *	VAPIC_HALTPOLL_F_EVENTS) that went on with a wait the own timer or an
+ *	invalid wake-up had interrupted.
  */
 struct vapic_haltpoll_stats {
 	uint64_t halt_successful_poll;
@@ -226,6 +232,8 @@ struct vapic_haltpoll_stats {
 	uint64_t halt_wait_hist[VAPIC_HALTPOLL_HIST_BUCKETS];
 	uint64_t halt_poll_timer;
 	uint64_t halt_poll_throttled;
+	uint64_t halt_poll_events;
+	uint64_t halt_poll_continued;
 };
 
 /** Counter descriptors of struct vapic_haltpoll_stats (kvm_stat names). */

@@ -31,7 +31,10 @@
 # 5. the same probe with libvapic's adaptive halt-poll policy and a fixed
 #    30 us timer advance (the host timer fires early, the vCPU thread waits
 #    out the rest: the WAIT path); the halt workload's table shows the two
-#    policies side by side (4 and 5);
+#    policies side by side (4 and 5); under the adaptive policy halts go on
+#    with a wait the LAPIC timer cut (halt_poll_continued > 0), under KVM's
+#    never, and KVM reports tcprr.elf's IPIs to the policy
+#    (halt_poll_events > 0);
 # 6. negative control: Debian's own (unpatched) KVM runs the same
 #    conformance checks and fails the one stock KVM 6.1 gets wrong (a timer
 #    that expired while masked is delivered once the guest unmasks it): the
@@ -379,6 +382,33 @@ vmm_lazy_table() { # boot prefix
 	fi
 }
 
+# In-kernel halt-poll continuation (patch 0007, VAPIC_HALTPOLL_F_EVENTS):
+# in the probe's halt workload every halt ends on the LAPIC timer, so
+# under the adaptive policy the next one goes on with the same wait
+# (halt_poll_continued > 0, patch 0011's stat); KVM's policy never does.
+halt_continued() { # boot prefix policy
+	c=$(sed -n 's/^# halt_poll_continued  *\([0-9]*\) .*/\1/p' "$out/$1.probe" | head -n1)
+	h=$(sed -n 's/^# halt_exits  *\([0-9]*\) .*\/halt$/\1/p' "$out/$1.probe" | head -n1)
+	if [ "$3" = adaptive ] && [ -n "$c" ] && [ "$c" -gt 0 ]; then
+		ok "$2: the halt workload's halts after a LAPIC timer wake-up go on with the same wait (halt_poll_continued $c of $h halts)"
+	elif [ "$3" = kvm ] && [ "$c" = 0 ]; then
+		ok "$2: KVM's policy never goes on with a wait (halt_poll_continued 0 of $h halts)"
+	else
+		notok "$2: halt_poll_continued in the halt workload (policy $3): '${c:-no such stat}' of '$h' halts"
+	fi
+}
+# KVM reports the interrupts other than the LAPIC timer's that it delivers
+# (kvm_vcpu_haltpoll_event()): tcprr.elf's IPIs, counted for any policy.
+halt_events() { # boot prefix
+	e=$(kstat "$1" vmm-tcprr halt_poll_events)
+	i=$(kstat "$1" vmm-tcprr irq_injections)
+	if [ "$(section_rc "$1" vmm-tcprr)" = 1 ] && [ "$e" -gt 0 ]; then
+		ok "$2: project VMM, tcprr.elf: KVM reports the non-timer interrupts it delivers to the halt-poll policy (halt_poll_events $e, irq_injections $i)"
+	else
+		notok "$2: project VMM, tcprr.elf: KVM reports the non-timer interrupts it delivers (halt_poll_events '$e', VMM status $(section_rc "$1" vmm-tcprr))"
+	fi
+}
+
 script patched "--deadlines 200 --workload 400" \
 	"vmm-conformance-x2apic $V --cpus=2 --set strict=1 --set apic=x2apic /conformance.elf" \
 	"vmm-conformance-xapic $V --cpus=2 --set strict=1 --set apic=xapic /conformance.elf" \
@@ -388,7 +418,9 @@ script patched "--deadlines 200 --workload 400" \
 boot patched "$mods" ""
 P="patched KVM"
 probe_cases patched "$P"
+halt_continued patched "$P" kvm
 if [ -n "$vmm" ]; then
+	halt_events patched "$P"
 	vmm_conformance patched "$P" vmm-conformance-x2apic "x2APIC, strict"
 	vmm_conformance patched "$P" vmm-conformance-xapic "xAPIC, strict"
 	vmm_lazy_table patched "$P"
@@ -404,6 +436,7 @@ script advance "--deadlines 100 --workload 400" \
 boot advance "$mods" "kvm.vapic_halt_poll_policy=adaptive kvm.lapic_timer_advance_ns=30000"
 P="patched KVM, adaptive halt-poll, 30 us advance"
 probe_cases advance "$P"
+halt_continued advance "$P" adaptive
 if [ -n "$vmm" ]; then
 	vmm_conformance advance "$P" vmm-conformance-x2apic "x2APIC, strict"
 	vmm_samples_no_early advance "$P" vmm-latency "latency.elf (300 TSC-deadline timers)"
