@@ -96,7 +96,7 @@ struct model {
 	bool in_halt, allowed, timer_path, predicted, budgeted;
 	uint64_t start, granted;
 	uint64_t since; /* adaptive: the age of the wait it goes on */
-	uint64_t since_used; /* the same, capped at the maximum in force */
+	uint64_t since_used; /* the same, capped at the window limit */
 
 	/* kvm: vcpu->halt_poll_ns; guest: dev->poll_limit_ns. */
 	uint32_t win;
@@ -677,7 +677,11 @@ static void halt_begin(struct fz *fz, uint64_t now, uint64_t timer_ns)
 		if ((flags & VAPIC_HALTPOLL_F_EVENTS) && m->cont && !m->event) {
 			m->since = m->cont_age +
 				   (now > m->cont_end ? now - m->cont_end : 0);
-			m->since_used = m->since < maxc ? m->since : maxc;
+			/* the whole wait, in the sample (at most the limit) */
+			m->since_used =
+				m->since < VAPIC_ADAPTIVE_WINDOW_LIMIT_NS
+					? m->since
+					: VAPIC_ADAPTIVE_WINDOW_LIMIT_NS;
 			if (m->since)
 				m->st.halt_poll_continued++;
 		}
