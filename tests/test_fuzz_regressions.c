@@ -423,6 +423,37 @@ static void lapic_poll_moves_both_due_ticks_into_irr(void **state)
 }
 
 /*
+ * The haltpoll regressions' common start: ADAPTIVE with
+ * VAPIC_HALTPOLL_F_EVENTS (and @cfg's other defaults), per-VM maximum
+ * @vm_max_ns unless 0, then 64 halts, each 1280 ns after the last one
+ * ended, woken @wake_ns after it began.  Returns the time the last one
+ * ended.
+ */
+static uint64_t haltpoll_train_events(struct vapic_haltpoll *hp,
+				      struct vapic_haltpoll_config *cfg,
+				      uint32_t vm_max_ns, uint64_t wake_ns)
+{
+	uint64_t t = 0, poll;
+	int i;
+
+	assert_int_equal(
+		vapic_haltpoll_config_default(cfg, VAPIC_HALTPOLL_ADAPTIVE), 0);
+	cfg->flags = VAPIC_HALTPOLL_F_EVENTS;
+	assert_int_equal(vapic_haltpoll_init(hp, cfg), 0);
+	if (vm_max_ns)
+		vapic_haltpoll_set_vm_max(hp, vm_max_ns);
+	for (i = 0; i < 64; i++) {
+		t += 1280;
+		assert_int_equal(vapic_haltpoll_begin(
+					 hp, t, VAPIC_HALTPOLL_NO_TIMER, &poll),
+				 0);
+		t += wake_ns;
+		assert_int_equal(vapic_haltpoll_end(hp, t, t, 0), 0);
+	}
+	return t;
+}
+
+/*
  * regress-zero-length-cut-wait.hex (fuzz target 'haltpoll'): with
  * VAPIC_HALTPOLL_F_EVENTS, an invalid wake-up already pending when the vCPU
  * halts ends a halt of 0 ns; the next halt still goes on with that wait
@@ -434,26 +465,11 @@ static void haltpoll_zero_length_invalid_halt_continues_the_wait(void **state)
 {
 	struct vapic_haltpoll_config cfg;
 	struct vapic_haltpoll hp;
-	uint64_t t = 0, poll;
-	int i;
+	uint64_t t, poll;
 
 	(void)state;
-	assert_int_equal(
-		vapic_haltpoll_config_default(&cfg, VAPIC_HALTPOLL_ADAPTIVE),
-		0);
-	cfg.flags = VAPIC_HALTPOLL_F_EVENTS;
-	assert_int_equal(vapic_haltpoll_init(&hp, &cfg), 0);
-	vapic_haltpoll_set_vm_max(&hp, 2000);
 	/* Wake-ups 1536 ns after the halt: the predictor polls for them. */
-	for (i = 0; i < 64; i++) {
-		t += 1280;
-		assert_int_equal(vapic_haltpoll_begin(&hp, t,
-						      VAPIC_HALTPOLL_NO_TIMER,
-						      &poll),
-				 0);
-		t += 1536;
-		assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
-	}
+	t = haltpoll_train_events(&hp, &cfg, 2000, 1536);
 	assert_int_equal(vapic_haltpoll_window_ns(&hp), 2000);
 	/* An invalid wake-up pending at once: a halt of 0 ns. */
 	t += 1280;
@@ -481,25 +497,11 @@ static void haltpoll_wait_age_survives_a_raised_maximum(void **state)
 {
 	struct vapic_haltpoll_config cfg;
 	struct vapic_haltpoll hp;
-	uint64_t t = 0, poll;
-	int i;
+	uint64_t t, poll;
 
 	(void)state;
-	assert_int_equal(
-		vapic_haltpoll_config_default(&cfg, VAPIC_HALTPOLL_ADAPTIVE),
-		0);
-	cfg.flags = VAPIC_HALTPOLL_F_EVENTS;
-	assert_int_equal(vapic_haltpoll_init(&hp, &cfg), 0);
 	/* Wake-ups 147456 ns after the halt: the window learns them. */
-	for (i = 0; i < 64; i++) {
-		t += 1280;
-		assert_int_equal(vapic_haltpoll_begin(&hp, t,
-						      VAPIC_HALTPOLL_NO_TIMER,
-						      &poll),
-				 0);
-		t += 147456;
-		assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
-	}
+	t = haltpoll_train_events(&hp, &cfg, 0, 147456);
 	assert_true(vapic_haltpoll_window_ns(&hp) >= 147456);
 	/* Maximum 1000 ns: a halt blocks 65536 ns, then an invalid wake-up. */
 	vapic_haltpoll_set_vm_max(&hp, 1000);
@@ -534,26 +536,12 @@ static void haltpoll_event_without_f_events_is_ignored(void **state)
 {
 	struct vapic_haltpoll_config cfg, off;
 	struct vapic_haltpoll hp;
-	uint64_t t = 0, poll;
-	int i;
+	uint64_t t, poll;
 
 	(void)state;
-	assert_int_equal(
-		vapic_haltpoll_config_default(&cfg, VAPIC_HALTPOLL_ADAPTIVE),
-		0);
+	t = haltpoll_train_events(&hp, &cfg, 2000, 1536);
 	off = cfg;
-	cfg.flags = VAPIC_HALTPOLL_F_EVENTS;
-	assert_int_equal(vapic_haltpoll_init(&hp, &cfg), 0);
-	vapic_haltpoll_set_vm_max(&hp, 2000);
-	for (i = 0; i < 64; i++) {
-		t += 1280;
-		assert_int_equal(vapic_haltpoll_begin(&hp, t,
-						      VAPIC_HALTPOLL_NO_TIMER,
-						      &poll),
-				 0);
-		t += 1536;
-		assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
-	}
+	off.flags = 0;
 	assert_int_equal(vapic_haltpoll_window_ns(&hp), 2000);
 	/* An invalid wake-up: the wait goes on at the next halt. */
 	t += 1280;
