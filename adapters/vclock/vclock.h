@@ -79,8 +79,11 @@
  * calls, and/or every Kth call.  A failing timer_arm returns VAPIC_EHOST,
  * map_guest NULL, post VAPIC_EBUSY.
  *
- * Not modeled: send_ipi (struct vapic_ipi is not defined yet; the op is
- * NULL), real concurrency (the callback and the vCPU thread interleave at
+ * IPIs.  The send_ipi op hands every message to vm->send_ipi_hook (the
+ * test routes it: vapic_lapic_match_dest() + vapic_lapic_receive()); with
+ * no hook it fails with VAPIC_ENOTSUP.
+ *
+ * Not modeled: real concurrency (the callback and the vCPU thread interleave at
  * event granularity; threaded stress tests cover real races).
  *
  * Threads: none.  A struct vclock_vm must be used from one thread.
@@ -207,6 +210,9 @@ typedef uint64_t (*vclock_latency_fn)(void *arg, struct vclock_vcpu *v,
 				      uint64_t expires_ns);
 /** Called on every host timer fire, before vapic_timer_expired(). */
 typedef void (*vclock_fire_hook)(void *arg, struct vclock_vcpu *v);
+/** Routes an IPI @src's core handed to send_ipi; returns 0 or VAPIC_E*. */
+typedef int (*vclock_send_ipi_hook)(void *arg, struct vclock_vcpu *src,
+				    const struct vapic_ipi *ipi);
 
 /**
  * struct vclock_vcpu - one simulated vCPU.  Fields above "private" may be
@@ -312,6 +318,9 @@ struct vclock_config {
  * @fire_hook: settable: called on every host timer fire (e.g. to record
  *	the firing order), with @fire_hook_arg.
  * @fire_hook_arg: argument of @fire_hook.
+ * @send_ipi_hook: settable: routes the IPIs the vCPUs send to others (the
+ *	send_ipi op fails without it).
+ * @send_ipi_arg: argument of @send_ipi_hook.
  */
 struct vclock_vm {
 	struct vclock_config cfg;
@@ -328,6 +337,8 @@ struct vclock_vm {
 	bool stuck;
 	vclock_fire_hook fire_hook;
 	void *fire_hook_arg;
+	vclock_send_ipi_hook send_ipi_hook;
+	void *send_ipi_arg;
 
 	/* private */
 	size_t log_cap;
