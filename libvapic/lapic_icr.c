@@ -206,7 +206,7 @@ int lapic_send_icr_(struct vapic_lapic *l, u32 icr_lo, u32 dest)
 	struct vapic_ipi ipi;
 	bool x2 = lapic_x2apic_(l);
 	u32 dm = (icr_lo & VAPIC_ICR_DM_MASK) >> VAPIC_ICR_DM_SHIFT;
-	bool self, lowest = dm == VAPIC_DM_LOWEST;
+	bool self, lowest = dm == VAPIC_DM_LOWEST, lowest_self;
 	int act = 0, r;
 
 	STAT_INC_(l->stats.ipi_sent);
@@ -221,6 +221,14 @@ int lapic_send_icr_(struct vapic_lapic *l, u32 icr_lo, u32 dest)
 	ipi.reserved[0] = ipi.reserved[1] = ipi.reserved[2] = 0;
 	ipi.dest = x2 ? dest : dest & 0xff;
 	ipi.src = l;
+	/*
+	 * Lowest priority with the sender as the only possible target (self
+	 * shorthand, or a physical destination naming the sender: IDs are
+	 * unique): the arbitration among one is the sender, delivered here.
+	 */
+	lowest_self = lowest && (ipi.shorthand == VAPIC_SH_SELF ||
+				 (ipi.shorthand == VAPIC_SH_NONE &&
+				  !reaches_others(l, &ipi)));
 
 	switch (dm) {
 	case VAPIC_DM_RESERVED3:
@@ -246,7 +254,8 @@ int lapic_send_icr_(struct vapic_lapic *l, u32 icr_lo, u32 dest)
 			u32 esr = VAPIC_ESR_SEND_ILLEGAL_VECTOR;
 
 			STAT_INC_(l->stats.illegal_vector);
-			if (!lowest && lapic_dest_matches_(l, &ipi)) {
+			if (lowest ? lowest_self
+				   : lapic_dest_matches_(l, &ipi)) {
 				esr |= VAPIC_ESR_RECV_ILLEGAL_VECTOR;
 				STAT_INC_(l->stats.ipi_self);
 			}
@@ -256,8 +265,7 @@ int lapic_send_icr_(struct vapic_lapic *l, u32 icr_lo, u32 dest)
 		break;
 	}
 	/* Lowest priority: the host arbitrates, the sender included. */
-	self = lowest ? ipi.shorthand == VAPIC_SH_SELF
-		      : lapic_dest_matches_(l, &ipi);
+	self = lowest ? lowest_self : lapic_dest_matches_(l, &ipi);
 	if (self)
 		act |= self_deliver(l, &ipi);
 others:
