@@ -170,9 +170,13 @@ static int validate(const struct vapic_lapic *l,
 	/* The timer's view of SVR bit 8 must agree with SVR. */
 	if (!!(s->timer.flags & VAPIC_TSTATE_SW_DISABLED) != sw_disabled)
 		return VAPIC_ESTATE;
-	/* A disabled APIC holds only power-up values. */
+	/*
+	 * A disabled APIC holds only power-up values, but TPR: it is CR8,
+	 * which the guest may write (and read back) in any APIC state
+	 * (vapic_lapic_set_cr8(); SDM "Task Priority in IA-32e Mode").
+	 */
 	if (mode == VAPIC_APIC_DISABLED &&
-	    (s->svr != LAPIC_SVR_RESET || s->tpr ||
+	    (s->svr != LAPIC_SVR_RESET ||
 	     (s->irr[7] | s->irr[6] | s->irr[5] | s->irr[4] | s->irr[3] |
 	      s->irr[2] | s->irr[1] | s->irr[0]) ||
 	     (s->isr[7] | s->isr[6] | s->isr[5] | s->isr[4] | s->isr[3] |
