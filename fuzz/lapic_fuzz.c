@@ -36,7 +36,7 @@
  *   15 c k         INIT (k & 1: power-up RESET; k & 2: take events)
  *   16 c k ...     one fastpath exit (kind k), checked against the slow
  *                  path from the same state (save/restore twin)
- *   17 d           time passes: d * 2^(d & 7) ns
+ *   17 c d         time passes: d * 2^(d & 7) ns
  *
  * Oracle, after every op, for every vCPU (abort on a violation):
  *  - IRR/ISR/TMR/TPR/PPR/ESR/LDR/DFR/SVR/ICR/LVT/ID/version read back in
@@ -145,8 +145,9 @@ fail(struct fz *fz, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "lapic_fuzz: INVARIANT VIOLATED at op %u (%s): ",
-		fz->op_index, fz->op_str ? fz->op_str : "setup");
+	fprintf(stderr,
+		"lapic_fuzz: INVARIANT VIOLATED at op %u (%s): ", fz->op_index,
+		fz->op_str ? fz->op_str : "setup");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -407,8 +408,8 @@ static void m_receive(struct fz *fz, struct mlapic *m, uint32_t dm,
  * SDM "Determining IPI Destination": does vCPU @t match destination @dest
  * (@logical) of a message in @x2 format?  (Shorthands aside.)
  */
-static bool m_dest_match(struct fz *fz, unsigned int t, bool logical,
-			 bool x2, uint32_t dest)
+static bool m_dest_match(struct fz *fz, unsigned int t, bool logical, bool x2,
+			 uint32_t dest)
 {
 	const struct mlapic *m = &fz->m[t];
 	uint32_t ldr;
@@ -421,7 +422,8 @@ static bool m_dest_match(struct fz *fz, unsigned int t, bool logical,
 	}
 	if (!logical) {
 		fz->rc.phys = true;
-		return dest == (m->mode == VAPIC_APIC_X2APIC ? m->x2id : m->xid);
+		return dest ==
+		       (m->mode == VAPIC_APIC_X2APIC ? m->x2id : m->xid);
 	}
 	if (x2) {
 		fz->rc.x2_logical = true;
@@ -467,8 +469,7 @@ static int host_send_ipi(void *arg, struct vclock_vcpu *src,
  * the model's destination set, deliver them (match_dest + receive), and
  * apply the model's deliveries.  The core delivers to the sender itself.
  */
-static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo,
-		     uint32_t dest)
+static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo, uint32_t dest)
 {
 	struct mlapic *ms = &fz->m[s];
 	bool x2 = ms->mode == VAPIC_APIC_X2APIC;
@@ -581,12 +582,14 @@ static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo,
 			unsigned int nc = 0;
 
 			for (t = 0; t < NR_CPU; t++) {
-				bool mt = vapic_lapic_match_dest(
-					fz->l[t], &fz->q[0].ipi);
+				bool mt = vapic_lapic_match_dest(fz->l[t],
+								 &fz->q[0].ipi);
 
 				if (mt != set[t])
-					fail(fz, "lowest: match_dest(%u) %d, "
-						 "model %d", t, mt, set[t]);
+					fail(fz,
+					     "lowest: match_dest(%u) %d, "
+					     "model %d",
+					     t, mt, set[t]);
 				if (mt)
 					cands[nc++] = fz->l[t];
 			}
@@ -618,8 +621,10 @@ static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo,
 			continue;
 		mt = any_msg && vapic_lapic_match_dest(fz->l[t], &fz->q[0].ipi);
 		if (mt != set[t])
-			fail(fz, "ICR %#x dest %#x from %u: vCPU %u takes it: "
-				 "%d, model %d", lo, dest, s, t, mt, set[t]);
+			fail(fz,
+			     "ICR %#x dest %#x from %u: vCPU %u takes it: "
+			     "%d, model %d",
+			     lo, dest, s, t, mt, set[t]);
 		if (!mt)
 			continue;
 		(void)vapic_lapic_receive(fz->l[t], &fz->q[0].ipi);
@@ -838,7 +843,6 @@ static uint64_t tame_lvtt(struct fz *fz, unsigned int c, uint32_t off,
 	return val;
 }
 
-
 /* Compare a write's result with the model's expectation. */
 static void check_write_result(struct fz *fz, int r, int e, uint32_t eoi_m,
 			       unsigned int c)
@@ -981,8 +985,9 @@ static bool m_read(const struct fz *fz, unsigned int c, enum view view,
 		*val = m->esr;
 		return true;
 	case VAPIC_REG_ICR_LO:
-		*val = view == V_X2APIC ? ((uint64_t)m->icr_hi << 32) | m->icr_lo
-					: m->icr_lo;
+		*val = view == V_X2APIC
+			       ? ((uint64_t)m->icr_hi << 32) | m->icr_lo
+			       : m->icr_lo;
 		return true;
 	case VAPIC_REG_ICR_HI:
 		*val = m->icr_hi;
@@ -1029,12 +1034,12 @@ static void adopt_timer(struct fz *fz, unsigned int c)
 }
 
 static const uint32_t check_offs[] = {
-	VAPIC_REG_ID,	   VAPIC_REG_VERSION,	  VAPIC_REG_TPR,
-	VAPIC_REG_APR,	   VAPIC_REG_PPR,	  VAPIC_REG_LDR,
-	VAPIC_REG_DFR,	   VAPIC_REG_SVR,	  VAPIC_REG_ESR,
-	VAPIC_REG_ICR_LO,  VAPIC_REG_ICR_HI,	  VAPIC_REG_LVT_CMCI,
-	VAPIC_REG_LVT_THERMAL, VAPIC_REG_LVT_PMC, VAPIC_REG_LVT_LINT0,
-	VAPIC_REG_LVT_LINT1, VAPIC_REG_LVT_ERROR, VAPIC_REG_RRD,
+	VAPIC_REG_ID,	       VAPIC_REG_VERSION,   VAPIC_REG_TPR,
+	VAPIC_REG_APR,	       VAPIC_REG_PPR,	    VAPIC_REG_LDR,
+	VAPIC_REG_DFR,	       VAPIC_REG_SVR,	    VAPIC_REG_ESR,
+	VAPIC_REG_ICR_LO,      VAPIC_REG_ICR_HI,    VAPIC_REG_LVT_CMCI,
+	VAPIC_REG_LVT_THERMAL, VAPIC_REG_LVT_PMC,   VAPIC_REG_LVT_LINT0,
+	VAPIC_REG_LVT_LINT1,   VAPIC_REG_LVT_ERROR, VAPIC_REG_RRD,
 };
 
 static void check_regs(struct fz *fz, unsigned int c)
@@ -1049,12 +1054,14 @@ static void check_regs(struct fz *fz, unsigned int c)
 	int r;
 
 	for (k = 0; k < sizeof(check_offs) / sizeof(check_offs[0]) + 24; k++) {
-		uint32_t off = k < sizeof(check_offs) / sizeof(check_offs[0])
-				       ? check_offs[k]
-				       : VAPIC_REG_ISR0 +
-						 16 * (k - (uint32_t)(sizeof(
-								   check_offs) /
-							   sizeof(check_offs[0])));
+		uint32_t off =
+			k < sizeof(check_offs) / sizeof(check_offs[0])
+				? check_offs[k]
+				: VAPIC_REG_ISR0 +
+					  16 * (k -
+						(uint32_t)(sizeof(check_offs) /
+							   sizeof(check_offs
+									  [0])));
 
 		if (!m_read(fz, c, view, off, &mv, &known))
 			continue;
@@ -1068,8 +1075,9 @@ static void check_regs(struct fz *fz, unsigned int c)
 			fail(fz, "vCPU %u read %#x (%s): %d", c, off,
 			     view == V_X2APIC ? "msr" : "xapic", r);
 		if (known && cv != mv)
-			fail(fz, "vCPU %u reg %#x (%s) reads %#llx, model %#llx",
-			     c, off, view == V_X2APIC ? "msr" : "xapic",
+			fail(fz,
+			     "vCPU %u reg %#x (%s) reads %#llx, model %#llx", c,
+			     off, view == V_X2APIC ? "msr" : "xapic",
 			     (unsigned long long)cv, (unsigned long long)mv);
 		out(fz, cv);
 	}
@@ -1130,9 +1138,11 @@ static void check_all(struct fz *fz)
 
 			if (ci != m->irr[v] || cs != m->isr[v] ||
 			    (ci && ct != m->tmr[v]))
-				fail(fz, "vCPU %u vector %d: irr %d isr %d tmr %d, "
-					 "model %d %d %d", c, v, ci, cs, ct,
-				     m->irr[v], m->isr[v], m->tmr[v]);
+				fail(fz,
+				     "vCPU %u vector %d: irr %d isr %d tmr %d, "
+				     "model %d %d %d",
+				     c, v, ci, cs, ct, m->irr[v], m->isr[v],
+				     m->tmr[v]);
 		}
 	}
 	if (vapic_user_warn_count())
@@ -1275,16 +1285,15 @@ static void op_apic_base(struct fz *fz, unsigned int c)
 	if (k & 0x10)
 		val = (val & 0xfffULL) | ((uint64_t)a << 24) |
 		      ((k & 0x40) ? 0xfee00000ULL : 0);
-	to = !(val & VAPIC_APIC_BASE_EN)     ? VAPIC_APIC_DISABLED
+	to = !(val & VAPIC_APIC_BASE_EN)    ? VAPIC_APIC_DISABLED
 	     : (val & VAPIC_APIC_BASE_EXTD) ? VAPIC_APIC_X2APIC
 					    : VAPIC_APIC_XAPIC;
-	refused = (val & rsvd) ||
-		  ((val & VAPIC_APIC_BASE_EXTD) &&
-		   !(val & VAPIC_APIC_BASE_EN)) ||
-		  (!host && ((from == VAPIC_APIC_X2APIC &&
-			      to == VAPIC_APIC_XAPIC) ||
-			     (from == VAPIC_APIC_DISABLED &&
-			      to == VAPIC_APIC_X2APIC)));
+	refused =
+		(val & rsvd) ||
+		((val & VAPIC_APIC_BASE_EXTD) && !(val & VAPIC_APIC_BASE_EN)) ||
+		(!host &&
+		 ((from == VAPIC_APIC_X2APIC && to == VAPIC_APIC_XAPIC) ||
+		  (from == VAPIC_APIC_DISABLED && to == VAPIC_APIC_X2APIC)));
 	before = *l;
 	if (host)
 		r = vapic_lapic_set_apic_base(l, val, true);
@@ -1306,8 +1315,7 @@ static void op_apic_base(struct fz *fz, unsigned int c)
 		fz->rc.base_host = true;
 	CHECK(fz, r >= 0);
 	CHECK_EQ(fz, r & VAPIC_LAPIC_ACT_BASE,
-		 (from != to ||
-		  ((val ^ m->base) & VAPIC_APIC_BASE_ADDR_MASK))
+		 (from != to || ((val ^ m->base) & VAPIC_APIC_BASE_ADDR_MASK))
 			 ? VAPIC_LAPIC_ACT_BASE
 			 : 0);
 	m->base = val;
@@ -1374,8 +1382,10 @@ static void op_poll(struct fz *fz, unsigned int c)
 	if (hv >= 0)
 		fz->rc.tpr_blocked = true;
 	if (r != VAPIC_LAPIC_NONE)
-		fail(fz, "vCPU %u poll %d vector %u, model: nothing (irr %d "
-			 "ppr %#x)", c, r, vec, hv, m_ppr(m));
+		fail(fz,
+		     "vCPU %u poll %d vector %u, model: nothing (irr %d "
+		     "ppr %#x)",
+		     c, r, vec, hv, m_ppr(m));
 }
 
 static void op_eoi(struct fz *fz, unsigned int c)
@@ -1565,8 +1575,8 @@ static bool deliver_kind(uint32_t reason)
  * register call, a poll when it says so; returns the result the header
  * gives, fills @e.
  */
-static int slow_path(struct fz *fz, unsigned int c,
-		     const struct vapic_exit *e0, struct vapic_exit *e)
+static int slow_path(struct fz *fz, unsigned int c, const struct vapic_exit *e0,
+		     struct vapic_exit *e)
 {
 	struct vapic_lapic *l = fz->l[c];
 	uint32_t off = 0, v = 0;
@@ -1721,8 +1731,8 @@ static void build_exit(struct fz *fz, unsigned int c, uint8_t k,
 	    e->msr == VAPIC_X2APIC_MSR(VAPIC_REG_LVT_TIMER))
 		e->data = tame_lvtt(fz, c, VAPIC_REG_LVT_TIMER, e->data);
 	if (e->reason == VAPIC_EXIT_MMIO_WRITE &&
-	    e->gpa == (m->base & VAPIC_APIC_BASE_ADDR_MASK) +
-			      VAPIC_REG_LVT_TIMER)
+	    e->gpa ==
+		    (m->base & VAPIC_APIC_BASE_ADDR_MASK) + VAPIC_REG_LVT_TIMER)
 		e->data = tame_lvtt(fz, c, VAPIC_REG_LVT_TIMER, e->data);
 }
 
@@ -1755,22 +1765,23 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	ofp.res = vapic_fastpath_handle(&fz->fp[c], &efp);
 	ofp.e = efp;
 	take_outcome(fz, c, &ofp);
-	trace(fz, "  fastpath %u reason %u msr %#x gpa %#llx data %#llx: %d "
-		  "actions %#x vector %u\n", c, e0.reason, e0.msr,
-	      (unsigned long long)e0.gpa, (unsigned long long)e0.data, ofp.res,
-	      efp.actions, efp.vector);
+	trace(fz,
+	      "  fastpath %u reason %u msr %#x gpa %#llx data %#llx: %d "
+	      "actions %#x vector %u\n",
+	      c, e0.reason, e0.msr, (unsigned long long)e0.gpa,
+	      (unsigned long long)e0.data, ofp.res, efp.actions, efp.vector);
 	CHECK(fz, fp_result_ok(e0.reason, ofp.res));
 	/* The slow path from the same state. */
 	if (vapic_lapic_restore(l, &s0))
-		fail(fz, "a saved record (base %#llx svr %#x tpr %#x ldr %#x "
-			 "dfr %#x esr %#x/%#x icr %#x/%#x events %#x timer "
-			 "flags %#x irr0 %#x isr0 %#x lvt %#x %#x %#x %#x %#x "
-			 "%#x) does not restore",
+		fail(fz,
+		     "a saved record (base %#llx svr %#x tpr %#x ldr %#x "
+		     "dfr %#x esr %#x/%#x icr %#x/%#x events %#x timer "
+		     "flags %#x irr0 %#x isr0 %#x lvt %#x %#x %#x %#x %#x "
+		     "%#x) does not restore",
 		     (unsigned long long)s0.apic_base, s0.svr, s0.tpr, s0.ldr,
 		     s0.dfr, s0.esr, s0.esr_pending, s0.icr_lo, s0.icr_hi,
-		     s0.events, s0.timer.flags, s0.irr[0], s0.isr[0],
-		     s0.lvt[0], s0.lvt[1], s0.lvt[2], s0.lvt[3], s0.lvt[4],
-		     s0.lvt[5]);
+		     s0.events, s0.timer.flags, s0.irr[0], s0.isr[0], s0.lvt[0],
+		     s0.lvt[1], s0.lvt[2], s0.lvt[3], s0.lvt[4], s0.lvt[5]);
 	fz->nq = 0;
 	osl.res = slow_path(fz, c, &e0, &osl.e);
 	take_outcome(fz, c, &osl);
@@ -1839,8 +1850,8 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 		if (!vapic_lapic_mmio_match(l, e0.gpa, &off))
 			break;
 		if (e0.reason == VAPIC_EXIT_MMIO_WRITE) {
-			if (fz->m[c].mode == VAPIC_APIC_XAPIC &&
-			    e0.size == 4 && !(off & 0xf))
+			if (fz->m[c].mode == VAPIC_APIC_XAPIC && e0.size == 4 &&
+			    !(off & 0xf))
 				(void)reg_write(fz, c, V_XAPIC, off,
 						(uint32_t)e0.data);
 			else
@@ -1887,7 +1898,8 @@ static void exec_op(struct fz *fz, uint8_t op)
 		fz->op_str = "rdmsr";
 		b = get8(fz);
 		op_rdmsr(fz, c,
-			 b == 0xff ? VAPIC_MSR_APIC_BASE : 0x800U + (b & 0x7fU));
+			 b == 0xff ? VAPIC_MSR_APIC_BASE
+				   : 0x800U + (b & 0x7fU));
 		break;
 	case 3:
 		fz->op_str = "wrmsr";
@@ -1918,7 +1930,8 @@ static void exec_op(struct fz *fz, uint8_t op)
 				fz->m[c].tpr = (uint32_t)(b & 0xf) << 4;
 			}
 		} else {
-			(void)reg_write(fz, c, view_of(fz, c), VAPIC_REG_TPR, b);
+			(void)reg_write(fz, c, view_of(fz, c), VAPIC_REG_TPR,
+					b);
 		}
 		break;
 	case 7:
@@ -1950,9 +1963,8 @@ static void exec_op(struct fz *fz, uint8_t op)
 		b = get8(fz);
 		{
 			int e = m_accept(fz, &fz->m[c], v, b & 1);
-			int r = vapic_lapic_accept(fz->l[c], v,
-						   (b & 1) ? VAPIC_ACCEPT_LEVEL
-							   : 0);
+			int r = vapic_lapic_accept(
+				fz->l[c], v, (b & 1) ? VAPIC_ACCEPT_LEVEL : 0);
 
 			CHECK_EQ(fz, r, e);
 		}
@@ -1979,7 +1991,7 @@ static void exec_op(struct fz *fz, uint8_t op)
 		break;
 	default:
 		fz->op_str = "time";
-		b = (uint8_t)c;
+		b = get8(fz);
 		(void)vclock_advance(fz->vm, (uint64_t)b << (b & 7));
 		break;
 	}
@@ -2068,18 +2080,18 @@ void fuzz_summary(char *buf, size_t len)
 	const struct reached *r = &last_reached;
 	static const struct fuzz_flag names[] = {
 #define R(f) FUZZ_FLAG(struct reached, f)
-		R(xapic),	   R(x2apic),	    R(disabled),
-		R(base_refused),   R(base_host),    R(mmio_odd),
-		R(mmio_reserved),  R(msr_gp),	    R(phys),
-		R(flat),	   R(cluster),	    R(x2_logical),
-		R(broadcast),	   R(sh_self),	    R(sh_all),
-		R(sh_others),	   R(ipi_event),    R(lowest),
-		R(illegal_vector), R(self_ipi),	    R(injected),
-		R(eoi_level),	   R(tpr_blocked),  R(esr_latched),
-		R(error_irq),	   R(sw_disabled),  R(restored),
+		R(xapic),	   R(x2apic),	       R(disabled),
+		R(base_refused),   R(base_host),       R(mmio_odd),
+		R(mmio_reserved),  R(msr_gp),	       R(phys),
+		R(flat),	   R(cluster),	       R(x2_logical),
+		R(broadcast),	   R(sh_self),	       R(sh_all),
+		R(sh_others),	   R(ipi_event),       R(lowest),
+		R(illegal_vector), R(self_ipi),	       R(injected),
+		R(eoi_level),	   R(tpr_blocked),     R(esr_latched),
+		R(error_irq),	   R(sw_disabled),     R(restored),
 		R(mutated_ok),	   R(mutated_refused), R(init),
-		R(fp_inject),	   R(fp_host),	    R(fp_slow),
-		R(fp_gp),	   R(fp_icr),	    R(fp_tscd),
+		R(fp_inject),	   R(fp_host),	       R(fp_slow),
+		R(fp_gp),	   R(fp_icr),	       R(fp_tscd),
 		R(timer_tick),
 #undef R
 	};

@@ -561,6 +561,54 @@ static void haltpoll_event_without_f_events_is_ignored(void **state)
 	assert_int_equal(vapic_haltpoll_end(&hp, t, t, 0), 0);
 }
 
+/*
+ * fuzz/corpus/lapic/regress-lowest-physical-self.hex: a lowest-priority IPI
+ * whose physical destination is the sender's own ID has one possible
+ * target, the sender (SDM "Lowest Priority Delivery Mode"); it was lost.
+ */
+static void lapic_lowest_priority_ipi_to_own_physical_id_is_delivered(
+	void **state)
+{
+	struct vclock_vm *vm = vt_vm(2);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	struct vapic_lapic *l = &v->lapic;
+	uint64_t wait_ns;
+	uint32_t vec = 0;
+
+	(void)state;
+	v->auto_enter = false;
+	assert_int_equal(vapic_lapic_write(l, VAPIC_REG_SVR, 0x1ff), 0);
+	assert_int_equal(vapic_lapic_write(l, VAPIC_REG_ICR_HI, 0), 0);
+	assert_true(vapic_lapic_write(l, VAPIC_REG_ICR_LO, 0x141) >= 0);
+	assert_int_equal(vapic_lapic_poll(l, &vec, &wait_ns),
+			 VAPIC_LAPIC_INJECT);
+	assert_int_equal(vec, 0x41);
+	assert_int_equal(l->stats.ipi_self, 1);
+	vt_vm_destroy(vm);
+}
+
+/*
+ * fuzz/corpus/lapic/regress-cr8-while-disabled.hex: CR8 written while the
+ * APIC is globally disabled; the saved record must restore.
+ */
+static void lapic_disabled_apic_with_cr8_saves_and_restores(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vapic_lapic *l = &vclock_vcpu(vm, 0)->lapic;
+	struct vapic_lapic_state s;
+
+	(void)state;
+	assert_true(vapic_lapic_set_apic_base(
+			    l, vapic_lapic_apic_base(l) & ~VAPIC_APIC_BASE_EN,
+			    false) >= 0);
+	assert_int_equal(vapic_lapic_set_cr8(l, 12), 0);
+	assert_int_equal(vapic_lapic_save(l, &s), 0);
+	assert_int_equal(vapic_lapic_restore(l, &s), 0);
+	assert_int_equal(vapic_lapic_cr8(l), 12);
+	assert_int_equal(vapic_lapic_mode(l), VAPIC_APIC_DISABLED);
+	vt_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +630,9 @@ int main(void)
 			haltpoll_zero_length_invalid_halt_continues_the_wait),
 		cmocka_unit_test(haltpoll_wait_age_survives_a_raised_maximum),
 		cmocka_unit_test(haltpoll_event_without_f_events_is_ignored),
+		cmocka_unit_test(
+			lapic_lowest_priority_ipi_to_own_physical_id_is_delivered),
+		cmocka_unit_test(lapic_disabled_apic_with_cr8_saves_and_restores),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
