@@ -9,7 +9,8 @@ builds the libFuzzer target (clang) and runs N executions from CORPUS for
 the mutants the seeds missed.  Prints one line per mutant: which check
 caught it, or MISSED.  A mutant whose anchor text is no longer in the core
 file is reported as STALE (update the table).  Targets: timer (default,
-libvapic/timer.c), haltpoll (libvapic/haltpoll.c).
+libvapic/timer.c), haltpoll (libvapic/haltpoll.c), lapic (libvapic/lapic*.c,
+lapic_internal.h, fastpath.c).
 
 usage: fuzz/oracle_mutants.py [--target T] [--fuzz N] [--corpus DIR]
                               [--keep DIR]
@@ -180,9 +181,73 @@ HALTPOLL_MUTANTS = [
      '\thp->cfg = *cfg;'),
 ]
 
+# (name, core file, anchor text, replacement): each a real bug of the
+# register file, IPIs or the fastpath.
+LAPIC_MUTANTS = [
+    ('priority-class-compare-off-by-one', 'libvapic/lapic.c',
+     "\tif (v < 0 || ((u32)v & 0xf0) <= (lapic_ppr_(l) & 0xf0))",
+     "\tif (v < 0 || ((u32)v & 0xf0) < (lapic_ppr_(l) & 0xf0))"),
+    ('ppr-keeps-tpr-subclass-on-equal-class', 'libvapic/lapic_internal.h',
+     "\tif (isrv < 0 || (tpr & 0xf0) >= ((u32)isrv & 0xf0))",
+     "\tif (isrv < 0 || (tpr & 0xf0) + 0x10 >= ((u32)isrv & 0xf0))"),
+    ('eoi-clears-lowest-isr', 'libvapic/lapic.c',
+     "\tint v = l->isr_top;\n\tint act = 0;\n\tu32 i;",
+     "\tint v = l->isr_top < 0 ? -1 : (int)(32 * __builtin_ctz(l->isr_words)"
+     " + __builtin_ctz(l->isr[__builtin_ctz(l->isr_words)]));\n"
+     "\tint act = 0;\n\tu32 i;"),
+    ('illegal-vector-15-accepted', 'libvapic/lapic.c',
+     "\tif (VAPIC_UNLIKELY(vector < VAPIC_VECTOR_MIN_LEGAL)) {",
+     "\tif (VAPIC_UNLIKELY(vector < VAPIC_VECTOR_MIN_LEGAL - 1)) {"),
+    ('x2apic-tpr-reserved-bits-ignored', 'libvapic/lapic_regs.c',
+     "\t\tif (val & ~0xffULL)\n\t\t\treturn gp(l);\n"
+     "\t\treturn write_tpr(l, (u32)val);",
+     "\t\treturn write_tpr(l, (u32)val);"),
+    ('x2apic-icr-bits-12-13-ignored', 'libvapic/lapic_regs.c',
+     "#define X2APIC_ICR_RSVD 0x00000000fff33000ULL",
+     "#define X2APIC_ICR_RSVD 0x00000000fff30000ULL"),
+    ('illegal-base-x2apic-to-xapic-accepted', 'libvapic/lapic_regs.c',
+     "\t    ((from == VAPIC_APIC_X2APIC && to == VAPIC_APIC_XAPIC) ||",
+     "\t    ((0) ||"),
+    ('logical-cluster-decode-wrong', 'libvapic/lapic_icr.c',
+     "(dest >> 4) == (ldr >> 4)) &&", "(dest & 0xf) == (ldr >> 4)) &&"),
+    ('all-but-self-includes-self', 'libvapic/lapic_icr.c',
+     "\t\treturn ipi->src != l || ipi->delivery_mode == VAPIC_DM_LOWEST;",
+     "\t\treturn true;"),
+    ('esr-not-cleared-on-write', 'libvapic/lapic_regs.c',
+     "\tl->esr = vapic_xchg(&l->esr_pending, 0);",
+     "\tl->esr = VAPIC_READ_ONCE(l->esr_pending);"),
+    ('fastpath-skips-the-poll', 'libvapic/fastpath.c',
+     "\tif (act & VAPIC_LAPIC_ACT_POLL)\n\t\tpoll_lapic(l, e);",
+     "\tif (0)\n\t\tpoll_lapic(l, e);"),
+    ('sw-disable-leaves-lvts-unmasked', 'libvapic/lapic_regs.c',
+     "\t\t\tVAPIC_WRITE_ONCE(l->lvt[i],\n"
+     "\t\t\t\t\t l->lvt[i] | VAPIC_LVT_MASKED);",
+     "\t\t\tVAPIC_WRITE_ONCE(l->lvt[i], l->lvt[i]);"),
+    ('xapic-ldr-reserved-bits-kept', 'libvapic/lapic_regs.c',
+     "\t\tVAPIC_WRITE_ONCE(l->ldr, val & 0xff000000U);",
+     "\t\tVAPIC_WRITE_ONCE(l->ldr, val);"),
+    ('x2apic-ldr-not-derived', 'libvapic/lapic_regs.c',
+     "\t\tVAPIC_WRITE_ONCE(l->ldr, x2apic_ldr_(l->x2apic_id));\n"
+     "\t\tl->icr_hi = 0;",
+     "\t\tl->icr_hi = 0;"),
+    ('eoi-broadcast-ignores-suppression', 'libvapic/lapic.c',
+     "\t\tif (!((l->flags & VAPIC_LAPIC_F_EOI_SUPPRESS) &&",
+     "\t\tif (1 || !((l->flags & VAPIC_LAPIC_F_EOI_SUPPRESS) &&"),
+    ('restore-accepts-vectors-below-16', 'libvapic/lapic_state.c',
+     "\treturn !((s->irr[0] | s->isr[0] | s->tmr[0]) & 0xffffU);",
+     "\treturn !((s->irr[0] | s->isr[0] | s->tmr[0]) & 0xff00U);"),
+    ('software-disabled-apic-accepts', 'libvapic/lapic.c',
+     "\tif (VAPIC_UNLIKELY(!(VAPIC_READ_ONCE(l->svr) & VAPIC_SVR_ENABLE))) {",
+     "\tif (0) {"),
+    ('x2apic-esr-nonzero-write-accepted', 'libvapic/lapic_regs.c',
+     "\tcase VAPIC_REG_ESR:\n\t\tif (val)\n\t\t\treturn gp(l);",
+     "\tcase VAPIC_REG_ESR:"),
+]
+
 TARGETS = {
     'timer': ('libvapic/timer.c', MUTANTS),
     'haltpoll': ('libvapic/haltpoll.c', HALTPOLL_MUTANTS),
+    'lapic': (None, LAPIC_MUTANTS),
 }
 
 
@@ -230,8 +295,14 @@ def main():
     sh([sys.executable, 'fuzz/hexcorpus.py', 'tobin', corpus, seeds_raw], src)
     fuzz_corpus = args.corpus or os.path.join(root, 'fuzz', 'work', tgt,
                                               'corpus')
-    timer_c = os.path.join(src, core_file)
-    orig = open(timer_c).read()
+    # A mutant is (name, old, new) in the target's core file, or
+    # (name, file, old, new).
+    mutants = [m if len(m) == 4 else (m[0], core_file) + tuple(m[1:])
+               for m in mutants]
+    origs = {}
+    for m in mutants:
+        if m[1] not in origs:
+            origs[m[1]] = open(os.path.join(src, m[1])).read()
 
     if not os.path.isdir(os.path.join(src, 'bg')):
         r = sh(['meson', 'setup', 'bg'], src)
@@ -245,9 +316,11 @@ def main():
 
     caught = missed = 0
     try:
-        for name, old, new in mutants:
+        for name, mfile, old, new in mutants:
+            orig = origs[mfile]
+            timer_c = os.path.join(src, mfile)
             if old not in orig:
-                print('%-34s STALE (anchor not in %s)' % (name, core_file))
+                print('%-34s STALE (anchor not in %s)' % (name, mfile))
                 continue
             open(timer_c, 'w').write(orig.replace(old, new, 1))
             b = sh(['ninja', '-C', 'bg', 'fuzz/replay_' + tgt], src)
@@ -285,8 +358,10 @@ def main():
                 missed += 1
                 print('%-34s MISSED (seeds and %d execs)' % (name, args.fuzz))
             sys.stdout.flush()
+            open(timer_c, 'w').write(orig)
     finally:
-        open(timer_c, 'w').write(orig)
+        for mfile, orig in origs.items():
+            open(os.path.join(src, mfile), 'w').write(orig)
     print('%d caught, %d missed of %d mutants' % (caught, missed,
                                                    len(mutants)))
     if not args.keep:
