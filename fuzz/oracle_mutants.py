@@ -317,6 +317,8 @@ def main():
     caught = missed = 0
     try:
         for name, mfile, old, new in mutants:
+            for f, o in origs.items():  # one mutant at a time
+                open(os.path.join(src, f), 'w').write(o)
             orig = origs[mfile]
             timer_c = os.path.join(src, mfile)
             if old not in orig:
@@ -358,7 +360,6 @@ def main():
                 missed += 1
                 print('%-34s MISSED (seeds and %d execs)' % (name, args.fuzz))
             sys.stdout.flush()
-            open(timer_c, 'w').write(orig)
     finally:
         for mfile, orig in origs.items():
             open(os.path.join(src, mfile), 'w').write(orig)
