@@ -142,9 +142,12 @@ static int validate(const struct vapic_lapic *l,
 	} else if (s->ldr & 0x00ffffffU) {
 		return VAPIC_ESTATE;
 	}
-	if ((s->dfr | LAPIC_DFR_MODEL_MASK) != LAPIC_DFR_RESET ||
-	    ((s->dfr & LAPIC_DFR_MODEL_MASK) != LAPIC_DFR_FLAT &&
-	     (s->dfr & LAPIC_DFR_MODEL_MASK) != LAPIC_DFR_CLUSTER))
+	/*
+	 * DFR: bits 27:0 read as ones.  The model nibble holds what the
+	 * guest wrote, also a value the SDM defines no model for (decoded
+	 * as cluster, lapic_icr.c): a record must restore what save saw.
+	 */
+	if ((s->dfr | LAPIC_DFR_MODEL_MASK) != LAPIC_DFR_RESET)
 		return VAPIC_ESTATE;
 	if (s->icr_lo & ~VAPIC_ICR_LO_WRITABLE)
 		return VAPIC_ESTATE;

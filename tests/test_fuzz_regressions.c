@@ -609,6 +609,36 @@ static void lapic_disabled_apic_with_cr8_saves_and_restores(void **state)
 	vt_vm_destroy(vm);
 }
 
+/*
+ * regress-dfr-undefined-model.hex (fuzz target 'lapic'): a DFR write with
+ * a model nibble the SDM defines nothing for (here 0101b; only 1111b flat
+ * and 0000b cluster are defined) is kept as written (and decoded as
+ * cluster), and a record saved with it restores.  Restore refused it
+ * (VAPIC_ESTATE): save produced a record that could not be migrated.
+ */
+static void lapic_dfr_with_undefined_model_saves_and_restores(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vapic_lapic *l = &vclock_vcpu(vm, 0)->lapic;
+	struct vapic_lapic_state s;
+	uint32_t dfr;
+
+	(void)state;
+	assert_int_equal(vapic_lapic_write(l, VAPIC_REG_DFR, 0x5fffffffU), 0);
+	assert_int_equal(vapic_lapic_read(l, VAPIC_REG_DFR, &dfr), 0);
+	assert_int_equal(dfr, 0x5fffffffU);
+	assert_int_equal(vapic_lapic_save(l, &s), 0);
+	assert_int_equal(vapic_lapic_restore(l, &s), 0);
+	assert_int_equal(vapic_lapic_read(l, VAPIC_REG_DFR, &dfr), 0);
+	assert_int_equal(dfr, 0x5fffffffU);
+	/* Bits 27:0 still read as ones: a record without them is refused. */
+	s.dfr = 0x50000000U;
+	s.checksum = 0;
+	s.checksum = vapic_checksum32(&s, sizeof(s));
+	assert_int_equal(vapic_lapic_restore(l, &s), VAPIC_ESTATE);
+	vt_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +663,8 @@ int main(void)
 		cmocka_unit_test(
 			lapic_lowest_priority_ipi_to_own_physical_id_is_delivered),
 		cmocka_unit_test(lapic_disabled_apic_with_cr8_saves_and_restores),
+		cmocka_unit_test(
+			lapic_dfr_with_undefined_model_saves_and_restores),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
