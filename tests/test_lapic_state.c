@@ -196,7 +196,6 @@ enum corrupt {
 	C_SVR,
 	C_ESR,
 	C_LDR_LOW_BITS,
-	C_DFR_MODEL,
 	C_DFR_LOW_BITS,
 	C_ICR_LO,
 	C_ICR_HI,
@@ -266,9 +265,6 @@ static int corrupt(struct vapic_lapic_state *a, int what)
 		break;
 	case C_LDR_LOW_BITS:
 		a->ldr = 0x01000001;
-		break;
-	case C_DFR_MODEL:
-		a->dfr = 0x7fffffff;
 		break;
 	case C_DFR_LOW_BITS:
 		a->dfr = 0xf0000000;

@@ -699,9 +699,10 @@ VAPIC_API int vapic_lapic_receive(struct vapic_lapic *l,
  * Physical mode: the APIC ID (x2APIC ID in x2APIC mode, the 8-bit ID in
  * xAPIC mode) equals the destination, or the destination is the broadcast
  * ID of the message's format.  Logical mode: xAPIC flat model (DFR 1111b):
- * LDR[31:24] AND destination != 0; xAPIC cluster model (DFR 0000b):
- * destination[7:4] equals LDR[31:28] (or is 0xf) and LDR[27:24] AND
- * destination[3:0] != 0; x2APIC: destination[31:16] equals LDR[31:16] and
+ * LDR[31:24] AND destination != 0; xAPIC cluster model (DFR 0000b, and
+ * any model nibble the SDM leaves undefined: DFR keeps what the guest
+ * wrote): destination[7:4] equals LDR[31:28] (or is 0xf) and LDR[27:24]
+ * AND destination[3:0] != 0; x2APIC: destination[31:16] equals LDR[31:16] and
  * LDR[15:0] AND destination[15:0] != 0; 0xff / 0xffffffff broadcast.  A
  * logical message and a LAPIC in the other mode never match.
  *
