@@ -110,7 +110,13 @@ struct mlapic {
 	uint32_t lvt[VAPIC_LVT_NR];
 	bool irr[256], isr[256], tmr[256];
 	uint32_t events, sipi_vector;
-	uint32_t lvtt_vector; /* what the harness last wrote, for adoption */
+	uint32_t lvtt_vector; /* what the harness last wrote */
+	/*
+	 * Every vector LVTT held since the last reset: a tick that came due
+	 * before a vector change carries the old vector (the count reached
+	 * zero then), and reaches IRR at the next poll.
+	 */
+	bool timer_vec[256];
 };
 
 struct msg {
@@ -313,6 +319,7 @@ static void m_reset_regs(struct mlapic *m)
 	memset(m->isr, 0, sizeof(m->isr));
 	memset(m->tmr, 0, sizeof(m->tmr));
 	m->lvtt_vector = 0;
+	memset(m->timer_vec, 0, sizeof(m->timer_vec));
 }
 
 static void m_power_up(struct fz *fz, unsigned int c)
@@ -839,6 +846,7 @@ static uint64_t tame_lvtt(struct fz *fz, unsigned int c, uint32_t off,
 		if (!(val & 0xe0))
 			val |= 0x20;
 		fz->m[c].lvtt_vector = (uint32_t)val & 0xff;
+		fz->m[c].timer_vec[val & 0xff] = true;
 	}
 	return val;
 }
@@ -1021,12 +1029,15 @@ static bool m_read(const struct fz *fz, unsigned int c, enum view view,
 static void adopt_timer(struct fz *fz, unsigned int c)
 {
 	struct mlapic *m = &fz->m[c];
-	uint32_t v = m->lvtt_vector;
 	struct vapic_lapic *l = fz->l[c];
+	uint32_t v;
 
-	if (v < 32 || m->irr[v] || m->mode == VAPIC_APIC_DISABLED)
+	if (m->mode == VAPIC_APIC_DISABLED)
 		return;
-	if (l->irr[v >> 5] & (1U << (v & 31))) {
+	for (v = 32; v < 256; v++) {
+		if (!m->timer_vec[v] || m->irr[v] ||
+		    !(l->irr[v >> 5] & (1U << (v & 31))))
+			continue;
 		fz->rc.timer_tick = true;
 		m->irr[v] = true;
 		m->tmr[v] = false;
@@ -1430,6 +1441,7 @@ static void m_from_record(struct fz *fz, unsigned int c,
 	}
 	m->events = s->events;
 	m->sipi_vector = s->sipi_vector;
+	m->timer_vec[s->timer.lvtt & 0xff] = true; /* its ticks may be due */
 }
 
 /*
