@@ -12,6 +12,7 @@
 #ifndef VAPIC_FUZZ_H
 #define VAPIC_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,39 @@ struct fuzz_flag {
 void fuzz_summary_flags(char *buf, size_t len, uint64_t ops, uint64_t events,
 			uint64_t deliveries, const void *reached,
 			const struct fuzz_flag *flags, size_t nr_flags);
+
+/*
+ * fuzz_fail() - an invariant is violated: print "@target: INVARIANT
+ * VIOLATED at op @op (@what, or "setup" if NULL): " and the message on
+ * stderr, then abort() (libFuzzer reports a crash, the replay driver "not
+ * ok").  (fuzz/summary.c)
+ */
+void fuzz_fail(const char *target, unsigned int op, const char *what,
+	       const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 4, 5)));
+
+/* fuzz_trace() - the message on stderr if @on (FUZZ_<TARGET>_TRACE=1). */
+void fuzz_trace(bool on, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Checks for a target that defines fail(fz, fmt, ...) (usually a macro
+ * around fuzz_fail()): FUZZ_CHECK() a condition, FUZZ_CHECK_EQ() the
+ * core's value @a against the model's @b.
+ */
+#define FUZZ_CHECK(fz, c)                                       \
+	do {                                                    \
+		if (!(c))                                       \
+			fail(fz, "%s (line %d)", #c, __LINE__); \
+	} while (0)
+
+#define FUZZ_CHECK_EQ(fz, a, b)                                              \
+	do {                                                                 \
+		unsigned long long a_ = (unsigned long long)(a);             \
+		unsigned long long b_ = (unsigned long long)(b);             \
+		if (a_ != b_)                                                \
+			fail(fz, "%s == %#llx, model %s == %#llx (line %d)", \
+			     #a, a_, #b, b_, __LINE__);                      \
+	} while (0)
 
 #endif /* VAPIC_FUZZ_H */

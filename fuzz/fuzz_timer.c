@@ -275,32 +275,9 @@ struct fz {
 /* ---------------------------------------------------------------------- */
 /* Failure reporting                                                      */
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-fail(struct fz *fz, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr,
-		"fuzz_timer: INVARIANT VIOLATED at op %u (%s): ", fz->op_index,
-		fz->op_str ? fz->op_str : "setup");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-static void __attribute__((format(printf, 2, 3)))
-trace(struct fz *fz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!fz->trace)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
+#define fail(fz, ...) \
+	fuzz_fail("fuzz_timer", (fz)->op_index, (fz)->op_str, __VA_ARGS__)
+#define trace(fz, ...) fuzz_trace((fz)->trace, __VA_ARGS__)
 
 static unsigned long long ull(u128 x)
 {

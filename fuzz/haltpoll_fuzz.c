@@ -128,46 +128,9 @@ struct fz {
 /* ---------------------------------------------------------------------- */
 /* Failure reporting, input, digest                                       */
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-fail(struct fz *fz, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "haltpoll_fuzz: INVARIANT VIOLATED at op %u (%s): ",
-		fz->op_index, fz->op_str ? fz->op_str : "setup");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-static void __attribute__((format(printf, 2, 3)))
-trace(struct fz *fz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!fz->trace)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
-#define CHECK(fz, c)                                            \
-	do {                                                    \
-		if (!(c))                                       \
-			fail(fz, "%s (line %d)", #c, __LINE__); \
-	} while (0)
-
-#define CHECK_EQ(fz, a, b)                                                     \
-	do {                                                                   \
-		unsigned long long a_ = (unsigned long long)(a);               \
-		unsigned long long b_ = (unsigned long long)(b);               \
-		if (a_ != b_)                                                  \
-			fail(fz, "%s == %llu, model %s == %llu (line %d)", #a, \
-			     a_, #b, b_, __LINE__);                            \
-	} while (0)
+#define fail(fz, ...) \
+	fuzz_fail("haltpoll_fuzz", (fz)->op_index, (fz)->op_str, __VA_ARGS__)
+#define trace(fz, ...) fuzz_trace((fz)->trace, __VA_ARGS__)
 
 static uint8_t get8(struct fz *fz)
 {
@@ -531,25 +494,25 @@ static void check_stats(struct fz *fz)
 	const struct vapic_haltpoll_stats *e = &fz->m.st;
 	int b;
 
-	CHECK_EQ(fz, s->halt_successful_poll, e->halt_successful_poll);
-	CHECK_EQ(fz, s->halt_attempted_poll, e->halt_attempted_poll);
-	CHECK_EQ(fz, s->halt_poll_invalid, e->halt_poll_invalid);
-	CHECK_EQ(fz, s->halt_wakeup, e->halt_wakeup);
-	CHECK_EQ(fz, s->halt_poll_success_ns, e->halt_poll_success_ns);
-	CHECK_EQ(fz, s->halt_poll_fail_ns, e->halt_poll_fail_ns);
-	CHECK_EQ(fz, s->halt_wait_ns, e->halt_wait_ns);
+	FUZZ_CHECK_EQ(fz, s->halt_successful_poll, e->halt_successful_poll);
+	FUZZ_CHECK_EQ(fz, s->halt_attempted_poll, e->halt_attempted_poll);
+	FUZZ_CHECK_EQ(fz, s->halt_poll_invalid, e->halt_poll_invalid);
+	FUZZ_CHECK_EQ(fz, s->halt_wakeup, e->halt_wakeup);
+	FUZZ_CHECK_EQ(fz, s->halt_poll_success_ns, e->halt_poll_success_ns);
+	FUZZ_CHECK_EQ(fz, s->halt_poll_fail_ns, e->halt_poll_fail_ns);
+	FUZZ_CHECK_EQ(fz, s->halt_wait_ns, e->halt_wait_ns);
 	for (b = 0; b < VAPIC_HALTPOLL_HIST_BUCKETS; b++) {
-		CHECK_EQ(fz, s->halt_poll_success_hist[b],
-			 e->halt_poll_success_hist[b]);
-		CHECK_EQ(fz, s->halt_poll_fail_hist[b],
-			 e->halt_poll_fail_hist[b]);
-		CHECK_EQ(fz, s->halt_wait_hist[b], e->halt_wait_hist[b]);
+		FUZZ_CHECK_EQ(fz, s->halt_poll_success_hist[b],
+			      e->halt_poll_success_hist[b]);
+		FUZZ_CHECK_EQ(fz, s->halt_poll_fail_hist[b],
+			      e->halt_poll_fail_hist[b]);
+		FUZZ_CHECK_EQ(fz, s->halt_wait_hist[b], e->halt_wait_hist[b]);
 	}
-	CHECK_EQ(fz, s->halt_poll_timer, e->halt_poll_timer);
-	CHECK_EQ(fz, s->halt_poll_events, e->halt_poll_events);
-	CHECK_EQ(fz, s->halt_poll_continued, e->halt_poll_continued);
+	FUZZ_CHECK_EQ(fz, s->halt_poll_timer, e->halt_poll_timer);
+	FUZZ_CHECK_EQ(fz, s->halt_poll_events, e->halt_poll_events);
+	FUZZ_CHECK_EQ(fz, s->halt_poll_continued, e->halt_poll_continued);
 	/* Throttled: checked where it may change (begin); never elsewhere. */
-	CHECK_EQ(fz, s->halt_poll_throttled, e->halt_poll_throttled);
+	FUZZ_CHECK_EQ(fz, s->halt_poll_throttled, e->halt_poll_throttled);
 }
 
 static void check_all(struct fz *fz)
@@ -564,10 +527,10 @@ static void check_all(struct fz *fz)
 	switch (m->cfg.policy) {
 	case VAPIC_HALTPOLL_KVM:
 	case VAPIC_HALTPOLL_GUEST:
-		CHECK_EQ(fz, w, m->win);
+		FUZZ_CHECK_EQ(fz, w, m->win);
 		break;
 	case VAPIC_HALTPOLL_ADAPTIVE:
-		CHECK_EQ(fz, w, m->pred_win);
+		FUZZ_CHECK_EQ(fz, w, m->pred_win);
 		/* The budget: never more waste than allowed, nor credit. */
 		if (m->waste > m->allowance)
 			fail(fz, "budget: wasted %llu ns > allowed %llu ns",
@@ -584,7 +547,7 @@ static void check_all(struct fz *fz)
 			fz->rc.budget_spent = true;
 		break;
 	default:
-		CHECK_EQ(fz, w, 0);
+		FUZZ_CHECK_EQ(fz, w, 0);
 		break;
 	}
 	if (vapic_user_warn_count())
@@ -632,16 +595,16 @@ static void halt_begin(struct fz *fz, uint64_t now, uint64_t timer_ns)
 		/* Begin twice: VAPIC_EBUSY, nothing changes. */
 		memcpy(&before, &fz->hp, sizeof(before));
 		r = vapic_haltpoll_begin(&fz->hp, now, timer_ns, &poll);
-		CHECK_EQ(fz, r, VAPIC_EBUSY);
-		CHECK(fz, poll == 0xdeadbeefULL);
-		CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
+		FUZZ_CHECK_EQ(fz, r, VAPIC_EBUSY);
+		FUZZ_CHECK(fz, poll == 0xdeadbeefULL);
+		FUZZ_CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
 		fz->rc.busy = true;
 		out(fz, (uint64_t)r);
 		return;
 	}
 	m->now = now;
 	r = vapic_haltpoll_begin(&fz->hp, now, timer_ns, &poll);
-	CHECK_EQ(fz, r, 0);
+	FUZZ_CHECK_EQ(fz, r, 0);
 	out(fz, poll);
 	w_after = vapic_haltpoll_window_ns(&fz->hp);
 	m->in_halt = true;
@@ -831,12 +794,12 @@ static void halt_end(struct fz *fz, uint8_t f, uint8_t x, uint8_t y)
 		r = vapic_haltpoll_end(&fz->hp, pe, e, flags);
 		out(fz, (uint64_t)r);
 		if (!m->in_halt && legal)
-			CHECK_EQ(fz, r, VAPIC_EBUSY);
+			FUZZ_CHECK_EQ(fz, r, VAPIC_EBUSY);
 		else if (!m->in_halt)
-			CHECK(fz, r == VAPIC_EBUSY || r == VAPIC_EINVAL);
+			FUZZ_CHECK(fz, r == VAPIC_EBUSY || r == VAPIC_EINVAL);
 		else
-			CHECK_EQ(fz, r, VAPIC_EINVAL);
-		CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
+			FUZZ_CHECK_EQ(fz, r, VAPIC_EINVAL);
+		FUZZ_CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
 		if (m->in_halt)
 			fz->rc.refused_end = true;
 		else
@@ -845,7 +808,7 @@ static void halt_end(struct fz *fz, uint8_t f, uint8_t x, uint8_t y)
 	}
 	r = vapic_haltpoll_end(&fz->hp, pe, e, flags);
 	out(fz, (uint64_t)r);
-	CHECK_EQ(fz, r, 0);
+	FUZZ_CHECK_EQ(fz, r, 0);
 	m->in_halt = false;
 	m->now = e;
 	poll_ns = pe - start;
@@ -933,17 +896,17 @@ static void set_config_op(struct fz *fz)
 		if (!error_ok(bad, r) && !(fz->m.in_halt && r == VAPIC_EBUSY))
 			fail(fz, "set_config: %d for a bad config (%d)", r,
 			     bad);
-		CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
+		FUZZ_CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
 		fz->rc.config_refused = true;
 		return;
 	}
 	if (fz->m.in_halt) {
-		CHECK_EQ(fz, r, VAPIC_EBUSY);
-		CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
+		FUZZ_CHECK_EQ(fz, r, VAPIC_EBUSY);
+		FUZZ_CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
 		fz->rc.busy = true;
 		return;
 	}
-	CHECK_EQ(fz, r, 0);
+	FUZZ_CHECK_EQ(fz, r, 0);
 	model_set_config(fz, &c);
 }
 
@@ -957,23 +920,25 @@ static void check_defaults(struct fz *fz, const struct vapic_haltpoll_config *c,
 			    : policy == VAPIC_HALTPOLL_GUEST ? gst
 							     : NULL;
 
-	CHECK_EQ(fz, c->policy, policy);
-	CHECK_EQ(fz, c->flags, 0);
-	CHECK_EQ(fz, c->reserved, 0);
-	CHECK_EQ(fz, config_bad(c), 0);
+	FUZZ_CHECK_EQ(fz, c->policy, policy);
+	FUZZ_CHECK_EQ(fz, c->flags, 0);
+	FUZZ_CHECK_EQ(fz, c->reserved, 0);
+	FUZZ_CHECK_EQ(fz, config_bad(c), 0);
 	if (k) {
-		CHECK_EQ(fz, c->max_ns, k[0]);
-		CHECK_EQ(fz, c->grow, k[1]);
-		CHECK_EQ(fz, c->grow_start_ns, k[2]);
-		CHECK_EQ(fz, c->shrink, k[3]);
+		FUZZ_CHECK_EQ(fz, c->max_ns, k[0]);
+		FUZZ_CHECK_EQ(fz, c->grow, k[1]);
+		FUZZ_CHECK_EQ(fz, c->grow_start_ns, k[2]);
+		FUZZ_CHECK_EQ(fz, c->shrink, k[3]);
 	} else if (policy == VAPIC_HALTPOLL_ADAPTIVE) {
-		CHECK_EQ(fz, c->max_ns, VAPIC_ADAPTIVE_MAX_NS);
-		CHECK_EQ(fz, c->timer_max_ns, VAPIC_ADAPTIVE_TIMER_MAX_NS);
-		CHECK_EQ(fz, c->block_cost_ns, VAPIC_ADAPTIVE_BLOCK_COST_NS);
-		CHECK_EQ(fz, c->cpu_weight_q8, VAPIC_ADAPTIVE_CPU_WEIGHT_Q8);
-		CHECK_EQ(fz, c->budget_ppm, VAPIC_ADAPTIVE_BUDGET_PPM);
-		CHECK_EQ(fz, c->budget_burst_ns,
-			 VAPIC_ADAPTIVE_BUDGET_BURST_NS);
+		FUZZ_CHECK_EQ(fz, c->max_ns, VAPIC_ADAPTIVE_MAX_NS);
+		FUZZ_CHECK_EQ(fz, c->timer_max_ns, VAPIC_ADAPTIVE_TIMER_MAX_NS);
+		FUZZ_CHECK_EQ(fz, c->block_cost_ns,
+			      VAPIC_ADAPTIVE_BLOCK_COST_NS);
+		FUZZ_CHECK_EQ(fz, c->cpu_weight_q8,
+			      VAPIC_ADAPTIVE_CPU_WEIGHT_Q8);
+		FUZZ_CHECK_EQ(fz, c->budget_ppm, VAPIC_ADAPTIVE_BUDGET_PPM);
+		FUZZ_CHECK_EQ(fz, c->budget_burst_ns,
+			      VAPIC_ADAPTIVE_BUDGET_BURST_NS);
 	}
 }
 
@@ -989,43 +954,47 @@ static void misuse(struct fz *fz, uint8_t k)
 	trace(fz, "misuse %u\n", k % 8);
 	switch (k % 8) {
 	case 0:
-		CHECK_EQ(fz, vapic_haltpoll_begin(NULL, fz->m.now, 0, &poll),
-			 VAPIC_EINVAL);
+		FUZZ_CHECK_EQ(fz,
+			      vapic_haltpoll_begin(NULL, fz->m.now, 0, &poll),
+			      VAPIC_EINVAL);
 		r = vapic_haltpoll_begin(&fz->hp, fz->m.now, 0, NULL);
-		CHECK(fz,
-		      r == VAPIC_EINVAL || (fz->m.in_halt && r == VAPIC_EBUSY));
-		CHECK(fz, poll == 0x5a5a5a5aULL);
+		FUZZ_CHECK(fz, r == VAPIC_EINVAL ||
+				       (fz->m.in_halt && r == VAPIC_EBUSY));
+		FUZZ_CHECK(fz, poll == 0x5a5a5a5aULL);
 		break;
 	case 1:
-		CHECK_EQ(fz, vapic_haltpoll_end(NULL, fz->m.now, fz->m.now, 0),
-			 VAPIC_EINVAL);
+		FUZZ_CHECK_EQ(fz,
+			      vapic_haltpoll_end(NULL, fz->m.now, fz->m.now, 0),
+			      VAPIC_EINVAL);
 		break;
 	case 2:
 		vapic_haltpoll_config_default(&c, VAPIC_HALTPOLL_KVM);
-		CHECK_EQ(fz, vapic_haltpoll_set_config(NULL, &c), VAPIC_EINVAL);
-		CHECK_EQ(fz, vapic_haltpoll_set_config(&fz->hp, NULL),
-			 VAPIC_EINVAL);
+		FUZZ_CHECK_EQ(fz, vapic_haltpoll_set_config(NULL, &c),
+			      VAPIC_EINVAL);
+		FUZZ_CHECK_EQ(fz, vapic_haltpoll_set_config(&fz->hp, NULL),
+			      VAPIC_EINVAL);
 		break;
 	case 3:
 		vapic_haltpoll_config_default(&c, (k >> 3) & 3);
 		memset(&other, 0xa5, sizeof(other));
-		CHECK_EQ(fz, vapic_haltpoll_init(NULL, &c), VAPIC_EINVAL);
-		CHECK_EQ(fz, vapic_haltpoll_init(&other, NULL), VAPIC_EINVAL);
+		FUZZ_CHECK_EQ(fz, vapic_haltpoll_init(NULL, &c), VAPIC_EINVAL);
+		FUZZ_CHECK_EQ(fz, vapic_haltpoll_init(&other, NULL),
+			      VAPIC_EINVAL);
 		for (r = 0; r < (int)sizeof(other); r++)
-			CHECK(fz, ((uint8_t *)&other)[r] == 0xa5);
+			FUZZ_CHECK(fz, ((uint8_t *)&other)[r] == 0xa5);
 		break;
 	case 4:
 		memset(&c, 0xa5, sizeof(c));
 		memcpy(&c2, &c, sizeof(c));
-		CHECK_EQ(fz, vapic_haltpoll_config_default(NULL, 1),
-			 VAPIC_EINVAL);
-		CHECK_EQ(
+		FUZZ_CHECK_EQ(fz, vapic_haltpoll_config_default(NULL, 1),
+			      VAPIC_EINVAL);
+		FUZZ_CHECK_EQ(
 			fz,
 			vapic_haltpoll_config_default(&c, 4U + (k >> 3) * 977U),
 			VAPIC_EINVAL);
-		CHECK(fz, !memcmp(&c, &c2, sizeof(c)));
-		CHECK_EQ(fz, vapic_haltpoll_config_default(&c, (k >> 3) & 3),
-			 0);
+		FUZZ_CHECK(fz, !memcmp(&c, &c2, sizeof(c)));
+		FUZZ_CHECK_EQ(
+			fz, vapic_haltpoll_config_default(&c, (k >> 3) & 3), 0);
 		check_defaults(fz, &c, (k >> 3) & 3);
 		break;
 	case 5:
@@ -1039,12 +1008,12 @@ static void misuse(struct fz *fz, uint8_t k)
 				fail(fz, "init: %d for a bad config (%d)", r,
 				     bad);
 			for (r = 0; r < (int)sizeof(other); r++)
-				CHECK(fz, ((uint8_t *)&other)[r] == 0xa5);
+				FUZZ_CHECK(fz, ((uint8_t *)&other)[r] == 0xa5);
 			fz->rc.config_refused = true;
 		} else {
-			CHECK_EQ(fz, r, 0);
-			CHECK_EQ(fz, vapic_haltpoll_window_ns(&other), 0);
-			CHECK_EQ(fz, other.stats.halt_attempted_poll, 0);
+			FUZZ_CHECK_EQ(fz, r, 0);
+			FUZZ_CHECK_EQ(fz, vapic_haltpoll_window_ns(&other), 0);
+			FUZZ_CHECK_EQ(fz, other.stats.halt_attempted_poll, 0);
 		}
 		break;
 	default:
@@ -1055,7 +1024,7 @@ static void misuse(struct fz *fz, uint8_t k)
 			halt_end(fz, k & 7, 0, 0);
 		return;
 	}
-	CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
+	FUZZ_CHECK(fz, !memcmp(&before, &fz->hp, sizeof(before)));
 }
 
 static uint64_t advance(struct fz *fz, uint64_t d)
@@ -1200,13 +1169,13 @@ static void setup(struct fz *fz)
 		if (!error_ok(bad, r))
 			fail(fz, "init: %d for a bad config (%d)", r, bad);
 		for (k = 0; k < sizeof(fz->hp); k++)
-			CHECK(fz, ((uint8_t *)&fz->hp)[k] == 0xa5);
+			FUZZ_CHECK(fz, ((uint8_t *)&fz->hp)[k] == 0xa5);
 		fz->rc.config_refused = true;
 		c.policy &= 3;
 		vapic_haltpoll_config_default(&c, c.policy);
 		r = vapic_haltpoll_init(&fz->hp, &c);
 	}
-	CHECK_EQ(fz, r, 0);
+	FUZZ_CHECK_EQ(fz, r, 0);
 	fz->m.cfg = c;
 	fz->m.ppm_max = c.budget_ppm;
 	fz->m.now = base[get8(fz) & 3];

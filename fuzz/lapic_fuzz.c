@@ -146,47 +146,9 @@ struct fz {
 /* ---------------------------------------------------------------------- */
 /* Failure reporting, input, digest                                       */
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-fail(struct fz *fz, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr,
-		"lapic_fuzz: INVARIANT VIOLATED at op %u (%s): ", fz->op_index,
-		fz->op_str ? fz->op_str : "setup");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-static void __attribute__((format(printf, 2, 3)))
-trace(struct fz *fz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!fz->trace)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
-#define CHECK(fz, c)                                            \
-	do {                                                    \
-		if (!(c))                                       \
-			fail(fz, "%s (line %d)", #c, __LINE__); \
-	} while (0)
-
-#define CHECK_EQ(fz, a, b)                                                   \
-	do {                                                                 \
-		unsigned long long a_ = (unsigned long long)(a);             \
-		unsigned long long b_ = (unsigned long long)(b);             \
-		if (a_ != b_)                                                \
-			fail(fz, "%s == %#llx, model %s == %#llx (line %d)", \
-			     #a, a_, #b, b_, __LINE__);                      \
-	} while (0)
+#define fail(fz, ...) \
+	fuzz_fail("lapic_fuzz", (fz)->op_index, (fz)->op_str, __VA_ARGS__)
+#define trace(fz, ...) fuzz_trace((fz)->trace, __VA_ARGS__)
 
 static uint8_t get8(struct fz *fz)
 {
@@ -506,7 +468,7 @@ static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo, uint32_t dest)
 	if (dm == VAPIC_DM_RESERVED3 || dm == VAPIC_DM_EXTINT ||
 	    (dm == VAPIC_DM_INIT && (lo & VAPIC_ICR_TRIGGER_LEVEL) &&
 	     !(lo & VAPIC_ICR_LEVEL_ASSERT))) {
-		CHECK_EQ(fz, fz->nq, 0);
+		FUZZ_CHECK_EQ(fz, fz->nq, 0);
 		return;
 	}
 	for (t = 0; t < NR_CPU; t++) {
@@ -546,13 +508,13 @@ static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo, uint32_t dest)
 	for (k = 0; k < fz->nq; k++) {
 		const struct vapic_ipi *ipi = &fz->q[k].ipi;
 
-		CHECK_EQ(fz, fz->q[k].src, s);
-		CHECK_EQ(fz, ipi->delivery_mode, dm);
-		CHECK_EQ(fz, ipi->x2apic, x2);
-		CHECK_EQ(fz, ipi->level, 0);
+		FUZZ_CHECK_EQ(fz, fz->q[k].src, s);
+		FUZZ_CHECK_EQ(fz, ipi->delivery_mode, dm);
+		FUZZ_CHECK_EQ(fz, ipi->x2apic, x2);
+		FUZZ_CHECK_EQ(fz, ipi->level, 0);
 		any_msg = true;
 	}
-	CHECK(fz, fz->nq <= 1);
+	FUZZ_CHECK(fz, fz->nq <= 1);
 	if (dm == VAPIC_DM_LOWEST) {
 		/*
 		 * Lowest priority: exactly one of the set takes it (the
@@ -567,7 +529,7 @@ static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo, uint32_t dest)
 			 * one LAPIC: the core assumes unique IDs, as the SDM
 			 * requires of software): delivered to itself.
 			 */
-			CHECK_EQ(fz, fz->nq, 0);
+			FUZZ_CHECK_EQ(fz, fz->nq, 0);
 			if (vec < 16)
 				m_error(fz, ms, VAPIC_ESR_RECV_ILLEGAL_VECTOR);
 			else
@@ -581,7 +543,7 @@ static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo, uint32_t dest)
 		if (sh == VAPIC_SH_ALL_BUT_SELF && ms->mode)
 			nset += !set[s], set[s] = true;
 		if (!any_msg) {
-			CHECK_EQ(fz, nset, 0);
+			FUZZ_CHECK_EQ(fz, nset, 0);
 			return;
 		}
 		{
@@ -602,13 +564,13 @@ static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo, uint32_t dest)
 			}
 			win = vapic_lapic_lowest_priority(cands, nc, vec);
 			if (!nc) {
-				CHECK(fz, win == NULL);
+				FUZZ_CHECK(fz, win == NULL);
 				return;
 			}
 			for (t = 0; t < NR_CPU; t++)
 				if (win == fz->l[t])
 					break;
-			CHECK(fz, t < NR_CPU && set[t]);
+			FUZZ_CHECK(fz, t < NR_CPU && set[t]);
 			(void)vapic_lapic_receive(win, &fz->q[0].ipi);
 			m_receive(fz, &fz->m[t], dm, vec);
 		}
@@ -856,18 +818,18 @@ static void check_write_result(struct fz *fz, int r, int e, uint32_t eoi_m,
 			       unsigned int c)
 {
 	if (e == MODEL_ANY) {
-		CHECK(fz, r >= 0 || r == VAPIC_ERSVD || r == VAPIC_EHOST);
+		FUZZ_CHECK(fz, r >= 0 || r == VAPIC_ERSVD || r == VAPIC_EHOST);
 		return;
 	}
 	if (e < 0) {
-		CHECK_EQ(fz, r, e);
+		FUZZ_CHECK_EQ(fz, r, e);
 		return;
 	}
-	CHECK(fz, r >= 0);
-	CHECK_EQ(fz, r & VAPIC_LAPIC_ACT_EOI, e & VAPIC_LAPIC_ACT_EOI);
-	CHECK_EQ(fz, r & VAPIC_LAPIC_ACT_BASE, 0);
+	FUZZ_CHECK(fz, r >= 0);
+	FUZZ_CHECK_EQ(fz, r & VAPIC_LAPIC_ACT_EOI, e & VAPIC_LAPIC_ACT_EOI);
+	FUZZ_CHECK_EQ(fz, r & VAPIC_LAPIC_ACT_BASE, 0);
 	if (e & VAPIC_LAPIC_ACT_EOI)
-		CHECK_EQ(fz, vapic_lapic_eoi_vector(fz->l[c]), eoi_m);
+		FUZZ_CHECK_EQ(fz, vapic_lapic_eoi_vector(fz->l[c]), eoi_m);
 }
 
 /*
@@ -889,13 +851,13 @@ static int reg_write(struct fz *fz, unsigned int c, enum view view,
 	    (view == V_XAPIC && m->mode != VAPIC_APIC_XAPIC)) {
 		if (view == V_X2APIC) {
 			r = vapic_lapic_wrmsr(l, VAPIC_X2APIC_MSR(off), val);
-			CHECK_EQ(fz, r, VAPIC_ERSVD);
+			FUZZ_CHECK_EQ(fz, r, VAPIC_ERSVD);
 			fz->rc.msr_gp = true;
 		} else {
 			r = vapic_lapic_write(l, off, (uint32_t)val);
-			CHECK_EQ(fz, r, VAPIC_ENOTSUP);
+			FUZZ_CHECK_EQ(fz, r, VAPIC_ENOTSUP);
 		}
-		CHECK_EQ(fz, fz->nq, 0);
+		FUZZ_CHECK_EQ(fz, fz->nq, 0);
 		return r;
 	}
 	e = m_write(fz, c, view, off, val, &eoi_m, &send);
@@ -915,7 +877,7 @@ static int reg_write(struct fz *fz, unsigned int c, enum view view,
 		uint32_t v = (uint32_t)val;
 
 		fz->rc.self_ipi = true;
-		CHECK_EQ(fz, fz->nq, 0);
+		FUZZ_CHECK_EQ(fz, fz->nq, 0);
 		if (v < 16) {
 			fz->rc.illegal_vector = true;
 			m_error(fz, m,
@@ -930,7 +892,7 @@ static int reg_write(struct fz *fz, unsigned int c, enum view view,
 						      : m->icr_hi >> 24);
 	}
 	if (e == VAPIC_ERSVD || e == VAPIC_ENOENT)
-		CHECK_EQ(fz, fz->nq, 0);
+		FUZZ_CHECK_EQ(fz, fz->nq, 0);
 	out(fz, (uint64_t)(int64_t)r);
 	return r;
 }
@@ -1092,9 +1054,10 @@ static void check_regs(struct fz *fz, unsigned int c)
 			     (unsigned long long)cv, (unsigned long long)mv);
 		out(fz, cv);
 	}
-	CHECK_EQ(fz, vapic_lapic_ppr(l), m_ppr(m));
-	CHECK_EQ(fz, vapic_lapic_cr8(l), m->tpr >> 4);
-	CHECK_EQ(fz, vapic_lapic_id(l), view == V_X2APIC ? m->x2id : m->xid);
+	FUZZ_CHECK_EQ(fz, vapic_lapic_ppr(l), m_ppr(m));
+	FUZZ_CHECK_EQ(fz, vapic_lapic_cr8(l), m->tpr >> 4);
+	FUZZ_CHECK_EQ(fz, vapic_lapic_id(l),
+		      view == V_X2APIC ? m->x2id : m->xid);
 }
 
 static void check_all(struct fz *fz)
@@ -1109,36 +1072,39 @@ static void check_all(struct fz *fz)
 		uint64_t v64;
 
 		adopt_timer(fz, c);
-		CHECK_EQ(fz, vapic_lapic_mode(l), m->mode);
-		CHECK_EQ(fz, vapic_lapic_apic_base(l), m->base);
-		CHECK_EQ(fz, vapic_lapic_pending_events(l), m->events);
-		CHECK_EQ(fz, vapic_lapic_sw_enabled(l),
-			 !!(m->svr & VAPIC_SVR_ENABLE));
+		FUZZ_CHECK_EQ(fz, vapic_lapic_mode(l), m->mode);
+		FUZZ_CHECK_EQ(fz, vapic_lapic_apic_base(l), m->base);
+		FUZZ_CHECK_EQ(fz, vapic_lapic_pending_events(l), m->events);
+		FUZZ_CHECK_EQ(fz, vapic_lapic_sw_enabled(l),
+			      !!(m->svr & VAPIC_SVR_ENABLE));
 		for (v = 0; v < 16; v++)
-			CHECK(fz, !m->irr[v] && !m->isr[v]);
+			FUZZ_CHECK(fz, !m->irr[v] && !m->isr[v]);
 		switch (m->mode) {
 		case VAPIC_APIC_XAPIC:
 			fz->rc.xapic = true;
 			check_regs(fz, c);
-			CHECK_EQ(fz, vapic_lapic_rdmsr(l, 0x808, &v64),
-				 VAPIC_ERSVD);
+			FUZZ_CHECK_EQ(fz, vapic_lapic_rdmsr(l, 0x808, &v64),
+				      VAPIC_ERSVD);
 			break;
 		case VAPIC_APIC_X2APIC:
 			fz->rc.x2apic = true;
 			check_regs(fz, c);
-			CHECK_EQ(fz, vapic_lapic_read(l, VAPIC_REG_TPR, &v32),
-				 VAPIC_ENOTSUP);
-			CHECK_EQ(fz, v32, 0xffffffffU);
+			FUZZ_CHECK_EQ(fz,
+				      vapic_lapic_read(l, VAPIC_REG_TPR, &v32),
+				      VAPIC_ENOTSUP);
+			FUZZ_CHECK_EQ(fz, v32, 0xffffffffU);
 			break;
 		default:
 			fz->rc.disabled = true;
-			CHECK_EQ(fz, vapic_lapic_read(l, VAPIC_REG_TPR, &v32),
-				 VAPIC_ENOTSUP);
-			CHECK_EQ(fz, vapic_lapic_rdmsr(l, 0x808, &v64),
-				 VAPIC_ERSVD);
+			FUZZ_CHECK_EQ(fz,
+				      vapic_lapic_read(l, VAPIC_REG_TPR, &v32),
+				      VAPIC_ENOTSUP);
+			FUZZ_CHECK_EQ(fz, vapic_lapic_rdmsr(l, 0x808, &v64),
+				      VAPIC_ERSVD);
 			/* A disabled APIC holds power-up values. */
-			CHECK_EQ(fz, m->svr, 0xff);
-			CHECK(fz, mhighest(m->irr) < 0 && mhighest(m->isr) < 0);
+			FUZZ_CHECK_EQ(fz, m->svr, 0xff);
+			FUZZ_CHECK(fz, mhighest(m->irr) < 0 &&
+					       mhighest(m->isr) < 0);
 			break;
 		}
 		/* The core's maps, directly (any mode). */
@@ -1187,14 +1153,14 @@ static void op_mmio_read(struct fz *fz, unsigned int c)
 	      (unsigned long long)val);
 	out(fz, val);
 	if (m->mode != VAPIC_APIC_XAPIC) {
-		CHECK_EQ(fz, r, VAPIC_ENOTSUP);
-		CHECK_EQ(fz, val, size_ok ? ones : 0);
+		FUZZ_CHECK_EQ(fz, r, VAPIC_ENOTSUP);
+		FUZZ_CHECK_EQ(fz, val, size_ok ? ones : 0);
 		return;
 	}
 	if (!size_ok || slot + size > 16 || slot >= 4) {
 		fz->rc.mmio_odd = true;
-		CHECK_EQ(fz, r, 0);
-		CHECK_EQ(fz, val, 0);
+		FUZZ_CHECK_EQ(fz, r, 0);
+		FUZZ_CHECK_EQ(fz, val, 0);
 		return;
 	}
 	if (slot + size > 4 || slot)
@@ -1202,14 +1168,15 @@ static void op_mmio_read(struct fz *fz, unsigned int c)
 	if (!m_read(fz, c, V_XAPIC, off & ~0xfU, &mv, &known) ||
 	    (off & ~0xfU) == VAPIC_REG_SELF_IPI) {
 		fz->rc.mmio_reserved = true;
-		CHECK_EQ(fz, r, VAPIC_ENOENT);
-		CHECK_EQ(fz, val, 0);
+		FUZZ_CHECK_EQ(fz, r, VAPIC_ENOENT);
+		FUZZ_CHECK_EQ(fz, val, 0);
 		m_error(fz, m, VAPIC_ESR_ILLEGAL_REGISTER);
 		return;
 	}
-	CHECK_EQ(fz, r, 0);
+	FUZZ_CHECK_EQ(fz, r, 0);
 	if (known)
-		CHECK_EQ(fz, val, ((mv & 0xffffffffULL) >> (slot * 8)) & ones);
+		FUZZ_CHECK_EQ(fz, val,
+			      ((mv & 0xffffffffULL) >> (slot * 8)) & ones);
 }
 
 static void op_mmio_write(struct fz *fz, unsigned int c)
@@ -1230,12 +1197,12 @@ static void op_mmio_write(struct fz *fz, unsigned int c)
 	r = vapic_lapic_mmio_write(fz->l[c], off, size, val);
 	trace(fz, "  mmio write %u %#x/%u = %#x: %d\n", c, off, size, val, r);
 	if (m->mode != VAPIC_APIC_XAPIC) {
-		CHECK_EQ(fz, r, VAPIC_ENOTSUP);
+		FUZZ_CHECK_EQ(fz, r, VAPIC_ENOTSUP);
 	} else {
 		fz->rc.mmio_odd = true;
-		CHECK_EQ(fz, r, 0);
+		FUZZ_CHECK_EQ(fz, r, 0);
 	}
-	CHECK_EQ(fz, fz->nq, 0);
+	FUZZ_CHECK_EQ(fz, fz->nq, 0);
 }
 
 static void op_rdmsr(struct fz *fz, unsigned int c, uint32_t msr)
@@ -1250,8 +1217,8 @@ static void op_rdmsr(struct fz *fz, unsigned int c, uint32_t msr)
 	      (unsigned long long)val);
 	out(fz, val);
 	if (msr == VAPIC_MSR_APIC_BASE) {
-		CHECK_EQ(fz, r, 0);
-		CHECK_EQ(fz, val, m->base);
+		FUZZ_CHECK_EQ(fz, r, 0);
+		FUZZ_CHECK_EQ(fz, val, m->base);
 		return;
 	}
 	if (msr < VAPIC_MSR_X2APIC_FIRST || msr > VAPIC_MSR_X2APIC_LAST)
@@ -1259,13 +1226,13 @@ static void op_rdmsr(struct fz *fz, unsigned int c, uint32_t msr)
 	if (m->mode != VAPIC_APIC_X2APIC ||
 	    !m_read(fz, c, V_X2APIC, (msr - 0x800) << 4, &mv, &known)) {
 		fz->rc.msr_gp = true;
-		CHECK_EQ(fz, r, VAPIC_ERSVD);
-		CHECK_EQ(fz, val, 0);
+		FUZZ_CHECK_EQ(fz, r, VAPIC_ERSVD);
+		FUZZ_CHECK_EQ(fz, val, 0);
 		return;
 	}
-	CHECK_EQ(fz, r, 0);
+	FUZZ_CHECK_EQ(fz, r, 0);
 	if (known)
-		CHECK_EQ(fz, val, mv);
+		FUZZ_CHECK_EQ(fz, val, mv);
 }
 
 /* IA32_APIC_BASE write: the SDM's legal set, and its effects. */
@@ -1316,7 +1283,7 @@ static void op_apic_base(struct fz *fz, unsigned int c)
 	out(fz, (uint64_t)(int64_t)r);
 	if (refused) {
 		fz->rc.base_refused = true;
-		CHECK_EQ(fz, r, VAPIC_ERSVD);
+		FUZZ_CHECK_EQ(fz, r, VAPIC_ERSVD);
 		before.stats = l->stats;
 		if (memcmp(&before, l, sizeof(before)))
 			fail(fz, "refused APIC base write changed the LAPIC");
@@ -1324,11 +1291,12 @@ static void op_apic_base(struct fz *fz, unsigned int c)
 	}
 	if (host && from != to)
 		fz->rc.base_host = true;
-	CHECK(fz, r >= 0);
-	CHECK_EQ(fz, r & VAPIC_LAPIC_ACT_BASE,
-		 (from != to || ((val ^ m->base) & VAPIC_APIC_BASE_ADDR_MASK))
-			 ? VAPIC_LAPIC_ACT_BASE
-			 : 0);
+	FUZZ_CHECK(fz, r >= 0);
+	FUZZ_CHECK_EQ(
+		fz, r & VAPIC_LAPIC_ACT_BASE,
+		(from != to || ((val ^ m->base) & VAPIC_APIC_BASE_ADDR_MASK))
+			? VAPIC_LAPIC_ACT_BASE
+			: 0);
 	m->base = val;
 	if (from == to)
 		return;
@@ -1383,7 +1351,7 @@ static void op_poll(struct fz *fz, unsigned int c)
 		if (r != VAPIC_LAPIC_INJECT || vec != (uint32_t)hv)
 			fail(fz, "vCPU %u poll %d vector %u, model injects %d",
 			     c, r, vec, hv);
-		CHECK_EQ(fz, vapic_lapic_injected(l, vec), 0);
+		FUZZ_CHECK_EQ(fz, vapic_lapic_injected(l, vec), 0);
 		m->irr[vec] = false;
 		m->isr[vec] = true;
 		fz->rc.injected = true;
@@ -1456,35 +1424,35 @@ static void check_record_possible(struct fz *fz,
 
 	if (!(fz->flags & VAPIC_LAPIC_F_X2APIC))
 		rsvd |= VAPIC_APIC_BASE_EXTD;
-	CHECK(fz, !(s->apic_base & rsvd));
-	CHECK(fz, !((s->apic_base & VAPIC_APIC_BASE_EXTD) &&
-		    !(s->apic_base & VAPIC_APIC_BASE_EN)));
-	CHECK(fz, s->tpr <= 0xff && s->xapic_id <= 0xff);
-	CHECK(fz, !(s->svr & ~m_svr_writable(fz)));
-	CHECK(fz, !(s->esr & ~0xffU) && !(s->esr_pending & ~0xffU));
-	CHECK(fz, !((s->irr[0] | s->isr[0]) & 0xffffU));
-	CHECK(fz, !(s->icr_lo & ~VAPIC_ICR_LO_WRITABLE));
+	FUZZ_CHECK(fz, !(s->apic_base & rsvd));
+	FUZZ_CHECK(fz, !((s->apic_base & VAPIC_APIC_BASE_EXTD) &&
+			 !(s->apic_base & VAPIC_APIC_BASE_EN)));
+	FUZZ_CHECK(fz, s->tpr <= 0xff && s->xapic_id <= 0xff);
+	FUZZ_CHECK(fz, !(s->svr & ~m_svr_writable(fz)));
+	FUZZ_CHECK(fz, !(s->esr & ~0xffU) && !(s->esr_pending & ~0xffU));
+	FUZZ_CHECK(fz, !((s->irr[0] | s->isr[0]) & 0xffffU));
+	FUZZ_CHECK(fz, !(s->icr_lo & ~VAPIC_ICR_LO_WRITABLE));
 	/* DFR bits 27:0 are ones; the model nibble is what a guest wrote. */
-	CHECK(fz, (s->dfr & 0x0fffffffU) == 0x0fffffffU);
+	FUZZ_CHECK(fz, (s->dfr & 0x0fffffffU) == 0x0fffffffU);
 	if ((s->apic_base & (VAPIC_APIC_BASE_EN | VAPIC_APIC_BASE_EXTD)) ==
 	    (VAPIC_APIC_BASE_EN | VAPIC_APIC_BASE_EXTD))
-		CHECK_EQ(fz, s->ldr, m_x2ldr(s->x2apic_id));
+		FUZZ_CHECK_EQ(fz, s->ldr, m_x2ldr(s->x2apic_id));
 	else
-		CHECK(fz, !(s->ldr & 0x00ffffffU));
+		FUZZ_CHECK(fz, !(s->ldr & 0x00ffffffU));
 	for (i = 0; i < VAPIC_LVT_NR; i++) {
 		uint32_t ok = m_lvt_writable((unsigned int)i);
 
 		if (i == VAPIC_LVT_LINT0 || i == VAPIC_LVT_LINT1)
 			ok |= VAPIC_LVT_REMOTE_IRR;
-		CHECK(fz, !(s->lvt[i] & ~ok));
+		FUZZ_CHECK(fz, !(s->lvt[i] & ~ok));
 		if (!(s->svr & VAPIC_SVR_ENABLE))
-			CHECK(fz, s->lvt[i] & VAPIC_LVT_MASKED);
+			FUZZ_CHECK(fz, s->lvt[i] & VAPIC_LVT_MASKED);
 	}
-	CHECK(fz, !(s->events & ~VAPIC_EVENT_ALL));
+	FUZZ_CHECK(fz, !(s->events & ~VAPIC_EVENT_ALL));
 	if (!(s->apic_base & VAPIC_APIC_BASE_EN)) {
-		CHECK_EQ(fz, s->svr, 0xff);
+		FUZZ_CHECK_EQ(fz, s->svr, 0xff);
 		for (i = 0; i < 8; i++)
-			CHECK(fz, !s->irr[i] && !s->isr[i]);
+			FUZZ_CHECK(fz, !s->irr[i] && !s->isr[i]);
 	}
 }
 
@@ -1496,11 +1464,11 @@ static void op_save_restore(struct fz *fz, unsigned int c)
 	uint8_t k = get8(fz), x = get8(fz);
 	int r;
 
-	CHECK_EQ(fz, vapic_lapic_save(l, &s), 0);
+	FUZZ_CHECK_EQ(fz, vapic_lapic_save(l, &s), 0);
 	if (!k) {
 		r = vapic_lapic_restore(l, &s);
-		CHECK_EQ(fz, r, 0);
-		CHECK_EQ(fz, vapic_lapic_save(l, &s2), 0);
+		FUZZ_CHECK_EQ(fz, r, 0);
+		FUZZ_CHECK_EQ(fz, vapic_lapic_save(l, &s2), 0);
 		if (memcmp(&s, &s2, sizeof(s)))
 			fail(fz, "save/restore/save differs");
 		fz->rc.restored = true;
@@ -1520,17 +1488,17 @@ static void op_save_restore(struct fz *fz, unsigned int c)
 	out(fz, (uint64_t)(int64_t)r);
 	if (r) {
 		fz->rc.mutated_refused = true;
-		CHECK(fz, r == VAPIC_ESTATE || r == VAPIC_EVERSION);
+		FUZZ_CHECK(fz, r == VAPIC_ESTATE || r == VAPIC_EVERSION);
 		if (memcmp(&before, l, sizeof(before)))
 			fail(fz, "refused restore changed the LAPIC");
 		return;
 	}
 	fz->rc.mutated_ok = true;
 	check_record_possible(fz, &s);
-	CHECK_EQ(fz, vapic_lapic_save(l, &s2), 0);
+	FUZZ_CHECK_EQ(fz, vapic_lapic_save(l, &s2), 0);
 	/* A version 1 record (header: PV EOI off) saves as the current one. */
 	if (s.version == VAPIC_LAPIC_STATE_VERSION_V1) {
-		CHECK(fz, !s.pv_eoi_msr && !s.pv_eoi_flags);
+		FUZZ_CHECK(fz, !s.pv_eoi_msr && !s.pv_eoi_flags);
 		s.version = VAPIC_LAPIC_STATE_VERSION;
 		s.checksum = 0;
 		s.checksum = vapic_checksum32(&s, sizeof(s));
@@ -1550,9 +1518,9 @@ static void op_init(struct fz *fz, unsigned int c)
 	if (k & 2) {
 		taken = vapic_lapic_take_events(fz->l[c], k >> 2, &sipi);
 		want = m->events & (k >> 2);
-		CHECK_EQ(fz, taken, want);
+		FUZZ_CHECK_EQ(fz, taken, want);
 		if (want & VAPIC_EVENT_SIPI)
-			CHECK_EQ(fz, sipi, m->sipi_vector);
+			FUZZ_CHECK_EQ(fz, sipi, m->sipi_vector);
 		m->events &= ~want;
 		if (want & VAPIC_EVENT_SIPI)
 			m->sipi_vector = 0;
@@ -1674,7 +1642,7 @@ static int slow_path(struct fz *fz, unsigned int c, const struct vapic_exit *e0,
 
 static void take_outcome(struct fz *fz, unsigned int c, struct outcome *o)
 {
-	CHECK_EQ(fz, vapic_lapic_save(fz->l[c], &o->s), 0);
+	FUZZ_CHECK_EQ(fz, vapic_lapic_save(fz->l[c], &o->s), 0);
 	memcpy(o->q, fz->q, sizeof(o->q[0]) * fz->nq);
 	o->nq = fz->nq;
 }
@@ -1777,7 +1745,7 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	unsigned int j;
 
 	build_exit(fz, c, k, &e0);
-	CHECK_EQ(fz, vapic_lapic_save(l, &s0), 0);
+	FUZZ_CHECK_EQ(fz, vapic_lapic_save(l, &s0), 0);
 	fz->nq = 0;
 	fz->q_overflow = false;
 	efp = e0;
@@ -1789,7 +1757,7 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	      "actions %#x vector %u\n",
 	      c, e0.reason, e0.msr, (unsigned long long)e0.gpa,
 	      (unsigned long long)e0.data, ofp.res, efp.actions, efp.vector);
-	CHECK(fz, fp_result_ok(e0.reason, ofp.res));
+	FUZZ_CHECK(fz, fp_result_ok(e0.reason, ofp.res));
 	/* The slow path from the same state. */
 	if (vapic_lapic_restore(l, &s0))
 		fail(fz,
@@ -1807,18 +1775,18 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	if (ofp.res != osl.res)
 		fail(fz, "fastpath result %d, slow path %d (reason %u msr %#x)",
 		     ofp.res, osl.res, e0.reason, e0.msr);
-	CHECK_EQ(fz, efp.actions, osl.e.actions);
+	FUZZ_CHECK_EQ(fz, efp.actions, osl.e.actions);
 	if (efp.actions & VAPIC_EXIT_ACT_INJECT)
-		CHECK_EQ(fz, efp.vector, osl.e.vector);
+		FUZZ_CHECK_EQ(fz, efp.vector, osl.e.vector);
 	if (efp.actions & VAPIC_EXIT_ACT_EOI)
-		CHECK_EQ(fz, efp.eoi_vector, osl.e.eoi_vector);
+		FUZZ_CHECK_EQ(fz, efp.eoi_vector, osl.e.eoi_vector);
 	if (efp.actions & VAPIC_EXIT_ACT_WAIT)
-		CHECK_EQ(fz, efp.wait_ns, osl.e.wait_ns);
+		FUZZ_CHECK_EQ(fz, efp.wait_ns, osl.e.wait_ns);
 	if (e0.reason == VAPIC_EXIT_RDMSR || e0.reason == VAPIC_EXIT_MMIO_READ)
-		CHECK_EQ(fz, efp.data, osl.e.data);
+		FUZZ_CHECK_EQ(fz, efp.data, osl.e.data);
 	if (memcmp(&ofp.s, &osl.s, sizeof(ofp.s)))
 		fail(fz, "fastpath and slow path leave different records");
-	CHECK_EQ(fz, ofp.nq, osl.nq);
+	FUZZ_CHECK_EQ(fz, ofp.nq, osl.nq);
 	for (j = 0; j < ofp.nq; j++)
 		if (memcmp(&ofp.q[j].ipi, &osl.q[j].ipi, sizeof(ofp.q[j].ipi)))
 			fail(fz, "fastpath message %u differs", j);
@@ -1839,7 +1807,7 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	 * the dispatcher's).  Restore the saved state and replay it through
 	 * the checked register calls.
 	 */
-	CHECK_EQ(fz, vapic_lapic_restore(l, &s0), 0);
+	FUZZ_CHECK_EQ(fz, vapic_lapic_restore(l, &s0), 0);
 	switch (e0.reason) {
 	case VAPIC_EXIT_WRMSR:
 		if (e0.msr >= 0x800 && e0.msr <= 0x8ff) {
@@ -1854,7 +1822,7 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 			if (r >= 0) {
 				struct vapic_lapic_state s;
 
-				CHECK_EQ(fz, vapic_lapic_save(l, &s), 0);
+				FUZZ_CHECK_EQ(fz, vapic_lapic_save(l, &s), 0);
 				m_from_record(fz, c, &s);
 			}
 		}
@@ -1880,7 +1848,7 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 			uint64_t val;
 			int r = vapic_lapic_mmio_read(l, off, e0.size, &val);
 
-			CHECK_EQ(fz, val, efp.data);
+			FUZZ_CHECK_EQ(fz, val, efp.data);
 			if (r == VAPIC_ENOENT)
 				m_error(fz, &fz->m[c],
 					VAPIC_ESR_ILLEGAL_REGISTER);
@@ -1943,9 +1911,9 @@ static void exec_op(struct fz *fz, uint8_t op)
 			int r = vapic_lapic_set_cr8(fz->l[c], b & 0x1f);
 
 			if (b & 0x10) {
-				CHECK_EQ(fz, r, VAPIC_ERSVD);
+				FUZZ_CHECK_EQ(fz, r, VAPIC_ERSVD);
 			} else {
-				CHECK(fz, r >= 0);
+				FUZZ_CHECK(fz, r >= 0);
 				fz->m[c].tpr = (uint32_t)(b & 0xf) << 4;
 			}
 		} else {
@@ -1985,7 +1953,7 @@ static void exec_op(struct fz *fz, uint8_t op)
 			int r = vapic_lapic_accept(
 				fz->l[c], v, (b & 1) ? VAPIC_ACCEPT_LEVEL : 0);
 
-			CHECK_EQ(fz, r, e);
+			FUZZ_CHECK_EQ(fz, r, e);
 		}
 		break;
 	case 12:
@@ -2047,7 +2015,7 @@ static void setup(struct fz *fz)
 
 		v->auto_enter = false;
 		fz->l[c] = &v->lapic;
-		CHECK_EQ(fz, vapic_fastpath_init(&fz->fp[c], fz->l[c]), 0);
+		FUZZ_CHECK_EQ(fz, vapic_fastpath_init(&fz->fp[c], fz->l[c]), 0);
 		m_power_up(fz, c);
 	}
 	trace(fz, "setup flags %#x maxphyaddr %u\n", fz->flags, fz->maxphy);
