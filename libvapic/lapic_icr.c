@@ -206,7 +206,7 @@ int lapic_send_icr_(struct vapic_lapic *l, u32 icr_lo, u32 dest)
 	struct vapic_ipi ipi;
 	bool x2 = lapic_x2apic_(l);
 	u32 dm = (icr_lo & VAPIC_ICR_DM_MASK) >> VAPIC_ICR_DM_SHIFT;
-	bool self, lowest = dm == VAPIC_DM_LOWEST, lowest_self;
+	bool self, lowest = dm == VAPIC_DM_LOWEST;
 	int act = 0, r;
 
 	STAT_INC_(l->stats.ipi_sent);
@@ -222,13 +222,15 @@ int lapic_send_icr_(struct vapic_lapic *l, u32 icr_lo, u32 dest)
 	ipi.dest = x2 ? dest : dest & 0xff;
 	ipi.src = l;
 	/*
-	 * Lowest priority with the sender as the only possible target (self
-	 * shorthand, or a physical destination naming the sender: IDs are
-	 * unique): the arbitration among one is the sender, delivered here.
+	 * Does the sender take it?  Lowest priority: here only when it is the
+	 * only possible target (self shorthand, or a physical destination
+	 * naming the sender: IDs are unique); else the host arbitrates, the
+	 * sender included.
 	 */
-	lowest_self = lowest && (ipi.shorthand == VAPIC_SH_SELF ||
-				 (ipi.shorthand == VAPIC_SH_NONE &&
-				  !reaches_others(l, &ipi)));
+	self = lowest ? ipi.shorthand == VAPIC_SH_SELF ||
+				(ipi.shorthand == VAPIC_SH_NONE &&
+				 !reaches_others(l, &ipi))
+		      : lapic_dest_matches_(l, &ipi);
 
 	switch (dm) {
 	case VAPIC_DM_RESERVED3:
@@ -254,8 +256,7 @@ int lapic_send_icr_(struct vapic_lapic *l, u32 icr_lo, u32 dest)
 			u32 esr = VAPIC_ESR_SEND_ILLEGAL_VECTOR;
 
 			STAT_INC_(l->stats.illegal_vector);
-			if (lowest ? lowest_self
-				   : lapic_dest_matches_(l, &ipi)) {
+			if (self) {
 				esr |= VAPIC_ESR_RECV_ILLEGAL_VECTOR;
 				STAT_INC_(l->stats.ipi_self);
 			}
@@ -264,8 +265,6 @@ int lapic_send_icr_(struct vapic_lapic *l, u32 icr_lo, u32 dest)
 		}
 		break;
 	}
-	/* Lowest priority: the host arbitrates, the sender included. */
-	self = lowest ? lowest_self : lapic_dest_matches_(l, &ipi);
 	if (self)
 		act |= self_deliver(l, &ipi);
 others:
