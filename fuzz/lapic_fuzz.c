@@ -185,7 +185,7 @@ static void out(struct fz *fz, uint64_t v)
 /* ---------------------------------------------------------------------- */
 /* The model                                                              */
 
-static int mhighest(const bool *map)
+FUZZ_ORACLE static int mhighest(const bool *map)
 {
 	int v;
 
@@ -201,7 +201,7 @@ static bool m_enabled(const struct mlapic *m)
 }
 
 /* SDM "Processor Priority Register (PPR)". */
-static uint32_t m_ppr(const struct mlapic *m)
+FUZZ_ORACLE static uint32_t m_ppr(const struct mlapic *m)
 {
 	int isrv = mhighest(m->isr);
 	uint32_t isr_class = isrv < 0 ? 0 : ((uint32_t)isrv >> 4);
@@ -213,7 +213,7 @@ static uint32_t m_ppr(const struct mlapic *m)
 }
 
 /* SDM "Arbitration Priority Register (APR)". */
-static uint32_t m_apr(const struct mlapic *m)
+FUZZ_ORACLE static uint32_t m_apr(const struct mlapic *m)
 {
 	int irrv = mhighest(m->irr), isrv = mhighest(m->isr);
 	uint32_t irr_c = irrv < 0 ? 0 : (uint32_t)irrv >> 4;
@@ -910,8 +910,9 @@ static enum view view_of(const struct fz *fz, unsigned int c)
  * (*val set), false if the read is illegal (xAPIC: ESR; x2APIC: #GP).
  * Timer registers: *val unknown (returns true, *known false).
  */
-static bool m_read(const struct fz *fz, unsigned int c, enum view view,
-		   uint32_t off, uint64_t *val, bool *known)
+FUZZ_ORACLE static bool m_read(const struct fz *fz, unsigned int c,
+			       enum view view, uint32_t off, uint64_t *val,
+			       bool *known)
 {
 	const struct mlapic *m = &fz->m[c];
 	int idx, i;
@@ -988,7 +989,7 @@ static bool m_read(const struct fz *fz, unsigned int c, enum view view,
 /* Checks after every op                                                  */
 
 /* A timer tick of the programmed vector may appear in IRR: adopt it. */
-static void adopt_timer(struct fz *fz, unsigned int c)
+FUZZ_ORACLE static void adopt_timer(struct fz *fz, unsigned int c)
 {
 	struct mlapic *m = &fz->m[c];
 	struct vapic_lapic *l = fz->l[c];
@@ -1015,7 +1016,7 @@ static const uint32_t check_offs[] = {
 	VAPIC_REG_LVT_LINT1,   VAPIC_REG_LVT_ERROR, VAPIC_REG_RRD,
 };
 
-static void check_regs(struct fz *fz, unsigned int c)
+FUZZ_ORACLE static void check_regs(struct fz *fz, unsigned int c)
 {
 	struct mlapic *m = &fz->m[c];
 	struct vapic_lapic *l = fz->l[c];
@@ -1060,7 +1061,7 @@ static void check_regs(struct fz *fz, unsigned int c)
 		      view == V_X2APIC ? m->x2id : m->xid);
 }
 
-static void check_all(struct fz *fz)
+FUZZ_ORACLE static void check_all(struct fz *fz)
 {
 	unsigned int c;
 	int v;
