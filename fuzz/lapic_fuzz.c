@@ -1736,12 +1736,123 @@ static int fp_result_ok(uint32_t reason, int res)
 	       res == VAPIC_FP_HOST;
 }
 
+/*
+ * The exit accounting of one vapic_fastpath_handle() call: @before plus
+ * what <vapic/fastpath.h> says the exit @e0 counts (its reason, the result
+ * @res, the write it was, a #GP in @actions) must equal @after, counter for
+ * counter.  The APIC page is @base's; every LAPIC here exposes TSC-deadline
+ * mode, so each WRMSR IA32_TSC_DEADLINE counts.
+ */
+FUZZ_ORACLE static void check_fp_stats(struct fz *fz,
+				       const struct vapic_exit *e0,
+				       uint64_t base, int res, uint32_t actions,
+				       const struct vapic_exit_stats *before,
+				       const struct vapic_exit_stats *after)
+{
+	struct vapic_exit_stats x = *before;
+	uint64_t page = base & VAPIC_APIC_BASE_ADDR_MASK;
+	uint32_t off = 0;
+	bool write = false;
+
+	x.exits++;
+	switch (e0->reason) {
+	case VAPIC_EXIT_WRMSR:
+		x.msr_write_exits++;
+		if (e0->msr == VAPIC_MSR_TSC_DEADLINE)
+			x.tscdeadline_writes++;
+		if (e0->msr >= 0x800 && e0->msr <= 0x8ff) {
+			off = (e0->msr - 0x800) << 4;
+			write = true;
+		}
+		break;
+	case VAPIC_EXIT_RDMSR:
+		x.msr_read_exits++;
+		break;
+	case VAPIC_EXIT_MMIO_WRITE:
+		x.mmio_exits++;
+		if (e0->gpa >= page && e0->gpa - page < VAPIC_XAPIC_PAGE_SIZE) {
+			off = (uint32_t)(e0->gpa - page);
+			write = true;
+		}
+		break;
+	case VAPIC_EXIT_MMIO_READ:
+		x.mmio_exits++;
+		break;
+	case VAPIC_EXIT_HLT:
+		x.halt_exits++;
+		break;
+	case VAPIC_EXIT_PREEMPTION_TIMER:
+		x.preemption_timer_exits++;
+		break;
+	case VAPIC_EXIT_HOST_TIMER:
+		x.host_timer_exits++;
+		break;
+	case VAPIC_EXIT_IRQ_WINDOW:
+		x.irq_window_exits++;
+		break;
+	case VAPIC_EXIT_KICK:
+		x.signal_exits++;
+		break;
+	default:
+		x.other_exits++;
+		break;
+	}
+	if (write && (off == VAPIC_REG_ICR_LO || off == VAPIC_REG_SELF_IPI))
+		x.icr_writes++;
+	if (write && off == VAPIC_REG_EOI)
+		x.eoi_writes++;
+	if (write && off == VAPIC_REG_TMICT)
+		x.tmict_writes++;
+	switch (res) {
+	case VAPIC_FP_RESUME:
+		x.fastpath_resume++;
+		break;
+	case VAPIC_FP_INJECT:
+		x.fastpath_inject++;
+		break;
+	case VAPIC_FP_HOST:
+		x.fastpath_host++;
+		break;
+	default:
+		x.fastpath_slow++;
+		break;
+	}
+	if (actions & VAPIC_EXIT_ACT_GP)
+		x.gp_injections++;
+	if (memcmp(&x, after, sizeof(x))) {
+		uint32_t i;
+
+		for (i = 0; i < vapic_exit_stat_ndescs; i++) {
+			uint64_t want, got;
+
+			memcpy(&want,
+			       (const char *)&x +
+				       vapic_exit_stat_descs[i].offset,
+			       sizeof(want));
+			memcpy(&got,
+			       (const char *)after +
+				       vapic_exit_stat_descs[i].offset,
+			       sizeof(got));
+			if (want != got)
+				fail(fz,
+				     "exit stat %s is %llu, model %llu (reason "
+				     "%u msr %#x gpa %#llx result %d)",
+				     vapic_exit_stat_descs[i].name,
+				     (unsigned long long)got,
+				     (unsigned long long)want, e0->reason,
+				     e0->msr, (unsigned long long)e0->gpa, res);
+		}
+		fail(fz, "exit stats differ outside the descriptors");
+	}
+}
+
 static void op_fastpath(struct fz *fz, unsigned int c)
 {
 	static struct outcome ofp, osl;
 	static struct vapic_lapic_state s0;
 	struct vapic_lapic *l = fz->l[c];
 	struct vapic_exit e0, efp;
+	struct vapic_exit_stats st0;
 	uint8_t k = get8(fz);
 	unsigned int j;
 
@@ -1750,8 +1861,11 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	fz->nq = 0;
 	fz->q_overflow = false;
 	efp = e0;
+	st0 = fz->fp[c].stats;
 	ofp.res = vapic_fastpath_handle(&fz->fp[c], &efp);
 	ofp.e = efp;
+	check_fp_stats(fz, &e0, fz->m[c].base, ofp.res, efp.actions, &st0,
+		       &fz->fp[c].stats);
 	take_outcome(fz, c, &ofp);
 	trace(fz,
 	      "  fastpath %u reason %u msr %#x gpa %#llx data %#llx: %d "

@@ -242,6 +242,16 @@ LAPIC_MUTANTS = [
     ('x2apic-esr-nonzero-write-accepted', 'libvapic/lapic_regs.c',
      "\tcase VAPIC_REG_ESR:\n\t\tif (val)\n\t\t\treturn gp(l);",
      "\tcase VAPIC_REG_ESR:"),
+    ('fastpath-self-ipi-not-counted', 'libvapic/fastpath.c',
+     "\tcase VAPIC_REG_ICR_LO:\n\tcase VAPIC_REG_SELF_IPI:\n",
+     "\tcase VAPIC_REG_ICR_LO:\n"),
+    ('fastpath-gp-not-counted', 'libvapic/fastpath.c',
+     "\t\t\tSTAT_INC_(fp->stats.gp_injections);\n", ""),
+    ('fastpath-timer-inject-counted-as-resume', 'libvapic/fastpath.c',
+     "\t\t\te->vector = (u32)r;\n"
+     "\t\t\tSTAT_INC_(fp->stats.fastpath_inject);",
+     "\t\t\te->vector = (u32)r;\n"
+     "\t\t\tSTAT_INC_(fp->stats.fastpath_resume);"),
 ]
 
 TARGETS = {
