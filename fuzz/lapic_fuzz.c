@@ -34,8 +34,9 @@
  *   13 c           EOI (the view of the mode)
  *   14 c k x       save + restore (k: 0 in place, else mutate byte x ^ k)
  *   15 c k         INIT (k & 1: power-up RESET; k & 2: take events)
- *   16 c k ...     one fastpath exit (kind k), checked against the slow
- *                  path from the same state (save/restore twin)
+ *   16 c k ...     one fastpath exit (kind k, build_exit()), checked
+ *                  against the slow path from the same state
+ *                  (save/restore twin), or live (below)
  *   17 c d         time passes: d * 2^(d & 7) ns
  *
  * Oracle, after every op, for every vCPU (abort on a violation):
@@ -58,7 +59,11 @@
  *  - fastpath: the dispatcher and the slow path (the register call, then
  *    vapic_lapic_poll() when it says so) from the same saved state end in
  *    the same saved record and send the same messages; the result and
- *    actions are the ones the header gives for the slow path's outcome;
+ *    actions are the ones the header gives for the slow path's outcome.
+ *    Timer, window, kick and HLT exits after the host timer fired, and
+ *    preemption-timer exits, run live (saving would take the expiry the
+ *    timer fire + inject path needs): a poll right after must agree.
+ *    Every exit's accounting (struct vapic_exit_stats) is the header's;
  *  - save/restore: a record restores to the same record; a mutated record
  *    is refused with the LAPIC untouched, or restores to a state whose
  *    registers are architecturally possible and read back as the record;
@@ -95,7 +100,8 @@ struct reached {
 		illegal_vector, self_ipi, injected, eoi_level, tpr_blocked,
 		esr_latched, error_irq, sw_disabled, restored, mutated_ok,
 		mutated_refused, init, fp_inject, fp_host, fp_slow, fp_gp,
-		fp_icr, fp_tscd, timer_tick;
+		fp_icr, fp_tscd, fp_preempt, fp_timer_inject, fp_live,
+		timer_tick;
 	uint64_t ops, msgs, injections;
 };
 
@@ -836,6 +842,8 @@ static void check_write_result(struct fz *fz, int r, int e, uint32_t eoi_m,
  * One register write through @view (xAPIC: vapic_lapic_write(), x2APIC:
  * WRMSR), model and core.  Returns the core's result.
  */
+static void exit_poll(struct fz *fz, unsigned int c, int r);
+
 static int reg_write(struct fz *fz, unsigned int c, enum view view,
 		     uint32_t off, uint64_t val)
 {
@@ -894,6 +902,7 @@ static int reg_write(struct fz *fz, unsigned int c, enum view view,
 	if (e == VAPIC_ERSVD || e == VAPIC_ENOENT)
 		FUZZ_CHECK_EQ(fz, fz->nq, 0);
 	out(fz, (uint64_t)(int64_t)r);
+	exit_poll(fz, c, r);
 	return r;
 }
 
@@ -1299,16 +1308,17 @@ static void op_apic_base(struct fz *fz, unsigned int c)
 			? VAPIC_LAPIC_ACT_BASE
 			: 0);
 	m->base = val;
-	if (from == to)
-		return;
-	m->mode = to;
-	if (to == VAPIC_APIC_DISABLED || from == VAPIC_APIC_DISABLED ||
-	    (from == VAPIC_APIC_X2APIC && to == VAPIC_APIC_XAPIC)) {
-		m_reset_regs(m);
-	} else {
-		m->ldr = m_x2ldr(m->x2id);
-		m->icr_hi = 0;
+	if (from != to) {
+		m->mode = to;
+		if (to == VAPIC_APIC_DISABLED || from == VAPIC_APIC_DISABLED ||
+		    (from == VAPIC_APIC_X2APIC && to == VAPIC_APIC_XAPIC)) {
+			m_reset_regs(m);
+		} else {
+			m->ldr = m_x2ldr(m->x2id);
+			m->icr_hi = 0;
+		}
 	}
+	exit_poll(fz, c, r);
 }
 
 /* An ICR value of the fuzzer's choosing, biased to valid encodings. */
@@ -1332,7 +1342,11 @@ static void op_icr(struct fz *fz, unsigned int c)
 }
 
 /* Poll, check against the model, inject. */
-static void op_poll(struct fz *fz, unsigned int c)
+/*
+ * Poll vCPU @c and check the answer against the model; @inject: the guest
+ * takes the vector (else it stays in IRR, as while the guest has IF=0).
+ */
+static void poll_checked(struct fz *fz, unsigned int c, bool inject)
 {
 	struct mlapic *m = &fz->m[c];
 	struct vapic_lapic *l = fz->l[c];
@@ -1352,6 +1366,8 @@ static void op_poll(struct fz *fz, unsigned int c)
 		if (r != VAPIC_LAPIC_INJECT || vec != (uint32_t)hv)
 			fail(fz, "vCPU %u poll %d vector %u, model injects %d",
 			     c, r, vec, hv);
+		if (!inject)
+			return;
 		FUZZ_CHECK_EQ(fz, vapic_lapic_injected(l, vec), 0);
 		m->irr[vec] = false;
 		m->isr[vec] = true;
@@ -1366,6 +1382,24 @@ static void op_poll(struct fz *fz, unsigned int c)
 		     "vCPU %u poll %d vector %u, model: nothing (irr %d "
 		     "ppr %#x)",
 		     c, r, vec, hv, m_ppr(m));
+}
+
+static void op_poll(struct fz *fz, unsigned int c)
+{
+	poll_checked(fz, c, true);
+}
+
+/*
+ * A guest exit returned VAPIC_LAPIC_ACT_POLL: the host polls before it
+ * re-enters the guest (the contract of the register writes; the fastpath
+ * does it itself).  The guest takes nothing here; a tick that fell due
+ * moves into IRR.  Skipping this poll would let a third LVT timer vector
+ * come due unpolled, which the core refuses with a warning.
+ */
+static void exit_poll(struct fz *fz, unsigned int c, int r)
+{
+	if (r >= 0 && (r & VAPIC_LAPIC_ACT_POLL))
+		poll_checked(fz, c, false);
 }
 
 static void op_eoi(struct fz *fz, unsigned int c)
@@ -1554,6 +1588,7 @@ struct outcome {
 static bool deliver_kind(uint32_t reason)
 {
 	return reason == VAPIC_EXIT_HOST_TIMER ||
+	       reason == VAPIC_EXIT_PREEMPTION_TIMER ||
 	       reason == VAPIC_EXIT_IRQ_WINDOW || reason == VAPIC_EXIT_KICK ||
 	       reason == VAPIC_EXIT_HLT;
 }
@@ -1710,8 +1745,10 @@ static void build_exit(struct fz *fz, unsigned int c, uint8_t k,
 	case 10:
 		e->reason = VAPIC_EXIT_KICK;
 		break;
-	default:
-		e->reason = (d & 1) ? VAPIC_EXIT_HOST_TIMER : VAPIC_EXIT_OTHER;
+	default: /* the host timer's exits, or any other */
+		e->reason = !(d & 1)	  ? VAPIC_EXIT_OTHER
+			    : (d & 0x100) ? VAPIC_EXIT_PREEMPTION_TIMER
+					  : VAPIC_EXIT_HOST_TIMER;
 		break;
 	}
 	/* Keep the LVT timer's vector >= 32 through the fastpath too. */
@@ -1846,6 +1883,73 @@ FUZZ_ORACLE static void check_fp_stats(struct fz *fz,
 	}
 }
 
+/*
+ * A timer, window, kick or HLT exit of vCPU @c on its live state, when the
+ * host timer's callback has handed an expiry over ('fired') or the exit is
+ * the preemption timer's: the timer fire + inject path.  The save/restore
+ * twin cannot reach it (saving syncs the timer and takes 'fired'), so the
+ * general path runs after the dispatcher instead: such an exit changes
+ * nothing but what a poll changes, and a poll right after it (same time)
+ * must give the vector or wait the dispatcher gave, and the result and
+ * actions the header derives from them.  Then the model's poll check.
+ */
+static void fastpath_live(struct fz *fz, unsigned int c,
+			  const struct vapic_exit *e0)
+{
+	struct vapic_lapic *l = fz->l[c];
+	struct vapic_exit e = *e0, x;
+	struct vapic_exit_stats st0 = fz->fp[c].stats;
+	uint64_t wait_ns = 0;
+	uint32_t v = 0;
+	int res, p, want;
+
+	fz->nq = 0;
+	fz->q_overflow = false;
+	res = vapic_fastpath_handle(&fz->fp[c], &e);
+	check_fp_stats(fz, e0, fz->m[c].base, res, e.actions, &st0,
+		       &fz->fp[c].stats);
+	trace(fz, "  fastpath %u live reason %u: %d actions %#x vector %u\n", c,
+	      e0->reason, res, e.actions, e.vector);
+	FUZZ_CHECK(fz, fp_result_ok(e0->reason, res));
+	FUZZ_CHECK_EQ(fz, fz->nq, 0);
+	memset(&x, 0, sizeof(x));
+	p = vapic_lapic_poll(l, &v, &wait_ns);
+	if (p == VAPIC_LAPIC_INJECT) {
+		x.actions |= VAPIC_EXIT_ACT_INJECT;
+		x.vector = v;
+	} else if (p == VAPIC_LAPIC_WAIT) {
+		x.actions |= VAPIC_EXIT_ACT_WAIT;
+		x.wait_ns = wait_ns;
+	}
+	if (fz->m[c].events)
+		x.actions |= VAPIC_EXIT_ACT_EVENT;
+	want = e0->reason == VAPIC_EXIT_HLT && !x.actions ? VAPIC_FP_SLOW
+	       : !x.actions				  ? VAPIC_FP_RESUME
+	       : x.actions == VAPIC_EXIT_ACT_INJECT	  ? VAPIC_FP_INJECT
+							  : VAPIC_FP_HOST;
+	if (res != want || e.actions != x.actions)
+		fail(fz,
+		     "live fastpath %d actions %#x, a poll after it: %d "
+		     "actions %#x (reason %u)",
+		     res, e.actions, want, x.actions, e0->reason);
+	if (e.actions & VAPIC_EXIT_ACT_INJECT)
+		FUZZ_CHECK_EQ(fz, e.vector, x.vector);
+	if (e.actions & VAPIC_EXIT_ACT_WAIT)
+		FUZZ_CHECK_EQ(fz, e.wait_ns, x.wait_ns);
+	out(fz, (uint64_t)res << 32 | e.actions);
+	out(fz, e.vector);
+	fz->rc.fp_live = true;
+	if (res == VAPIC_FP_INJECT)
+		fz->rc.fp_inject = true;
+	if (e0->reason == VAPIC_EXIT_PREEMPTION_TIMER)
+		fz->rc.fp_preempt = true;
+	if (res == VAPIC_FP_INJECT &&
+	    (e0->reason == VAPIC_EXIT_HOST_TIMER ||
+	     e0->reason == VAPIC_EXIT_PREEMPTION_TIMER))
+		fz->rc.fp_timer_inject = true;
+	op_poll(fz, c);
+}
+
 static void op_fastpath(struct fz *fz, unsigned int c)
 {
 	static struct outcome ofp, osl;
@@ -1857,6 +1961,11 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	unsigned int j;
 
 	build_exit(fz, c, k, &e0);
+	if (deliver_kind(e0.reason) &&
+	    (l->timer.fired || e0.reason == VAPIC_EXIT_PREEMPTION_TIMER)) {
+		fastpath_live(fz, c, &e0);
+		return;
+	}
 	FUZZ_CHECK_EQ(fz, vapic_lapic_save(l, &s0), 0);
 	fz->nq = 0;
 	fz->q_overflow = false;
@@ -1909,6 +2018,8 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	out(fz, efp.vector);
 	if (ofp.res == VAPIC_FP_INJECT)
 		fz->rc.fp_inject = true;
+	if (ofp.res == VAPIC_FP_INJECT && e0.reason == VAPIC_EXIT_HOST_TIMER)
+		fz->rc.fp_timer_inject = true;
 	if (ofp.res == VAPIC_FP_HOST)
 		fz->rc.fp_host = true;
 	if (ofp.res == VAPIC_FP_SLOW)
@@ -1929,7 +2040,7 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 			(void)reg_write(fz, c, V_X2APIC, (e0.msr - 0x800) << 4,
 					e0.data);
 		} else if (e0.msr == VAPIC_MSR_TSC_DEADLINE) {
-			(void)vapic_lapic_wrmsr(l, e0.msr, e0.data);
+			exit_poll(fz, c, vapic_lapic_wrmsr(l, e0.msr, e0.data));
 		} else if (e0.msr == VAPIC_MSR_APIC_BASE) {
 			/* replayed raw; the model follows */
 			int r = vapic_lapic_wrmsr(l, e0.msr, e0.data);
@@ -1940,6 +2051,7 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 				FUZZ_CHECK_EQ(fz, vapic_lapic_save(l, &s), 0);
 				m_from_record(fz, c, &s);
 			}
+			exit_poll(fz, c, r);
 		}
 		break;
 	case VAPIC_EXIT_RDMSR:
@@ -2030,6 +2142,7 @@ static void exec_op(struct fz *fz, uint8_t op)
 			} else {
 				FUZZ_CHECK(fz, r >= 0);
 				fz->m[c].tpr = (uint32_t)(b & 0xf) << 4;
+				exit_poll(fz, c, r);
 			}
 		} else {
 			(void)reg_write(fz, c, view_of(fz, c), VAPIC_REG_TPR,
@@ -2194,6 +2307,7 @@ void fuzz_summary(char *buf, size_t len)
 		R(mutated_ok),	   R(mutated_refused), R(init),
 		R(fp_inject),	   R(fp_host),	       R(fp_slow),
 		R(fp_gp),	   R(fp_icr),	       R(fp_tscd),
+		R(fp_preempt),	   R(fp_timer_inject), R(fp_live),
 		R(timer_tick),
 #undef R
 	};
