@@ -60,9 +60,11 @@
  *    vapic_lapic_poll() when it says so) from the same saved state end in
  *    the same saved record and send the same messages; the result and
  *    actions are the ones the header gives for the slow path's outcome.
- *    Timer, window, kick and HLT exits after the host timer fired, and
- *    preemption-timer exits, run live (saving would take the expiry the
- *    timer fire + inject path needs): a poll right after must agree.
+ *    Timer, window, kick and HLT exits while the host timer's expiry is
+ *    in flight, and preemption-timer exits (only at an armed host timer's
+ *    expiry), run live (saving would take the expiry the timer fire +
+ *    inject path needs): a poll right after must agree.  A wait never
+ *    exceeds the advance.
  *    Every exit's accounting (struct vapic_exit_stats) is the header's;
  *  - save/restore: a record restores to the same record; a mutated record
  *    is refused with the LAPIC untouched, or restores to a state whose
@@ -1318,7 +1320,6 @@ static void op_apic_base(struct fz *fz, unsigned int c)
 			m->icr_hi = 0;
 		}
 	}
-	exit_poll(fz, c, r);
 }
 
 /* An ICR value of the fuzzer's choosing, biased to valid encodings. */
@@ -1884,9 +1885,47 @@ FUZZ_ORACLE static void check_fp_stats(struct fz *fz,
 }
 
 /*
+ * A preemption-timer exit of vCPU @c is the expiry of its armed host timer:
+ * take that timer from the virtual clock (its callback will not run) and let
+ * time run to its expiry (other vCPUs' events on the way).  False, with
+ * nothing changed, if no timer is armed within 1 ms: the exit cannot happen.
+ */
+static bool preemption_due(struct fz *fz, unsigned int c)
+{
+	struct vclock_vcpu *v = vclock_vcpu(fz->vm, c);
+	uint64_t exp;
+
+	if (!vclock_timer_armed(v, &exp) || exp > fz->vm->now_ns + 1000000 ||
+	    !vclock_timer_take(v, &exp))
+		return false;
+	if (exp > fz->vm->now_ns)
+		FUZZ_CHECK_EQ(fz, vclock_run_until(fz->vm, exp), 0);
+	return true;
+}
+
+/*
+ * The wait a timer exit may ask for: the timer is due within the advance
+ * the host timer was armed with (it never fires before the deadline minus
+ * that advance).  The adaptive advance may have been tuned down since (by
+ * this very expiry, fired early), so its bound is the adaptive maximum.
+ */
+static void check_wait(struct fz *fz, unsigned int c,
+		       const struct vapic_exit *e)
+{
+	const struct vapic_timer *t = &fz->l[c]->timer;
+	uint64_t max = t->cfg.advance_ns == VAPIC_ADVANCE_ADAPTIVE
+			       ? VAPIC_ADVANCE_NS_MAX
+			       : (uint64_t)t->cfg.advance_ns;
+
+	if (e->actions & VAPIC_EXIT_ACT_WAIT)
+		FUZZ_CHECK(fz, e->wait_ns <= max);
+}
+
+/*
  * A timer, window, kick or HLT exit of vCPU @c on its live state, when the
- * host timer's callback has handed an expiry over ('fired') or the exit is
- * the preemption timer's: the timer fire + inject path.  The save/restore
+ * host timer's callback has handed an expiry over ('fired'), the advance
+ * window it opened is still open, or the exit is the preemption timer's:
+ * the timer fire + inject path.  The save/restore
  * twin cannot reach it (saving syncs the timer and takes 'fired'), so the
  * general path runs after the dispatcher instead: such an exit changes
  * nothing but what a poll changes, and a poll right after it (same time)
@@ -1899,6 +1938,7 @@ static void fastpath_live(struct fz *fz, unsigned int c,
 	struct vapic_lapic *l = fz->l[c];
 	struct vapic_exit e = *e0, x;
 	struct vapic_exit_stats st0 = fz->fp[c].stats;
+	uint32_t tvec = l->timer.lvtt & VAPIC_LVT_VECTOR_MASK;
 	uint64_t wait_ns = 0;
 	uint32_t v = 0;
 	int res, p, want;
@@ -1912,6 +1952,7 @@ static void fastpath_live(struct fz *fz, unsigned int c,
 	      e0->reason, res, e.actions, e.vector);
 	FUZZ_CHECK(fz, fp_result_ok(e0->reason, res));
 	FUZZ_CHECK_EQ(fz, fz->nq, 0);
+	check_wait(fz, c, &e);
 	memset(&x, 0, sizeof(x));
 	p = vapic_lapic_poll(l, &v, &wait_ns);
 	if (p == VAPIC_LAPIC_INJECT) {
@@ -1943,9 +1984,8 @@ static void fastpath_live(struct fz *fz, unsigned int c,
 		fz->rc.fp_inject = true;
 	if (e0->reason == VAPIC_EXIT_PREEMPTION_TIMER)
 		fz->rc.fp_preempt = true;
-	if (res == VAPIC_FP_INJECT &&
-	    (e0->reason == VAPIC_EXIT_HOST_TIMER ||
-	     e0->reason == VAPIC_EXIT_PREEMPTION_TIMER))
+	/* The timer's expiry was in flight: its tick is what this injects. */
+	if (res == VAPIC_FP_INJECT && e.vector == tvec)
 		fz->rc.fp_timer_inject = true;
 	op_poll(fz, c);
 }
@@ -1961,8 +2001,11 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	unsigned int j;
 
 	build_exit(fz, c, k, &e0);
+	if (e0.reason == VAPIC_EXIT_PREEMPTION_TIMER && !preemption_due(fz, c))
+		e0.reason = VAPIC_EXIT_KICK;
 	if (deliver_kind(e0.reason) &&
-	    (l->timer.fired || e0.reason == VAPIC_EXIT_PREEMPTION_TIMER)) {
+	    (l->timer.fired || l->timer.in_window ||
+	     e0.reason == VAPIC_EXIT_PREEMPTION_TIMER)) {
 		fastpath_live(fz, c, &e0);
 		return;
 	}
@@ -2006,6 +2049,7 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 		FUZZ_CHECK_EQ(fz, efp.eoi_vector, osl.e.eoi_vector);
 	if (efp.actions & VAPIC_EXIT_ACT_WAIT)
 		FUZZ_CHECK_EQ(fz, efp.wait_ns, osl.e.wait_ns);
+	check_wait(fz, c, &efp);
 	if (e0.reason == VAPIC_EXIT_RDMSR || e0.reason == VAPIC_EXIT_MMIO_READ)
 		FUZZ_CHECK_EQ(fz, efp.data, osl.e.data);
 	if (memcmp(&ofp.s, &osl.s, sizeof(ofp.s)))
@@ -2018,8 +2062,6 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 	out(fz, efp.vector);
 	if (ofp.res == VAPIC_FP_INJECT)
 		fz->rc.fp_inject = true;
-	if (ofp.res == VAPIC_FP_INJECT && e0.reason == VAPIC_EXIT_HOST_TIMER)
-		fz->rc.fp_timer_inject = true;
 	if (ofp.res == VAPIC_FP_HOST)
 		fz->rc.fp_host = true;
 	if (ofp.res == VAPIC_FP_SLOW)
@@ -2051,7 +2093,6 @@ static void op_fastpath(struct fz *fz, unsigned int c)
 				FUZZ_CHECK_EQ(fz, vapic_lapic_save(l, &s), 0);
 				m_from_record(fz, c, &s);
 			}
-			exit_poll(fz, c, r);
 		}
 		break;
 	case VAPIC_EXIT_RDMSR:

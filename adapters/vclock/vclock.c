@@ -511,6 +511,18 @@ bool vclock_timer_armed(const struct vclock_vcpu *v, uint64_t *expires_ns)
 	return v->armed;
 }
 
+bool vclock_timer_take(struct vclock_vcpu *v, uint64_t *expires_ns)
+{
+	if (!v->armed || v->cb_wait)
+		return false;
+	if (expires_ns)
+		*expires_ns = v->armed_expires_ns;
+	(void)q_remove(v->vm, ev_id(v, EV_TIMER));
+	v->armed = false;
+	v->stats.taken++;
+	return true;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Host ops                                                               */
 

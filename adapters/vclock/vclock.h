@@ -158,6 +158,7 @@ struct vclock_delivery {
  * @cancels: timer_cancel calls.
  * @cancels_armed: of @cancels, those that removed an armed timer.
  * @fires: timer callbacks run (vapic_timer_expired() calls).
+ * @taken: armed timers removed by vclock_timer_take() (no callback run).
  * @rearms: VAPIC_TFN_REARM results.
  * @callback_waits: VAPIC_TFN_WAIT results.
  * @cross_cpu_fires: callbacks that ran on a CPU other than the vCPU's.
@@ -180,6 +181,7 @@ struct vclock_vcpu_stats {
 	uint64_t cancels;
 	uint64_t cancels_armed;
 	uint64_t fires;
+	uint64_t taken;
 	uint64_t rearms;
 	uint64_t callback_waits;
 	uint64_t cross_cpu_fires;
@@ -466,6 +468,18 @@ int vclock_run_next(struct vclock_vm *vm);
  * spinning)?  *@expires_ns (if non-NULL): when it fires.
  */
 bool vclock_timer_armed(const struct vclock_vcpu *v, uint64_t *expires_ns);
+
+/**
+ * vclock_timer_take() - this expiry of @v's host timer comes another way,
+ * like a VMX preemption timer's: the guest exits with
+ * VAPIC_EXIT_PREEMPTION_TIMER and the fastpath runs vapic_timer_expired()
+ * itself.  Removes the queued timer without running its callback
+ * (stats.taken).  *@expires_ns (if non-NULL): when it would have fired;
+ * the caller must not dispatch the exit before that time.
+ * Return: false (nothing changed) if no timer is queued (not armed, or its
+ * callback spinning).
+ */
+bool vclock_timer_take(struct vclock_vcpu *v, uint64_t *expires_ns);
 
 /** vclock_vcpu_kick() - the kick op: queue @v's entry. */
 void vclock_vcpu_kick(struct vclock_vcpu *v);

@@ -178,10 +178,13 @@ struct vapic_exit {
  * @fastpath_inject: exits handled with an interrupt to inject.
  * @fastpath_host: exits handled that needed the host (see actions).
  * @fastpath_slow: exits left to the slow path.
- * @tscdeadline_writes: WRMSR IA32_TSC_DEADLINE handled.
- * @icr_writes: ICR writes (x2APIC MSR or xAPIC MMIO) handled.
- * @eoi_writes: EOI writes handled.
- * @tmict_writes: TMICT writes handled.
+ * @tscdeadline_writes: WRMSR IA32_TSC_DEADLINE while TSC-deadline mode is
+ *	exposed (VAPIC_TIMER_F_TSC_DEADLINE), in any timer mode.
+ * @icr_writes: writes dispatched to the ICR or the SELF IPI register:
+ *	WRMSR 0x830 / 0x83f, or a store at offset 0x300 / 0x3f0 of the APIC
+ *	page, whatever their outcome (#GP, ESR, a page not decoded).
+ * @eoi_writes: the same for EOI (WRMSR 0x80b, offset 0xb0).
+ * @tmict_writes: the same for TMICT (WRMSR 0x838, offset 0x380).
  * @gp_injections: accesses refused with #GP.
  */
 struct vapic_exit_stats {
