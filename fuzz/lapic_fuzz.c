@@ -103,7 +103,7 @@ struct reached {
 		esr_latched, error_irq, sw_disabled, restored, mutated_ok,
 		mutated_refused, init, fp_inject, fp_host, fp_slow, fp_gp,
 		fp_icr, fp_tscd, fp_preempt, fp_timer_inject, fp_live,
-		timer_tick;
+		timer_tick, timer_tick_merged;
 	uint64_t ops, msgs, injections;
 };
 
@@ -141,6 +141,8 @@ struct fz {
 	struct vclock_vm *vm;
 	struct vapic_lapic *l[NR_CPU];
 	struct vapic_fastpath fp[NR_CPU];
+	uint64_t
+		merged[NR_CPU]; /* the LAPIC's stats.merged at the last check */
 	struct mlapic m[NR_CPU];
 	uint32_t flags, maxphy;
 	struct msg q[MAX_MSGS];
@@ -999,22 +1001,37 @@ FUZZ_ORACLE static bool m_read(const struct fz *fz, unsigned int c,
 /* ---------------------------------------------------------------------- */
 /* Checks after every op                                                  */
 
-/* A timer tick of the programmed vector may appear in IRR: adopt it. */
+/*
+ * A timer tick of a vector the LVT timer held may appear in IRR: adopt it.
+ * A tick (edge-triggered) that merges into the same vector already pending
+ * level-triggered clears its TMR bit (TMR follows the last accepted
+ * interrupt's trigger mode, as for any fixed interrupt): adopt that too,
+ * when the LAPIC counted a merge since the last check (the model applies
+ * every other merge itself).
+ */
 FUZZ_ORACLE static void adopt_timer(struct fz *fz, unsigned int c)
 {
 	struct mlapic *m = &fz->m[c];
 	struct vapic_lapic *l = fz->l[c];
+	bool merged = l->stats.merged != fz->merged[c];
 	uint32_t v;
 
+	fz->merged[c] = l->stats.merged;
 	if (m->mode == VAPIC_APIC_DISABLED)
 		return;
 	for (v = 32; v < 256; v++) {
-		if (!m->timer_vec[v] || m->irr[v] ||
-		    !(l->irr[v >> 5] & (1U << (v & 31))))
+		uint32_t b = 1U << (v & 31);
+
+		if (!m->timer_vec[v] || !(l->irr[v >> 5] & b))
 			continue;
-		fz->rc.timer_tick = true;
-		m->irr[v] = true;
-		m->tmr[v] = false;
+		if (!m->irr[v]) {
+			fz->rc.timer_tick = true;
+			m->irr[v] = true;
+			m->tmr[v] = false;
+		} else if (merged && m->tmr[v] && !(l->tmr[v >> 5] & b)) {
+			fz->rc.timer_tick_merged = true;
+			m->tmr[v] = false;
+		}
 	}
 }
 
@@ -2222,6 +2239,8 @@ static void exec_op(struct fz *fz, uint8_t op)
 			int r = vapic_lapic_accept(
 				fz->l[c], v, (b & 1) ? VAPIC_ACCEPT_LEVEL : 0);
 
+			trace(fz, "  accept %u vector %#x%s: %d\n", c, v,
+			      (b & 1) ? " level" : "", r);
 			FUZZ_CHECK_EQ(fz, r, e);
 		}
 		break;
@@ -2286,6 +2305,7 @@ static void setup(struct fz *fz)
 		fz->l[c] = &v->lapic;
 		FUZZ_CHECK_EQ(fz, vapic_fastpath_init(&fz->fp[c], fz->l[c]), 0);
 		m_power_up(fz, c);
+		fz->merged[c] = fz->l[c]->stats.merged;
 	}
 	trace(fz, "setup flags %#x maxphyaddr %u\n", fz->flags, fz->maxphy);
 }
@@ -2336,20 +2356,47 @@ void fuzz_summary(char *buf, size_t len)
 	const struct reached *r = &last_reached;
 	static const struct fuzz_flag names[] = {
 #define R(f) FUZZ_FLAG(struct reached, f)
-		R(xapic),	   R(x2apic),	       R(disabled),
-		R(base_refused),   R(base_host),       R(mmio_odd),
-		R(mmio_reserved),  R(msr_gp),	       R(phys),
-		R(flat),	   R(cluster),	       R(x2_logical),
-		R(broadcast),	   R(sh_self),	       R(sh_all),
-		R(sh_others),	   R(ipi_event),       R(lowest),
-		R(illegal_vector), R(self_ipi),	       R(injected),
-		R(eoi_level),	   R(tpr_blocked),     R(esr_latched),
-		R(error_irq),	   R(sw_disabled),     R(restored),
-		R(mutated_ok),	   R(mutated_refused), R(init),
-		R(fp_inject),	   R(fp_host),	       R(fp_slow),
-		R(fp_gp),	   R(fp_icr),	       R(fp_tscd),
-		R(fp_preempt),	   R(fp_timer_inject), R(fp_live),
+		R(xapic),
+		R(x2apic),
+		R(disabled),
+		R(base_refused),
+		R(base_host),
+		R(mmio_odd),
+		R(mmio_reserved),
+		R(msr_gp),
+		R(phys),
+		R(flat),
+		R(cluster),
+		R(x2_logical),
+		R(broadcast),
+		R(sh_self),
+		R(sh_all),
+		R(sh_others),
+		R(ipi_event),
+		R(lowest),
+		R(illegal_vector),
+		R(self_ipi),
+		R(injected),
+		R(eoi_level),
+		R(tpr_blocked),
+		R(esr_latched),
+		R(error_irq),
+		R(sw_disabled),
+		R(restored),
+		R(mutated_ok),
+		R(mutated_refused),
+		R(init),
+		R(fp_inject),
+		R(fp_host),
+		R(fp_slow),
+		R(fp_gp),
+		R(fp_icr),
+		R(fp_tscd),
+		R(fp_preempt),
+		R(fp_timer_inject),
+		R(fp_live),
 		R(timer_tick),
+		R(timer_tick_merged),
 #undef R
 	};
 
