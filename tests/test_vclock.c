@@ -190,6 +190,58 @@ static void cancel_is_synchronous_and_counted(void **state)
 	vt_vm_destroy(vm);
 }
 
+static void take_removes_the_timer_without_its_callback(void **state)
+{
+	struct vclock_vm *vm = quiet_vm(1);
+	struct vclock_vcpu *v = &vm->vcpus[0];
+	uint64_t e = 0;
+
+	/* Nothing armed: nothing taken, nothing changed. */
+	assert_false(vclock_timer_take(v, &e));
+	assert_int_equal(e, 0);
+	assert_int_equal(v->stats.taken, 0);
+
+	assert_int_equal(arm(v, vm->now_ns + 50), 0);
+	assert_true(vclock_timer_take(v, &e));
+	assert_int_equal(e, vm->now_ns + 50);
+	assert_int_equal(v->stats.taken, 1);
+	assert_false(vclock_timer_armed(v, NULL));
+	assert_false(vclock_next_event_ns(vm, &e));
+	assert_int_equal(vclock_advance(vm, 1000), 0);
+	assert_int_equal(v->stats.fires, 0);
+	/* Re-arming afterwards is no arm-while-armed. */
+	assert_int_equal(arm(v, vm->now_ns + 10), 0);
+	assert_int_equal(v->stats.arm_violations, 0);
+	vt_vm_destroy(vm);
+}
+
+static void take_leaves_a_spinning_posted_callback(void **state)
+{
+	struct vclock_config cfg;
+	struct vclock_vm *vm;
+	struct vclock_vcpu *v;
+	uint64_t dl, e;
+
+	vclock_config_default(&cfg, 1);
+	cfg.lapic.timer.flags |= VAPIC_TIMER_F_POSTED;
+	vm = vt_vm_cfg(&cfg);
+	v = &vm->vcpus[0];
+	v->post_enabled = true;
+	vt_enable(v);
+	vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40040);
+	dl = vclock_guest_tsc(v) + 250000; /* 100 us; advance 1 us */
+	vclock_wrmsr_tsc_deadline(v, dl);
+	vclock_advance(vm, 99000);
+	assert_int_equal(v->stats.callback_waits, 1);
+	/* The callback owns the expiry now: not taken. */
+	assert_false(vclock_timer_take(v, &e));
+	assert_true(vclock_timer_armed(v, NULL));
+	assert_int_equal(v->stats.taken, 0);
+	vclock_advance(vm, 2000);
+	assert_int_equal(vm->log_len, 1);
+	vt_vm_destroy(vm);
+}
+
 static void arm_while_armed_is_detected(void **state)
 {
 	struct vclock_vm *vm = quiet_vm(1);
@@ -747,6 +799,8 @@ int main(void)
 		cmocka_unit_test(heap_ties_fire_in_arm_order),
 		cmocka_unit_test(heap_is_deterministic_across_runs),
 		cmocka_unit_test(cancel_is_synchronous_and_counted),
+		cmocka_unit_test(take_removes_the_timer_without_its_callback),
+		cmocka_unit_test(take_leaves_a_spinning_posted_callback),
 		cmocka_unit_test(arm_while_armed_is_detected),
 		cmocka_unit_test(arm_after_fire_is_not_a_violation),
 		cmocka_unit_test(arm_in_past_fires_at_current_time),
