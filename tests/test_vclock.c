@@ -215,12 +215,15 @@ static void take_removes_the_timer_without_its_callback(void **state)
 	vt_vm_destroy(vm);
 }
 
-static void take_leaves_a_spinning_posted_callback(void **state)
+/*
+ * Posted mode, vCPU 0: a TSC deadline (*@dl) 100 us ahead with the 1 us
+ * advance, and 99 us later: the callback fired early and spins to it.
+ */
+static struct vclock_vm *posted_callback_spinning(uint64_t *dl)
 {
 	struct vclock_config cfg;
 	struct vclock_vm *vm;
 	struct vclock_vcpu *v;
-	uint64_t dl, e;
 
 	vclock_config_default(&cfg, 1);
 	cfg.lapic.timer.flags |= VAPIC_TIMER_F_POSTED;
@@ -229,10 +232,19 @@ static void take_leaves_a_spinning_posted_callback(void **state)
 	v->post_enabled = true;
 	vt_enable(v);
 	vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40040);
-	dl = vclock_guest_tsc(v) + 250000; /* 100 us; advance 1 us */
-	vclock_wrmsr_tsc_deadline(v, dl);
+	*dl = vclock_guest_tsc(v) + 250000;
+	vclock_wrmsr_tsc_deadline(v, *dl);
 	vclock_advance(vm, 99000);
 	assert_int_equal(v->stats.callback_waits, 1);
+	return vm;
+}
+
+static void take_leaves_a_spinning_posted_callback(void **state)
+{
+	uint64_t dl, e;
+	struct vclock_vm *vm = posted_callback_spinning(&dl);
+	struct vclock_vcpu *v = &vm->vcpus[0];
+
 	/* The callback owns the expiry now: not taken. */
 	assert_false(vclock_timer_take(v, &e));
 	assert_true(vclock_timer_armed(v, NULL));
@@ -720,23 +732,11 @@ static void run_posted_unpinned_logs_housekeeping_cpu(void **state)
 
 static void posted_callback_spin_is_dropped_by_cancel(void **state)
 {
-	struct vclock_config cfg;
-	struct vclock_vm *vm;
-	struct vclock_vcpu *v;
 	uint64_t dl, e;
+	struct vclock_vm *vm = posted_callback_spinning(&dl);
+	struct vclock_vcpu *v = &vm->vcpus[0];
 
-	vclock_config_default(&cfg, 1);
-	cfg.lapic.timer.flags |= VAPIC_TIMER_F_POSTED;
-	vm = vt_vm_cfg(&cfg);
-	v = &vm->vcpus[0];
-	v->post_enabled = true;
-	vt_enable(v);
-	vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40040);
-	dl = vclock_guest_tsc(v) + 250000; /* 100 us; advance 1 us */
-	vclock_wrmsr_tsc_deadline(v, dl);
-	vclock_advance(vm, 99000);
 	/* The callback fired early and spins to the deadline. */
-	assert_int_equal(v->stats.callback_waits, 1);
 	assert_true(vclock_timer_armed(v, &e));
 	assert_int_equal(e, vm->now_ns + 1000);
 	/* The guest moves the deadline: the spin is cancelled. */
