@@ -648,6 +648,23 @@ static void m_write_svr(struct fz *fz, struct mlapic *m, uint32_t val)
 	}
 }
 
+/*
+ * A non-timer LVT entry write: the writable bits; masked while software
+ * disabled; remote IRR (only a record sets it here) stays while the entry
+ * stays fixed and level-triggered.
+ */
+static void m_write_lvt(struct mlapic *m, int idx, uint32_t val)
+{
+	val &= m_lvt_writable((unsigned int)idx);
+	if (!(m->svr & VAPIC_SVR_ENABLE))
+		val |= VAPIC_LVT_MASKED;
+	if ((m->lvt[idx] & VAPIC_LVT_REMOTE_IRR) &&
+	    (val & VAPIC_LVT_LEVEL_TRIGGER) &&
+	    !(val & VAPIC_LVT_DELIVERY_MODE_MASK))
+		val |= VAPIC_LVT_REMOTE_IRR;
+	m->lvt[idx] = val;
+}
+
 static int lvt_of(const struct fz *fz, uint32_t off)
 {
 	switch (off) {
@@ -742,10 +759,7 @@ static int m_write(struct fz *fz, unsigned int c, enum view view, uint32_t off,
 					       ? VAPIC_LVT_REMOTE_IRR
 					       : 0)))
 			return VAPIC_ERSVD;
-		val &= m_lvt_writable((unsigned int)idx);
-		if (!(m->svr & VAPIC_SVR_ENABLE))
-			val |= VAPIC_LVT_MASKED;
-		m->lvt[idx] = (uint32_t)val;
+		m_write_lvt(m, idx, (uint32_t)val);
 		return 0;
 	}
 	/* xAPIC: reserved bits ignored, read-only registers ignored. */
@@ -797,10 +811,7 @@ static int m_write(struct fz *fz, unsigned int c, enum view view, uint32_t off,
 		return 0;
 	idx = lvt_of(fz, off);
 	if (idx >= 0) {
-		val &= m_lvt_writable((unsigned int)idx);
-		if (!(m->svr & VAPIC_SVR_ENABLE))
-			val |= VAPIC_LVT_MASKED;
-		m->lvt[idx] = (uint32_t)val;
+		m_write_lvt(m, idx, (uint32_t)val);
 		return 0;
 	}
 illegal:

@@ -463,6 +463,37 @@ static void test_lint_fixed_level_remote_irr_until_eoi(void **s)
 	assert_false(fake_irr(L(), 0x55));
 }
 
+/* Remote IRR set by a delivery, then the guest rewrites LINT0 as @val. */
+static uint32_t lint0_after_rewrite(uint32_t val)
+{
+	vapic_lapic_write(L(), VAPIC_REG_LVT_LINT0, 0x8055);
+	vapic_lapic_set_lint(L(), 0, true);
+	assert_true(fake_reg(L(), VAPIC_REG_LVT_LINT0) & VAPIC_LVT_REMOTE_IRR);
+	vapic_lapic_write(L(), VAPIC_REG_LVT_LINT0, val | VAPIC_LVT_REMOTE_IRR);
+	return fake_reg(L(), VAPIC_REG_LVT_LINT0);
+}
+
+static void test_lint_remote_irr_kept_by_fixed_level_write(void **s)
+{
+	(void)s;
+	/* Another vector, still fixed + level: the bit is not written. */
+	assert_int_equal(lint0_after_rewrite(0xa066),
+			 0xa066 | VAPIC_LVT_REMOTE_IRR);
+}
+
+static void test_lint_remote_irr_cleared_by_edge_write(void **s)
+{
+	(void)s;
+	assert_int_equal(lint0_after_rewrite(0x55), 0x55);
+}
+
+static void test_lint_remote_irr_cleared_by_non_fixed_write(void **s)
+{
+	(void)s;
+	/* NMI delivery mode, level bit set: remote IRR is undefined there. */
+	assert_int_equal(lint0_after_rewrite(0x8455), 0x8455);
+}
+
 static void test_lint_masked_delivers_nothing(void **s)
 {
 	(void)s;
@@ -551,6 +582,9 @@ int main(void)
 		T(test_lint0_extint_is_level),
 		T(test_lint_fixed_edge),
 		T(test_lint_fixed_level_remote_irr_until_eoi),
+		T(test_lint_remote_irr_kept_by_fixed_level_write),
+		T(test_lint_remote_irr_cleared_by_edge_write),
+		T(test_lint_remote_irr_cleared_by_non_fixed_write),
 		T(test_lint_masked_delivers_nothing),
 		T(test_lint_pins_are_intr_nmi_when_apic_disabled),
 		T(test_raise_lvt_per_delivery_mode),

@@ -544,6 +544,10 @@ VAPIC_API int vapic_lapic_read(struct vapic_lapic *l, uint32_t offset,
  * ICR low sends the message (destination from ICR high); EOI retires the
  * highest in-service vector whatever the value; ESR latches the errors
  * seen since the previous write; the ID register is writable (bits 31:24).
+ * The read-only bits of an LVT entry are never written: LINT0/1's remote
+ * IRR stays set across a write that leaves the entry fixed and
+ * level-triggered, and clears otherwise (the SDM defines it only for
+ * fixed level-triggered entries).  The same holds in x2APIC mode.
  *
  * Context: vCPU thread.
  * Return: >= 0: VAPIC_LAPIC_ACT_* bits; VAPIC_ENOENT for an offset that is
