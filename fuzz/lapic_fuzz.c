@@ -29,7 +29,9 @@
  *   8 c            ESR write, then read
  *   9 c l*4 d*4    ICR send (xAPIC: high then low; x2APIC: one write)
  *   10 c v         x2APIC SELF IPI (through the view: refused elsewhere)
- *   11 c v f       accept vector v (f & 1: level)
+ *   11 c v f       accept vector v (f & 1: level); f 0x40-0x47: LINT
+ *                  pin f >> 1 & 1 to level f >> 2 & 1; f 0x48-0x4f: raise
+ *                  LVT thermal / PMC / CMCI / (refused) LINT0 by v & 3
  *   12 c           poll and inject
  *   13 c           EOI (the view of the mode)
  *   14 c k x       save + restore (k: 0 in place, else mutate byte x ^ k)
@@ -103,7 +105,8 @@ struct reached {
 		esr_latched, error_irq, sw_disabled, restored, mutated_ok,
 		mutated_refused, init, fp_inject, fp_host, fp_slow, fp_gp,
 		fp_icr, fp_tscd, fp_preempt, fp_timer_inject, fp_live,
-		timer_tick, timer_tick_merged;
+		timer_tick, timer_tick_merged, lint, lint_remote_irr, raise_lvt,
+		lvt_event;
 	uint64_t ops, msgs, injections;
 };
 
@@ -118,6 +121,7 @@ struct mlapic {
 	uint32_t lvt[VAPIC_LVT_NR];
 	bool irr[256], isr[256], tmr[256];
 	uint32_t events, sipi_vector;
+	uint32_t lint_level; /* bit n: LINTn asserted (kept across INIT) */
 	uint32_t lvtt_vector; /* what the harness last wrote */
 	/*
 	 * Every vector LVTT held since the last reset: a tick that came due
@@ -619,9 +623,107 @@ static void icr_sent(struct fz *fz, unsigned int s, uint32_t lo, uint32_t dest)
 enum view { V_XAPIC = 0, V_X2APIC = 1 };
 
 /* The model's EOI (SDM "EOI Register"); returns ACT_EOI or 0. */
+/*
+ * An LVT entry delivers (SDM "Local Vector Table"; lapic.h,
+ * vapic_lapic_set_lint(), vapic_lapic_raise_lvt()): masked, nothing; fixed
+ * mode accepts the vector edge-triggered (*@poll when it newly entered
+ * IRR); NMI, SMI, INIT and ExtINT raise their event (ACT_EVENT); the
+ * reserved modes (001, 011, 110) nothing.
+ */
+static int m_deliver_lvt(struct fz *fz, struct mlapic *m, uint32_t lvt,
+			 bool *poll)
+{
+	uint32_t dm = (lvt & VAPIC_LVT_DELIVERY_MODE_MASK) >>
+		      VAPIC_LVT_DELIVERY_MODE_SHIFT;
+	uint32_t ev;
+
+	if (lvt & VAPIC_LVT_MASKED)
+		return 0;
+	switch (dm) {
+	case VAPIC_DM_FIXED:
+		if (m_accept(fz, m, lvt & VAPIC_LVT_VECTOR_MASK, false) == 0)
+			*poll = true;
+		return 0;
+	case VAPIC_DM_NMI:
+	case VAPIC_DM_SMI:
+	case VAPIC_DM_INIT:
+		ev = dm_event(dm);
+		break;
+	case VAPIC_DM_EXTINT:
+		ev = VAPIC_EVENT_EXTINT;
+		break;
+	default:
+		return 0;
+	}
+	fz->rc.lvt_event = true;
+	m->events |= ev;
+	return VAPIC_LAPIC_ACT_EVENT;
+}
+
+/*
+ * LINT entry @idx, fixed and level-triggered, with its pin asserted: one
+ * interrupt (TMR set) per EOI of its vector, remote IRR set meanwhile.
+ */
+static void m_lint_level_fixed(struct fz *fz, struct mlapic *m, int idx,
+			       bool *poll)
+{
+	uint32_t lvt = m->lvt[idx];
+
+	if (lvt & (VAPIC_LVT_REMOTE_IRR | VAPIC_LVT_MASKED))
+		return;
+	if (m_accept(fz, m, lvt & VAPIC_LVT_VECTOR_MASK, true))
+		return; /* refused, or merged into a pending IRR bit */
+	fz->rc.lint_remote_irr = true;
+	m->lvt[idx] = lvt | VAPIC_LVT_REMOTE_IRR;
+	*poll = true;
+}
+
+/*
+ * LINT pin @pin goes to level @asserted.  APIC globally disabled: LINT0 is
+ * INTR (ExtINT while asserted), LINT1 NMI (rising edge).  Otherwise per the
+ * entry: fixed level-triggered as above; ExtINT level-sensitive (while
+ * asserted); everything else on the rising edge.
+ */
+static int m_set_lint(struct fz *fz, struct mlapic *m, uint32_t pin,
+		      bool asserted, bool *poll)
+{
+	uint32_t bit = 1U << pin, lvt, dm;
+	bool rising = asserted && !(m->lint_level & bit);
+
+	if (asserted)
+		m->lint_level |= bit;
+	else
+		m->lint_level &= ~bit;
+	if (m->mode == VAPIC_APIC_DISABLED) {
+		if (pin == 0 && asserted)
+			m->events |= VAPIC_EVENT_EXTINT;
+		else if (pin == 1 && rising)
+			m->events |= VAPIC_EVENT_NMI;
+		else
+			return 0;
+		fz->rc.lvt_event = true;
+		return VAPIC_LAPIC_ACT_EVENT;
+	}
+	lvt = m->lvt[VAPIC_LVT_LINT0 + pin];
+	dm = (lvt & VAPIC_LVT_DELIVERY_MODE_MASK) >>
+	     VAPIC_LVT_DELIVERY_MODE_SHIFT;
+	if (lvt & VAPIC_LVT_MASKED)
+		return 0;
+	if ((lvt & VAPIC_LVT_LEVEL_TRIGGER) && dm == VAPIC_DM_FIXED) {
+		if (asserted)
+			m_lint_level_fixed(fz, m, VAPIC_LVT_LINT0 + (int)pin,
+					   poll);
+		return 0;
+	}
+	if (dm == VAPIC_DM_EXTINT ? asserted : rising)
+		return m_deliver_lvt(fz, m, lvt, poll);
+	return 0;
+}
+
 static int m_eoi(struct fz *fz, struct mlapic *m, uint32_t *eoi_vec)
 {
-	int v = mhighest(m->isr);
+	int v = mhighest(m->isr), i;
+	bool poll = false;
 
 	if (v < 0)
 		return 0;
@@ -629,6 +731,15 @@ static int m_eoi(struct fz *fz, struct mlapic *m, uint32_t *eoi_vec)
 	if (!m->tmr[v])
 		return 0;
 	fz->rc.eoi_level = true;
+	/* A LINT entry waiting for this EOI: again if its pin is asserted. */
+	for (i = VAPIC_LVT_LINT0; i <= VAPIC_LVT_LINT1; i++) {
+		if (!(m->lvt[i] & VAPIC_LVT_REMOTE_IRR) ||
+		    (m->lvt[i] & VAPIC_LVT_VECTOR_MASK) != (uint32_t)v)
+			continue;
+		m->lvt[i] &= ~VAPIC_LVT_REMOTE_IRR;
+		if (m->lint_level & (1U << (i - VAPIC_LVT_LINT0)))
+			m_lint_level_fixed(fz, m, i, &poll);
+	}
 	if ((fz->flags & VAPIC_LAPIC_F_EOI_SUPPRESS) &&
 	    (m->svr & VAPIC_SVR_EOI_SUPPRESS))
 		return 0;
@@ -1115,6 +1226,7 @@ FUZZ_ORACLE static void check_all(struct fz *fz)
 		FUZZ_CHECK_EQ(fz, vapic_lapic_mode(l), m->mode);
 		FUZZ_CHECK_EQ(fz, vapic_lapic_apic_base(l), m->base);
 		FUZZ_CHECK_EQ(fz, vapic_lapic_pending_events(l), m->events);
+		FUZZ_CHECK_EQ(fz, l->lint_level, m->lint_level);
 		FUZZ_CHECK_EQ(fz, vapic_lapic_sw_enabled(l),
 			      !!(m->svr & VAPIC_SVR_ENABLE));
 		for (v = 0; v < 16; v++)
@@ -1436,6 +1548,65 @@ static void op_eoi(struct fz *fz, unsigned int c)
 	(void)reg_write(fz, c, view_of(fz, c), VAPIC_REG_EOI, 0);
 }
 
+/*
+ * A LINT pin level change (@b bit 3 clear: pin @b bit 1, level @b bit 2) or
+ * a thermal / PMC / CMCI event (@v & 3; 3 asks for LINT0, which is refused)
+ * on vCPU @c, from the host's devices.
+ */
+static void op_external(struct fz *fz, unsigned int c, uint8_t v, uint8_t b)
+{
+	static const enum vapic_lvt src[4] = {
+		VAPIC_LVT_THERMAL,
+		VAPIC_LVT_PMC,
+		VAPIC_LVT_CMCI,
+		VAPIC_LVT_LINT0,
+	};
+	struct mlapic *m = &fz->m[c];
+	bool poll = false;
+	int e, r;
+
+	fz->nq = 0;
+	if (!(b & 0x08)) {
+		uint32_t pin = (b >> 1) & 1;
+		bool asserted = b & 4;
+
+		fz->op_str = "lint";
+		e = m_set_lint(fz, m, pin, asserted, &poll);
+		r = vapic_lapic_set_lint(fz->l[c], pin, asserted);
+		trace(fz, "  lint %u pin %u %s: %d (model %d)\n", c, pin,
+		      asserted ? "asserted" : "deasserted", r, e);
+		fz->rc.lint = true;
+	} else {
+		enum vapic_lvt s = src[v & 3];
+
+		fz->op_str = "raise_lvt";
+		if (s == VAPIC_LVT_LINT0 ||
+		    (s == VAPIC_LVT_CMCI && !(fz->flags & VAPIC_LAPIC_F_CMCI)))
+			e = VAPIC_EINVAL;
+		else if (m->mode == VAPIC_APIC_DISABLED)
+			e = 0;
+		else
+			e = m_deliver_lvt(fz, m, m->lvt[s], &poll);
+		r = vapic_lapic_raise_lvt(fz->l[c], s);
+		trace(fz, "  raise lvt %u %d: %d (model %d)\n", c, (int)s, r,
+		      e);
+		fz->rc.raise_lvt = true;
+	}
+	out(fz, (uint64_t)(int64_t)r);
+	FUZZ_CHECK_EQ(fz, fz->nq, 0);
+	if (e < 0) {
+		FUZZ_CHECK_EQ(fz, r, e);
+		return;
+	}
+	FUZZ_CHECK(fz, r >= 0);
+	FUZZ_CHECK_EQ(fz, r & VAPIC_LAPIC_ACT_EVENT, e);
+	FUZZ_CHECK_EQ(fz, r & ~(VAPIC_LAPIC_ACT_EVENT | VAPIC_LAPIC_ACT_POLL),
+		      0);
+	if (poll)
+		FUZZ_CHECK(fz, r & VAPIC_LAPIC_ACT_POLL);
+	exit_poll(fz, c, r);
+}
+
 static void op_esr(struct fz *fz, unsigned int c)
 {
 	struct mlapic *m = &fz->m[c];
@@ -1473,6 +1644,7 @@ static void m_from_record(struct fz *fz, unsigned int c,
 	}
 	m->events = s->events;
 	m->sipi_vector = s->sipi_vector;
+	m->lint_level = s->lint_level;
 	m->timer_vec[s->timer.lvtt & 0xff] = true; /* its ticks may be due */
 }
 
@@ -2245,6 +2417,10 @@ static void exec_op(struct fz *fz, uint8_t op)
 		fz->op_str = "accept";
 		v = get8(fz);
 		b = get8(fz);
+		if ((b & 0xf0) == 0x40) {
+			op_external(fz, c, (uint8_t)v, b);
+			break;
+		}
 		{
 			int e = m_accept(fz, &fz->m[c], v, b & 1);
 			int r = vapic_lapic_accept(
@@ -2408,6 +2584,10 @@ void fuzz_summary(char *buf, size_t len)
 		R(fp_live),
 		R(timer_tick),
 		R(timer_tick_merged),
+		R(lint),
+		R(lint_remote_irr),
+		R(raise_lvt),
+		R(lvt_event),
 #undef R
 	};
 

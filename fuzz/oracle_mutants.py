@@ -247,6 +247,17 @@ LAPIC_MUTANTS = [
      "\tcase VAPIC_REG_ICR_LO:\n"),
     ('fastpath-gp-not-counted', 'libvapic/fastpath.c',
      "\t\t\tSTAT_INC_(fp->stats.gp_injections);\n", ""),
+    ('lint-level-ignores-remote-irr', 'libvapic/lapic.c',
+     "\tif ((lvt & VAPIC_LVT_REMOTE_IRR) || (lvt & VAPIC_LVT_MASKED))\n"
+     "\t\treturn 0;\n\tif (accept_checked(",
+     "\tif ((lvt & VAPIC_LVT_MASKED))\n"
+     "\t\treturn 0;\n\tif (accept_checked("),
+    ('eoi-keeps-lint-remote-irr', 'libvapic/lapic.c',
+     "\t\t\tl->lvt[i] = lvt & ~VAPIC_LVT_REMOTE_IRR;",
+     "\t\t\tl->lvt[i] = lvt;"),
+    ('lint-edge-modes-on-level', 'libvapic/lapic.c',
+     "\treturn rising ? deliver_lvt(l, lvt) : 0;",
+     "\treturn asserted ? deliver_lvt(l, lvt) : 0;"),
     ('fastpath-timer-inject-counted-as-resume', 'libvapic/fastpath.c',
      "\t\t\te->vector = (u32)r;\n"
      "\t\t\tSTAT_INC_(fp->stats.fastpath_inject);",
