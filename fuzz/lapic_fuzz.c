@@ -1795,6 +1795,39 @@ static bool deliver_kind(uint32_t reason)
 }
 
 /*
+ * The end of an exit's slow path on @l: the poll (if @poll), the events a
+ * timer/window/kick/HLT exit reports, and the result the header derives
+ * from @e->actions.
+ */
+static int slow_path_end(struct vapic_lapic *l, uint32_t reason, bool poll,
+			 struct vapic_exit *e)
+{
+	uint64_t wait_ns = 0;
+	uint32_t v = 0;
+	int p;
+
+	if (poll) {
+		p = vapic_lapic_poll(l, &v, &wait_ns);
+		if (p == VAPIC_LAPIC_INJECT) {
+			e->actions |= VAPIC_EXIT_ACT_INJECT;
+			e->vector = v;
+		} else if (p == VAPIC_LAPIC_WAIT) {
+			e->actions |= VAPIC_EXIT_ACT_WAIT;
+			e->wait_ns = wait_ns;
+		}
+	}
+	if (deliver_kind(reason) && vapic_lapic_pending_events(l))
+		e->actions |= VAPIC_EXIT_ACT_EVENT;
+	if (reason == VAPIC_EXIT_HLT && !e->actions)
+		return VAPIC_FP_SLOW;
+	if (!e->actions)
+		return VAPIC_FP_RESUME;
+	if (e->actions == VAPIC_EXIT_ACT_INJECT)
+		return VAPIC_FP_INJECT;
+	return VAPIC_FP_HOST;
+}
+
+/*
  * The slow path of @e0 (what the header says the dispatcher does): the
  * register call, a poll when it says so; returns the result the header
  * gives, fills @e.
@@ -1803,9 +1836,8 @@ static int slow_path(struct fz *fz, unsigned int c, const struct vapic_exit *e0,
 		     struct vapic_exit *e)
 {
 	struct vapic_lapic *l = fz->l[c];
-	uint32_t off = 0, v = 0;
-	uint64_t wait_ns = 0;
-	int act = 0, p;
+	uint32_t off = 0;
+	int act = 0;
 	bool poll = false;
 
 	*e = *e0;
@@ -1856,25 +1888,7 @@ static int slow_path(struct fz *fz, unsigned int c, const struct vapic_exit *e0,
 		if (act & VAPIC_LAPIC_ACT_BASE)
 			e->actions |= VAPIC_EXIT_ACT_BASE;
 	}
-	if (poll) {
-		p = vapic_lapic_poll(l, &v, &wait_ns);
-		if (p == VAPIC_LAPIC_INJECT) {
-			e->actions |= VAPIC_EXIT_ACT_INJECT;
-			e->vector = v;
-		} else if (p == VAPIC_LAPIC_WAIT) {
-			e->actions |= VAPIC_EXIT_ACT_WAIT;
-			e->wait_ns = wait_ns;
-		}
-	}
-	if (deliver_kind(e0->reason) && vapic_lapic_pending_events(l))
-		e->actions |= VAPIC_EXIT_ACT_EVENT;
-	if (e0->reason == VAPIC_EXIT_HLT && !e->actions)
-		return VAPIC_FP_SLOW;
-	if (!e->actions)
-		return VAPIC_FP_RESUME;
-	if (e->actions == VAPIC_EXIT_ACT_INJECT)
-		return VAPIC_FP_INJECT;
-	return VAPIC_FP_HOST;
+	return slow_path_end(l, e0->reason, poll, e);
 }
 
 static void take_outcome(struct fz *fz, unsigned int c, struct outcome *o)
@@ -2139,9 +2153,7 @@ static void fastpath_live(struct fz *fz, unsigned int c,
 	struct vapic_exit e = *e0, x;
 	struct vapic_exit_stats st0 = fz->fp[c].stats;
 	uint32_t tvec = l->timer.lvtt & VAPIC_LVT_VECTOR_MASK;
-	uint64_t wait_ns = 0;
-	uint32_t v = 0;
-	int res, p, want;
+	int res, want;
 
 	fz->nq = 0;
 	fz->q_overflow = false;
@@ -2154,20 +2166,7 @@ static void fastpath_live(struct fz *fz, unsigned int c,
 	FUZZ_CHECK_EQ(fz, fz->nq, 0);
 	check_wait(fz, c, &e);
 	memset(&x, 0, sizeof(x));
-	p = vapic_lapic_poll(l, &v, &wait_ns);
-	if (p == VAPIC_LAPIC_INJECT) {
-		x.actions |= VAPIC_EXIT_ACT_INJECT;
-		x.vector = v;
-	} else if (p == VAPIC_LAPIC_WAIT) {
-		x.actions |= VAPIC_EXIT_ACT_WAIT;
-		x.wait_ns = wait_ns;
-	}
-	if (fz->m[c].events)
-		x.actions |= VAPIC_EXIT_ACT_EVENT;
-	want = e0->reason == VAPIC_EXIT_HLT && !x.actions ? VAPIC_FP_SLOW
-	       : !x.actions				  ? VAPIC_FP_RESUME
-	       : x.actions == VAPIC_EXIT_ACT_INJECT	  ? VAPIC_FP_INJECT
-							  : VAPIC_FP_HOST;
+	want = slow_path_end(l, e0->reason, true, &x);
 	if (res != want || e.actions != x.actions)
 		fail(fz,
 		     "live fastpath %d actions %#x, a poll after it: %d "
