@@ -357,6 +357,34 @@ static void test_kvm_vm_max_change_during_halt_decides_at_end(void **state)
 	assert_int_equal(vapic_haltpoll_window_ns(&hp), 0);
 }
 
+/*
+ * The per-VM maximum drops to 0 during a halt (window 40000): at the end
+ * max == 0, so kvm_vcpu_halt() zeroes the window.  Raised again, polling
+ * starts over from 0 (grow_start on the next short halt).
+ */
+static void test_kvm_vm_max_zero_during_halt_zeroes_window(void **state)
+{
+	static const uint64_t ramp[] = { 0, 10000, 20000 };
+	static const uint64_t again[] = { 0, 10000 };
+	struct vapic_haltpoll hp;
+	uint64_t w, t0;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_KVM);
+	expect_windows(&hp, 30000, ramp, 3);
+	t0 = now;
+	assert_int_equal(vapic_haltpoll_begin(&hp, t0, 0, &w), 0);
+	assert_int_equal(w, 40000);
+	vapic_haltpoll_set_vm_max(&hp, 0);
+	assert_int_equal(
+		vapic_haltpoll_end(&hp, t0 + w, t0 + 120000, VAPIC_HALT_WAITED),
+		0);
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 0);
+	now = t0 + 121000;
+	vapic_haltpoll_set_vm_max(&hp, 200000);
+	expect_windows(&hp, 30000, again, 2);
+}
+
 /* A per-VM maximum of 0: no polling, and a valid wake-up zeroes the window. */
 static void test_kvm_vm_max_zero_disables_polling(void **state)
 {
@@ -676,6 +704,49 @@ static void test_guest_governor_boundaries(void **state)
 	assert_int_equal(vapic_haltpoll_window_ns(&hp), 100000);
 	/* Halted max + 1: shrink. */
 	assert_int_equal(halt(&hp, 300001), 100000);
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 50000);
+}
+
+/*
+ * At the maximum, a block of exactly guest_halt_poll_ns neither grows
+ * (block_ns > window fails) nor shrinks (block_ns > max fails):
+ *   w=0, 30 us -> 50000; w=50000, event 250 us: halted 200000 -> 100000;
+ *   w=100000, event 250 us: halted 150000 -> 200000;
+ *   w=200000, event 400 us: halted 200000 == max == w: unchanged.
+ */
+static void test_guest_governor_block_of_max_at_max_keeps_window(void **state)
+{
+	struct vapic_haltpoll hp;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_GUEST);
+	halt(&hp, 30000);
+	halt(&hp, 250000);
+	assert_int_equal(halt(&hp, 250000), 100000);
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 200000);
+	assert_int_equal(halt(&hp, 400000), 200000);
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 200000);
+}
+
+/*
+ * A poll that saw the event adjusts nothing (haltpoll_reflect() adjusts
+ * only after the halt state), even when the halt ended later than the
+ * poll (the event came after the loop, before blocking): window 50000,
+ * poll ends at 20 us, halt at 120 us, not waited: still 50000.
+ */
+static void test_guest_governor_caught_poll_adjusts_nothing(void **state)
+{
+	struct vapic_haltpoll hp;
+	uint64_t w;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_GUEST);
+	halt(&hp, 30000);
+	assert_int_equal(vapic_haltpoll_begin(&hp, now, 0, &w), 0);
+	assert_int_equal(w, 50000);
+	assert_int_equal(vapic_haltpoll_end(&hp, now + 20000, now + 120000, 0),
+			 0);
+	assert_int_equal(hp.stats.halt_successful_poll, 1);
 	assert_int_equal(vapic_haltpoll_window_ns(&hp), 50000);
 }
 
@@ -1109,6 +1180,221 @@ static void test_adaptive_invalid_wakeup_not_learnt(void **state)
 				 40960);
 	assert_int_equal(ahalt(&hp, 30000), 40960);
 	assert_true(vapic_haltpoll_credit_ns(&hp) < credit);
+}
+
+/*
+ * The guest disabled host polling (MSR_KVM_POLL_CONTROL): no window, not
+ * even to a near own timer, and the halts teach nothing; re-enabled, the
+ * learnt window is back.
+ */
+static void test_adaptive_guest_no_poll_never_polls(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 10; i++)
+		ahalt(&hp, 30000);
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 40960);
+	vapic_haltpoll_set_guest_no_poll(&hp, true);
+	assert_int_equal(ahalt(&hp, 30000), 0);
+	assert_int_equal(halt_timer(&hp, 30000, BLOCK, 0, 5000), 0);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(ahalt(&hp, 150000), 0);
+	assert_int_equal(hp.stats.halt_attempted_poll, 8);
+	vapic_haltpoll_set_guest_no_poll(&hp, false);
+	assert_int_equal(ahalt(&hp, 30000), 40960);
+}
+
+/*
+ * Intervals learnt under a larger maximum are long under a smaller one.
+ * 20 halts of 150 us: bucket [131072, 163840), window 196608 (with the
+ * headroom bucket).  The per-VM maximum drops to 100000: that bucket
+ * starts at or above it, so the context holds only "long" intervals and
+ * nothing is worth polling (counting them as caught by a 100 us window
+ * would poll 100 us for events that come at 150 us).
+ */
+static void test_adaptive_lowered_max_turns_learnt_intervals_long(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+	uint64_t w = 0;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 20; i++)
+		w = ahalt(&hp, 150000);
+	assert_int_equal(w, 196608);
+	vapic_haltpoll_set_vm_max(&hp, 100000);
+	assert_int_equal(ahalt(&hp, 150000), 0);
+	assert_int_equal(vapic_haltpoll_window_ns(&hp), 0);
+}
+
+/*
+ * A window that only breaks even is not polled ("0 if no window gains"),
+ * and one sample more makes it gain.  max_ns 50000, block cost 25000;
+ * 49.5 us is in bucket [49152, 57344), whose window is capped at 50000.
+ * Halts alternate long (100 us) and 49.5 us, so the context after a long
+ * halt learns only the 49.5 us ones and the other context only the long:
+ *   halts 1, 3, 5 (contexts long, short, short): long;
+ *   halts 2, 4 (context long): 49.5 us, not polled (no gain yet).
+ * Halt 6 (context long: 1 long, 2 x 49.5 us, weights 16 each):
+ *   gain 32 * 25000 = cost 16 * 50000: no gain, no poll.
+ * Halt 8, after one more 49.5 us sample: gain 48 * 25000 > 800000: poll.
+ */
+static void test_adaptive_break_even_window_not_polled(void **state)
+{
+	struct vapic_haltpoll_config c;
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(
+		vapic_haltpoll_config_default(&c, VAPIC_HALTPOLL_ADAPTIVE), 0);
+	c.max_ns = 50000;
+	c.timer_max_ns = 50000;
+	assert_int_equal(vapic_haltpoll_init(&hp, &c), 0);
+	now = 1000000;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ahalt(&hp, i & 1 ? 49500 : 100000), 0);
+	assert_int_equal(ahalt(&hp, 49500), 0);
+	assert_int_equal(ahalt(&hp, 100000), 0);
+	assert_int_equal(ahalt(&hp, 49500), 50000);
+}
+
+/*
+ * A blocked halt is learnt as at least its poll: the event came after the
+ * window ended, even when the wake-up took less than the block cost.
+ * Window 40960 (30 us halts); an event at 41 us, awake at once: halt_ns
+ * 41000 - block cost 25000 = 16000, learnt as 40960, in bucket [40960,
+ * 49152): the next window covers it and the headroom bucket above it,
+ * 57344.  (Learnt as 16000, the window would stay 40960.)
+ */
+static void test_adaptive_blocked_halt_learnt_as_at_least_its_poll(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 10; i++)
+		ahalt(&hp, 30000);
+	assert_int_equal(halt_timer(&hp, 41000, 0, 0, VAPIC_HALTPOLL_NO_TIMER),
+			 40960);
+	assert_int_equal(ahalt(&hp, 30000), 57344);
+}
+
+/*
+ * Old behaviour fades: a context halves once it holds 4096 samples.
+ * Halts alternate 30 us and 250 us (long), 20000 pairs: the context after
+ * a short halt learns only long ones (never worth a poll).  Then only
+ * 30 us halts, all in that context: they must outweigh the long mass by
+ * 41 to 25 (gain 25000 per catch against 40960 per miss).  With decay the
+ * long mass is at most 4096 samples; without it, 20000 and the window
+ * would stay 0 for over 32000 halts.
+ */
+static void test_adaptive_context_decay_forgets_old_behaviour(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i, first = 0;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 20000; i++) {
+		ahalt(&hp, 30000);
+		ahalt(&hp, 250000);
+	}
+	ahalt(&hp, 30000); /* context long: learnt there */
+	for (i = 1; i <= 8000 && !first; i++)
+		if (ahalt(&hp, 30000))
+			first = i;
+	assert_true(first > 1000);
+	assert_true(first <= 8000);
+}
+
+/*
+ * An invalid wake-up during the poll (nothing delivered: the poll saw a
+ * false wake-up) used up what it polled: 5 us of credit.
+ */
+static void test_adaptive_invalid_wakeup_in_poll_uses_budget(void **state)
+{
+	struct vapic_haltpoll hp;
+	unsigned int i;
+	uint64_t w, t0;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 10; i++)
+		ahalt(&hp, 30000);
+	t0 = now;
+	assert_int_equal(vapic_haltpoll_begin(&hp, t0, ~0ULL, &w), 0);
+	assert_int_equal(w, 40960);
+	assert_int_equal(vapic_haltpoll_credit_ns(&hp),
+			 VAPIC_ADAPTIVE_BUDGET_BURST_NS);
+	assert_int_equal(vapic_haltpoll_end(&hp, t0 + 5000, t0 + 5000,
+					    VAPIC_HALT_INVALID),
+			 0);
+	assert_int_equal(vapic_haltpoll_credit_ns(&hp),
+			 VAPIC_ADAPTIVE_BUDGET_BURST_NS - 5000);
+}
+
+/* A lowered burst caps the credit at the next halt. */
+static void test_adaptive_lowered_burst_caps_credit(void **state)
+{
+	struct vapic_haltpoll_config c;
+	struct vapic_haltpoll hp;
+	unsigned int i;
+	uint64_t w;
+
+	(void)state;
+	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 10; i++)
+		ahalt(&hp, 30000);
+	assert_int_equal(vapic_haltpoll_credit_ns(&hp),
+			 VAPIC_ADAPTIVE_BUDGET_BURST_NS);
+	c = hp.cfg;
+	c.budget_burst_ns = 100000;
+	assert_int_equal(vapic_haltpoll_set_config(&hp, &c), 0);
+	assert_int_equal(vapic_haltpoll_begin(&hp, now, ~0ULL, &w), 0);
+	assert_int_equal(vapic_haltpoll_credit_ns(&hp), 100000);
+	assert_int_equal(w, 40960);
+}
+
+/*
+ * Refill saturates: at budget_ppm 100% a gap of nearly 2^64 ns adds nearly
+ * 2^64 ns of credit, which must cap at the burst, not wrap around.
+ */
+static void test_adaptive_budget_refill_saturates_on_huge_gap(void **state)
+{
+	struct vapic_haltpoll_config c;
+	struct vapic_haltpoll hp;
+	unsigned int i;
+	uint64_t w, t0;
+
+	(void)state;
+	assert_int_equal(
+		vapic_haltpoll_config_default(&c, VAPIC_HALTPOLL_ADAPTIVE), 0);
+	c.budget_ppm = VAPIC_PPM;
+	c.budget_burst_ns = VAPIC_ADAPTIVE_BURST_LIMIT_NS;
+	assert_int_equal(vapic_haltpoll_init(&hp, &c), 0);
+	now = 1000000;
+	for (i = 0; i < 10; i++)
+		ahalt(&hp, 30000);
+	/* An invalid wake-up after blocking: debit the whole 40960 poll. */
+	t0 = now;
+	assert_int_equal(vapic_haltpoll_begin(&hp, t0, ~0ULL, &w), 0);
+	assert_int_equal(w, 40960);
+	assert_int_equal(
+		vapic_haltpoll_end(&hp, t0 + w, t0 + 50000,
+				   VAPIC_HALT_WAITED | VAPIC_HALT_INVALID),
+		0);
+	assert_int_equal(vapic_haltpoll_credit_ns(&hp),
+			 VAPIC_ADAPTIVE_BURST_LIMIT_NS - 40960);
+	assert_int_equal(vapic_haltpoll_begin(&hp, UINT64_MAX, ~0ULL, &w), 0);
+	assert_int_equal(vapic_haltpoll_credit_ns(&hp),
+			 VAPIC_ADAPTIVE_BURST_LIMIT_NS);
+	assert_int_equal(vapic_haltpoll_end(&hp, UINT64_MAX, UINT64_MAX, 0), 0);
 }
 
 /* ADAPTIVE with VAPIC_HALTPOLL_F_EVENTS (the host reports interrupts). */
@@ -1961,6 +2247,8 @@ int main(void)
 			test_kvm_vm_max_change_during_halt_decides_at_end),
 		cmocka_unit_test(test_kvm_vm_max_zero_disables_polling),
 		cmocka_unit_test(
+			test_kvm_vm_max_zero_during_halt_zeroes_window),
+		cmocka_unit_test(
 			test_kvm_module_param_change_applies_at_next_halt),
 		cmocka_unit_test(test_kvm_invalid_wakeup_shrinks_and_counts),
 		cmocka_unit_test(test_kvm_invalid_wakeup_does_not_grow),
@@ -1973,6 +2261,10 @@ int main(void)
 		cmocka_unit_test(test_guest_governor_sequence),
 		cmocka_unit_test(test_guest_governor_caps_grow_immediately),
 		cmocka_unit_test(test_guest_governor_boundaries),
+		cmocka_unit_test(
+			test_guest_governor_block_of_max_at_max_keeps_window),
+		cmocka_unit_test(
+			test_guest_governor_caught_poll_adjusts_nothing),
 		cmocka_unit_test(test_guest_governor_no_shrink_and_shrink_zero),
 		cmocka_unit_test(test_adaptive_polls_exactly_to_own_timer),
 		cmocka_unit_test(test_adaptive_timer_window_flags_and_vm_max),
@@ -1991,6 +2283,14 @@ int main(void)
 		cmocka_unit_test(test_adaptive_decay_remembers_rare_interval),
 		cmocka_unit_test(test_adaptive_extreme_config_stays_in_range),
 		cmocka_unit_test(test_adaptive_invalid_wakeup_not_learnt),
+		cmocka_unit_test(test_adaptive_guest_no_poll_never_polls),
+		cmocka_unit_test(
+			test_adaptive_lowered_max_turns_learnt_intervals_long),
+		cmocka_unit_test(test_adaptive_break_even_window_not_polled),
+		cmocka_unit_test(
+			test_adaptive_blocked_halt_learnt_as_at_least_its_poll),
+		cmocka_unit_test(
+			test_adaptive_context_decay_forgets_old_behaviour),
 		cmocka_unit_test(
 			test_adaptive_events_continue_a_timer_cut_wait),
 		cmocka_unit_test(test_adaptive_event_report_starts_a_new_wait),
@@ -2009,6 +2309,11 @@ int main(void)
 		cmocka_unit_test(
 			test_adaptive_events_random_mix_stays_in_range),
 		cmocka_unit_test(test_adaptive_budget_arithmetic),
+		cmocka_unit_test(
+			test_adaptive_invalid_wakeup_in_poll_uses_budget),
+		cmocka_unit_test(test_adaptive_lowered_burst_caps_credit),
+		cmocka_unit_test(
+			test_adaptive_budget_refill_saturates_on_huge_gap),
 		cmocka_unit_test(test_adaptive_budget_bounds_wasted_polling),
 		cmocka_unit_test(test_adaptive_budget_spares_timer_polls),
 		cmocka_unit_test(test_adaptive_timer_shortens_predicted_window),

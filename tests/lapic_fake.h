@@ -34,6 +34,7 @@ struct fake_cpu {
 	uint64_t expires_ns;
 	int arms;
 	int cancels;
+	int arm_error; /* timer_arm returns this (and arms nothing) if set */
 };
 
 struct fake_vm {
@@ -61,6 +62,8 @@ static inline int fake_timer_arm(void *host, uint64_t expires_ns)
 {
 	struct fake_cpu *c = host;
 
+	if (c->arm_error)
+		return c->arm_error;
 	c->armed = true;
 	c->expires_ns = expires_ns;
 	c->arms++;

@@ -144,6 +144,26 @@ static void test_tsc_deadline_not_exposed_gp(void **s)
 	assert_int_equal(FP()->stats.gp_injections, 1);
 }
 
+/*
+ * Outside TSC-deadline mode (one-shot), a write of IA32_TSC_DEADLINE is
+ * ignored (SDM "TSC-Deadline Mode") but still counted: the general path.
+ */
+static void test_tsc_deadline_write_in_one_shot_ignored_but_counted(void **s)
+{
+	struct vapic_exit e;
+
+	(void)s;
+	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_LVT_TIMER), 0xec);
+	assert_int_equal(wrmsr(&e, VAPIC_MSR_TSC_DEADLINE, vm.tsc + 10000),
+			 VAPIC_FP_RESUME);
+	assert_int_equal(e.actions, 0);
+	assert_false(vm.cpu[0].armed);
+	assert_int_equal(FP()->stats.tscdeadline_writes, 1);
+	assert_int_equal(FP()->stats.msr_write_exits, 1);
+	assert_int_equal(rdmsr(&e, VAPIC_MSR_TSC_DEADLINE), VAPIC_FP_RESUME);
+	assert_int_equal(e.data, 0);
+}
+
 static void test_rdmsr_tsc_deadline(void **s)
 {
 	struct vapic_exit e;
@@ -167,6 +187,19 @@ static void test_icr_self_ipi_injects(void **s)
 			       (1U << VAPIC_ICR_SHORTHAND_SHIFT) | 0xf3),
 			 VAPIC_FP_INJECT);
 	assert_int_equal(e.vector, 0xf3);
+	assert_int_equal(vm.nipi, 0);
+	assert_int_equal(FP()->stats.icr_writes, 1);
+}
+
+/* x2APIC SELF IPI: injected at once, and counted as an ICR write. */
+static void test_self_ipi_injects_and_counts_as_icr_write(void **s)
+{
+	struct vapic_exit e;
+
+	(void)s;
+	assert_int_equal(wrmsr(&e, MSR(VAPIC_REG_SELF_IPI), 0x51),
+			 VAPIC_FP_INJECT);
+	assert_int_equal(e.vector, 0x51);
 	assert_int_equal(vm.nipi, 0);
 	assert_int_equal(FP()->stats.icr_writes, 1);
 }
@@ -393,6 +426,55 @@ static void test_host_timer_exit_injects_after_expiry(void **s)
 	assert_int_equal(L()->timer.stats.early, 0);
 }
 
+/*
+ * The timer fired and an event (NMI) is pending: the exit injects the tick
+ * and reports the event too; the fire + inject shortcut must not hide it.
+ */
+static void test_host_timer_exit_with_event_reports_both(void **s)
+{
+	struct vapic_ipi nmi = { .delivery_mode = VAPIC_DM_NMI };
+	struct vapic_exit e;
+	uint64_t exp;
+
+	(void)s;
+	wrmsr(&e, VAPIC_MSR_TSC_DEADLINE, vm.tsc + 1000);
+	vm.tsc += 1000;
+	assert_int_equal(vapic_timer_expired(&L()->timer, &exp),
+			 VAPIC_TFN_DONE);
+	vapic_lapic_receive(L(), &nmi);
+	assert_int_equal(simple(&e, VAPIC_EXIT_HOST_TIMER), VAPIC_FP_HOST);
+	assert_int_equal(e.actions,
+			 VAPIC_EXIT_ACT_EVENT | VAPIC_EXIT_ACT_INJECT);
+	assert_int_equal(e.vector, 0xec);
+	assert_int_equal(FP()->stats.fastpath_host, 1);
+	assert_int_equal(FP()->stats.fastpath_inject, 0);
+}
+
+/*
+ * The host cannot arm its timer: the TSC-deadline write still takes effect,
+ * the exit reports VAPIC_EHOST to the host (ACT_ERROR), and the next exit
+ * that polls arms the timer again.
+ */
+static void test_timer_arm_failure_reports_host_error(void **s)
+{
+	struct vapic_exit e;
+
+	(void)s;
+	vm.cpu[0].arm_error = VAPIC_EBUSY;
+	assert_int_equal(wrmsr(&e, VAPIC_MSR_TSC_DEADLINE, vm.tsc + 10000),
+			 VAPIC_FP_HOST);
+	assert_int_equal(e.actions, VAPIC_EXIT_ACT_ERROR);
+	assert_int_equal(e.error, VAPIC_EHOST);
+	assert_false(vm.cpu[0].armed);
+	assert_int_equal(L()->timer.stats.arm_failures, 1);
+	assert_int_equal(rdmsr(&e, VAPIC_MSR_TSC_DEADLINE), VAPIC_FP_RESUME);
+	assert_int_equal(e.data, vm.tsc + 10000);
+	vm.cpu[0].arm_error = 0;
+	assert_int_equal(simple(&e, VAPIC_EXIT_KICK), VAPIC_FP_RESUME);
+	assert_true(vm.cpu[0].armed);
+	assert_int_equal(vm.cpu[0].expires_ns, vm.tsc + 10000);
+}
+
 static void test_host_timer_exit_before_deadline_resumes(void **s)
 {
 	struct vapic_exit e;
@@ -594,8 +676,10 @@ int main(void)
 		T(test_tsc_deadline_past_injects_now),
 		T(test_tsc_deadline_zero_disarms),
 		T(test_tsc_deadline_not_exposed_gp),
+		T(test_tsc_deadline_write_in_one_shot_ignored_but_counted),
 		T(test_rdmsr_tsc_deadline),
 		T(test_icr_self_ipi_injects),
+		T(test_self_ipi_injects_and_counts_as_icr_write),
 		T(test_icr_other_vcpu_resumes_and_routes),
 		T(test_icr_reserved_bits_gp),
 		T(test_icr_nmi_to_self_reports_event),
@@ -614,6 +698,8 @@ int main(void)
 		TX(test_mmio_outside_page_slow),
 		TX(test_mmio_page_in_x2apic_mode_reads_ones),
 		T(test_host_timer_exit_injects_after_expiry),
+		T(test_host_timer_exit_with_event_reports_both),
+		T(test_timer_arm_failure_reports_host_error),
 		T(test_host_timer_exit_before_deadline_resumes),
 		T(test_host_timer_in_advance_window_waits),
 		T(test_preemption_timer_exit_runs_expiry),
