@@ -392,6 +392,14 @@ static void vcpu_entry(struct vclock_vcpu *v)
 		if (v->auto_eoi)
 			(void)vapic_lapic_write(&v->lapic, VAPIC_REG_EOI, 0);
 	}
+	/*
+	 * Still injecting after MAX_ENTRY_ROUNDS (a catch-up backlog longer
+	 * than that): the guest runs and exits again (its EOI) for the rest,
+	 * as a VMM's loop would; stopping here would leave the backlog, and
+	 * the ticks due after it, waiting for an unrelated event.
+	 */
+	v->stats.entry_round_caps++;
+	queue_entry(v, sat_add(v->vm->now_ns, v->entry_latency_ns));
 }
 
 void vclock_vcpu_enter(struct vclock_vcpu *v)

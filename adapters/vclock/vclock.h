@@ -169,6 +169,8 @@ struct vclock_delivery {
  * @spins: VAPIC_LAPIC_WAIT results.
  * @spin_ns: total ns spun.
  * @injections: vectors injected at entry (not posted).
+ * @entry_round_caps: entries that ended still injecting (after
+ *	MAX_ENTRY_ROUNDS vectors) and queued another entry for the rest.
  * @maps: successful map_guest calls.
  * @map_failures: failed map_guest calls (out of RAM, hole, fault).
  * @max_armed: most host timers armed at once (must stay <= 1).
@@ -192,6 +194,7 @@ struct vclock_vcpu_stats {
 	uint64_t spins;
 	uint64_t spin_ns;
 	uint64_t injections;
+	uint64_t entry_round_caps;
 	uint64_t maps;
 	uint64_t map_failures;
 	uint64_t max_armed;
