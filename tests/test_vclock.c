@@ -809,8 +809,7 @@ static void run_catchup_backlog_beyond_one_entry_is_delivered(void **state)
 	assert_int_equal(vclock_write(v, VAPIC_REG_TDCR, 0xb), 0);
 	assert_int_equal(vclock_write(v, VAPIC_REG_LVT_TIMER, 0x20050), 0);
 	/* bus_khz ticks at divide 1: 1 ms. */
-	assert_int_equal(vclock_write(v, VAPIC_REG_TMICT, lc.timer.bus_khz),
-			 0);
+	assert_int_equal(vclock_write(v, VAPIC_REG_TMICT, lc.timer.bus_khz), 0);
 	/* Just after the late fire: all 1501 delivered, in two entries. */
 	assert_int_equal(vclock_advance(vm, 1501500000ULL), 0);
 	assert_int_equal(vclock_log_count(vm, 0, 0x50), 1501);
@@ -872,7 +871,8 @@ int main(void)
 		cmocka_unit_test(run_posted_unpinned_logs_housekeeping_cpu),
 		cmocka_unit_test(posted_callback_spin_is_dropped_by_cancel),
 		cmocka_unit_test(manual_enter_spins_then_delivers),
-		cmocka_unit_test(run_catchup_backlog_beyond_one_entry_is_delivered),
+		cmocka_unit_test(
+			run_catchup_backlog_beyond_one_entry_is_delivered),
 		cmocka_unit_test(reinit_keeps_guest_tsc_continuous),
 	};
 
