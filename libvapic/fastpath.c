@@ -323,13 +323,15 @@ static VAPIC_NOINLINE int exit_mmio_read(struct vapic_fastpath *fp,
 	return finish(fp, e, vapic_lapic_mmio_read(l, off, e->size, &e->data));
 }
 
-/* This exit is the host timer's expiry. */
+/*
+ * This exit is the host timer's expiry, on the vCPU thread: hand it over
+ * and complete it here, in posted mode too (its callback's WAIT / REARM
+ * would have nobody to act on them).
+ */
 static VAPIC_NOINLINE int exit_preemption_timer(struct vapic_fastpath *fp,
 						struct vapic_exit *e)
 {
-	u64 expires_ns;
-
-	(void)vapic_timer_expired(&fp->lapic->timer, &expires_ns);
+	timer_expired_vcpu_(&fp->lapic->timer);
 	return deliver(fp, e, false);
 }
 

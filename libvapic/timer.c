@@ -1008,6 +1008,23 @@ VAPIC_API int vapic_timer_expired(struct vapic_timer *t, uint64_t *expires_ns)
 	return VAPIC_TFN_DONE;
 }
 
+/*
+ * The host timer's expiry, taken on the vCPU thread: the host timer is a
+ * VMX-preemption-timer style exit, so the exit's dispatcher stands in for
+ * the callback.  Handed over as in deferred mode, in either mode: no kick
+ * (the vCPU thread is here), and in posted mode the vCPU thread completes
+ * it (sync() takes the state over while 'fired' is set); a posted-mode
+ * WAIT or REARM result would have no callback to act on it.
+ */
+void timer_expired_vcpu_(struct vapic_timer *t)
+{
+	STAT_INC_(t->stats.fires);
+	/* Expired: no callback owns the running state (sync()). */
+	if (timer_posted_(t))
+		t->hw_armed = false;
+	vapic_store_release(&t->fired, 1);
+}
+
 VAPIC_API bool vapic_timer_next_deadline(struct vapic_timer *t,
 					 uint64_t *deadline_tsc)
 {

@@ -343,4 +343,7 @@ static VAPIC_ALWAYS_INLINE void timer_fire_take_(struct vapic_timer *t,
 int timer_poll_at_(struct vapic_timer *t, u32 flags, u64 now,
 		   struct vapic_timer_event *ev);
 
+/* timer.c: the host timer's expiry, taken on the vCPU thread. */
+void timer_expired_vcpu_(struct vapic_timer *t);
+
 #endif /* VAPIC_TIMER_FAST_H */

@@ -524,6 +524,95 @@ static void test_preemption_timer_exit_runs_expiry(void **s)
 	assert_int_equal(L()->timer.stats.fires, 1);
 }
 
+static int posts;
+
+static int count_post(void *host, uint32_t vector)
+{
+	(void)host;
+	(void)vector;
+	posts++;
+	return 0;
+}
+
+/*
+ * Posted mode (F_POSTED), the host timer being the preemption timer: the
+ * exit, not a callback, takes the expiry.  Inside the advance window it
+ * asks the host to wait (a callback's WAIT would have had nobody to call
+ * it again: the tick was lost), then injects at the deadline; nothing is
+ * posted.
+ */
+static void test_preemption_timer_exit_posted_mode_completes_expiry(void **s)
+{
+	static struct vapic_host_ops ops;
+	struct vapic_lapic_config cfg;
+	struct vapic_exit e;
+	uint64_t dl;
+
+	(void)s;
+	ops = fake_ops;
+	ops.post = count_post;
+	posts = 0;
+	vapic_lapic_config_default(&cfg, 0, FAKE_TSC_KHZ);
+	cfg.timer.flags |= VAPIC_TIMER_F_POSTED;
+	cfg.timer.advance_ns = 1000;
+	assert_int_equal(vapic_lapic_init(L(), &cfg, &ops, &vm.cpu[0]), 0);
+	fake_to_x2apic(L());
+	fake_sw_enable(L());
+	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_LVT_TIMER), 0x400ec);
+	dl = vm.tsc + 100000;
+	wrmsr(&e, VAPIC_MSR_TSC_DEADLINE, dl);
+	assert_int_equal(vm.cpu[0].expires_ns, dl - 1000);
+	vm.tsc = dl - 1000;
+	assert_int_equal(simple(&e, VAPIC_EXIT_PREEMPTION_TIMER),
+			 VAPIC_FP_HOST);
+	assert_int_equal(e.actions, VAPIC_EXIT_ACT_WAIT);
+	assert_int_equal(e.wait_ns, 1000);
+	vm.tsc = dl;
+	assert_int_equal(simple(&e, VAPIC_EXIT_HOST_TIMER), VAPIC_FP_INJECT);
+	assert_int_equal(e.vector, 0xec);
+	assert_int_equal(posts, 0);
+	assert_int_equal(L()->timer.stats.fires, 1);
+	assert_int_equal(L()->timer.stats.early, 0);
+	assert_int_equal(vm.cpu[0].kicks, 0);
+}
+
+/* Posted mode, periodic: each preemption-timer exit injects a period. */
+static void test_preemption_timer_exit_posted_periodic_rearms(void **s)
+{
+	static struct vapic_host_ops ops;
+	struct vapic_lapic_config cfg;
+	struct vapic_exit e;
+	int i;
+
+	(void)s;
+	ops = fake_ops;
+	ops.post = count_post;
+	posts = 0;
+	vapic_lapic_config_default(&cfg, 0, FAKE_TSC_KHZ);
+	cfg.timer.flags |= VAPIC_TIMER_F_POSTED;
+	cfg.timer.advance_ns = 0;
+	cfg.timer.bus_khz = FAKE_TSC_KHZ;
+	assert_int_equal(vapic_lapic_init(L(), &cfg, &ops, &vm.cpu[0]), 0);
+	fake_to_x2apic(L());
+	fake_sw_enable(L());
+	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_TDCR), 0xb);
+	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_LVT_TIMER), 0x200ec);
+	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_TMICT), 1000000); /* 1 ms */
+	for (i = 1; i <= 3; i++) {
+		assert_true(vm.cpu[0].armed);
+		vm.tsc = vm.cpu[0].expires_ns;
+		vm.cpu[0].armed = false; /* it expired */
+		assert_int_equal(simple(&e, VAPIC_EXIT_PREEMPTION_TIMER),
+				 VAPIC_FP_INJECT);
+		assert_int_equal(e.vector, 0xec);
+		assert_int_equal(vapic_lapic_injected(L(), 0xec), 0);
+		vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_EOI), 0);
+	}
+	assert_true(vm.cpu[0].armed);
+	assert_int_equal(L()->timer.stats.injections, 3);
+	assert_int_equal(posts, 0);
+}
+
 static void test_irq_window_injects_pending(void **s)
 {
 	struct vapic_exit e;
@@ -703,6 +792,8 @@ int main(void)
 		T(test_host_timer_exit_before_deadline_resumes),
 		T(test_host_timer_in_advance_window_waits),
 		T(test_preemption_timer_exit_runs_expiry),
+		T(test_preemption_timer_exit_posted_mode_completes_expiry),
+		T(test_preemption_timer_exit_posted_periodic_rearms),
 		T(test_irq_window_injects_pending),
 		T(test_kick_reports_events),
 		T(test_hlt_idle_goes_slow),

@@ -65,8 +65,10 @@
  * @VAPIC_EXIT_MMIO_READ: load; .gpa, .size; result in .data.
  * @VAPIC_EXIT_HLT: the guest executed HLT (completed: RIP is past it).
  * @VAPIC_EXIT_PREEMPTION_TIMER: a VMX-preemption-timer style exit used as
- *	this vCPU's host timer: the dispatcher runs vapic_timer_expired()
- *	itself, then completes the expiry.
+ *	this vCPU's host timer: the dispatcher takes the expiry itself (as
+ *	vapic_timer_expired() does in deferred mode, also for a posted-mode
+ *	timer, and without a kick) and completes it.  Send it only when the
+ *	timer armed with timer_arm has expired.
  * @VAPIC_EXIT_HOST_TIMER: the vCPU was kicked out because its host timer
  *	fired (the host's timer callback already ran vapic_timer_expired()).
  * @VAPIC_EXIT_IRQ_WINDOW: the guest can take an interrupt now (KVM
