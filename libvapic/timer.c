@@ -919,6 +919,28 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
 }
 
 /*
+ * Posted mode, VAPIC_MISSED_CATCHUP: does this expiry at @now owe more than
+ * one tick (periods missed), or is a catch-up backlog already waiting?
+ * Then the vCPU thread delivers: it owns the backlog, and a posted tick
+ * would merge into a backlog tick still in IRR.
+ */
+static bool catchup_owed(struct vapic_timer *t, u64 now)
+{
+	struct vapic_u128 e;
+	u64 rem;
+	bool ovf;
+
+	if (t->cfg.missed_policy != VAPIC_MISSED_CATCHUP ||
+	    timer_mode_(t->lvtt) != VAPIC_TIMER_PERIODIC)
+		return false;
+	if (VAPIC_READ_ONCE(t->backlog))
+		return true;
+	e = timer_elapsed_sub_(now, t->start_tsc, t->start_frac,
+			       t->cfg.bus_khz);
+	return u128_div_(e, t->period_sub, &rem, &ovf) > 1;
+}
+
+/*
  * Posted mode: the callback owns the running state while it runs, and runs
  * on another CPU while the guest runs: the lazy arbitration here is the one
  * that needs the barriers of rules H2/G2.
@@ -966,8 +988,12 @@ static VAPIC_NOINLINE int expired_posted(struct vapic_timer *t,
 	}
 	if (!t->measured)
 		timer_adjust_advance_(t, (s64)(now - target));
-	/* Illegal vectors need the LAPIC's ESR: the vCPU thread handles it. */
-	if (vector < VAPIC_VECTOR_MIN_LEGAL || t->ops->post(t->host, vector)) {
+	/*
+	 * Illegal vectors need the LAPIC's ESR, and catch-up ticks the
+	 * backlog (VAPIC_MISSED_CATCHUP): the vCPU thread handles both.
+	 */
+	if (vector < VAPIC_VECTOR_MIN_LEGAL || catchup_owed(t, now) ||
+	    t->ops->post(t->host, vector)) {
 		/*
 		 * Fall back to deferred delivery.  This expiry's lateness was
 		 * sampled above: 'measured' stays set so that the vCPU thread

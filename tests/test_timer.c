@@ -1707,6 +1707,47 @@ static void posted_periodic_rearms_from_callback(void **state)
 	vt_teardown(&f);
 }
 
+/* The first host timer fire comes 5.5 ms late; the others on time. */
+static uint64_t stall_first_fire(void *arg, struct vclock_vcpu *v, uint64_t e)
+{
+	(void)v;
+	(void)e;
+	return (*(int *)arg)++ ? 0 : 5500000;
+}
+
+/*
+ * Posted mode keeps VAPIC_MISSED_CATCHUP's promise: the first fire of a
+ * 1 ms periodic timer comes 5.5 ms late (6 periods due): the callback
+ * hands it to the vCPU thread (which owns the backlog) and every tick is
+ * delivered, 5 of them as catch-up; the later periods are posted again.
+ * (It posted one tick and counted 5 missed: 5 of 10 ticks delivered.)
+ */
+static void posted_catchup_hands_missed_periods_to_vcpu(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vt_tfx f;
+	int calls = 0;
+
+	c.flags |= VAPIC_TIMER_F_POSTED;
+	c.missed_policy = VAPIC_MISSED_CATCHUP;
+	setup(&f, &c, false);
+	f.v->post_enabled = true;
+	f.v->latency_fn = stall_first_fire;
+	f.v->latency_arg = &calls;
+	vclock_write(f.v, VAPIC_REG_TDCR, TDCR_DIV1);
+	vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVT_PERIODIC(0x40));
+	vclock_write(f.v, VAPIC_REG_TMICT, 1000000);
+	vt_at(&f, 10500000);
+	assert_int_equal(ndeliv(&f), 10);
+	assert_int_equal(f.t->stats.catchup, 5);
+	assert_int_equal(f.t->stats.dropped, 0);
+	assert_int_equal(f.t->stats.early, 0);
+	assert_int_equal(f.t->stats.posted, 4);
+	assert_int_equal(f.vm->log[9].flags,
+			 VCLOCK_DELIVERY_POSTED | VCLOCK_DELIVERY_TIMER);
+	vt_teardown(&f);
+}
+
 static void posted_post_failure_falls_back_to_kick(void **state)
 {
 	struct vapic_timer_config c =
@@ -3322,6 +3363,7 @@ int main(void)
 		cmocka_unit_test(unpinned_expiry_hands_off_to_vcpu_thread),
 		cmocka_unit_test(posted_delivers_without_exit),
 		cmocka_unit_test(posted_periodic_rearms_from_callback),
+		cmocka_unit_test(posted_catchup_hands_missed_periods_to_vcpu),
 		cmocka_unit_test(posted_post_failure_falls_back_to_kick),
 		cmocka_unit_test(posted_disabled_on_vcpu_falls_back_every_time),
 		/* Save / restore */

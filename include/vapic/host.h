@@ -110,7 +110,9 @@ struct vapic_host_ops {
 	/**
 	 * @post: optional.  Deliver @vector to the guest without a vCPU exit
 	 * (a posted interrupt, seed 000: "exitless timer"), from a timer
-	 * callback that may run on another CPU.
+	 * callback that may run on another CPU.  Used only with
+	 * VAPIC_TIMER_F_POSTED: the vector goes to interrupt state outside
+	 * the core (see there).
 	 *
 	 * Context: timer callback, any CPU.  Must not sleep, and must never
 	 * wait for the vCPU thread (which may be in @timer_cancel).
@@ -121,8 +123,10 @@ struct vapic_host_ops {
 	int (*post)(void *host, uint32_t vector);
 
 	/**
-	 * @send_ipi: optional for a timer-only host, required by struct
-	 * vapic_lapic.  Deliver an interrupt that this vCPU's LAPIC sends
+	 * @send_ipi: optional.  struct vapic_lapic needs it for IPIs to
+	 * other vCPUs: without it they are dropped and counted in its
+	 * stats.ipi_failed (a one-vCPU VM needs none; self-IPIs never use
+	 * it).  Deliver an interrupt that this vCPU's LAPIC sends
 	 * through its ICR to the destination(s) described by @ipi.  The host
 	 * resolves the destination to vCPUs: for each LAPIC for which
 	 * vapic_lapic_match_dest() is true it calls vapic_lapic_receive()

@@ -108,7 +108,13 @@ enum vapic_missed_policy {
 /**
  * Posted (exitless) delivery: the timer callback delivers the interrupt with
  * host_ops.post from whatever CPU it runs on (seed 000), instead of handing
- * the tick to the vCPU thread.
+ * the tick to the vCPU thread.  The vCPU thread still delivers what needs
+ * it: an illegal vector (ESR), a failed post, and, with
+ * VAPIC_MISSED_CATCHUP, an expiry that owes missed periods or finds a
+ * catch-up backlog waiting.  A posted tick bypasses struct vapic_lapic's
+ * IRR/ISR: set this flag only where post writes the interrupt state the
+ * guest acknowledges and EOIs (an APICv / AVIC virtual-APIC page, or the
+ * host's own LAPIC model).
  */
 #define VAPIC_TIMER_F_POSTED 0x2U
 #define VAPIC_TIMER_F_ALL (VAPIC_TIMER_F_TSC_DEADLINE | VAPIC_TIMER_F_POSTED)
