@@ -323,6 +323,34 @@ static int rearm(struct vapic_timer *t, u64 now)
 }
 
 /*
+ * A host timer fired (or a stray vapic_timer_expired() call came) @wait_tsc
+ * before the target: more than any advance the arm could have used, plus
+ * a microsecond of rounding?  Then it is no advance window but an early
+ * fire, which host.h forbids: rather than spinning the whole way to the
+ * target (seconds, for a far deadline), the caller re-arms.
+ */
+#define TIMER_EARLY_SLACK_NS 1000U
+static bool fire_too_early(const struct vapic_timer *t, u64 wait_tsc)
+{
+	u64 adv = t->cfg.advance_ns == VAPIC_ADVANCE_ADAPTIVE
+			  ? VAPIC_ADVANCE_NS_MAX
+			  : (u64)t->cfg.advance_ns;
+
+	return vapic_tsc_to_ns(wait_tsc, t->cfg.guest_tsc_khz) >
+	       adv + TIMER_EARLY_SLACK_NS;
+}
+
+static void early_fire(struct vapic_timer *t, u64 wait_tsc)
+{
+	log_(t, VAPIC_LOG_WARN, "host timer fired early (tsc early, target)",
+	     wait_tsc, t->target_tsc);
+	t->in_window = false;
+	t->measured = false;
+	timer_cancel_hw_(t);
+	t->need_arm = true;
+}
+
+/*
  * sync() - vCPU thread: complete an expiry that is due.  Returns
  * VAPIC_TIMER_WAIT (and *wait_ns) inside the advance window, VAPIC_TIMER_
  * INJECT if an expiry was completed or the lazy protocol moved the deadline
@@ -352,6 +380,11 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 			t->in_window = false;
 			t->measured = false;
 			return VAPIC_TIMER_INJECT;
+		}
+		if (VAPIC_UNLIKELY(!t->measured &&
+				   fire_too_early(t, t->target_tsc - now))) {
+			early_fire(t, t->target_tsc - now); /* re-armed below */
+			return VAPIC_TIMER_NONE;
 		}
 		if (!t->measured) {
 			timer_adjust_advance_(t, (s64)(now - t->target_tsc));
@@ -864,6 +897,8 @@ static VAPIC_NOINLINE int poll_slow(struct vapic_timer *t, u32 flags, u64 now,
 	if (VAPIC_UNLIKELY(t->need_arm))
 		(void)rearm(t, now);
 	r = sync(t, now, &wait_ns);
+	if (VAPIC_UNLIKELY(t->need_arm)) /* sync() saw an early fire */
+		(void)rearm(t, now);
 	if (r == VAPIC_TIMER_WAIT) {
 		/* A tick already due does not wait for the next one. */
 		if (tick_ready(t) &&
@@ -976,6 +1011,18 @@ static VAPIC_NOINLINE int expired_posted(struct vapic_timer *t,
 		}
 	}
 	target = t->target_tsc;
+	if (now < target && !t->measured && fire_too_early(t, target - now)) {
+		/* Early (host.h forbids it): re-arm, not a long spin. */
+		log_(t, VAPIC_LOG_WARN,
+		     "host timer fired early (tsc early, target)", target - now,
+		     target);
+		now_ns = t->ops->now_ns(t->host);
+		delta_ns = timer_arm_delta_ns_(t, target - now);
+		adv = VAPIC_READ_ONCE(t->advance_ns);
+		*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+		STAT_INC_(t->stats.arms);
+		return VAPIC_TFN_REARM;
+	}
 	if (now < target) {
 		if (!t->measured) {
 			timer_adjust_advance_(t, (s64)(now - target));

@@ -938,14 +938,79 @@ static void spurious_early_host_fire_never_injects_early(void **state)
 	dl = vt_gtsc(&f) + 250000; /* 100 us */
 	vapic_timer_write_tsc_deadline(f.t, dl);
 	vt_at(&f, 50000);
-	/* A host that wrongly fires 50 us early. */
+	/*
+	 * A host that wrongly fires 50 us early (more than any advance):
+	 * no 50 us wait, the host timer is armed again for the deadline.
+	 */
 	assert_int_equal(vapic_timer_expired(f.t, &exp), VAPIC_TFN_DONE);
-	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_WAIT);
-	assert_int_equal(ev.wait_ns, 50000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_true(vclock_timer_armed(f.v, &exp));
+	assert_int_equal(exp, f.t0 + 100000 - vapic_timer_advance_ns(f.t));
 	vt_at(&f, 99999);
 	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_WAIT);
 	vt_at(&f, 100000);
 	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(f.t->stats.early, 0);
+	assert_int_equal(f.t->stats.injections, 1);
+	vt_teardown(&f);
+}
+
+/*
+ * An early fire inside the largest adaptive advance (5 us) is taken as an
+ * advance window: the vCPU waits out the rest, no re-arm.
+ */
+static void early_host_fire_within_advance_max_waits(void **state)
+{
+	struct vt_tfx f;
+	struct vapic_timer_event ev;
+	uint64_t dl, exp = 0, arms;
+
+	setup(&f, NULL, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	dl = vt_gtsc(&f) + 250000; /* 100 us */
+	vapic_timer_write_tsc_deadline(f.t, dl);
+	vt_at(&f, 96000);
+	arms = f.v->stats.arms;
+	assert_int_equal(vapic_timer_expired(f.t, &exp), VAPIC_TFN_DONE);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_WAIT);
+	assert_int_equal(ev.wait_ns, 4000);
+	assert_int_equal(f.v->stats.arms, arms);
+	vt_at(&f, 100000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(f.t->stats.early, 0);
+	vt_teardown(&f);
+}
+
+/*
+ * Posted mode: a callback that runs far too early re-arms the host timer
+ * (VAPIC_TFN_REARM for the deadline minus the advance) instead of asking
+ * to spin to the deadline; the tick is then posted on time.
+ */
+static void posted_early_callback_rearms_instead_of_waiting(void **state)
+{
+	struct vapic_timer_config c =
+		tcfg(2500000, 1000000, VAPIC_ADVANCE_ADAPTIVE);
+	struct vt_tfx f;
+	uint64_t dl, exp = 0;
+
+	c.flags |= VAPIC_TIMER_F_POSTED;
+	setup(&f, &c, false);
+	f.v->post_enabled = true;
+	vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVT_TSCDL(0x40));
+	dl = vt_gtsc(&f) + 2500000; /* 1 ms */
+	vclock_wrmsr_tsc_deadline(f.v, dl);
+	vclock_settle(f.vm);
+	assert_true(vclock_timer_take(f.v, &exp)); /* the host's arm */
+	vt_at(&f, 500000);
+	/* A stray callback 500 us early. */
+	assert_int_equal(vapic_timer_expired(f.t, &exp), VAPIC_TFN_REARM);
+	assert_int_equal(exp, f.t0 + 1000000 - vapic_timer_advance_ns(f.t));
+	assert_int_equal(f.t->ops->timer_arm(f.t->host, exp), 0);
+	vt_at(&f, 2000000);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].flags,
+			 VCLOCK_DELIVERY_POSTED | VCLOCK_DELIVERY_TIMER);
+	assert_int_equal(f.vm->log[0].guest_tsc, dl);
 	assert_int_equal(f.t->stats.early, 0);
 	vt_teardown(&f);
 }
@@ -3320,6 +3385,9 @@ int main(void)
 		cmocka_unit_test(every_mode_switch_disarms),
 		cmocka_unit_test(same_mode_lvt_write_keeps_timer_running),
 		cmocka_unit_test(spurious_early_host_fire_never_injects_early),
+		cmocka_unit_test(early_host_fire_within_advance_max_waits),
+		cmocka_unit_test(
+			posted_early_callback_rearms_instead_of_waiting),
 		cmocka_unit_test(expiry_of_stopped_timer_is_harmless),
 		/* Masked, illegal vector */
 		cmocka_unit_test(masked_periodic_keeps_counting_and_reloading),

@@ -68,8 +68,11 @@ struct vapic_host_ops {
 	 * @timer_arm: arm this vCPU's one host timer to fire at @expires_ns
 	 * (absolute, on the @now_ns clock).  If @expires_ns is already past,
 	 * the timer fires as soon as possible.  The timer must never fire
-	 * before @expires_ns.  When it fires, the host calls
-	 * vapic_timer_expired() from its timer callback.
+	 * before @expires_ns.  (If it does, by more than the largest advance
+	 * plus 1 us, the core logs a warning and arms it again rather than
+	 * spinning to the deadline; it never injects early either way.)
+	 * When it fires, the host calls vapic_timer_expired() from its timer
+	 * callback.
 	 *
 	 * The core cancels (with @timer_cancel) before it re-arms, so a host
 	 * never sees two arms without a cancel or an expiry in between.  After
