@@ -3537,6 +3537,27 @@ static void next_deadline_across_tsc_wrap_is_the_wrapped_tsc(void **state)
 	vt_teardown(&f);
 }
 
+static void
+tick_due_before_tsc_wrap_polled_after_is_late_not_early(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+
+	wrap_setup(&f, &c, true);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, 0x40);
+	tmict(&f, 400000); /* due 0.1 ms before the wrap */
+	/* The vCPU thread polls 0.2 ms late, past the wrap. */
+	vt_at(&f, 600000);
+	assert_true(vt_gtsc(&f) == 250000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(f.t->stats.early, 0);
+	/* 500000 cycles = 200000 ns late: fls(200000) = 18. */
+	assert_int_equal(f.t->stats.lateness_hist[18], 1);
+	vt_teardown(&f);
+}
+
 static void tsc_deadline_far_ahead_of_small_tsc_never_fires(void **state)
 {
 	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
@@ -3757,6 +3778,8 @@ int main(void)
 		cmocka_unit_test(has_event_across_tsc_wrap_only_at_deadline),
 		cmocka_unit_test(
 			next_deadline_across_tsc_wrap_is_the_wrapped_tsc),
+		cmocka_unit_test(
+			tick_due_before_tsc_wrap_polled_after_is_late_not_early),
 		cmocka_unit_test(
 			tsc_deadline_far_ahead_of_small_tsc_never_fires),
 		cmocka_unit_test(
