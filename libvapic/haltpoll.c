@@ -12,6 +12,7 @@
  * "bit-exact" includes its corner cases.
  */
 #include "internal.h"
+#include "timer_int.h"
 #include <vapic/clock.h>
 #include <vapic/errors.h>
 #include <vapic/haltpoll.h>
@@ -763,15 +764,13 @@ VAPIC_API uint64_t vapic_haltpoll_credit_ns(const struct vapic_haltpoll *hp)
 VAPIC_API bool vapic_haltpoll_timer_ns(struct vapic_timer *t,
 				       uint64_t *timer_ns)
 {
-	u64 deadline, now;
+	u64 delta;
 
 	*timer_ns = VAPIC_HALTPOLL_NO_TIMER;
-	if (!vapic_timer_next_deadline(t, &deadline))
+	/* Wrap-safe for one-shot / periodic, unsigned for TSC-deadline. */
+	if (!timer_next_due_in_(t, t->ops->guest_tsc(t->host), &delta))
 		return false;
-	now = t->ops->guest_tsc(t->host);
-	*timer_ns = deadline <= now
-			    ? 0
-			    : vapic_tsc_to_ns_ceil(deadline - now,
-						   t->cfg.guest_tsc_khz);
+	*timer_ns = delta ? vapic_tsc_to_ns_ceil(delta, t->cfg.guest_tsc_khz)
+			  : 0;
 	return true;
 }

@@ -158,6 +158,7 @@ static VAPIC_ALWAYS_INLINE int lapic_poll_fast_ready_(struct vapic_lapic *l,
 	u32 v, w, b, x;
 	s32 pc, ic;
 
+	/* TSC-deadline mode (timer_fire_ready_()): unsigned (timer_due_()). */
 	if (now < t->target_tsc)
 		return LAPIC_FAST_NOT_TAKEN;
 	/*

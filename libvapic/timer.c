@@ -204,6 +204,22 @@ static void park_other_vector(struct vapic_timer *t)
 	t->pending = false;
 }
 
+/*
+ * The guest TSC at which the running target, due at @now, fell due: the
+ * record of its tick (the early self-check, lateness, vapic_timer_next_
+ * deadline()).  The target, except a TSC deadline more than 2^63 cycles
+ * behind @now (written numerically below a TSC near 2^64): unsigned, as
+ * the SDM compares, it is in the past and due at once, so it counts as due
+ * at @now.  Every recorded due is then at or at most 2^63 cycles before
+ * @now, and the checks compare it modulo 2^64 whatever the mode.
+ */
+static u64 due_tsc_at(const struct vapic_timer *t, u64 now)
+{
+	u64 target = t->target_tsc;
+
+	return (s64)(now - target) < 0 ? now : target;
+}
+
 /* Account @k ticks that fell due at @due_tsc (the first of them). */
 static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
 {
@@ -309,8 +325,8 @@ static int rearm(struct vapic_timer *t, u64 now)
 		lazy_publish_(t, 0); /* R2 */
 		return 0;
 	}
-	if (now >= t->target_tsc && !lazy_check(t, now)) {
-		u64 due = t->target_tsc;
+	if (timer_due_(t, now, t->target_tsc) && !lazy_check(t, now)) {
+		u64 due = due_tsc_at(t, now);
 
 		STAT_INC_(t->stats.immediate);
 		queue_ticks(t, complete_expiry(t, now), due);
@@ -372,7 +388,7 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 		t->in_window = false;
 		return VAPIC_TIMER_NONE;
 	}
-	if (now < t->target_tsc) {
+	if (!timer_due_(t, now, t->target_tsc)) {
 		if (!t->in_window)
 			return VAPIC_TIMER_NONE;
 		/* Fired by the advance: a moved deadline needs no wait. */
@@ -403,7 +419,7 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 		timer_adjust_advance_(t, (s64)(now - t->target_tsc));
 	t->in_window = false;
 	t->measured = false;
-	due = t->target_tsc;
+	due = due_tsc_at(t, now);
 	queue_ticks(t, complete_expiry(t, now), due);
 	return VAPIC_TIMER_INJECT;
 }
@@ -429,7 +445,7 @@ static u64 begin_write(struct vapic_timer *t)
 	 * nothing, so skip it (the common re-programming case).
 	 */
 	if (VAPIC_LIKELY(!VAPIC_READ_ONCE(t->fired) && !t->in_window &&
-			 (!t->running || now < t->target_tsc))) {
+			 (!t->running || !timer_due_(t, now, t->target_tsc)))) {
 		t->measured = false;
 		return now;
 	}
@@ -840,7 +856,11 @@ static int hand_over(struct vapic_timer *t, u32 vector, u64 due_tsc, u64 now,
 		     struct vapic_timer_event *ev)
 {
 	ev->vector = vector;
-	if (VAPIC_CONFIG_CHECK_EARLY && now < due_tsc)
+	/*
+	 * Modulo 2^64 for every mode: a due tick is at most a little late,
+	 * and a guest TSC change moves due_tsc with the TSC.
+	 */
+	if (VAPIC_CONFIG_CHECK_EARLY && (s64)(now - due_tsc) < 0)
 		STAT_INC_(t->stats.early);
 	else
 		timer_record_lateness_(t, now - due_tsc);
@@ -923,7 +943,7 @@ int timer_poll_at_(struct vapic_timer *t, u32 flags, u64 now,
 	/*
 	 * Fast path (timer fire + inject, seed 004): a TSC-deadline expiry
 	 * that the deferred-mode callback handed over, due now, nothing else
-	 * pending (timer_fast.h).
+	 * pending (timer_fast.h).  TSC-deadline mode: unsigned (timer_due_()).
 	 */
 	if (VAPIC_LIKELY(timer_fire_ready_(t) &&
 			 now >= t->target_tsc &&
@@ -942,7 +962,7 @@ int timer_poll_at_(struct vapic_timer *t, u32 flags, u64 now,
 			 !VAPIC_READ_ONCE(t->fired) && !t->busy &&
 			 !t->need_arm &&
 			 ((timer_posted_(t) && t->hw_armed) || !t->running ||
-			  now < t->target_tsc)))
+			  !timer_due_(t, now, t->target_tsc))))
 		return VAPIC_TIMER_NONE;
 	return poll_slow(t, flags, now, ev);
 }
@@ -1011,7 +1031,8 @@ static VAPIC_NOINLINE int expired_posted(struct vapic_timer *t,
 		}
 	}
 	target = t->target_tsc;
-	if (now < target && !t->measured && fire_too_early(t, target - now)) {
+	if (!timer_due_(t, now, target) && !t->measured &&
+	    fire_too_early(t, target - now)) {
 		/* Early (host.h forbids it): re-arm, not a long spin. */
 		log_(t, VAPIC_LOG_WARN,
 		     "host timer fired early (tsc early, target)", target - now,
@@ -1023,7 +1044,7 @@ static VAPIC_NOINLINE int expired_posted(struct vapic_timer *t,
 		STAT_INC_(t->stats.arms);
 		return VAPIC_TFN_REARM;
 	}
-	if (now < target) {
+	if (!timer_due_(t, now, target)) {
 		if (!t->measured) {
 			timer_adjust_advance_(t, (s64)(now - target));
 			t->measured = true;
@@ -1115,6 +1136,20 @@ VAPIC_API bool vapic_timer_next_deadline(struct vapic_timer *t,
 	return true;
 }
 
+bool timer_next_due_in_(struct vapic_timer *t, u64 now, u64 *delta_tsc)
+{
+	u64 due;
+
+	if (!vapic_timer_next_deadline(t, &due))
+		return false;
+	if (t->pending_old || t->pending)
+		/* A tick that fell due: modulo 2^64 (hand_over()). */
+		*delta_tsc = (s64)(now - due) >= 0 ? 0 : due - now;
+	else
+		*delta_tsc = timer_due_(t, now, due) ? 0 : due - now;
+	return true;
+}
+
 VAPIC_API uint32_t vapic_timer_advance_ns(const struct vapic_timer *t)
 {
 	return VAPIC_READ_ONCE(t->advance_ns);
@@ -1138,7 +1173,7 @@ VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t)
 		return false;
 	snapshot(t, &s);
 	return s.running && timer_deliverable_(t) &&
-	       timer_now_tsc_(t) >= s.target_tsc;
+	       timer_due_(t, timer_now_tsc_(t), s.target_tsc);
 }
 
 VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,

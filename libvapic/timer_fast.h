@@ -69,6 +69,35 @@ static VAPIC_ALWAYS_INLINE u64 timer_now_tsc_(const struct vapic_timer *t)
 }
 
 /*
+ * timer_due_() - the running timer's target @target_tsc is reached at guest
+ * TSC @now.  The two families compare differently:
+ *
+ *  - TSC-deadline mode: unsigned, as the SDM says ("TSC-Deadline Mode":
+ *    the timer fires when the TSC is at or past the deadline).  A deadline
+ *    of 2^64 - 1 is far ahead of a small TSC; one numerically below a TSC
+ *    near 2^64 is in the past.
+ *  - one-shot / periodic: they count on the bus clock, and the target is a
+ *    position at most one period (< 2^55 TSC cycles) after the period
+ *    start, itself at or before @now.  Compared modulo 2^64 (the sign of
+ *    now - target), so a guest TSC that wraps past 2^64 inside the period
+ *    (a guest write of IA32_TSC or IA32_TSC_ADJUST near its maximum, a
+ *    restore that lands there) neither makes it due early nor stalls it;
+ *    valid while an unprocessed target is less than 2^63 cycles late.
+ *
+ * The mode is the LVT's: a write that changes it stops the timer (timer.c,
+ * vapic_timer_write_lvtt()), so the running target always has the LVT's
+ * mode.  The fast paths, which run only in TSC-deadline mode, compare
+ * unsigned directly.
+ */
+static VAPIC_ALWAYS_INLINE bool timer_due_(const struct vapic_timer *t, u64 now,
+					   u64 target_tsc)
+{
+	if (timer_mode_(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE)
+		return now >= target_tsc;
+	return (s64)(now - target_tsc) >= 0;
+}
+
+/*
  * Guest TSC cycles -> host ns for arming the host timer: one multiply
  * (fixed point, 32 fractional bits, multiplier rounded up) instead of a
  * 128-by-64 division.  Equal to the exact floor(delta * 10^6 / khz) except
@@ -266,7 +295,11 @@ timer_write_tsc_deadline_inl_(struct vapic_timer *t, u64 deadline_tsc)
 	timer_cancel_hw_(t);
 	/* After the cancel, which may wait for a running callback. */
 	now = timer_now_tsc_(t);
-	/* 'busy' 0: also not software-disabled; need_arm: just cleared. */
+	/*
+	 * 'busy' 0: also not software-disabled; need_arm: just cleared.  The
+	 * caller checked TSC-deadline mode, so a running target is a TSC
+	 * deadline: unsigned compares (timer_due_()).
+	 */
 	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
 			 !t->busy && !VAPIC_READ_ONCE(t->fired) &&
 			 (!t->running || now < t->target_tsc))) {

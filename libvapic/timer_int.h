@@ -65,6 +65,13 @@ u64 timer_period_sub_for_(const struct vapic_timer *t, u32 count, bool periodic,
 			  bool *clamped);
 /* Place the period start so that @e sub units have elapsed at @now. */
 void timer_position_set_(struct vapic_timer *t, u64 now, u64 e);
+/*
+ * vapic_timer_next_deadline() as a distance (halt-poll, haltpoll.c): guest
+ * TSC cycles from @now until the next due tick, 0 if one is due; false if
+ * none is scheduled.  Compared as the timer does (timer_due_()): a
+ * one-shot / periodic target across a guest TSC wrap is still ahead.
+ */
+bool timer_next_due_in_(struct vapic_timer *t, u64 now, u64 *delta_tsc);
 /* Power-on registers, nothing running, fired or pending. */
 void timer_reset_regs_(struct vapic_timer *t);
 

@@ -17,6 +17,8 @@
 
 #include <stdlib.h>
 
+#include <vapic/haltpoll.h>
+
 /* ---------------------------------------------------------------------- */
 /* Fixture                                                                */
 
@@ -3336,6 +3338,385 @@ static void tsc_deadline_far_future_arms_at_end_of_time(void **state)
 	vt_teardown(&f);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Guest TSC wrap                                                         */
+/*
+ * A guest may write IA32_TSC (or IA32_TSC_ADJUST) near 2^64, and a restore
+ * may land there: one-shot and periodic timers count on the bus clock, so
+ * their deadlines are positions that stay right when the guest TSC wraps
+ * past 2^64 inside a period.  TSC-deadline mode keeps the SDM's unsigned
+ * compare ("TSC-Deadline Mode": the timer fires when the TSC, unsigned, is
+ * at or past the deadline).
+ *
+ * The fixture: 2.5 GHz guest TSC, 1 GHz bus (one count per ns at divide
+ * 1), no advance unless a test says otherwise; the guest TSC reads
+ * WRAP_G0 at t0, 0.5 ms before it wraps.
+ */
+#define WRAP_AHEAD_TSC 1250000ULL /* 0.5 ms at 2.5 GHz */
+#define WRAP_G0 (0ULL - WRAP_AHEAD_TSC)
+
+static void wrap_setup(struct vt_tfx *f, struct vapic_timer_config *c,
+		       bool manual)
+{
+	setup(f, c, manual);
+	/* Nothing is programmed yet: no timer position to move. */
+	vclock_vcpu_set_guest_tsc(f->v, WRAP_G0);
+	f->g0 = vt_gtsc(f);
+	assert_true(f->g0 == WRAP_G0);
+}
+
+static void oneshot_across_tsc_wrap_fires_at_deadline_once(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+
+	wrap_setup(&f, &c, true);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, 0x40);
+	tmict(&f, 1000000); /* 1 ms: due at guest TSC 1250000 after the wrap */
+	assert_int_equal(armed_at(&f), f.t0 + 1000000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	vt_at(&f, 999999);
+	assert_true(vt_gtsc(&f) < 1250000); /* wrapped, not yet due */
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_int_equal(f.v->stats.fires, 0);
+	vt_at(&f, 1000000);
+	assert_int_equal(vt_gtsc(&f), 1250000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(ev.vector, 0x40);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	vt_at(&f, 10000000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_int_equal(f.v->stats.fires, 1);
+	assert_int_equal(f.t->stats.injections, 1);
+	assert_int_equal(f.t->stats.early, 0);
+	vt_teardown(&f);
+}
+
+static void periodic_across_tsc_wrap_ticks_once_per_period(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vt_tfx f;
+	size_t i;
+
+	wrap_setup(&f, &c, false);
+	vclock_write(f.v, VAPIC_REG_TDCR, TDCR_DIV1);
+	vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVT_PERIODIC(0x40));
+	vclock_write(f.v, VAPIC_REG_TMICT, 1000000); /* 1 ms */
+	vt_at(&f, 3500000);
+	assert_int_equal(ndeliv(&f), 3);
+	for (i = 0; i < 3; i++) {
+		const struct vclock_delivery *d = &f.vm->log[i];
+
+		assert_int_equal(d->host_ns, f.t0 + (i + 1) * 1000000);
+		assert_int_equal(d->flags, VCLOCK_DELIVERY_TIMER);
+		assert_true(d->deadline_tsc == WRAP_G0 + (i + 1) * 2500000);
+		assert_true(d->guest_tsc == d->deadline_tsc);
+	}
+	assert_int_equal(f.t->stats.missed, 0);
+	assert_int_equal(f.t->stats.early, 0);
+	assert_int_equal(f.v->stats.fires, 3);
+	vt_teardown(&f);
+}
+
+static void tmcct_counts_down_across_tsc_wrap(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vt_tfx f;
+
+	wrap_setup(&f, &c, true);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, 0x40);
+	tmict(&f, 1000000);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 1000000);
+	vt_at(&f, 250000);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 750000);
+	vt_at(&f, 500000); /* the guest TSC reads 0 */
+	assert_true(vt_gtsc(&f) == 0);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 500000);
+	vt_at(&f, 750000);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 250000);
+	/* 2499997 cycles: 999998.8 counts done. */
+	vt_at(&f, 999999);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 2);
+	vt_at(&f, 1000000);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 0);
+	vt_teardown(&f);
+}
+
+static void periodic_tmcct_reloads_across_tsc_wrap(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vt_tfx f;
+
+	/* The period starts before the wrap and reloads after it. */
+	wrap_setup(&f, &c, false);
+	vclock_write(f.v, VAPIC_REG_TDCR, TDCR_DIV1);
+	vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVT_PERIODIC(0x40));
+	vclock_write(f.v, VAPIC_REG_TMICT, 400000); /* 0.4 ms */
+	vt_at(&f, 300000);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 100000);
+	vt_at(&f, 600000); /* 0.1 ms past the wrap, in the 2nd period */
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 200000);
+	vt_at(&f, 1100000);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 100000);
+	assert_int_equal(ndeliv(&f), 2);
+	vt_teardown(&f);
+}
+
+static void save_restore_across_tsc_wrap_keeps_count_and_deadline(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_state s;
+	struct vapic_timer_event ev;
+	struct vt_tfx src, dst;
+	uint64_t g;
+
+	wrap_setup(&src, &c, true);
+	tdcr(&src, TDCR_DIV1);
+	lvtt(&src, 0x40);
+	tmict(&src, 1000000);
+	vt_at(&src, 250000); /* saved before the wrap */
+	g = vt_gtsc(&src);
+	assert_int_equal(vapic_timer_save(src.t, &s), 0);
+	assert_int_equal(s.tmcct, 750000);
+	assert_true(s.flags & VAPIC_TSTATE_RUNNING);
+
+	/* The destination's guest TSC continues from the source's. */
+	dst_setup(&dst, 2500000, 2500000, 1000000, VAPIC_TIMER_F_TSC_DEADLINE);
+	vclock_vcpu_set_guest_tsc(dst.v, g);
+	assert_int_equal(vapic_timer_restore(dst.t, &s), 0);
+	assert_int_equal(vapic_timer_read_tmcct(dst.t), 750000);
+	assert_int_equal(armed_at(&dst), dst.t0 + 750000);
+	assert_int_equal(vt_poll(&dst, &ev), VAPIC_TIMER_NONE);
+	vt_at(&dst, 749999);
+	assert_int_equal(vt_poll(&dst, &ev), VAPIC_TIMER_NONE);
+	assert_int_equal(vapic_timer_read_tmcct(dst.t), 2);
+	vt_at(&dst, 750000);
+	assert_true(vt_gtsc(&dst) == 1250000);
+	assert_int_equal(vt_poll(&dst, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(dst.t->stats.injections, 1);
+	assert_int_equal(dst.t->stats.early, 0);
+	vt_teardown(&src);
+	vt_teardown(&dst);
+}
+
+static void guest_tsc_write_near_wrap_keeps_oneshot_host_time(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+	uint64_t g, to = 0ULL - 250000; /* 0.1 ms before the wrap */
+
+	setup(&f, &c, true);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, 0x40);
+	tmict(&f, 1000000); /* 1 ms */
+	vt_at(&f, 400000);
+	/* The guest writes IA32_TSC; the deadline is 0.5 ms past the wrap. */
+	g = vt_gtsc(&f);
+	vclock_vcpu_set_guest_tsc(f.v, to);
+	assert_int_equal(vapic_timer_guest_tsc_changed(f.t, (int64_t)(to - g)),
+			 0);
+	assert_int_equal(vapic_timer_read_tmcct(f.t), 600000);
+	assert_int_equal(armed_at(&f), f.t0 + 1000000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	vt_at(&f, 999999);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	vt_at(&f, 1000000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(f.t->stats.injections, 1);
+	assert_int_equal(f.t->stats.early, 0);
+	vt_teardown(&f);
+}
+
+static void advance_window_across_tsc_wrap_waits_for_deadline(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 1000);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+
+	setup(&f, &c, true);
+	/* Due 200 ns (500 cycles) past the wrap; the host fires 1 us early. */
+	vclock_vcpu_set_guest_tsc(f.v, 0ULL - 2500000 + 500);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, 0x40);
+	tmict(&f, 1000000);
+	assert_int_equal(armed_at(&f), f.t0 + 999000);
+	vt_at(&f, 999000);
+	assert_int_equal(f.v->stats.fires, 1);
+	assert_true(vt_gtsc(&f) > 0ULL - 2500); /* before the wrap */
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_WAIT);
+	assert_int_equal(ev.wait_ns, 1000);
+	vt_at(&f, 999999);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_WAIT);
+	vt_at(&f, 1000000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(f.t->stats.early, 0);
+	vt_teardown(&f);
+}
+
+static void posted_oneshot_across_tsc_wrap_posts_at_deadline(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 1000);
+	struct vt_tfx f;
+
+	c.flags |= VAPIC_TIMER_F_POSTED;
+	setup(&f, &c, false);
+	f.v->post_enabled = true;
+	/* Due 200 ns past the wrap; the callback runs 1 us before it. */
+	vclock_vcpu_set_guest_tsc(f.v, 0ULL - 2500000 + 500);
+	vclock_write(f.v, VAPIC_REG_TDCR, TDCR_DIV1);
+	vclock_write(f.v, VAPIC_REG_LVT_TIMER, LVT_ONESHOT(0x40));
+	vclock_write(f.v, VAPIC_REG_TMICT, 1000000);
+	vt_at(&f, 2000000);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].flags,
+			 VCLOCK_DELIVERY_POSTED | VCLOCK_DELIVERY_TIMER);
+	assert_int_equal(f.vm->log[0].host_ns, f.t0 + 1000000);
+	assert_true(f.vm->log[0].guest_tsc == 500);
+	assert_int_equal(f.v->stats.posts, 1);
+	vt_teardown(&f);
+}
+
+static void catchup_across_tsc_wrap_counts_missed_periods(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+	int n = 0;
+
+	c.missed_policy = VAPIC_MISSED_CATCHUP;
+	wrap_setup(&f, &c, true);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, LVT_PERIODIC(0x40));
+	tmict(&f, 1000000);
+	/* The vCPU thread polls only 3.5 periods later, past the wrap. */
+	vt_at(&f, 3500000);
+	while (vt_poll(&f, &ev) == VAPIC_TIMER_INJECT)
+		n++;
+	assert_int_equal(n, 3);
+	assert_int_equal(f.t->stats.missed, 2);
+	assert_int_equal(f.t->stats.catchup, 2);
+	assert_int_equal(f.t->stats.early, 0);
+	/* The phase is kept: the 4th tick at 4 ms. */
+	assert_int_equal(armed_at(&f), f.t0 + 4000000);
+	vt_teardown(&f);
+}
+
+static void has_event_across_tsc_wrap_only_at_deadline(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vt_tfx f;
+
+	wrap_setup(&f, &c, true);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, 0x40);
+	tmict(&f, 1000000);
+	assert_false(vapic_timer_has_event(f.t));
+	vt_at(&f, 250000);
+	assert_false(vapic_timer_has_event(f.t));
+	vt_at(&f, 999999);
+	assert_false(vapic_timer_has_event(f.t));
+	vt_at(&f, 1000000);
+	assert_true(vapic_timer_has_event(f.t));
+	vt_teardown(&f);
+}
+
+static void next_deadline_across_tsc_wrap_is_the_wrapped_tsc(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vt_tfx f;
+	uint64_t dl = 0, ns = 0;
+
+	wrap_setup(&f, &c, true);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, 0x40);
+	tmict(&f, 1000000);
+	vt_at(&f, 250000);
+	assert_true(vapic_timer_next_deadline(f.t, &dl));
+	assert_true(dl == 1250000);
+	/* Halt-polling: the timer is 0.75 ms away, not due. */
+	assert_true(vapic_haltpoll_timer_ns(f.t, &ns));
+	assert_int_equal(ns, 750000);
+	vt_teardown(&f);
+}
+
+static void
+tick_due_before_tsc_wrap_polled_after_is_late_not_early(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+
+	wrap_setup(&f, &c, true);
+	tdcr(&f, TDCR_DIV1);
+	lvtt(&f, 0x40);
+	tmict(&f, 400000); /* due 0.1 ms before the wrap */
+	/* The vCPU thread polls 0.2 ms late, past the wrap. */
+	vt_at(&f, 600000);
+	assert_true(vt_gtsc(&f) == 250000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(f.t->stats.early, 0);
+	/* 500000 cycles = 200000 ns late: fls(200000) = 18. */
+	assert_int_equal(f.t->stats.lateness_hist[18], 1);
+	vt_teardown(&f);
+}
+
+static void tsc_deadline_far_ahead_of_small_tsc_never_fires(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+	uint64_t ns = 0;
+
+	/*
+	 * Unsigned as the SDM says: 2^64 - 1 is far ahead of a small TSC
+	 * (not "just behind it").  Through the general path: written while
+	 * masked, armed by the unmasking LVT write.
+	 */
+	setup(&f, &c, true);
+	vclock_vcpu_set_guest_tsc(f.v, 1000);
+	lvtt(&f, MASKED | LVT_TSCDL(0x40));
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, UINT64_MAX), 0);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_true(armed_at(&f) > f.t0 + 3600ULL * 1000000000ULL);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_false(vapic_timer_has_event(f.t));
+	assert_true(vapic_timer_read_tsc_deadline(f.t) == UINT64_MAX);
+	assert_true(vapic_haltpoll_timer_ns(f.t, &ns));
+	assert_true(ns > 3600ULL * 1000000000ULL);
+	vt_at(&f, 3600ULL * 1000000000ULL);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_int_equal(f.v->stats.fires, 0);
+	assert_int_equal(f.t->stats.injections, 0);
+	vt_teardown(&f);
+}
+
+static void tsc_deadline_below_tsc_near_wrap_is_due_at_once(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+
+	/*
+	 * The other side of the unsigned compare: with the TSC 1000 cycles
+	 * before 2^64, a deadline of 500 is in the past (the TSC would have
+	 * to wrap to reach it): due at once, not 1500 cycles later.
+	 */
+	wrap_setup(&f, &c, true);
+	vclock_vcpu_set_guest_tsc(f.v, 0ULL - 1000);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 500),
+			 VAPIC_TIMER_DUE);
+	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), 0);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(ev.vector, 0x40);
+	assert_int_equal(f.t->stats.early, 0);
+	vt_teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3488,6 +3869,31 @@ int main(void)
 		cmocka_unit_test(guest_tsc_khz_change_rescales_host_timer_arm),
 		cmocka_unit_test(
 			tsc_deadline_exposure_can_change_outside_the_mode),
+		/* Guest TSC wrap */
+		cmocka_unit_test(
+			oneshot_across_tsc_wrap_fires_at_deadline_once),
+		cmocka_unit_test(
+			periodic_across_tsc_wrap_ticks_once_per_period),
+		cmocka_unit_test(tmcct_counts_down_across_tsc_wrap),
+		cmocka_unit_test(periodic_tmcct_reloads_across_tsc_wrap),
+		cmocka_unit_test(
+			save_restore_across_tsc_wrap_keeps_count_and_deadline),
+		cmocka_unit_test(
+			guest_tsc_write_near_wrap_keeps_oneshot_host_time),
+		cmocka_unit_test(
+			advance_window_across_tsc_wrap_waits_for_deadline),
+		cmocka_unit_test(
+			posted_oneshot_across_tsc_wrap_posts_at_deadline),
+		cmocka_unit_test(catchup_across_tsc_wrap_counts_missed_periods),
+		cmocka_unit_test(has_event_across_tsc_wrap_only_at_deadline),
+		cmocka_unit_test(
+			next_deadline_across_tsc_wrap_is_the_wrapped_tsc),
+		cmocka_unit_test(
+			tick_due_before_tsc_wrap_polled_after_is_late_not_early),
+		cmocka_unit_test(
+			tsc_deadline_far_ahead_of_small_tsc_never_fires),
+		cmocka_unit_test(
+			tsc_deadline_below_tsc_near_wrap_is_due_at_once),
 		/* Properties */
 		cmocka_unit_test(random_programs_are_never_early),
 		cmocka_unit_test(random_tsc_deadlines_delivered_exactly_once),

@@ -657,6 +657,30 @@ static void run_check_catches_an_early_delivery(void **state)
 	vclock_vm_destroy(vm);
 }
 
+static void run_check_catches_an_early_delivery_across_tsc_wrap(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	char msg[256];
+
+	/*
+	 * Delivered 1000 cycles before a guest TSC wrap, due 500 after it
+	 * (a one-shot or periodic position): early, modulo 2^64.
+	 */
+	vm->log = calloc(1, sizeof(*vm->log));
+	vm->log_cap = 1;
+	vm->log_len = 1;
+	vm->log[0].flags = VCLOCK_DELIVERY_TIMER;
+	vm->log[0].guest_tsc = 0ULL - 1000;
+	vm->log[0].deadline_tsc = 500;
+	assert_int_equal(vclock_check(vm, msg, sizeof(msg)), 1);
+	assert_non_null(strstr(msg, "early"));
+	/* Due before the wrap, delivered after it: late, not early. */
+	vm->log[0].guest_tsc = 500;
+	vm->log[0].deadline_tsc = 0ULL - 1000;
+	assert_int_equal(vclock_check(vm, NULL, 0), 0);
+	vclock_vm_destroy(vm);
+}
+
 static void run_closed_irq_window_holds_the_vector(void **state)
 {
 	struct vclock_vm *vm = vt_vm(1);
@@ -866,6 +890,8 @@ int main(void)
 		cmocka_unit_test(
 			run_delivers_tsc_deadline_at_deadline_and_logs_it),
 		cmocka_unit_test(run_check_catches_an_early_delivery),
+		cmocka_unit_test(
+			run_check_catches_an_early_delivery_across_tsc_wrap),
 		cmocka_unit_test(run_closed_irq_window_holds_the_vector),
 		cmocka_unit_test(run_entry_latency_delays_delivery),
 		cmocka_unit_test(run_posted_unpinned_logs_housekeeping_cpu),

@@ -943,8 +943,13 @@ unsigned int vclock_check(const struct vclock_vm *vm, char *msg, size_t len)
 	for (i = 0; i < vm->log_len; i++) {
 		const struct vclock_delivery *d = &vm->log[i];
 
+		/*
+		 * Modulo 2^64: a one-shot / periodic deadline may lie past
+		 * a guest TSC wrap (an unsigned compare would pass a tick
+		 * delivered just before the wrap, due just after it).
+		 */
 		if ((d->flags & VCLOCK_DELIVERY_TIMER) &&
-		    d->guest_tsc < d->deadline_tsc)
+		    (int64_t)(d->guest_tsc - d->deadline_tsc) < 0)
 			VIOLATION("early timer delivery: vcpu %u vector %u "
 				  "guest tsc %llu < deadline %llu",
 				  d->vcpu, d->vector,

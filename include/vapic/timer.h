@@ -14,6 +14,10 @@
  * exactly (rational arithmetic, no drift) to guest TSC.  The host timer,
  * one per vCPU, is only a wake-up: it is armed early by the timer advance,
  * and the vCPU thread waits out the rest (vapic_timer_poll() says how long).
+ * Guest TSC wrap: one-shot and periodic positions are compared modulo 2^64,
+ * so they stay exact when the guest TSC wraps past 2^64 inside a period (a
+ * guest write of IA32_TSC near its maximum, a restore); a TSC deadline is
+ * compared unsigned, as the SDM says (2^64 - 1 is far ahead of a small TSC).
  *
  * Threads.  Everything is called on the vCPU thread, except
  * vapic_timer_expired(), which the host calls from its timer callback on any
@@ -545,6 +549,10 @@ VAPIC_API int vapic_timer_expired(struct vapic_timer *t, uint64_t *expires_ns);
  * @deadline_tsc: output: guest TSC of the next due tick.
  *
  * For halt-polling: a halted vCPU whose own timer is due soon can poll to it.
+ * A one-shot or periodic deadline may lie past a guest TSC wrap (a small
+ * value while the TSC is near 2^64): compare it with the guest TSC modulo
+ * 2^64, (int64_t)(deadline - now); vapic_haltpoll_timer_ns() does it for
+ * you, and compares a TSC deadline unsigned as the timer does.
  * Context: vCPU thread.
  * Return: true if a deliverable tick is scheduled (running, unmasked).
  */
@@ -657,7 +665,9 @@ VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
  * advance was subtracted).  For a host that implements its one host timer
  * with a guest-TSC hardware timer (VMX preemption timer) while the vCPU is
  * in guest mode: called from host_ops.timer_arm, it is the deadline of that
- * arm.
+ * arm.  As vapic_timer_next_deadline(), a one-shot or periodic target may
+ * lie past a guest TSC wrap: the distance to it is the target minus the
+ * guest TSC, modulo 2^64.
  * @t: the timer.
  *
  * Context: vCPU thread (including host_ops.timer_arm).
