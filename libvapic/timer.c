@@ -356,21 +356,26 @@ static bool fire_too_early(const struct vapic_timer *t, u64 wait_tsc)
 	       adv + TIMER_EARLY_SLACK_NS;
 }
 
-static void early_fire(struct vapic_timer *t, u64 wait_tsc)
+/* sync()'s result for an early fire: nothing due, re-arm (poll_slow()). */
+#define TIMER_SYNC_REARM_ 3
+
+static int early_fire(struct vapic_timer *t, u64 wait_tsc)
 {
 	log_(t, VAPIC_LOG_WARN, "host timer fired early (tsc early, target)",
 	     wait_tsc, t->target_tsc);
 	t->in_window = false;
 	t->measured = false;
 	timer_cancel_hw_(t);
-	t->need_arm = true;
+	return TIMER_SYNC_REARM_;
 }
 
 /*
  * sync() - vCPU thread: complete an expiry that is due.  Returns
  * VAPIC_TIMER_WAIT (and *wait_ns) inside the advance window, VAPIC_TIMER_
  * INJECT if an expiry was completed or the lazy protocol moved the deadline
- * (either way the caller must re-arm), else VAPIC_TIMER_NONE.
+ * (either way the caller must re-arm), TIMER_SYNC_REARM_ if the host timer
+ * fired too early (the caller must re-arm; nothing is due), else
+ * VAPIC_TIMER_NONE.
  */
 static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 {
@@ -398,10 +403,8 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
 			return VAPIC_TIMER_INJECT;
 		}
 		if (VAPIC_UNLIKELY(!t->measured &&
-				   fire_too_early(t, t->target_tsc - now))) {
-			early_fire(t, t->target_tsc - now); /* re-armed below */
-			return VAPIC_TIMER_NONE;
-		}
+				   fire_too_early(t, t->target_tsc - now)))
+			return early_fire(t, t->target_tsc - now);
 		if (!t->measured) {
 			timer_adjust_advance_(t, (s64)(now - t->target_tsc));
 			t->measured = true;
@@ -917,8 +920,10 @@ static VAPIC_NOINLINE int poll_slow(struct vapic_timer *t, u32 flags, u64 now,
 	if (VAPIC_UNLIKELY(t->need_arm))
 		(void)rearm(t, now);
 	r = sync(t, now, &wait_ns);
-	if (VAPIC_UNLIKELY(t->need_arm)) /* sync() saw an early fire */
-		(void)rearm(t, now);
+	if (VAPIC_UNLIKELY(r == TIMER_SYNC_REARM_)) {
+		(void)rearm(t, now); /* an early fire: arm again */
+		r = VAPIC_TIMER_NONE;
+	}
 	if (r == VAPIC_TIMER_WAIT) {
 		/* A tick already due does not wait for the next one. */
 		if (tick_ready(t) &&
