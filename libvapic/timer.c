@@ -1009,9 +1009,8 @@ static VAPIC_NOINLINE int expired_posted(struct vapic_timer *t,
 					  u64 *expires_ns)
 {
 	u64 now = timer_now_tsc_(t);
-	u64 target, k, now_ns, delta_ns;
+	u64 target, k;
 	u32 vector = t->lvtt & VAPIC_LVT_VECTOR_MASK;
-	u32 adv;
 	bool moved;
 
 	if (!t->running)
@@ -1023,13 +1022,8 @@ static VAPIC_NOINLINE int expired_posted(struct vapic_timer *t,
 		seq_write_end_(&t->seq);
 		if (moved) {
 			t->measured = false;
-			now_ns = t->ops->now_ns(t->host);
-			delta_ns = timer_arm_delta_ns_(t, t->target_tsc - now);
-			adv = VAPIC_READ_ONCE(t->advance_ns);
-			*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
-			if (*expires_ns < now_ns)
-				*expires_ns = UINT64_MAX;
-			*expires_ns = lazy_clamp_expiry_(t, *expires_ns);
+			*expires_ns = lazy_clamp_expiry_(
+				t, timer_expiry_ns_(t, t->target_tsc - now));
 			lazy_publish_(t, t->target_tsc); /* R1 */
 			STAT_INC_(t->stats.arms);
 			return VAPIC_TFN_REARM;
@@ -1042,10 +1036,7 @@ static VAPIC_NOINLINE int expired_posted(struct vapic_timer *t,
 		log_(t, VAPIC_LOG_WARN,
 		     "host timer fired early (tsc early, target)", target - now,
 		     target);
-		now_ns = t->ops->now_ns(t->host);
-		delta_ns = timer_arm_delta_ns_(t, target - now);
-		adv = VAPIC_READ_ONCE(t->advance_ns);
-		*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+		*expires_ns = timer_expiry_ns_(t, target - now);
 		STAT_INC_(t->stats.arms);
 		return VAPIC_TFN_REARM;
 	}
@@ -1088,10 +1079,7 @@ static VAPIC_NOINLINE int expired_posted(struct vapic_timer *t,
 	timer_record_lateness_(t, now - target);
 	if (!t->running)
 		return VAPIC_TFN_DONE;
-	now_ns = t->ops->now_ns(t->host);
-	delta_ns = timer_arm_delta_ns_(t, t->target_tsc - now);
-	adv = VAPIC_READ_ONCE(t->advance_ns);
-	*expires_ns = now_ns + (delta_ns > adv ? delta_ns - adv : 0);
+	*expires_ns = timer_expiry_ns_(t, t->target_tsc - now);
 	STAT_INC_(t->stats.arms);
 	return VAPIC_TFN_REARM;
 }
