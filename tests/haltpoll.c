@@ -784,6 +784,19 @@ static uint64_t ahalt(struct vapic_haltpoll *hp, uint64_t ev_ns)
 	return halt_timer(hp, ev_ns, BLOCK, 0, VAPIC_HALTPOLL_NO_TIMER);
 }
 
+/*
+ * ADAPTIVE with its defaults after 10 halts of 30 us (bucket [28672,
+ * 32768)): the window is 40960, with the headroom bucket.
+ */
+static void init_learnt_30us(struct vapic_haltpoll *hp)
+{
+	unsigned int i;
+
+	init_policy(hp, VAPIC_HALTPOLL_ADAPTIVE);
+	for (i = 0; i < 10; i++)
+		ahalt(hp, 30000);
+}
+
 /* A deadline inside the timer window is polled to exactly. */
 static void test_adaptive_polls_exactly_to_own_timer(void **state)
 {
@@ -1081,12 +1094,9 @@ static void test_adaptive_context_after_timer_ended_long_halt(void **state)
 static void test_adaptive_short_timer_wake_keeps_context(void **state)
 {
 	struct vapic_haltpoll hp;
-	unsigned int i;
 
 	(void)state;
-	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
-	for (i = 0; i < 10; i++)
-		ahalt(&hp, 30000);
+	init_learnt_30us(&hp);
 	assert_int_equal(halt_timer(&hp, 10000, BLOCK, VAPIC_HALT_TIMER, 10000),
 			 10000);
 	assert_int_equal(ahalt(&hp, 20000), 40960);
@@ -1107,9 +1117,7 @@ static void test_adaptive_decay_remembers_rare_interval(void **state)
 	uint64_t w = 0;
 
 	(void)state;
-	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
-	for (i = 0; i < 10; i++)
-		ahalt(&hp, 30000);
+	init_learnt_30us(&hp);
 	assert_int_equal(ahalt(&hp, 38000), 40960);
 	assert_int_equal(ahalt(&hp, 30000), 49152);
 	for (i = 0; i < 30000; i++)
@@ -1164,9 +1172,7 @@ static void test_adaptive_invalid_wakeup_not_learnt(void **state)
 	uint64_t credit;
 
 	(void)state;
-	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
-	for (i = 0; i < 10; i++)
-		ahalt(&hp, 30000);
+	init_learnt_30us(&hp);
 	assert_int_equal(vapic_haltpoll_window_ns(&hp), 40960);
 	credit = vapic_haltpoll_credit_ns(&hp);
 	/*
@@ -1193,9 +1199,7 @@ static void test_adaptive_guest_no_poll_never_polls(void **state)
 	unsigned int i;
 
 	(void)state;
-	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
-	for (i = 0; i < 10; i++)
-		ahalt(&hp, 30000);
+	init_learnt_30us(&hp);
 	assert_int_equal(vapic_haltpoll_window_ns(&hp), 40960);
 	vapic_haltpoll_set_guest_no_poll(&hp, true);
 	assert_int_equal(ahalt(&hp, 30000), 0);
@@ -1274,12 +1278,9 @@ static void test_adaptive_break_even_window_not_polled(void **state)
 static void test_adaptive_blocked_halt_learnt_as_at_least_its_poll(void **state)
 {
 	struct vapic_haltpoll hp;
-	unsigned int i;
 
 	(void)state;
-	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
-	for (i = 0; i < 10; i++)
-		ahalt(&hp, 30000);
+	init_learnt_30us(&hp);
 	assert_int_equal(halt_timer(&hp, 41000, 0, 0, VAPIC_HALTPOLL_NO_TIMER),
 			 40960);
 	assert_int_equal(ahalt(&hp, 30000), 57344);
@@ -1320,13 +1321,10 @@ static void test_adaptive_context_decay_forgets_old_behaviour(void **state)
 static void test_adaptive_invalid_wakeup_in_poll_uses_budget(void **state)
 {
 	struct vapic_haltpoll hp;
-	unsigned int i;
 	uint64_t w, t0;
 
 	(void)state;
-	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
-	for (i = 0; i < 10; i++)
-		ahalt(&hp, 30000);
+	init_learnt_30us(&hp);
 	t0 = now;
 	assert_int_equal(vapic_haltpoll_begin(&hp, t0, ~0ULL, &w), 0);
 	assert_int_equal(w, 40960);
@@ -1344,13 +1342,10 @@ static void test_adaptive_lowered_burst_caps_credit(void **state)
 {
 	struct vapic_haltpoll_config c;
 	struct vapic_haltpoll hp;
-	unsigned int i;
 	uint64_t w;
 
 	(void)state;
-	init_policy(&hp, VAPIC_HALTPOLL_ADAPTIVE);
-	for (i = 0; i < 10; i++)
-		ahalt(&hp, 30000);
+	init_learnt_30us(&hp);
 	assert_int_equal(vapic_haltpoll_credit_ns(&hp),
 			 VAPIC_ADAPTIVE_BUDGET_BURST_NS);
 	c = hp.cfg;

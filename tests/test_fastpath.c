@@ -534,6 +534,24 @@ static int count_post(void *host, uint32_t vector)
 	return 0;
 }
 
+/* vCPU 0 again, its timer in posted mode (posts counted), x2APIC, enabled. */
+static void init_posted(int32_t advance_ns)
+{
+	static struct vapic_host_ops ops;
+	struct vapic_lapic_config cfg;
+
+	ops = fake_ops;
+	ops.post = count_post;
+	posts = 0;
+	vapic_lapic_config_default(&cfg, 0, FAKE_TSC_KHZ);
+	cfg.timer.flags |= VAPIC_TIMER_F_POSTED;
+	cfg.timer.advance_ns = advance_ns;
+	cfg.timer.bus_khz = FAKE_TSC_KHZ;
+	assert_int_equal(vapic_lapic_init(L(), &cfg, &ops, &vm.cpu[0]), 0);
+	fake_to_x2apic(L());
+	fake_sw_enable(L());
+}
+
 /*
  * Posted mode (F_POSTED), the host timer being the preemption timer: the
  * exit, not a callback, takes the expiry.  Inside the advance window it
@@ -543,21 +561,11 @@ static int count_post(void *host, uint32_t vector)
  */
 static void test_preemption_timer_exit_posted_mode_completes_expiry(void **s)
 {
-	static struct vapic_host_ops ops;
-	struct vapic_lapic_config cfg;
 	struct vapic_exit e;
 	uint64_t dl;
 
 	(void)s;
-	ops = fake_ops;
-	ops.post = count_post;
-	posts = 0;
-	vapic_lapic_config_default(&cfg, 0, FAKE_TSC_KHZ);
-	cfg.timer.flags |= VAPIC_TIMER_F_POSTED;
-	cfg.timer.advance_ns = 1000;
-	assert_int_equal(vapic_lapic_init(L(), &cfg, &ops, &vm.cpu[0]), 0);
-	fake_to_x2apic(L());
-	fake_sw_enable(L());
+	init_posted(1000);
 	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_LVT_TIMER), 0x400ec);
 	dl = vm.tsc + 100000;
 	wrmsr(&e, VAPIC_MSR_TSC_DEADLINE, dl);
@@ -579,22 +587,11 @@ static void test_preemption_timer_exit_posted_mode_completes_expiry(void **s)
 /* Posted mode, periodic: each preemption-timer exit injects a period. */
 static void test_preemption_timer_exit_posted_periodic_rearms(void **s)
 {
-	static struct vapic_host_ops ops;
-	struct vapic_lapic_config cfg;
 	struct vapic_exit e;
 	int i;
 
 	(void)s;
-	ops = fake_ops;
-	ops.post = count_post;
-	posts = 0;
-	vapic_lapic_config_default(&cfg, 0, FAKE_TSC_KHZ);
-	cfg.timer.flags |= VAPIC_TIMER_F_POSTED;
-	cfg.timer.advance_ns = 0;
-	cfg.timer.bus_khz = FAKE_TSC_KHZ;
-	assert_int_equal(vapic_lapic_init(L(), &cfg, &ops, &vm.cpu[0]), 0);
-	fake_to_x2apic(L());
-	fake_sw_enable(L());
+	init_posted(0);
 	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_TDCR), 0xb);
 	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_LVT_TIMER), 0x200ec);
 	vapic_lapic_wrmsr(L(), MSR(VAPIC_REG_TMICT), 1000000); /* 1 ms */

@@ -638,18 +638,28 @@ static void run_delivers_tsc_deadline_at_deadline_and_logs_it(void **state)
 	vt_vm_destroy(vm);
 }
 
-static void run_check_catches_an_early_delivery(void **state)
+/* A VM whose delivery log holds one forged timer record. */
+static struct vclock_vm *vm_with_record(uint64_t guest_tsc,
+					uint64_t deadline_tsc)
 {
 	struct vclock_vm *vm = vt_vm(1);
-	char msg[256];
 
-	/* Forge an early record: the checker must see it. */
 	vm->log = calloc(1, sizeof(*vm->log));
+	assert_non_null(vm->log);
 	vm->log_cap = 1;
 	vm->log_len = 1;
 	vm->log[0].flags = VCLOCK_DELIVERY_TIMER;
-	vm->log[0].guest_tsc = 99;
-	vm->log[0].deadline_tsc = 100;
+	vm->log[0].guest_tsc = guest_tsc;
+	vm->log[0].deadline_tsc = deadline_tsc;
+	return vm;
+}
+
+static void run_check_catches_an_early_delivery(void **state)
+{
+	/* Forge an early record: the checker must see it. */
+	struct vclock_vm *vm = vm_with_record(99, 100);
+	char msg[256];
+
 	assert_int_equal(vclock_check(vm, msg, sizeof(msg)), 1);
 	assert_non_null(strstr(msg, "early"));
 	vm->log[0].guest_tsc = 100;
@@ -659,19 +669,13 @@ static void run_check_catches_an_early_delivery(void **state)
 
 static void run_check_catches_an_early_delivery_across_tsc_wrap(void **state)
 {
-	struct vclock_vm *vm = vt_vm(1);
-	char msg[256];
-
 	/*
 	 * Delivered 1000 cycles before a guest TSC wrap, due 500 after it
 	 * (a one-shot or periodic position): early, modulo 2^64.
 	 */
-	vm->log = calloc(1, sizeof(*vm->log));
-	vm->log_cap = 1;
-	vm->log_len = 1;
-	vm->log[0].flags = VCLOCK_DELIVERY_TIMER;
-	vm->log[0].guest_tsc = 0ULL - 1000;
-	vm->log[0].deadline_tsc = 500;
+	struct vclock_vm *vm = vm_with_record(0ULL - 1000, 500);
+	char msg[256];
+
 	assert_int_equal(vclock_check(vm, msg, sizeof(msg)), 1);
 	assert_non_null(strstr(msg, "early"));
 	/* Due before the wrap, delivered after it: late, not early. */
