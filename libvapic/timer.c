@@ -145,6 +145,17 @@ static bool lazy_check(struct vapic_timer *t, u64 now)
 	return now < later;
 }
 
+/* Whole periods of the running periodic timer elapsed since its start. */
+static u64 periods_elapsed(const struct vapic_timer *t, u64 now)
+{
+	struct vapic_u128 e = timer_elapsed_sub_(now, t->start_tsc,
+						 t->start_frac, t->cfg.bus_khz);
+	u64 rem;
+	bool ovf;
+
+	return u128_div_(e, t->period_sub, &rem, &ovf);
+}
+
 /*
  * complete_expiry() - the running timer's target has been reached at guest
  * TSC @now (>= target).  Returns how many ticks fell due (>= 1; more than 1
@@ -154,9 +165,7 @@ static bool lazy_check(struct vapic_timer *t, u64 now)
  */
 static u64 complete_expiry(struct vapic_timer *t, u64 now)
 {
-	struct vapic_u128 e;
-	u64 k, rem;
-	bool ovf;
+	u64 k;
 
 	switch (timer_mode_(t->lvtt)) {
 	case VAPIC_TIMER_TSC_DEADLINE:
@@ -165,9 +174,7 @@ static u64 complete_expiry(struct vapic_timer *t, u64 now)
 		VAPIC_WRITE_ONCE(t->running, false);
 		return 1;
 	case VAPIC_TIMER_PERIODIC:
-		e = timer_elapsed_sub_(now, t->start_tsc, t->start_frac,
-				t->cfg.bus_khz);
-		k = u128_div_(e, t->period_sub, &rem, &ovf);
+		k = periods_elapsed(t, now);
 		if (!k)
 			k = 1;
 		position_advance(t, k);
@@ -986,18 +993,10 @@ VAPIC_API int vapic_timer_poll(struct vapic_timer *t, uint32_t flags,
  */
 static bool catchup_owed(struct vapic_timer *t, u64 now)
 {
-	struct vapic_u128 e;
-	u64 rem;
-	bool ovf;
-
 	if (t->cfg.missed_policy != VAPIC_MISSED_CATCHUP ||
 	    timer_mode_(t->lvtt) != VAPIC_TIMER_PERIODIC)
 		return false;
-	if (VAPIC_READ_ONCE(t->backlog))
-		return true;
-	e = timer_elapsed_sub_(now, t->start_tsc, t->start_frac,
-			       t->cfg.bus_khz);
-	return u128_div_(e, t->period_sub, &rem, &ovf) > 1;
+	return VAPIC_READ_ONCE(t->backlog) || periods_elapsed(t, now) > 1;
 }
 
 /*

@@ -409,16 +409,24 @@ static void test_mmio_page_in_x2apic_mode_reads_ones(void **s)
 /* ---------------------------------------------------------------------- */
 /* Timer, window, kick, HLT                                               */
 
-static void test_host_timer_exit_injects_after_expiry(void **s)
+/* A TSC deadline 1000 cycles ahead, reached; the host timer callback ran. */
+static void timer_fired_1us(void)
 {
 	struct vapic_exit e;
 	uint64_t exp;
 
-	(void)s;
 	wrmsr(&e, VAPIC_MSR_TSC_DEADLINE, vm.tsc + 1000);
 	vm.tsc += 1000;
 	assert_int_equal(vapic_timer_expired(&L()->timer, &exp),
 			 VAPIC_TFN_DONE);
+}
+
+static void test_host_timer_exit_injects_after_expiry(void **s)
+{
+	struct vapic_exit e;
+
+	(void)s;
+	timer_fired_1us();
 	assert_int_equal(simple(&e, VAPIC_EXIT_HOST_TIMER), VAPIC_FP_INJECT);
 	assert_int_equal(e.vector, 0xec);
 	assert_int_equal(vapic_lapic_injected(L(), e.vector), 0);
@@ -434,13 +442,9 @@ static void test_host_timer_exit_with_event_reports_both(void **s)
 {
 	struct vapic_ipi nmi = { .delivery_mode = VAPIC_DM_NMI };
 	struct vapic_exit e;
-	uint64_t exp;
 
 	(void)s;
-	wrmsr(&e, VAPIC_MSR_TSC_DEADLINE, vm.tsc + 1000);
-	vm.tsc += 1000;
-	assert_int_equal(vapic_timer_expired(&L()->timer, &exp),
-			 VAPIC_TFN_DONE);
+	timer_fired_1us();
 	vapic_lapic_receive(L(), &nmi);
 	assert_int_equal(simple(&e, VAPIC_EXIT_HOST_TIMER), VAPIC_FP_HOST);
 	assert_int_equal(e.actions,
