@@ -503,6 +503,14 @@ static void user_loop(struct vcpu *v)
 			 * level-triggered vector (no IOAPIC broadcast).
 			 */
 			(void)vapic_lapic_pv_eoi_after_exit(&v->lapic);
+			/*
+			 * TPR from CR8, after every KVM_RUN that ran, also one
+			 * a signal cut short (EINTR): KVM keeps a CR8 raise
+			 * without an exit and reports it in run->cr8, and the
+			 * next entry writes run->cr8 back to the guest.
+			 */
+			if (rc == 0 || e0 == EINTR || e0 == EAGAIN)
+				vapic_lapic_set_cr8(&v->lapic, run->cr8 & 0xf);
 			errno = e0;
 		}
 		vapic_posix_exit(&v->pv, rc < 0 && errno == EINTR);
@@ -529,7 +537,6 @@ static void user_loop(struct vcpu *v)
 		}
 		v->c.exits++;
 		v->c.exit_reason[run->exit_reason & 63]++;
-		vapic_lapic_set_cr8(&v->lapic, run->cr8 & 0xf);
 		apic_exit_from_run(v, &e);
 		r = apic_dispatch(v, &e);
 		if (r == VAPIC_FP_SLOW) {

@@ -604,7 +604,7 @@ static void test_masked(void)
 static void test_priority(void)
 {
 	u32 irr;
-	u64 n;
+	u64 n, v;
 
 	/* self-IPI through the ICR */
 	reset_counts();
@@ -652,6 +652,21 @@ static void test_priority(void)
 	write_cr8(0);
 	outb(0x80, 0);
 	check("cr8_lowered_delivers", cnt[V_LOW] == 2, (s64)cnt[V_LOW], 2);
+
+	/*
+	 * A CR8 raise does not exit (KVM keeps it without its LAPIC); an
+	 * exit that only interrupts the guest (the host timer's signal, a
+	 * kick) must not write the old TPR back at the next entry.
+	 */
+	reset_counts();
+	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(2000));
+	write_cr8(2); /* below V_TIMER's class 4 */
+	n = wait_irq(V_TIMER, 1, 200000);
+	v = read_cr8();
+	write_cr8(0);
+	check("cr8_kept_across_interrupting_exit", n == 1 && v == 2, (s64)v, 2);
+	timer_stop();
 
 	/* nesting: in service V_MID, V_HIGH nests, V_LOW waits for the EOI */
 	reset_counts();
