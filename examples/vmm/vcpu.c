@@ -539,6 +539,14 @@ static void user_loop(struct vcpu *v)
 		v->c.exit_reason[run->exit_reason & 63]++;
 		apic_exit_from_run(v, &e);
 		r = apic_dispatch(v, &e);
+		/*
+		 * HLT with IF clear: a pending interrupt does not end it, only
+		 * an event (NMI, INIT) does (SDM "HLT").  The dispatcher does
+		 * not know IF, so its INJECT (or WAIT) means halt here.
+		 */
+		if (e.reason == VAPIC_EXIT_HLT && !run->if_flag &&
+		    !(e.actions & VAPIC_EXIT_ACT_EVENT))
+			r = VAPIC_FP_SLOW;
 		if (r == VAPIC_FP_SLOW) {
 			if (!slow_path(v))
 				return;

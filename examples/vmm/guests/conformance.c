@@ -817,6 +817,59 @@ static void test_ipi_to_ap(void)
 	check("fixed_ipi_to_halted_ap", ap_got == 1, (s64)ap_got, 1);
 }
 
+/*
+ * HLT with IF clear (SDM "HLT"): a pending maskable interrupt does not
+ * end it; an NMI does.  Asked by an IPI, the AP sends the BSP an NMI every
+ * millisecond until the BSP is past its HLT (the first one may come
+ * before the HLT, if the BSP is held up).
+ */
+#define V_AP_NMI 0x90
+
+static volatile u32 bsp_awake, ap_nmi_done;
+
+__attribute__((interrupt)) static void isr_ap_nmi(struct iframe *f)
+{
+	u64 t0 = rdtsc(), t;
+
+	apic_eoi();
+	while (!bsp_awake && rdtsc() - t0 < us_to_tsc(2000000)) {
+		t = rdtsc();
+		while (rdtsc() - t < us_to_tsc(1000))
+			pause();
+		apic_icr(0, ICR_NMI);
+	}
+	ap_nmi_done = 1;
+}
+
+static void test_hlt_if_clear(void)
+{
+	u32 nmi0, nmi1;
+	u64 low, t0;
+
+	if (ncpus < 2 || !cpus[1].online)
+		return;
+	reset_counts();
+	bsp_awake = 0;
+	ap_nmi_done = 0;
+	cli();
+	apic_icr(0, ICR_SELF | V_LOW); /* pending, held off by IF only */
+	apic_icr(cpus[1].apic_id, ICR_FIXED | V_AP_NMI);
+	nmi0 = nmi_count;
+	hlt();
+	nmi1 = nmi_count;
+	low = cnt[V_LOW];
+	bsp_awake = 1;
+	t0 = rdtsc();
+	while (!ap_nmi_done && rdtsc() - t0 < us_to_tsc(3000000))
+		pause();
+	check("hlt_if_clear_ends_by_nmi_only", nmi1 != nmi0 && low == 0,
+	      (s64)(nmi1 - nmi0), 1);
+	sti();
+	outb(0x80, 0);
+	check("hlt_if_clear_interrupt_after_sti", cnt[V_LOW] == 1,
+	      (s64)cnt[V_LOW], 1);
+}
+
 int guest_main(void)
 {
 	kvm_lapic = cfg_is("irqchip", "kernel") && !cfg_is("strict", "1");
@@ -825,6 +878,7 @@ int guest_main(void)
 	idt_set(V_MID, isr_mid);
 	idt_set(V_HIGH, isr_high);
 	idt_set(V_AP, isr_ap);
+	idt_set(V_AP_NMI, isr_ap_nmi);
 	idt_set(2, isr_nmi);
 	printf("conformance: %s, %u CPUs, TSC %u kHz\n",
 	       apic_x2 ? "x2APIC" : "xAPIC", ncpus, tsc_khz);
@@ -840,6 +894,7 @@ int guest_main(void)
 	test_priority();
 	test_modes();
 	test_ipi_to_ap();
+	test_hlt_if_clear();
 
 	printf("conformance: %d failure(s)\n", failures);
 	return failures;
