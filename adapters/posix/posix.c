@@ -404,6 +404,17 @@ static void ktimer_program(struct vapic_posix_vcpu *v)
 bool vapic_posix_enter(struct vapic_posix_vcpu *v)
 {
 	ktimer_program(v);
+	/*
+	 * A signal that landed while this thread was out of the guest (the
+	 * kernel timer firing during an exit, a kick already consumed) left
+	 * immediate_exit set: it would bounce this entry off KVM_RUN with
+	 * EINTR for nothing.  Whatever it stood for is checked below, after
+	 * "in guest" is announced; a signal from here on sets it again.  (A
+	 * signal of the old kernel timer has landed by now: ktimer_program()
+	 * re-arms with a syscall, and signals are delivered on its return.)
+	 */
+	if (v->immediate_exit)
+		*v->immediate_exit = 0;
 	STORE(&v->state, STATE_GUEST);
 	if (LOAD(&v->kicked) ||
 	    (v->expires_ns != VAPIC_POSIX_NEVER &&

@@ -326,8 +326,9 @@ bool vapic_posix_kicked(const struct vapic_posix_vcpu *v);
 
 /**
  * vapic_posix_enter() - about to call KVM_RUN: program the kernel timer for
- * the armed expiry (if it changed), announce "in guest", and check for a
- * kick or a due timer that raced with the caller's last poll.
+ * the armed expiry (if it changed), clear immediate_exit (a signal that
+ * landed in userspace), announce "in guest", and check for a kick or a due
+ * timer that raced with the caller's last poll.
  * @v: the context.
  *
  * Context: vCPU thread.

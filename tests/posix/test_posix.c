@@ -215,6 +215,38 @@ static void test_timer_signal_reaches_thread_in_guest(void **state)
 	vapic_posix_vcpu_destroy(&v);
 }
 
+/*
+ * The kernel timer fires while the thread is out of the guest (handling an
+ * exit): its signal sets immediate_exit there.  When the thread enters
+ * again for a later expiry, with nothing pending, that stale byte must not
+ * bounce KVM_RUN straight back with EINTR.
+ */
+static void
+test_timer_signal_in_userspace_does_not_bounce_next_entry(void **state)
+{
+	struct vapic_posix_vcpu v;
+	volatile uint8_t ie = 0;
+
+	(void)state;
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, &ie), 0);
+	assert_int_equal(ops.timer_arm(&v, vapic_posix_now_ns() + 1000000), 0);
+	assert_true(vapic_posix_enter(&v)); /* programs the kernel timer */
+	vapic_posix_exit(&v, false); /* an exit of the guest's own */
+	while (!ie) /* the kernel timer's signal, in userspace */
+		short_sleep();
+	/* The deadline moves 1 s out; nothing is pending now. */
+	ops.timer_cancel(&v);
+	assert_int_equal(ops.timer_arm(&v, vapic_posix_now_ns() + 1000000000),
+			 0);
+	assert_false(vapic_posix_kicked(&v));
+	assert_true(vapic_posix_enter(&v));
+	assert_int_equal(ie, 0);
+	vapic_posix_exit(&v, false);
+	ops.timer_cancel(&v);
+	vapic_posix_vcpu_destroy(&v);
+}
+
 static void test_init_rejects_out_of_range_knobs(void **state)
 {
 	struct vapic_posix_vcpu v;
@@ -271,6 +303,8 @@ int main(void)
 		cmocka_unit_test(
 			test_kick_in_guest_sets_immediate_exit_by_signal),
 		cmocka_unit_test(test_timer_signal_reaches_thread_in_guest),
+		cmocka_unit_test(
+			test_timer_signal_in_userspace_does_not_bounce_next_entry),
 		cmocka_unit_test(test_init_rejects_out_of_range_knobs),
 		cmocka_unit_test(test_halt_spins_to_until_and_times_out),
 	};
