@@ -195,6 +195,23 @@ static void test_ids(void)
 	      apic_read(APIC_SVR) & 0x1ff, 0x1ff);
 	apic_write(APIC_ESR, 0);
 	check("esr_clean", apic_read(APIC_ESR) == 0, apic_read(APIC_ESR), 0);
+
+	/*
+	 * KVM's paravirtual features that are its in-kernel LAPIC at work
+	 * (PV_UNHALT 7 and PV_SEND_IPI 11: hypercalls that deliver through
+	 * it; ASYNC_PF_INT 14: an interrupt it injects; POLL_CONTROL 12: its
+	 * halt polling) must not be offered when libvapic is the LAPIC: a
+	 * guest's IPIs and kicks through them would go nowhere.
+	 */
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	if (!kvm_lapic && b == 0x4b4d564bU && c == 0x564b4d56U && d == 0x4d &&
+	    a >= 0x40000001) {
+		u32 need = (1U << 7) | (1U << 11) | (1U << 12) | (1U << 14);
+
+		cpuid(0x40000001, 0, &a, &b, &c, &d);
+		check("kvm_pv_features_without_kvm_lapic", !(a & need),
+		      a & need, 0);
+	}
 }
 
 /* ---- one-shot ------------------------------------------------------------ */
