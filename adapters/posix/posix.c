@@ -275,6 +275,12 @@ int vapic_posix_vcpu_attach(struct vapic_posix_vcpu *v,
 	tls_immediate_exit = immediate_exit;
 	v->thread = pthread_self();
 
+	/* Attached before (another thread): its timer signals that thread. */
+	if (v->ktimer_ok) {
+		timer_delete(v->ktimer);
+		v->ktimer_ok = false;
+		v->ktimer_ns = VAPIC_POSIX_NEVER;
+	}
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
 	sev.sigev_signo = v->cfg.signo;

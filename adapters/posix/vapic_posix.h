@@ -273,7 +273,8 @@ int vapic_posix_vcpu_init(struct vapic_posix_vcpu *v,
  * @immediate_exit: &run->immediate_exit of this vCPU (or NULL when the
  *	thread never enters KVM_RUN, e.g. benchmarks).
  *
- * Context: the vCPU thread, before its first KVM_RUN.
+ * Context: the vCPU thread, before its first KVM_RUN (again when the vCPU
+ * moves to another thread: the POSIX timer is re-created for it).
  * Return: 0, or a negative errno.
  */
 int vapic_posix_vcpu_attach(struct vapic_posix_vcpu *v,

@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <vapic/errors.h>
@@ -247,6 +249,41 @@ test_timer_signal_in_userspace_does_not_bounce_next_entry(void **state)
 	vapic_posix_vcpu_destroy(&v);
 }
 
+/* The process's POSIX timers (/proc/self/timers), or -1. */
+static int posix_timers(void)
+{
+	FILE *f = fopen("/proc/self/timers", "r");
+	char line[256];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "ID:", 3))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Attaching again (a vCPU moved to another thread) keeps one timer. */
+static void test_attach_again_keeps_one_posix_timer(void **state)
+{
+	struct vapic_posix_vcpu v;
+	volatile uint8_t ie = 0;
+	int n0 = posix_timers();
+
+	(void)state;
+	if (n0 < 0)
+		skip();
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, &ie), 0);
+	assert_int_equal(posix_timers(), n0 + 1);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, &ie), 0);
+	assert_int_equal(posix_timers(), n0 + 1);
+	vapic_posix_vcpu_destroy(&v);
+	assert_int_equal(posix_timers(), n0);
+}
+
 static void test_init_rejects_out_of_range_knobs(void **state)
 {
 	struct vapic_posix_vcpu v;
@@ -305,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_timer_signal_reaches_thread_in_guest),
 		cmocka_unit_test(
 			test_timer_signal_in_userspace_does_not_bounce_next_entry),
+		cmocka_unit_test(test_attach_again_keeps_one_posix_timer),
 		cmocka_unit_test(test_init_rejects_out_of_range_knobs),
 		cmocka_unit_test(test_halt_spins_to_until_and_times_out),
 	};
