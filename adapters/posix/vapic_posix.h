@@ -41,8 +41,9 @@
  *		... vapic_lapic_poll(), inject ...
  *		if (!vapic_posix_enter(&pv))  // kicked meanwhile: loop
  *			continue;
- *		ioctl(vcpu_fd, KVM_RUN, 0);
- *		vapic_posix_exit(&pv);
+ *		r = ioctl(vcpu_fd, KVM_RUN, 0);
+ *		vapic_posix_exit(&pv, r < 0 && errno == EINTR);
+ *		vapic_lapic_set_cr8(&lapic, run->cr8);  // after EINTR too
  *		... handle the exit; on HLT: vapic_posix_halt(&pv, ...) ...
  *	}
  *
