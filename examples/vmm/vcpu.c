@@ -79,6 +79,21 @@ static void spin_ns(uint64_t ns)
 		__builtin_ia32_pause();
 }
 
+/*
+ * vapic_posix_service(), then the stop flag.  Whatever another thread
+ * kicks for (the stop flag, an NMI/INIT/SIPI event, an IRR bit) must be
+ * looked at after the kick is consumed here: vmm_stop() sets the flag and
+ * then kicks, and a thread that consumed that kick sees the flag after it
+ * (the kick flag's exchanges order the two), but one that looked only
+ * before would go on to block or enter the guest with the kick spent.
+ * The callers take events and poll the LAPIC after it, too.
+ */
+static bool service_stopping(struct vcpu *v)
+{
+	vapic_posix_service(&v->pv);
+	return vmm_stopping(v->vm);
+}
+
 /* ---- --irqchip=user ---------------------------------------------------- */
 
 /*
@@ -358,7 +373,12 @@ static void do_halt(struct vcpu *v)
 			prequeue(v);
 			t_pre = VAPIC_POSIX_NEVER;
 		}
-		vapic_posix_service(&v->pv);
+		if (service_stopping(v)) {
+			flags |= VAPIC_HALT_INVALID;
+			break;
+		}
+		if (vapic_lapic_pending_events(&v->lapic))
+			break;
 		r = vapic_lapic_poll(&v->lapic, &vec, &wait_ns);
 		if (r == VAPIC_LAPIC_INJECT && if_set) {
 			/* Ended by the own timer's vector, or another's. */
@@ -457,14 +477,14 @@ static void user_loop(struct vcpu *v)
 		uint64_t fires0;
 		int rc, r;
 
+		if (service_stopping(v))
+			break;
 		take_events(v);
 		if (v->wait_for_sipi) {
-			vapic_posix_service(&v->pv);
 			if (!vapic_lapic_pending_events(&v->lapic))
 				vapic_posix_halt(&v->pv, VAPIC_POSIX_NEVER);
 			continue;
 		}
-		vapic_posix_service(&v->pv);
 		if (!prepare_entry(v))
 			continue;
 		if (!vapic_posix_enter(&v->pv)) {
@@ -567,7 +587,8 @@ static void kernel_loop(struct vcpu *v)
 	while (!vmm_stopping(v->vm)) {
 		int rc;
 
-		vapic_posix_service(&v->pv);
+		if (service_stopping(v))
+			break;
 		if (!vapic_posix_enter(&v->pv))
 			continue;
 		rc = ioctl(v->fd, KVM_RUN, 0);
