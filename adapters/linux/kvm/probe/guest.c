@@ -751,6 +751,104 @@ static void t_tsc_jump(void)
 	report(&r);
 }
 
+/*
+ * Save/restore (a migration): the VMM saves the LAPIC state while the vCPU
+ * is out of KVM_RUN, lets the guest TSC run past what the guest armed, and
+ * loads the state into a freshly reset LAPIC (PROBE_PORT_SAVE,
+ * kvm-timer-probe.c).  A tick that fell due before the save but had not
+ * been delivered yet is part of that state: it must come once after the
+ * load, never early.  A tick delivered before the save must not come again.
+ * @delivered: wait for the tick before the save.
+ *
+ * Not delivered: the deadline must still be ahead when the guest exits
+ * for the save (else the tick may be in IRR before it, which the save
+ * carries anyway): tried 1, 10 and 40 ms ahead (the VMM sleeps 100 ms).
+ */
+static const uint32_t sr_ladder_us[] = { 1000, 10000, 40000 };
+
+static void sr_arm(bool tscdl, uint32_t us, uint64_t *due)
+{
+	if (tscdl) {
+		lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+		*due = rdtsc() + us_to_tsc(us);
+		irq_reset(*due);
+		wrmsr(MSR_TSC_DEADLINE, *due);
+	} else {
+		/* 1 GHz bus, divide 1: one count per ns. */
+		lvtt(LVTT_ONESHOT | PROBE_TIMER_VECTOR);
+		wrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
+		*due = rdtsc() + counts_to_tsc((uint64_t)us * 1000);
+		irq_reset(*due);
+		wrmsr(MSR_X2APIC_TMICT, us * 1000);
+	}
+}
+
+static void sr_disarm(bool tscdl)
+{
+	if (tscdl)
+		wrmsr(MSR_TSC_DEADLINE, 0);
+	else
+		wrmsr(MSR_X2APIC_TMICT, 0);
+}
+
+static void sr_case(struct result *r, bool tscdl, bool delivered)
+{
+	uint64_t due = 0;
+	uint32_t k;
+
+	for (k = 0; k < sizeof(sr_ladder_us) / sizeof(sr_ladder_us[0]); k++) {
+		sr_arm(tscdl, sr_ladder_us[k], &due);
+		if (delivered) {
+			wait_irqs(1);
+			break;
+		}
+		if (rdtsc() < due)
+			break;
+		/* Inconclusive: due before the exit; take it, go further. */
+		wait_irqs(1);
+		sr_disarm(tscdl);
+	}
+	if (k == sizeof(sr_ladder_us) / sizeof(sr_ladder_us[0])) {
+		res_fail(r, "inconclusive: deadlines passed before the exit, ms:",
+			 sr_ladder_us[k - 1] / 1000);
+		return;
+	}
+	/* IF=0: saved with the tick due, delivered or not taken yet. */
+	outb(PROBE_PORT_SAVE, 0);
+	/* Up to 20 ms for the restored tick (TCG can be that late). */
+	spin_until(rdtsc() + us_to_tsc(20000));
+	if (irq_early) {
+		r->early += irq_early;
+		res_fail(r, "interrupt before its deadline, case", tscdl ? 1 : 2);
+	}
+	if (irq_count != 1) {
+		if (irq_count > 1)
+			r->extra += irq_count - 1;
+		else
+			r->missing++;
+		res_fail(r, tscdl ? "TSC deadline: interrupts (want 1):" :
+				    "one-shot: interrupts (want 1):",
+			 irq_count);
+	} else if (!delivered) {
+		res_late(r, irq_tsc, due);
+	}
+	sr_disarm(tscdl);
+}
+
+static void t_save_restore(void)
+{
+	struct result r;
+
+	res_init(&r, "save/restore: a tick due and not yet delivered at the save comes once after the load");
+	sr_case(&r, true, false);
+	sr_case(&r, false, false);
+	report(&r);
+	res_init(&r, "save/restore: a tick delivered before the save does not come again");
+	sr_case(&r, true, true);
+	sr_case(&r, false, true);
+	report(&r);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Lazy TSC-deadline                                                      */
 
@@ -1017,6 +1115,8 @@ void guest_main(void)
 			t_periodic();
 		if (m & 0x100)
 			t_tsc_jump();
+		if (m & 0x200)
+			t_save_restore();
 	}
 	lvtt(LVT_MASKED);
 	outb(PROBE_PORT_DONE, 0);

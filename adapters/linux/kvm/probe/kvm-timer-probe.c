@@ -465,6 +465,48 @@ static void dump_timer(struct vm *vm)
 	fflush(stdout);
 }
 
+/*
+ * PROBE_PORT_SAVE: migrate the vCPU's LAPIC timer state as a VMM does,
+ * with the guest TSC running on past what the guest armed meanwhile (the
+ * guest's deadline is at most 40 ms ahead; the VMM sleeps 100 ms, as a
+ * migration's downtime or a paused VM would).  Saved in QEMU's order:
+ * IA32_TSC_DEADLINE (KVM_GET_MSRS), then the LAPIC (KVM_GET_LAPIC).  The
+ * destination's LAPIC comes out of RESET: LVT timer masked, count stopped
+ * (a KVM_SET_LAPIC of that).  Loaded in QEMU's order: the LAPIC, then
+ * IA32_TSC_DEADLINE, whose write needs the LAPIC's TSC-deadline mode.
+ */
+static bool save_restore(struct vm *vm)
+{
+	struct kvm_msrs *m =
+		calloc(1, sizeof(*m) + sizeof(struct kvm_msr_entry));
+	struct kvm_lapic_state saved, reset;
+	uint32_t *r;
+	bool ok = false;
+
+	if (!m)
+		die("calloc");
+	usleep(100000);
+	m->nmsrs = 1;
+	m->entries[0].index = 0x6e0; /* IA32_TSC_DEADLINE */
+	if (ioctl(vm->vcpu, KVM_GET_MSRS, m) != 1 ||
+	    ioctl(vm->vcpu, KVM_GET_LAPIC, &saved))
+		goto out;
+	reset = saved;
+	r = (uint32_t *)reset.regs;
+	r[0x320 / 4] = 0x10000; /* LVT timer: masked, one-shot */
+	r[0x380 / 4] = 0; /* TMICT */
+	r[0x390 / 4] = 0; /* TMCCT */
+	r[0x3e0 / 4] = 0; /* TDCR */
+	if (ioctl(vm->vcpu, KVM_SET_LAPIC, &reset) ||
+	    ioctl(vm->vcpu, KVM_SET_LAPIC, &saved) ||
+	    ioctl(vm->vcpu, KVM_SET_MSRS, m) != 1)
+		goto out;
+	ok = true;
+out:
+	free(m);
+	return ok;
+}
+
 static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 		   struct run_result *rr)
 {
@@ -521,6 +563,14 @@ static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 					stats_read(vm, &rr->hbegin);
 				else
 					stats_read(vm, &rr->hend);
+				break;
+			case PROBE_PORT_SAVE:
+				if (!save_restore(vm)) {
+					alarm(0);
+					tap(false, "%s: save/restore of the LAPIC state: %s",
+					    tag, strerror(errno));
+					return false;
+				}
 				break;
 			case PROBE_PORT_DONE:
 				alarm(0);
