@@ -31,6 +31,8 @@
 #define MSR_X2APIC_TMICT 0x838U
 #define MSR_X2APIC_TMCCT 0x839U
 #define MSR_X2APIC_TDCR 0x83eU
+/* x2APIC ISR bits 224..255 */
+#define MSR_X2APIC_ISR7 0x817U
 
 #define LVT_MASKED (1U << 16)
 #define LVTT_ONESHOT (0U << 17)
@@ -69,6 +71,9 @@ static volatile uint64_t irq_deadline;
 static volatile uint32_t irq_early;
 /* If set, the deadline to judge the interrupt after the next one by. */
 static volatile uint64_t irq_next_deadline;
+/* If set, the handler records which of the two timer vectors it took. */
+static volatile bool irq_want_vector;
+static volatile uint32_t irq_vector;
 
 /*
  * The compiler may emit calls to these (-ffreestanding still does).  The
@@ -350,6 +355,11 @@ void timer_isr(uint32_t *frame_eip)
 		irq_deadline = irq_next_deadline;
 		irq_next_deadline = 0;
 	}
+	if (irq_want_vector)
+		irq_vector = (rdmsr(MSR_X2APIC_ISR7) &
+			      (1U << (PROBE_TIMER_VECTOR2 & 31))) ?
+				     PROBE_TIMER_VECTOR2 :
+				     PROBE_TIMER_VECTOR;
 	wrmsr(MSR_X2APIC_EOI, 0);
 }
 
@@ -387,6 +397,7 @@ static void idt_init(void)
 	for (v = 32; v < 256; v++)
 		set_gate(idt, v, spurious_stub);
 	set_gate(idt, PROBE_TIMER_VECTOR, timer_stub);
+	set_gate(idt, PROBE_TIMER_VECTOR2, timer_stub);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
@@ -748,6 +759,61 @@ static void t_tsc_jump(void)
 			 irq_count);
 	r.n++;
 	wrmsr(MSR_TSC_DEADLINE, 0);
+	report(&r);
+}
+
+/*
+ * A tick that fell due before the guest rewrote the LVT timer was
+ * generated then, with the LVT of that moment (SDM "Local Vector Table":
+ * the mask and vector apply when the interrupt is generated): a new vector
+ * written after does not change it, a mask written after does not drop it.
+ * The guest spins, interrupts off, until its TSC passed the deadline, then
+ * writes the LVT; the interrupt it takes afterwards must be the old vector,
+ * exactly once.  (Usually the LVT write's exit is what completes the
+ * expiry: the host timer's interrupt has not come yet.)
+ */
+static void t_lvt_after_due(void)
+{
+	struct result r;
+	uint32_t k, wrong = 0;
+
+	res_init(&r, "tscdeadline: a tick due before an LVT write keeps its vector (new vector; masked)");
+	irq_want_vector = true;
+	for (k = 0; k < 20; k++) {
+		bool mask = k & 1;
+		uint64_t d;
+
+		lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+		irq_reset(0);
+		irq_vector = 0;
+		d = rdtsc() + us_to_tsc(100);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		while (rdtsc() < d)
+			__asm__ volatile("pause");
+		lvtt(LVTT_TSCDEADLINE |
+		     (mask ? LVT_MASKED | PROBE_TIMER_VECTOR : PROBE_TIMER_VECTOR2));
+		spin_until(rdtsc() + us_to_tsc(2000));
+		if (irq_count != 1) {
+			if (irq_count)
+				r.extra += irq_count - 1;
+			else
+				r.missing++;
+			res_fail(&r, mask ? "masked after due: interrupts (want 1), iteration" :
+					    "new vector after due: interrupts (want 1), iteration",
+				 k);
+		} else if (irq_vector != PROBE_TIMER_VECTOR) {
+			wrong++;
+			res_fail(&r, "the new vector, iteration", k);
+		}
+		r.n += irq_count;
+	}
+	irq_want_vector = false;
+	if (wrong) {
+		sb_str(&r.msg, "; new vector taken ");
+		sb_u64(&r.msg, wrong);
+		sb_str(&r.msg, " times");
+	}
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
 	report(&r);
 }
 
@@ -1117,6 +1183,8 @@ void guest_main(void)
 			t_tsc_jump();
 		if (m & 0x200)
 			t_save_restore();
+		if (m & 0x400)
+			t_lvt_after_due();
 	}
 	lvtt(LVT_MASKED);
 	outb(PROBE_PORT_DONE, 0);

@@ -64,6 +64,8 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 
 /* Timer vector the guest uses (Linux's LOCAL_TIMER_VECTOR). */
 #define PROBE_TIMER_VECTOR 0xecU
+/* A second timer vector (same priority class), for LVT vector changes. */
+#define PROBE_TIMER_VECTOR2 0xedU
 #define PROBE_SPURIOUS_VECTOR 0xffU
 
 #ifndef __ASSEMBLER__
