@@ -722,7 +722,7 @@ static void t_tsc_jump(void)
 	uint64_t before, after, due;
 	uint32_t c_after;
 
-	res_init(&r, "IA32_TSC write: one-shot keeps its count, passed TSC deadline fires at once");
+	res_init(&r, "IA32_TSC write (guest, VMM): one-shot keeps its count, passed TSC deadline fires at once");
 	lvtt(LVTT_ONESHOT | PROBE_TIMER_VECTOR);
 	wrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
 	irq_reset(0);
@@ -756,6 +756,26 @@ static void t_tsc_jump(void)
 	__asm__ volatile("sti; nop; nop; cli" : : : "memory");
 	if (irq_count != 1)
 		res_fail(&r, "TSC deadline passed by the jump: interrupts in the first window:",
+			 irq_count);
+	r.n++;
+	wrmsr(MSR_TSC_DEADLINE, 0);
+
+	/*
+	 * The same jump made by the VMM (KVM_SET_MSRS of IA32_TSC while the
+	 * vCPU is out of KVM_RUN): the passed deadline fires before the guest
+	 * runs on, not at its old host time (1 s later) or at the next host
+	 * interrupt that happens to make the vCPU exit.
+	 */
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	irq_reset(0);
+	due = rdtsc() + us_to_tsc(20000);
+	wrmsr(MSR_TSC_DEADLINE, due);
+	outb(PROBE_PORT_TSC, 0);
+	if (rdtsc() < due)
+		res_fail(&r, "the VMM's IA32_TSC write did not pass the deadline", 0);
+	__asm__ volatile("sti; nop; nop; cli" : : : "memory");
+	if (irq_count != 1)
+		res_fail(&r, "TSC deadline passed by the VMM's IA32_TSC write: interrupts in the first window:",
 			 irq_count);
 	r.n++;
 	wrmsr(MSR_TSC_DEADLINE, 0);

@@ -507,6 +507,32 @@ out:
 	return ok;
 }
 
+/*
+ * PROBE_PORT_TSC: move the guest TSC 10 s forward from the VMM, as a VMM
+ * does when it sets the TSC (KVM_SET_MSRS of IA32_TSC: host-initiated; a
+ * value within 1 s of KVM's prediction would count as synchronizing the
+ * vCPUs' TSCs and might not move it).
+ */
+static bool tsc_jump(struct vm *vm)
+{
+	struct kvm_msrs *m =
+		calloc(1, sizeof(*m) + sizeof(struct kvm_msr_entry));
+	bool ok = false;
+	int khz;
+
+	if (!m)
+		die("calloc");
+	khz = ioctl(vm->vcpu, KVM_GET_TSC_KHZ, 0);
+	m->nmsrs = 1;
+	m->entries[0].index = 0x10; /* IA32_TSC */
+	if (khz > 0 && ioctl(vm->vcpu, KVM_GET_MSRS, m) == 1) {
+		m->entries[0].data += (uint64_t)khz * 10000;
+		ok = ioctl(vm->vcpu, KVM_SET_MSRS, m) == 1;
+	}
+	free(m);
+	return ok;
+}
+
 static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 		   struct run_result *rr)
 {
@@ -568,6 +594,14 @@ static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 				if (!save_restore(vm)) {
 					alarm(0);
 					tap(false, "%s: save/restore of the LAPIC state: %s",
+					    tag, strerror(errno));
+					return false;
+				}
+				break;
+			case PROBE_PORT_TSC:
+				if (!tsc_jump(vm)) {
+					alarm(0);
+					tap(false, "%s: IA32_TSC write by the VMM: %s",
 					    tag, strerror(errno));
 					return false;
 				}

@@ -19,6 +19,8 @@
  *	PROBE_PORT_SAVE    save the vCPU's LAPIC state, let the guest TSC run
  *	                   past what the guest armed, load it into a freshly
  *	                   reset LAPIC (a migration, see kvm-timer-probe.c)
+ *	PROBE_PORT_TSC     the VMM moves the guest TSC 10 s forward
+ *	                   (KVM_SET_MSRS of IA32_TSC, host-initiated)
  *
  * 64-bit fields are 8-byte aligned in both ABIs (i386 aligns uint64_t to
  * 4 bytes only), so the layout is the same on both sides.
@@ -45,6 +47,7 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 #define PROBE_PORT_DONE 0x502U
 #define PROBE_PORT_PUTC 0x503U
 #define PROBE_PORT_SAVE 0x504U
+#define PROBE_PORT_TSC 0x505U
 
 #define PROBE_MAGIC 0x50524f42U /* "PROB" */
 #define PROBE_VERSION 1U
