@@ -740,6 +740,67 @@ static void print_halt_table(const struct run_result *rr)
 	fflush(stdout);
 }
 
+/*
+ * Every MSR in KVM_GET_MSR_INDEX_LIST is one a VMM may save and restore
+ * (some save the whole list): KVM_GET_MSRS/KVM_SET_MSRS of it must work on
+ * any vCPU, also one whose guest does not have the feature (KVM's own
+ * emulated MSRs allow host-initiated access regardless of CPUID).  Checked
+ * for lazy TSC-deadline's MSR on a vCPU without libvapic's CPUID leaves:
+ * reads 0, takes 0 back.  A KVM that does not list it: nothing to check.
+ */
+#define LAZY_MSR 0x56415000U
+static void check_lazy_msr_host_access(void)
+{
+	struct kvm_msr_list *list;
+	struct kvm_msrs *m;
+	int kvm, fd, vcpu, rg, rs = -1;
+	uint64_t got = ~0ULL;
+	bool listed = false;
+	uint32_t i;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("/dev/kvm");
+	list = calloc(1, sizeof(*list) + 1024 * sizeof(list->indices[0]));
+	m = calloc(1, sizeof(*m) + sizeof(m->entries[0]));
+	if (!list || !m)
+		die("calloc");
+	list->nmsrs = 1024;
+	if (ioctl(kvm, KVM_GET_MSR_INDEX_LIST, list) < 0)
+		die("KVM_GET_MSR_INDEX_LIST");
+	for (i = 0; i < list->nmsrs; i++)
+		listed |= list->indices[i] == LAZY_MSR;
+	if (!listed) {
+		tap_n++;
+		printf("ok %u - host access to the lazy TSC-deadline MSR # SKIP not in KVM_GET_MSR_INDEX_LIST\n",
+		       tap_n);
+		goto out;
+	}
+	fd = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (fd < 0 || ioctl(fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		die("KVM_CREATE_VM/IRQCHIP");
+	vcpu = ioctl(fd, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	/* No KVM_SET_CPUID2: the guest has no libvapic leaves. */
+	m->nmsrs = 1;
+	m->entries[0].index = LAZY_MSR;
+	rg = ioctl(vcpu, KVM_GET_MSRS, m);
+	if (rg == 1)
+		got = m->entries[0].data;
+	m->entries[0].data = 0;
+	rs = ioctl(vcpu, KVM_SET_MSRS, m);
+	tap(rg == 1 && got == 0 && rs == 1,
+	    "host access to the lazy TSC-deadline MSR (listed in KVM_GET_MSR_INDEX_LIST) on a vCPU without its CPUID: KVM_GET_MSRS %d (value %#llx), KVM_SET_MSRS of 0 %d (want 1, 0, 1)",
+	    rg, (unsigned long long)got, rs);
+	close(vcpu);
+	close(fd);
+out:
+	free(m);
+	free(list);
+	close(kvm);
+}
+
 /* --hold: see the file comment.  Never returns (die() on an error). */
 static void __attribute__((noreturn)) hold(void)
 {
@@ -817,6 +878,7 @@ int main(int argc, char **argv)
 	memset(&plain, 0, sizeof(plain));
 	memset(&lazy, 0, sizeof(lazy));
 	if (do_conf) {
+		check_lazy_msr_host_access();
 		vm_create(&vm, &o, PROBE_MODE_CONFORMANCE, 0);
 		if (vm_run(&vm, "conformance", o.timeout, &conf))
 			check_early(&conf, "conformance");
