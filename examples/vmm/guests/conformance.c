@@ -204,8 +204,8 @@ static void test_ids(void)
 	 * guest's IPIs and kicks through them would go nowhere.
 	 */
 	cpuid(0x40000000, 0, &a, &b, &c, &d);
-	if (!kvm_lapic && b == 0x4b4d564bU && c == 0x564b4d56U && d == 0x4d &&
-	    a >= 0x40000001) {
+	if (cfg_is("irqchip", "user") && b == 0x4b4d564bU && c == 0x564b4d56U &&
+	    d == 0x4d && a >= 0x40000001) {
 		u32 need = (1U << 7) | (1U << 11) | (1U << 12) | (1U << 14);
 
 		cpuid(0x40000001, 0, &a, &b, &c, &d);
