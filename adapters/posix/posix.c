@@ -3,7 +3,11 @@
  * libvapic real-time POSIX host adapter: see vapic_posix.h for the design.
  *
  * Concurrency.  Everything runs on the vCPU thread except vapic_posix_kick(),
- * which any thread may call.  The two cross-thread words are @state (where
+ * which any thread may call, and the clock reads (now_ns, guest_tsc).  The
+ * guest TSC offset is written by the vCPU thread only
+ * (vapic_posix_set_tsc_offset()) and read with a relaxed 64-bit atomic: a
+ * reader elsewhere sees the old or the new offset.  The two cross-thread
+ * words that order anything are @state (where
  * the vCPU thread is: userspace, KVM_RUN, halted) and @kicked (a kick is
  * pending; also the futex word a halted thread sleeps on).  Both sides use
  * sequentially consistent atomics in the order "store mine, then load
@@ -129,9 +133,7 @@ static uint64_t op_now_ns(void *host)
 
 static uint64_t op_guest_tsc(void *host)
 {
-	const struct vapic_posix_vcpu *v = host;
-
-	return vapic_posix_rdtsc() + v->tsc_offset;
+	return vapic_posix_guest_tsc(host);
 }
 
 static int op_timer_arm(void *host, uint64_t expires_ns)
@@ -216,13 +218,37 @@ int vapic_posix_vcpu_init(struct vapic_posix_vcpu *v,
 	memset(v, 0, sizeof(*v));
 	v->clock = clock;
 	v->cfg = *cfg;
-	v->tsc_offset = tsc_offset;
+	__atomic_store_n(&v->tsc_offset, tsc_offset, __ATOMIC_RELAXED);
 	v->expires_ns = VAPIC_POSIX_NEVER;
 	v->ktimer_ns = VAPIC_POSIX_NEVER;
 	v->margin_est_ns = cfg->spin_margin_ns;
 	v->kick_est_ns = cfg->kick_advance_ns;
 	v->stats.spin_margin_ns = cfg->spin_margin_ns;
 	v->stats.kick_advance_ns = cfg->kick_advance_ns;
+	return 0;
+}
+
+int vapic_posix_set_tsc_offset(struct vapic_posix_vcpu *v, uint64_t tsc_offset)
+{
+	uint64_t old;
+
+	if (!v || (__atomic_load_n(&v->attached, __ATOMIC_ACQUIRE) &&
+		   !pthread_equal(v->thread, pthread_self())))
+		return -EINVAL;
+	old = vapic_posix_tsc_offset(v);
+	if (tsc_offset == old)
+		return 0;
+	/*
+	 * Offset first, then the timer: vapic_timer_guest_tsc_changed() wants
+	 * the new TSC visible to the guest_tsc op when it is called.  Both
+	 * run on this thread, which is also the only one that completes host
+	 * timer expiries (vapic_posix_service()), so no expiry of the old
+	 * arming can be handled in between.
+	 */
+	__atomic_store_n(&v->tsc_offset, tsc_offset, __ATOMIC_RELAXED);
+	if (v->timer && vapic_timer_guest_tsc_changed(
+				v->timer, (int64_t)(tsc_offset - old)) < 0)
+		return -EIO;
 	return 0;
 }
 

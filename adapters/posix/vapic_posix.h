@@ -29,10 +29,16 @@
  *    atomics (a Dekker pair: state vs kick flag), so no kick is lost.
  *  - no post op: a userspace VMM cannot inject into a running vCPU without
  *    an exit (KVM_INTERRUPT is a vCPU-thread ioctl).
+ *  - the guest TSC offset of each vCPU, changeable at run time
+ *    (vapic_posix_set_tsc_offset(): a guest write to IA32_TSC or
+ *    IA32_TSC_ADJUST that the VMM applied), which also tells the vCPU's
+ *    timer.  The adapter assumes that the hypervisor changes a vCPU's
+ *    offset only when the VMM asks it to (KVM with a stable host TSC; see
+ *    the README).
  *
  * Use (vCPU thread):
  *
- *	vapic_posix_vcpu_init(&pv, &clock, tsc_offset, &cfg);
+ *	vapic_posix_vcpu_init(&pv, &clock, tsc_offset, &cfg); // KVM's offset
  *	vapic_posix_host_ops(&ops);          // + send_ipi etc. of your own
  *	vapic_lapic_init(&lapic, &lcfg, &ops, &pv);   // host = &pv
  *	vapic_posix_vcpu_attach(&pv, &lapic.timer, &run->immediate_exit);
@@ -45,6 +51,8 @@
  *		vapic_posix_exit(&pv, r < 0 && errno == EINTR);
  *		vapic_lapic_set_cr8(&lapic, run->cr8);  // after EINTR too
  *		... handle the exit; on HLT: vapic_posix_halt(&pv, ...) ...
+ *		... a guest TSC write: set KVM's offset, read it back, then
+ *		    vapic_posix_set_tsc_offset(&pv, offset) ...
  *	}
  *
  * This is hosted code (libc, pthreads, Linux syscalls): it lives in the
@@ -177,7 +185,7 @@ struct vapic_posix_stats {
 struct vapic_posix_vcpu {
 	const struct vapic_posix_clock *clock;
 	struct vapic_posix_config cfg;
-	uint64_t tsc_offset;
+	uint64_t tsc_offset; /* atomic: written by the vCPU thread only */
 	struct vapic_timer *timer;
 	volatile uint8_t *immediate_exit;
 	pthread_t thread;
@@ -251,7 +259,11 @@ void vapic_posix_host_ops(struct vapic_host_ops *ops);
  * vapic_posix_vcpu_init() - initialise a vCPU's host context.
  * @v: the context (caller's memory).
  * @clock: the VM's clock; must outlive @v.
- * @tsc_offset: guest TSC - host TSC (KVM: 0 unless the VMM set an offset).
+ * @tsc_offset: guest TSC - host TSC, modulo 2^64.  KVM starts a new vCPU's
+ *	guest TSC at 0 (offset = -host TSC at its creation), except where it
+ *	cannot offset it (PVM: 0): read it with KVM_GET_DEVICE_ATTR
+ *	(KVM_VCPU_TSC_CTRL, KVM_VCPU_TSC_OFFSET).  Changed later with
+ *	vapic_posix_set_tsc_offset().
  * @cfg: knobs, or NULL for the defaults.
  *
  * Context: any thread, before the vCPU runs.
@@ -261,6 +273,65 @@ int vapic_posix_vcpu_init(struct vapic_posix_vcpu *v,
 			  const struct vapic_posix_clock *clock,
 			  uint64_t tsc_offset,
 			  const struct vapic_posix_config *cfg);
+
+/**
+ * vapic_posix_set_tsc_offset() - this vCPU's guest TSC moved: from now on
+ * it is the host TSC + @tsc_offset.  Stores the offset (the guest_tsc op
+ * reads it), then tells the attached timer by how much the guest TSC moved
+ * (vapic_timer_guest_tsc_changed(): a TSC deadline is an absolute guest
+ * TSC value and now falls due earlier or later in host time; a one-shot or
+ * periodic count keeps its remaining host time).  One call does both.
+ * @v: the context.
+ * @tsc_offset: the new guest TSC - host TSC, modulo 2^64: the offset the
+ *	hypervisor applies from now on.  With KVM, the value read back with
+ *	KVM_GET_DEVICE_ATTR (KVM_VCPU_TSC_CTRL, KVM_VCPU_TSC_OFFSET) after
+ *	setting it: what the guest's RDTSC really returns, not what was
+ *	asked (a KVM that cannot offset the guest TSC, such as the software
+ *	"PVM" KVM, keeps 0; libvapic must keep the guest's real clock, or a
+ *	deadline would fire early by the guest's RDTSC).
+ *
+ * Call it while the vCPU is out of the guest, after the hypervisor applies
+ * the new offset and before the next entry (the guest cannot tell the
+ * order of the two then).  Before vapic_posix_vcpu_attach(), or attached
+ * with a NULL timer, only the offset changes: a caller whose timer is not
+ * attached tells it with vapic_timer_guest_tsc_changed() itself.  The
+ * same offset again is a no-op (the timer is not touched).
+ *
+ * Context: the vCPU thread (the attached one, once attached), never
+ * concurrently with another call on @v.  No adapter timer thread or signal
+ * handler reads the offset: the host timer's callback runs on this same
+ * thread (vapic_posix_service()), and the kick signal's handler only sets
+ * immediate_exit.  Other threads may read the guest TSC meanwhile (the
+ * guest_tsc op, "any" context in <vapic/host.h>): they see the old offset
+ * or the new one, never a torn value (a relaxed 64-bit atomic); as on
+ * hardware, a read racing with the write is ordered either side of it.
+ * Return: 0; -EINVAL if @v is NULL or attached to another thread; -EIO if
+ * the timer could not re-arm its host timer (cannot happen with this
+ * adapter's timer_arm, which never fails; the core retries at its next
+ * poll).
+ */
+int vapic_posix_set_tsc_offset(struct vapic_posix_vcpu *v, uint64_t tsc_offset);
+
+/**
+ * vapic_posix_tsc_offset() - this vCPU's guest TSC offset (guest TSC -
+ * host TSC, modulo 2^64).  Context: any.
+ * @v: the context.
+ */
+static inline uint64_t vapic_posix_tsc_offset(const struct vapic_posix_vcpu *v)
+{
+	return __atomic_load_n(&v->tsc_offset, __ATOMIC_RELAXED);
+}
+
+/**
+ * vapic_posix_guest_tsc() - this vCPU's guest TSC now, as libvapic sees it
+ * (the guest_tsc op): the host TSC + the offset.  For a VMM that computes
+ * the delta of a guest write to IA32_TSC.  Context: any.
+ * @v: the context.
+ */
+static inline uint64_t vapic_posix_guest_tsc(const struct vapic_posix_vcpu *v)
+{
+	return vapic_posix_rdtsc() + vapic_posix_tsc_offset(v);
+}
 
 /**
  * vapic_posix_vcpu_attach() - bind @v to the calling thread, its vCPU's

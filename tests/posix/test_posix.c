@@ -329,6 +329,354 @@ static void test_halt_spins_to_until_and_times_out(void **state)
 	vapic_posix_vcpu_destroy(&v);
 }
 
+/* ---- the guest TSC offset (vapic_posix_set_tsc_offset) ---------------- */
+
+/* @ms milliseconds of guest TSC at the measured rate. */
+static uint64_t ms_to_tsc(uint64_t ms)
+{
+	return ms * clk.tsc_khz;
+}
+
+/*
+ * Is @off the guest TSC offset, given a guest TSC @g read between the host
+ * TSC reads @h0 and @h1?  Modulo 2^64: g - off lies in [h0, h1].
+ */
+static bool offset_is(uint64_t g, uint64_t h0, uint64_t h1, uint64_t off)
+{
+	return g - off - h0 <= h1 - h0;
+}
+
+/* A timer attached to @v in TSC-deadline mode, vector 0x40. */
+static void tscd_timer(struct vapic_posix_vcpu *v, struct vapic_timer *t,
+		       uint64_t offset)
+{
+	struct vapic_timer_config cfg;
+
+	assert_int_equal(vapic_posix_vcpu_init(v, &clk, offset, NULL), 0);
+	vapic_timer_config_default(&cfg, clk.tsc_khz);
+	assert_int_equal(vapic_timer_init(t, &cfg, &ops, v), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(v, t, NULL), 0);
+	vapic_timer_set_sw_enabled(t, true);
+	assert_int_equal(vapic_timer_write_lvtt(t, 0x40040, false), 0);
+}
+
+/*
+ * Service, poll, wait out the advance or halt until the timer injects;
+ * returns the guest TSC (the adapter's view) at the injection.
+ */
+static uint64_t run_to_injection(struct vapic_posix_vcpu *v,
+				 struct vapic_timer *t)
+{
+	struct vapic_timer_event ev;
+	int r;
+
+	for (;;) {
+		vapic_posix_service(v);
+		r = vapic_timer_poll(t, 0, &ev);
+		if (r == VAPIC_TIMER_INJECT)
+			break;
+		if (r == VAPIC_TIMER_WAIT) {
+			uint64_t until = vapic_posix_now_ns() + ev.wait_ns;
+
+			while (vapic_posix_now_ns() < until)
+				;
+			continue;
+		}
+		assert_int_equal(r, VAPIC_TIMER_NONE);
+		vapic_posix_halt(v, VAPIC_POSIX_NEVER);
+	}
+	assert_int_equal(ev.vector, 0x40);
+	return ops.guest_tsc(v);
+}
+
+static void test_init_offset_is_the_guest_tsc_offset(void **state)
+{
+	struct vapic_posix_vcpu v;
+	const uint64_t off = 0xfffffffc00000000ULL; /* negative: -2^34 */
+	uint64_t h0, g, h1;
+
+	(void)state;
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, off, NULL), 0);
+	assert_int_equal(vapic_posix_tsc_offset(&v), off);
+	h0 = vapic_posix_rdtsc();
+	g = ops.guest_tsc(&v);
+	h1 = vapic_posix_rdtsc();
+	/* guest - host, modulo 2^64, bracketed by two host reads */
+	assert_true(offset_is(g, h0, h1, off));
+}
+
+static void test_set_tsc_offset_moves_the_guest_tsc(void **state)
+{
+	struct vapic_posix_vcpu v;
+	const uint64_t off = 1ULL << 40;
+	uint64_t h0, g, h1;
+
+	(void)state;
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	/* Not attached, no timer: only the offset changes. */
+	assert_int_equal(vapic_posix_set_tsc_offset(&v, off), 0);
+	assert_int_equal(vapic_posix_tsc_offset(&v), off);
+	h0 = vapic_posix_rdtsc();
+	g = ops.guest_tsc(&v);
+	h1 = vapic_posix_rdtsc();
+	assert_true(offset_is(g, h0, h1, off));
+	h0 = vapic_posix_rdtsc();
+	g = vapic_posix_guest_tsc(&v);
+	h1 = vapic_posix_rdtsc();
+	assert_true(offset_is(g, h0, h1, off));
+	/* and back, below the host TSC */
+	assert_int_equal(vapic_posix_set_tsc_offset(&v, (uint64_t)-5), 0);
+	h0 = vapic_posix_rdtsc();
+	g = ops.guest_tsc(&v);
+	h1 = vapic_posix_rdtsc();
+	assert_true(offset_is(g, h0, h1, (uint64_t)-5));
+}
+
+/*
+ * The guest TSC jumps past an armed deadline 10 s away: the interrupt is
+ * due at once (the timer was told), not when the host timer armed for the
+ * old TSC would have fired.
+ */
+static void test_tsc_moved_past_the_deadline_injects_at_once(void **state)
+{
+	struct vapic_posix_vcpu v;
+	struct vapic_timer t;
+	struct vapic_timer_event ev;
+	uint64_t deadline, off = 12345;
+	int r;
+
+	(void)state;
+	tscd_timer(&v, &t, off);
+	deadline = ops.guest_tsc(&v) + ms_to_tsc(10000);
+	assert_int_equal(vapic_timer_write_tsc_deadline(&t, deadline), 0);
+	assert_int_not_equal(vapic_posix_expires_ns(&v), VAPIC_POSIX_NEVER);
+	vapic_posix_service(&v);
+	assert_int_equal(vapic_timer_poll(&t, 0, &ev), VAPIC_TIMER_NONE);
+
+	assert_int_equal(vapic_posix_set_tsc_offset(&v, off + ms_to_tsc(20000)),
+			 0);
+	/* Told: the tick is complete, the host timer of the old TSC gone. */
+	assert_int_equal(vapic_posix_expires_ns(&v), VAPIC_POSIX_NEVER);
+	/* No halt: only the advance wait, if any, before the interrupt. */
+	for (;;) {
+		vapic_posix_service(&v);
+		r = vapic_timer_poll(&t, 0, &ev);
+		if (r != VAPIC_TIMER_WAIT)
+			break;
+	}
+	assert_int_equal(r, VAPIC_TIMER_INJECT);
+	assert_int_equal(ev.vector, 0x40);
+	assert_true(ops.guest_tsc(&v) >= deadline);
+	assert_int_equal(t.stats.injections, 1);
+	assert_int_equal(t.stats.early, 0);
+	/* The host timer of the old TSC never expired: nothing is armed. */
+	assert_int_equal(v.stats.fires, 0);
+	assert_int_equal(vapic_posix_expires_ns(&v), VAPIC_POSIX_NEVER);
+	vapic_timer_destroy(&t);
+	vapic_posix_vcpu_destroy(&v);
+}
+
+/*
+ * The guest TSC jumps 9.99 s forward while a deadline 10 s away is armed:
+ * the host timer moves 9.99 s earlier (a halted vCPU sleeps until it), and
+ * the interrupt comes from its one expiry, never early.
+ */
+static void test_tsc_moved_forward_brings_the_host_timer_earlier(void **state)
+{
+	struct vapic_posix_vcpu v;
+	struct vapic_timer t;
+	uint64_t deadline, exp, off = 0;
+
+	(void)state;
+	tscd_timer(&v, &t, off);
+	deadline = ops.guest_tsc(&v) + ms_to_tsc(10000);
+	assert_int_equal(vapic_timer_write_tsc_deadline(&t, deadline), 0);
+	exp = vapic_posix_expires_ns(&v);
+	assert_int_not_equal(exp, VAPIC_POSIX_NEVER);
+	assert_int_equal(vapic_posix_set_tsc_offset(&v, off + ms_to_tsc(9990)),
+			 0);
+	/* 9.99 s earlier, give or take the clock reads: 5 s is plenty. */
+	assert_true(vapic_posix_expires_ns(&v) < exp - 5000000000ULL);
+	assert_true(run_to_injection(&v, &t) >= deadline);
+	assert_int_equal(t.stats.injections, 1);
+	assert_int_equal(t.stats.early, 0);
+	assert_int_equal(v.stats.fires, 1);
+	vapic_timer_destroy(&t);
+	vapic_posix_vcpu_destroy(&v);
+}
+
+/*
+ * The guest TSC moves back 2 ms while a deadline 1 ms away is armed: the
+ * interrupt comes when the moved TSC reaches the deadline, from one host
+ * timer expiry: the host timer was re-armed for the new TSC, not left to
+ * fire 2 ms early (where the core would only catch it and arm again).
+ */
+static void test_tsc_moved_back_delays_the_deadline_never_early(void **state)
+{
+	struct vapic_posix_vcpu v;
+	struct vapic_timer t;
+	uint64_t deadline, off = 0;
+
+	(void)state;
+	tscd_timer(&v, &t, off);
+	deadline = ops.guest_tsc(&v) + ms_to_tsc(1);
+	assert_int_equal(vapic_timer_write_tsc_deadline(&t, deadline), 0);
+	assert_int_equal(vapic_posix_set_tsc_offset(&v, off - ms_to_tsc(2)), 0);
+	assert_true(run_to_injection(&v, &t) >= deadline);
+	assert_int_equal(t.stats.injections, 1);
+	assert_int_equal(t.stats.early, 0);
+	assert_int_equal(v.stats.fires, 1);
+	assert_int_equal(vapic_posix_expires_ns(&v), VAPIC_POSIX_NEVER);
+	vapic_timer_destroy(&t);
+	vapic_posix_vcpu_destroy(&v);
+}
+
+/* The same offset again touches nothing: no cancel, no arm. */
+static void test_set_same_tsc_offset_is_a_no_op(void **state)
+{
+	struct vapic_posix_vcpu v;
+	struct vapic_timer t;
+	uint64_t arms, cancels, exp;
+
+	(void)state;
+	tscd_timer(&v, &t, 777);
+	assert_int_equal(vapic_timer_write_tsc_deadline(
+				 &t, ops.guest_tsc(&v) + ms_to_tsc(10000)),
+			 0);
+	arms = v.stats.arms;
+	cancels = v.stats.cancels;
+	exp = vapic_posix_expires_ns(&v);
+	assert_int_equal(vapic_posix_set_tsc_offset(&v, 777), 0);
+	assert_int_equal(v.stats.arms, arms);
+	assert_int_equal(v.stats.cancels, cancels);
+	assert_int_equal(vapic_posix_expires_ns(&v), exp);
+	/* A different one re-arms (cancel + arm). */
+	assert_int_equal(vapic_posix_set_tsc_offset(&v, 778), 0);
+	assert_int_equal(v.stats.cancels, cancels + 1);
+	assert_int_equal(v.stats.arms, arms + 1);
+	vapic_timer_destroy(&t);
+	vapic_posix_vcpu_destroy(&v);
+}
+
+/*
+ * One-shot counting runs on the APIC bus clock: a TSC move either way
+ * keeps the current count (it goes on counting down, by no more than the
+ * bus cycles that passed around the move).
+ */
+static void test_tsc_move_keeps_the_oneshot_count(void **state)
+{
+	struct vapic_posix_vcpu v;
+	struct vapic_timer t;
+	struct vapic_timer_config cfg;
+	const uint64_t bus_khz = VAPIC_BUS_KHZ_DEFAULT;
+	uint64_t h0, h1, max_done;
+	uint32_t c1, c2, c3;
+
+	(void)state;
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	vapic_timer_config_default(&cfg, clk.tsc_khz);
+	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, NULL), 0);
+	vapic_timer_set_sw_enabled(&t, true);
+	assert_int_equal(vapic_timer_write_tdcr(&t, 0xb, false), 0); /* 1 */
+	assert_int_equal(vapic_timer_write_lvtt(&t, 0x40, false), 0);
+	assert_int_equal(vapic_timer_write_tmict(&t, 0xffffffffU), 0);
+
+	h0 = vapic_posix_rdtsc();
+	c1 = vapic_timer_read_tmcct(&t);
+	/* back 1 s: the count must not go up */
+	assert_int_equal(vapic_posix_set_tsc_offset(&v, -ms_to_tsc(1000)), 0);
+	c2 = vapic_timer_read_tmcct(&t);
+	assert_true(c2 <= c1);
+	/* forward 2 s: it must not drop by those 2 s either */
+	assert_int_equal(vapic_posix_set_tsc_offset(&v, ms_to_tsc(1000)), 0);
+	c3 = vapic_timer_read_tmcct(&t);
+	h1 = vapic_posix_rdtsc();
+	assert_true(c3 <= c2);
+	max_done = (h1 - h0) * bus_khz / clk.tsc_khz + 2;
+	assert_true((uint64_t)(c1 - c3) <= max_done);
+	vapic_timer_destroy(&t);
+	vapic_posix_vcpu_destroy(&v);
+}
+
+static void *set_offset_thread(void *arg)
+{
+	return (void *)(intptr_t)vapic_posix_set_tsc_offset(arg, 99);
+}
+
+/* Only the attached vCPU thread may move its TSC. */
+static void test_set_tsc_offset_from_another_thread_is_refused(void **state)
+{
+	struct vapic_posix_vcpu v;
+	pthread_t thr;
+	void *ret;
+
+	(void)state;
+	assert_int_equal(vapic_posix_set_tsc_offset(NULL, 1), -EINVAL);
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 5, NULL), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, NULL), 0);
+	assert_int_equal(pthread_create(&thr, NULL, set_offset_thread, &v), 0);
+	pthread_join(thr, &ret);
+	assert_int_equal((intptr_t)ret, -EINVAL);
+	assert_int_equal(vapic_posix_tsc_offset(&v), 5);
+	vapic_posix_vcpu_destroy(&v);
+}
+
+struct offset_reader {
+	struct vapic_posix_vcpu *v;
+	uint64_t a, b;
+	int stop;
+	unsigned long reads, bad;
+};
+
+static void *offset_reader(void *arg)
+{
+	struct offset_reader *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t h0 = vapic_posix_rdtsc();
+		uint64_t g = ops.guest_tsc(r->v);
+		uint64_t h1 = vapic_posix_rdtsc();
+		r->reads++;
+		if (!offset_is(g, h0, h1, r->a) && !offset_is(g, h0, h1, r->b))
+			r->bad++;
+	}
+	return NULL;
+}
+
+/*
+ * Another thread reading the guest TSC (the guest_tsc op may be called
+ * from any context) while the vCPU thread moves it sees the old offset or
+ * the new one, nothing else (and ThreadSanitizer sees no race).
+ */
+static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
+{
+	struct vapic_posix_vcpu v;
+	struct offset_reader r;
+	pthread_t thr;
+	int i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.v = &v;
+	r.a = 0x0123456789abcdefULL;
+	r.b = 0xfedcba9876543210ULL;
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, r.a, NULL), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, NULL), 0);
+	assert_int_equal(pthread_create(&thr, NULL, offset_reader, &r), 0);
+	for (i = 0; i < 20000; i++) {
+		assert_int_equal(
+			vapic_posix_set_tsc_offset(&v, i & 1 ? r.a : r.b), 0);
+		if (!(i % 1000))
+			short_sleep(); /* let the reader run on one CPU too */
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(thr, NULL);
+	assert_true(r.reads > 0);
+	assert_int_equal(r.bad, 0);
+	vapic_posix_vcpu_destroy(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +693,20 @@ int main(void)
 		cmocka_unit_test(test_attach_again_keeps_one_posix_timer),
 		cmocka_unit_test(test_init_rejects_out_of_range_knobs),
 		cmocka_unit_test(test_halt_spins_to_until_and_times_out),
+		cmocka_unit_test(test_init_offset_is_the_guest_tsc_offset),
+		cmocka_unit_test(test_set_tsc_offset_moves_the_guest_tsc),
+		cmocka_unit_test(
+			test_tsc_moved_past_the_deadline_injects_at_once),
+		cmocka_unit_test(
+			test_tsc_moved_forward_brings_the_host_timer_earlier),
+		cmocka_unit_test(
+			test_tsc_moved_back_delays_the_deadline_never_early),
+		cmocka_unit_test(test_set_same_tsc_offset_is_a_no_op),
+		cmocka_unit_test(test_tsc_move_keeps_the_oneshot_count),
+		cmocka_unit_test(
+			test_set_tsc_offset_from_another_thread_is_refused),
+		cmocka_unit_test(
+			test_guest_tsc_read_elsewhere_sees_old_or_new_offset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
