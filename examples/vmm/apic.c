@@ -223,6 +223,10 @@ static void count_exit(struct vcpu *v, const struct vapic_exit *e)
 			v->c.msr_apic_base++;
 		else if (e->msr == VAPIC_MSR_KVM_PV_EOI_EN)
 			v->c.msr_pv_eoi++;
+		else if (e->msr == 0x10)
+			v->c.msr_tsc++;
+		else if (e->msr == 0x3b)
+			v->c.msr_tsc_adjust++;
 		else if (!v->vm->lazy_msr || e->msr != v->vm->lazy_msr)
 			v->c.msr_other++;
 		break;

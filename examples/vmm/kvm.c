@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * KVM plumbing: the VM, its memory, the MSR filter, vCPUs, CPUID, the
- * Multiboot entry state, SIPI, binary statistics.
+ * Multiboot entry state, SIPI, binary statistics, the guest TSC offset.
  *
  * Order (checked on the reference host, notes/machine-facts.md):
  * CREATE_VM -> (CREATE_IRQCHIP) -> ENABLE_CAP(X86_USER_SPACE_MSR) ->
@@ -22,6 +22,8 @@
 #include "vmm.h"
 
 #define MSR_APIC_BASE 0x1b
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_TSC_ADJUST 0x3b
 
 /* KVM's paravirtual feature bits, CPUID 0x40000001 EAX (asm/kvm_para.h). */
 #define KVM_FEATURE_PV_UNHALT 7
@@ -42,6 +44,18 @@ static int fail(const char *what)
 static const uint32_t user_msrs[] = {
 	VAPIC_MSR_TSC_DEADLINE,
 	MSR_APIC_BASE,
+};
+
+/*
+ * The guest's writes to its TSC (tsc.c), when KVM lets the VMM set the
+ * offset exactly: IA32_TSC writes only (KVM's reads are the guest TSC),
+ * IA32_TSC_ADJUST both ways (the VMM keeps its value).
+ */
+static const struct {
+	uint32_t msr, flags;
+} tsc_msrs[] = {
+	{ MSR_IA32_TSC, KVM_MSR_FILTER_WRITE },
+	{ MSR_IA32_TSC_ADJUST, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE },
 };
 
 static int set_msr_filter(struct vmm *vm, const uint32_t *extra, int nextra)
@@ -81,10 +95,23 @@ static int set_msr_filter(struct vmm *vm, const uint32_t *extra, int nextra)
 		f.ranges[n].bitmap = &deny;
 		n++;
 	}
+	for (i = 0; vm->tsc_writes &&
+		    i < (int)(sizeof(tsc_msrs) / sizeof(tsc_msrs[0])) &&
+		    n < KVM_MSR_FILTER_MAX_RANGES;
+	     i++) {
+		f.ranges[n].flags = tsc_msrs[i].flags;
+		f.ranges[n].nmsrs = 1;
+		f.ranges[n].base = tsc_msrs[i].msr;
+		f.ranges[n].bitmap = &deny;
+		n++;
+	}
 	if (ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &f))
 		return fail("KVM_X86_SET_MSR_FILTER");
 	return 0;
 }
+
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t fn,
+					   uint32_t idx);
 
 int kvm_open_vm(struct vmm *vm)
 {
@@ -147,6 +174,20 @@ int kvm_open_vm(struct vmm *vm)
 			extra[nextra++] = vm->lazy_msr;
 		}
 #endif
+		/*
+		 * The guest's TSC writes exit only where the VMM can apply
+		 * them exactly: the vCPU attribute KVM_VCPU_TSC_OFFSET, which
+		 * is what KVM_CAP_VCPU_ATTRIBUTES brought on x86 (5.16).
+		 * Without it KVM keeps handling them, untracked (README).
+		 */
+		vm->tsc_writes = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION,
+				       KVM_CAP_VCPU_ATTRIBUTES) > 0;
+		if (!vm->tsc_writes)
+			fprintf(stderr,
+				"vapic-vmm: KVM lacks KVM_CAP_VCPU_ATTRIBUTES: "
+				"guest writes to IA32_TSC/IA32_TSC_ADJUST are "
+				"left to KVM, and libvapic does not see "
+				"them\n");
 		r = set_msr_filter(vm, extra, nextra);
 		if (r)
 			return r;
@@ -183,6 +224,12 @@ int kvm_open_vm(struct vmm *vm)
 		vm->cpuid->nent = (uint32_t)nent;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid))
 			return fail("KVM_GET_SUPPORTED_CPUID");
+	}
+	/* The guest's CPUID is KVM's: IA32_TSC_ADJUST is CPUID.7.0:EBX[1]. */
+	{
+		const struct kvm_cpuid_entry2 *e = cpuid_find(vm->cpuid, 7, 0);
+
+		vm->tsc_adjust_msr = e && (e->ebx & (1U << 1));
 	}
 	return 0;
 }
@@ -346,6 +393,58 @@ static int set_cpuid(struct vmm *vm, struct vcpu *v)
 	return 0;
 }
 
+/*
+ * The vCPU's guest TSC offset (guest TSC - host TSC, modulo 2^64) as KVM
+ * applies it: KVM_GET_DEVICE_ATTR KVM_VCPU_TSC_OFFSET, exact.  A KVM
+ * without the attribute (before 5.16): IA32_TSC read with KVM_GET_MSRS
+ * minus a host TSC read after the ioctl, which can only underestimate the
+ * offset (by up to the ioctl's duration): libvapic then sees the guest TSC
+ * a little behind, so its interrupts are late by that much, never early.
+ */
+int kvm_tsc_offset_get(struct vcpu *v, uint64_t *offset)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_VCPU_TSC_CTRL,
+		.attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uintptr_t)offset,
+	};
+	union {
+		struct kvm_msrs h;
+		char buf[sizeof(struct kvm_msrs) +
+			 sizeof(struct kvm_msr_entry)];
+	} m;
+
+	if (!ioctl(v->fd, KVM_GET_DEVICE_ATTR, &a))
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 1;
+	m.h.entries[0].index = MSR_IA32_TSC;
+	if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1)
+		return fail("KVM_GET_MSRS(IA32_TSC)");
+	*offset = m.h.entries[0].data - vapic_posix_rdtsc();
+	return 0;
+}
+
+/*
+ * Set the vCPU's guest TSC offset exactly (KVM_SET_DEVICE_ATTR
+ * KVM_VCPU_TSC_OFFSET), not with a host-initiated IA32_TSC write, which
+ * KVM (6.1) may take for a TSC synchronization with the other vCPUs and
+ * answer with their offset (a value within about a second of the one it
+ * expects).  Context: the vCPU's thread, out of KVM_RUN.
+ */
+int kvm_tsc_offset_set(struct vcpu *v, uint64_t offset)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_VCPU_TSC_CTRL,
+		.attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uintptr_t)&offset,
+	};
+
+	if (ioctl(v->fd, KVM_SET_DEVICE_ATTR, &a))
+		return fail("KVM_SET_DEVICE_ATTR(KVM_VCPU_TSC_OFFSET)");
+	return 0;
+}
+
 int kvm_create_vcpu(struct vmm *vm, struct vcpu *v)
 {
 	int r;
@@ -361,6 +460,16 @@ int kvm_create_vcpu(struct vmm *vm, struct vcpu *v)
 	r = set_cpuid(vm, v);
 	if (r)
 		return r;
+	if (vm->tsc_writes) {
+		struct kvm_device_attr a = {
+			.group = KVM_VCPU_TSC_CTRL,
+			.attr = KVM_VCPU_TSC_OFFSET,
+		};
+
+		/* The filter makes the writes exit: they need the attribute. */
+		if (ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &a))
+			return fail("KVM_HAS_DEVICE_ATTR(KVM_VCPU_TSC_OFFSET)");
+	}
 	if (ioctl(v->fd, KVM_GET_SREGS, &v->reset_sregs))
 		return fail("KVM_GET_SREGS");
 	return 0;

@@ -355,9 +355,19 @@ static int setup(struct vmm *vm)
 		r = kvm_create_vcpu(vm, v);
 		if (r)
 			return r;
-		/* KVM does not offset the guest TSC (checked by bench_timer).
+		/*
+		 * libvapic reads the guest TSC as host TSC + this offset:
+		 * KVM's (a new vCPU's guest TSC starts at 0; where KVM cannot
+		 * offset it, PVM, the offset is 0).  --irqchip=kernel: unused.
 		 */
-		r = vapic_posix_vcpu_init(&v->pv, &vm->clock, 0, NULL);
+		v->tsc_offset0 = 0;
+		if (vm->opt.irqchip == IRQCHIP_USER) {
+			r = kvm_tsc_offset_get(v, &v->tsc_offset0);
+			if (r)
+				return r;
+		}
+		r = vapic_posix_vcpu_init(&v->pv, &vm->clock, v->tsc_offset0,
+					  NULL);
 		if (r)
 			return r;
 		if (vm->opt.irqchip == IRQCHIP_USER) {

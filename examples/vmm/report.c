@@ -265,7 +265,7 @@ void report_print(struct vmm *vm, FILE *f)
 	fprintf(f,
 		"  msr: tsc_deadline %llu  x2apic_icr %llu  x2apic_eoi %llu  "
 		"x2apic_other %llu  apic_base %llu  lazy %llu  pv_eoi %llu  "
-		"other %llu\n",
+		"tsc %llu  tsc_adjust %llu  other %llu\n",
 		(unsigned long long)SUM(vm, msr_tsc_deadline),
 		(unsigned long long)SUM(vm, msr_x2apic_icr),
 		(unsigned long long)SUM(vm, msr_x2apic_eoi),
@@ -273,7 +273,24 @@ void report_print(struct vmm *vm, FILE *f)
 		(unsigned long long)SUM(vm, msr_apic_base),
 		(unsigned long long)SUM(vm, msr_lazy),
 		(unsigned long long)SUM(vm, msr_pv_eoi),
+		(unsigned long long)SUM(vm, msr_tsc),
+		(unsigned long long)SUM(vm, msr_tsc_adjust),
 		(unsigned long long)SUM(vm, msr_other));
+	if (vm->opt.irqchip == IRQCHIP_USER) {
+		fprintf(f,
+			"  guest TSC writes %s: moves %llu, offset kept by "
+			"KVM %llu;",
+			vm->tsc_writes ? "tracked" : "left to KVM (untracked)",
+			(unsigned long long)SUM(vm, tsc_moves),
+			(unsigned long long)SUM(vm, tsc_offset_kept));
+		for (i = 0; i < vm->ncpus; i++)
+			fprintf(f, "  vcpu %d offset %lld -> %lld adjust %lld",
+				i, (long long)vm->vcpus[i].tsc_offset0,
+				(long long)vapic_posix_tsc_offset(
+					&vm->vcpus[i].pv),
+				(long long)vm->vcpus[i].tsc_adjust);
+		fprintf(f, "\n");
+	}
 	fprintf(f,
 		"  mmio: apic_icr %llu  apic_eoi %llu  apic_other %llu  other "
 		"%llu;  io: serial %llu  report %llu  other %llu\n",
@@ -436,6 +453,14 @@ int report_json(struct vmm *vm, const char *path)
 	JU(f, "msr_lazy", SUM(vm, msr_lazy));
 	fprintf(f, ", ");
 	JU(f, "msr_pv_eoi", SUM(vm, msr_pv_eoi));
+	fprintf(f, ", ");
+	JU(f, "msr_tsc", SUM(vm, msr_tsc));
+	fprintf(f, ", ");
+	JU(f, "msr_tsc_adjust", SUM(vm, msr_tsc_adjust));
+	fprintf(f, ", ");
+	JU(f, "tsc_moves", SUM(vm, tsc_moves));
+	fprintf(f, ", ");
+	JU(f, "tsc_offset_kept", SUM(vm, tsc_offset_kept));
 	fprintf(f, ", ");
 	JU(f, "msr_other", SUM(vm, msr_other));
 	fprintf(f, ",\n    ");

@@ -443,13 +443,13 @@ static bool slow_path(struct vcpu *v)
 		do_halt(v);
 		return true;
 	case KVM_EXIT_X86_RDMSR:
-		if (apic_lazy_msr(v))
+		if (apic_lazy_msr(v) || tsc_msr(v))
 			return true;
 		run->msr.data = 0;
 		run->msr.error = 1; /* not ours: #GP */
 		return true;
 	case KVM_EXIT_X86_WRMSR:
-		if (apic_lazy_msr(v))
+		if (apic_lazy_msr(v) || tsc_msr(v))
 			return true;
 		run->msr.error = 1;
 		return true;

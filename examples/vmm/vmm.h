@@ -73,7 +73,12 @@ struct vcpu_counters {
 	uint64_t msr_apic_base;
 	uint64_t msr_lazy;
 	uint64_t msr_pv_eoi; /* MSR_KVM_PV_EOI_EN */
+	uint64_t msr_tsc; /* IA32_TSC writes (tsc.c) */
+	uint64_t msr_tsc_adjust; /* IA32_TSC_ADJUST reads and writes */
 	uint64_t msr_other;
+	/* guest TSC moves (tsc.c) */
+	uint64_t tsc_moves; /* writes that changed the TSC */
+	uint64_t tsc_offset_kept; /* KVM kept another offset than asked */
 	/* MMIO exits */
 	uint64_t mmio_apic_icr;
 	uint64_t mmio_apic_eoi;
@@ -129,6 +134,8 @@ struct vcpu {
 	struct vapic_fastpath fp;
 	struct vapic_haltpoll hp;
 	bool wait_for_sipi; /* vCPU thread only */
+	uint64_t tsc_adjust; /* IA32_TSC_ADJUST (tsc.c; vCPU thread only) */
+	uint64_t tsc_offset0; /* KVM's guest TSC offset at creation */
 	bool irq_queued; /* KVM_INTERRUPT done, KVM_RUN not yet returned */
 	uint32_t prequeued; /* vector queued ahead in KVM's slot, 0: none */
 	uint32_t wake_vec; /* the vector that ended the last halt, 0: none */
@@ -179,6 +186,9 @@ struct vmm {
 	size_t mmap_size;
 	struct kvm_cpuid2 *cpuid;
 	uint32_t lazy_msr; /* 0: the lazy TSC-deadline protocol is off */
+	bool tsc_writes; /* guest IA32_TSC(_ADJUST) writes exit (tsc.c) */
+	bool tsc_adjust_msr; /* CPUID.7.0:EBX[1]: the guest has the MSR */
+	int tsc_offset_warned; /* atomic: "KVM kept the offset" printed */
 #ifdef VMM_HAVE_LAZY
 	struct vapic_lazy_config lazy_cfg;
 #endif
@@ -207,6 +217,8 @@ struct vmm {
 /* kvm.c */
 int kvm_open_vm(struct vmm *vm);
 int kvm_create_vcpu(struct vmm *vm, struct vcpu *v);
+int kvm_tsc_offset_get(struct vcpu *v, uint64_t *offset);
+int kvm_tsc_offset_set(struct vcpu *v, uint64_t offset);
 int kvm_set_bsp_entry(struct vmm *vm, struct vcpu *v);
 int kvm_set_sipi_state(struct vcpu *v, uint8_t vector);
 void kvm_read_stats(struct vcpu *v);
@@ -229,6 +241,9 @@ int apic_dispatch(struct vcpu *v, struct vapic_exit *e);
 void apic_complete(struct vcpu *v, const struct vapic_exit *e);
 int apic_lazy_setup(struct vcpu *v);
 bool apic_lazy_msr(struct vcpu *v); /* handles a lazy-MSR exit */
+
+/* tsc.c (--irqchip=user): the guest's writes to its TSC */
+bool tsc_msr(struct vcpu *v); /* handles an IA32_TSC(_ADJUST) exit */
 
 /* vcpu.c */
 void *vcpu_thread(void *arg);

@@ -8,12 +8,15 @@ never a pass.
 
 usage: run_guest.py VMM GUEST [--expect-samples NAME] [--no-early]
                     [--counter-eq A=B] [--counter-is NAME=N]
-                    [--libvapic-gt NAME=N] [--expect-status N]
+                    [--libvapic-gt NAME=N] [--vmm-gt NAME=N]
+                    [--expect-status N]
                     [--kill-after SECONDS] [VMM ARGS...]
 
 --counter-is: the guest's counter NAME (summed over vCPUs) equals N.
 --libvapic-gt: libvapic's statistic NAME (the JSON "libvapic" object,
 summed over vCPUs) is greater than N.
+--vmm-gt: the VMM's counter NAME (the JSON "vmm" object, summed over
+vCPUs) is greater than N.
 --expect-status: the VMM's exit status (default 1: the guest exited 0).
 --kill-after: kill the VMM if it has not exited after this long (a FAIL).
 """
@@ -30,7 +33,7 @@ def main():
         sys.exit(__doc__)
     vmm, guest, rest = argv[0], argv[1], argv[2:]
     expect_samples, no_early, eqs, vmm_args = [], False, [], []
-    counter_is, lib_gt = [], []
+    counter_is, lib_gt, vmm_gt = [], [], []
     want_status, kill_after = 1, None
     i = 0
     while i < len(rest):
@@ -45,6 +48,9 @@ def main():
             i += 2
         elif rest[i] == "--libvapic-gt":
             lib_gt.append(rest[i + 1].split("="))
+            i += 2
+        elif rest[i] == "--vmm-gt":
+            vmm_gt.append(rest[i + 1].split("="))
             i += 2
         elif rest[i] == "--expect-status":
             want_status = int(rest[i + 1])
@@ -126,6 +132,13 @@ def main():
             ok = False
         else:
             print("libvapic %s = %d" % (a, lib[a]))
+    vmmc = js.get("vmm", {})
+    for a, n in vmm_gt:
+        if not isinstance(vmmc.get(a), int) or vmmc[a] <= int(n):
+            print("FAIL: vmm %s = %s, want > %s" % (a, vmmc.get(a), n))
+            ok = False
+        else:
+            print("vmm %s = %d" % (a, vmmc[a]))
     return 0 if ok else 1
 
 
