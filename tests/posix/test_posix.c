@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -626,7 +627,7 @@ struct offset_reader {
 	struct vapic_posix_vcpu *v;
 	uint64_t a, b;
 	int stop;
-	unsigned long reads, bad;
+	unsigned long seen_a, seen_b, bad; /* reads that saw a, b, neither */
 };
 
 static void *offset_reader(void *arg)
@@ -637,8 +638,14 @@ static void *offset_reader(void *arg)
 		uint64_t h0 = vapic_posix_rdtsc();
 		uint64_t g = ops.guest_tsc(r->v);
 		uint64_t h1 = vapic_posix_rdtsc();
-		r->reads++;
-		if (!offset_is(g, h0, h1, r->a) && !offset_is(g, h0, h1, r->b))
+
+		if (offset_is(g, h0, h1, r->a))
+			__atomic_store_n(&r->seen_a, r->seen_a + 1,
+					 __ATOMIC_RELAXED);
+		else if (offset_is(g, h0, h1, r->b))
+			__atomic_store_n(&r->seen_b, r->seen_b + 1,
+					 __ATOMIC_RELAXED);
+		else
 			r->bad++;
 	}
 	return NULL;
@@ -654,7 +661,7 @@ static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
 	struct vapic_posix_vcpu v;
 	struct offset_reader r;
 	pthread_t thr;
-	int i;
+	unsigned long i;
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
@@ -664,15 +671,21 @@ static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
 	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, r.a, NULL), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, NULL), 0);
 	assert_int_equal(pthread_create(&thr, NULL, offset_reader, &r), 0);
-	for (i = 0; i < 20000; i++) {
+	/*
+	 * 20000 flips at least, and on until the reader has seen each offset
+	 * (it runs concurrently, however the two threads get scheduled).
+	 */
+	for (i = 0;
+	     i < 20000 || !__atomic_load_n(&r.seen_a, __ATOMIC_RELAXED) ||
+	     !__atomic_load_n(&r.seen_b, __ATOMIC_RELAXED);
+	     i++) {
 		assert_int_equal(
 			vapic_posix_set_tsc_offset(&v, i & 1 ? r.a : r.b), 0);
 		if (!(i % 1000))
-			short_sleep(); /* let the reader run on one CPU too */
+			sched_yield(); /* let the reader run on one CPU too */
 	}
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(thr, NULL);
-	assert_true(r.reads > 0);
 	assert_int_equal(r.bad, 0);
 	vapic_posix_vcpu_destroy(&v);
 }
