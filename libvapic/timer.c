@@ -863,8 +863,7 @@ VAPIC_API uint64_t vapic_timer_read_tsc_deadline(struct vapic_timer *t)
 	if (!s.tsc_deadline)
 		return 0;
 	/* Once the guest TSC reached it, the timer fired: reads 0. */
-	if (timer_tscd_reached_(s.start_tsc, timer_now_tsc_(t),
-				s.tsc_deadline))
+	if (timer_tscd_reached_(s.start_tsc, timer_now_tsc_(t), s.tsc_deadline))
 		return 0;
 	return s.tsc_deadline;
 }

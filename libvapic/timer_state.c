@@ -271,10 +271,11 @@ VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
 	switch (mode) {
 	case VAPIC_TIMER_TSC_DEADLINE:
 		if (t->tsc_deadline) {
-			VAPIC_WRITE_ONCE(t->start_tsc,
-					 reached ? t->tsc_deadline :
-						   timer_tscd_base_(
-							   now, t->tsc_deadline));
+			VAPIC_WRITE_ONCE(
+				t->start_tsc,
+				reached ? t->tsc_deadline
+					: timer_tscd_base_(now,
+							   t->tsc_deadline));
 			VAPIC_WRITE_ONCE(t->target_tsc, t->tsc_deadline);
 			VAPIC_WRITE_ONCE(t->running, true);
 		}
