@@ -679,7 +679,9 @@ the interrupt comes when the TSC equals or exceeds it).  The TSC jumps
 forward across the wrap from below the deadline to below it again: it
 never reached it, nothing fires, RDMSR still reads it.  The TSC reaches a
 deadline (host timer late) and then jumps across the wrap to below it,
-or the guest writes it back to a small value: it had fired, delivered.""",
+or the guest writes it back to a small value, or (no wrap) to a value
+between the TSC it was armed at and the deadline: it had fired,
+delivered.""",
              ['wrap_tscd_jump', 'msr_armed', 'tscd_due', 'delivered',
               'drained', 'tsc_write', 'tsc_jump', 'stall'],
              wrap_ns=512000)
@@ -689,6 +691,10 @@ or the guest writes it back to a small value: it had fired, delivered.""",
     s.step(300000).tsc_jump(1000000).op('drain').op('rd_msr')
     s.tsc_write(below_wrap=1000000).stall(1 << 18).tscd_abs(W - 500000)
     s.step(300000).tsc_write(value=5000).op('drain').op('rd_msr')
+    # No wrap: reached (host timer 67 ms late), then written back between
+    # the TSC it was armed at and the deadline: it had fired, delivered.
+    s.tsc_write(value=1 << 32).stall(1 << 26).tscd_abs((1 << 32) + 10**8)
+    s.step(50000000).tsc_write(value=129 << 25).op('drain').op('rd_msr')
     out.append(s)
 
     s = Seed('wrap-save-restore', """

@@ -128,7 +128,7 @@ MUTANTS = [
      ""),
     ("msr-read-at-deadline-not-zero", "libvapic/timer.c",
      "\tif (timer_tscd_reached_(s.start_tsc, timer_now_tsc_(t), s.tsc_deadline))",
-     "\tif (timer_tscd_reached_(s.start_tsc, timer_now_tsc_(t) - 1, s.tsc_deadline))"),
+     "\tif (timer_tscd_reached_(s.start_tsc, timer_now_tsc_(t), s.tsc_deadline + 1))"),
     ("tmcct-periodic-no-reload", "libvapic/timer.c",
      "\t\t(void)u128_div_(e, t->period_sub, &rem, &ovf);",
      "\t\trem = e.lo;\n\t\t(void)ovf;"),
