@@ -645,8 +645,8 @@ host timer fires 256 us late, after the wrap, at a TSC numerically below
 the deadline: the TSC reached it, so it is delivered (late, not lost).
 Masked: RDMSR reads the deadline, then 0 once the TSC passed it, also
 after the wrap.  Then the host timer is late again and the guest writes a
-new deadline after the wrap, before it fires: the reached one is still
-delivered, the new one too.  (IA32_TSC writes put the TSC near the wrap
+new deadline after the wrap, before it fires, and disarms it: the reached
+one is still delivered.  (IA32_TSC writes put the TSC near the wrap
 again.)""",
              ['tscd_due', 'delivered', 'wrap_late', 'wrap_tscd_late',
               'tsc_write', 'tsc_wrapped', 'stall', 'msr_armed', 'drained'],
@@ -657,7 +657,23 @@ again.)""",
     s.tscd_abs(W - 500000).op('rd_msr').step(300000).op('rd_msr')
     s.step(200000).op('rd_msr').lvtt(0x50, 'tscd').op('drain')
     s.tsc_write(below_wrap=1000000).stall(1 << 18).tscd_abs(W - 500000)
-    s.step(420000).tscd_in(1000000).step(1000000).op('drain')
+    s.step(420000).tscd_in(1000000).tscd_disarm().op('drain')
+    s.tscd_in(1000000).step(1000000).op('drain')
+    out.append(s)
+
+    s = Seed('wrap-advance-window', """
+A fixed 2 us timer advance: the host timer fires inside the advance window
+just before the wrap for a one-shot due 200 ns after it, and for a
+periodic tick due just after a wrap the guest set up with an IA32_TSC
+write: the vCPU thread waits out the rest (modulo 2^64), never injects
+before the wrap.""",
+             ['oneshot_due', 'periodic_due', 'tsc_wrapped', 'wrap_period',
+              'tsc_write', 'delivered', 'drained'],
+             wrap_ns=8000, advance=2000)
+    s.svr().lvtt(0x44, 'oneshot').tdcr(1).tmict(8200).step(20000)
+    # 200 us periods (500000 cycles): the first ends 287 cycles past 2^64.
+    s.op('poll').tsc_write(below_wrap=499712).lvtt(0x45, 'periodic')
+    s.tmict(200000).step(1000000).op('drain')
     out.append(s)
 
     s = Seed('wrap-tscd-late-posted', """
