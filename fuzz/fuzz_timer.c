@@ -1184,6 +1184,8 @@ static const char *record_contradiction(const struct fz *fz,
 		return "pending vector > 255";
 	if (s->pending_old_vector && !(s->flags & VAPIC_TSTATE_DUE_OLD))
 		return "an older pending vector without its due tick";
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && !(s->flags & VAPIC_TSTATE_DUE))
+		return "an older due tick without a newer one";
 	if (s->pending_old_vector > 0xff)
 		return "older pending vector > 255";
 	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && (s->flags & VAPIC_TSTATE_DUE) &&

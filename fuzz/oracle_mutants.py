@@ -90,6 +90,10 @@ MUTANTS = [
      '\tif (s->backlog && (mode != VAPIC_TIMER_PERIODIC || !running))\n'
      '\t\treturn VAPIC_ESTATE;',
      ''),
+    ('restore-accepts-older-due-alone', 'libvapic/timer_state.c',
+     '\tif ((s->flags & VAPIC_TSTATE_DUE_OLD) && '
+     '!(s->flags & VAPIC_TSTATE_DUE))\n\t\treturn VAPIC_ESTATE;',
+     ''),
     # The guest TSC wrap: one-shot/periodic modulo 2^64, TSC deadline
     # unsigned from where it was armed (reached also across the wrap).
     ('wrap-tscd-reached-compares-now', 'libvapic/timer_fast.h',

@@ -620,6 +620,20 @@ made the coalesce policy drop the 0x40 tick.  Fixed in timer.c deliver().""",
     out.append(s)
 
 
+    s = Seed('regress-older-due-without-newer', """
+Regression (found by libFuzzer, fuzz/run.sh timer, minimized; see
+tests/test_fuzz_regressions.c): a mutated record with an older due tick
+(DUE_OLD, vector 0) but no newer one was restored; the periodic timer's
+next tick, of the same vector 0, became a second due tick of one vector,
+and the next save made a record that restore refuses.  Fixed in
+timer_state.c validate_state(): such a record is refused.""",
+             ['mutated_refused', 'migrated'], hosts=2, min_period=50000,
+             catchup_max=1000, unpinned=True, latency=3000,
+             entry_latency=50000, offset=1 << 62)
+    s.svr().lvtt(0x00, 'periodic', rsvd=6).tmict(13127936)
+    s.mutate(20, 0x08).step_event(1).save(migrate=True, jump=200)
+    out.append(s)
+
     # -- the guest TSC wrap (config byte 3 bit 7, IA32_TSC writes) --------
     W = 1 << 64
     s = Seed('wrap-periodic-oneshot', """

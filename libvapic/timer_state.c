@@ -150,6 +150,13 @@ static int validate_state(const struct vapic_timer *t,
 		return VAPIC_ESTATE;
 	if (!(s->flags & VAPIC_TSTATE_DUE_OLD) && s->pending_old_vector)
 		return VAPIC_ESTATE;
+	/*
+	 * An older due tick is parked only when a newer one falls due (save
+	 * never records it alone); alone, a new tick of its vector would not
+	 * merge with it, and the next save would record two of one vector.
+	 */
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && !(s->flags & VAPIC_TSTATE_DUE))
+		return VAPIC_ESTATE;
 	if (s->pending_old_vector > VAPIC_LVT_VECTOR_MASK)
 		return VAPIC_ESTATE;
 	/* Two due ticks of one vector would be one IRR bit: merged. */

@@ -163,6 +163,9 @@ MUTANTS = [
     # timer.c: save/restore, init
     ("save-progress-floor", "libvapic/timer_state.c",
      "\t\tif (rem)\n\t\t\ts->progress++;", ""),
+    ("restore-accepts-older-due-alone", "libvapic/timer_state.c",
+     "\tif ((s->flags & VAPIC_TSTATE_DUE_OLD) && !(s->flags & VAPIC_TSTATE_DUE))\n\t\treturn VAPIC_ESTATE;",
+     ""),
     ("restore-magic-unchecked", "libvapic/timer_state.c",
      "\tif (s->magic != VAPIC_TIMER_STATE_MAGIC)\n\t\treturn VAPIC_ESTATE;", ""),
     ("restore-version-is-estate", "libvapic/timer_state.c",

@@ -2265,9 +2265,16 @@ static void restore_rejects_inconsistent_older_pending_tick(void **state)
 	s.pending_old_vector = 0x61;
 	fix_checksum(&s);
 	victim_expect(&vi, &s, VAPIC_ESTATE);
-	/* Consistent: accepted (by a fresh victim, untouched otherwise). */
+	/* An older due tick without a newer one (save never makes it). */
 	s = vi.good;
 	s.flags |= VAPIC_TSTATE_DUE_OLD;
+	s.pending_old_vector = 0x61;
+	fix_checksum(&s);
+	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* Consistent: accepted (by a fresh victim, untouched otherwise). */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE | VAPIC_TSTATE_DUE_OLD;
+	s.pending_vector = 0x62;
 	s.pending_old_vector = 0x61;
 	fix_checksum(&s);
 	assert_int_equal(vapic_timer_restore(vi.f.t, &s), 0);

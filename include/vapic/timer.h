@@ -716,7 +716,9 @@ VAPIC_API uint64_t vapic_timer_target_tsc(const struct vapic_timer *t);
  * @pending_vector: the vector of the due tick (VAPIC_TSTATE_DUE), else 0.
  * @pending_old_vector: the vector of a due tick programmed before the guest
  *	changed the LVT vector (VAPIC_TSTATE_DUE_OLD), else 0.  It differs
- *	from @pending_vector: each vector has its own IRR bit.
+ *	from @pending_vector: each vector has its own IRR bit.  Only with a
+ *	newer due tick (VAPIC_TSTATE_DUE): a record with DUE_OLD alone is
+ *	refused.
  * @reserved: must be zero.
  * @checksum: vapic_checksum32() over the record with this field zero.
  */
