@@ -275,6 +275,12 @@ int vapic_posix_vcpu_attach(struct vapic_posix_vcpu *v,
 	tls_immediate_exit = immediate_exit;
 	v->thread = pthread_self();
 
+	/* Attached before (another thread): its timer signals that thread. */
+	if (v->ktimer_ok) {
+		timer_delete(v->ktimer);
+		v->ktimer_ok = false;
+		v->ktimer_ns = VAPIC_POSIX_NEVER;
+	}
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
 	sev.sigev_signo = v->cfg.signo;
@@ -404,6 +410,17 @@ static void ktimer_program(struct vapic_posix_vcpu *v)
 bool vapic_posix_enter(struct vapic_posix_vcpu *v)
 {
 	ktimer_program(v);
+	/*
+	 * A signal that landed while this thread was out of the guest (the
+	 * kernel timer firing during an exit, a kick already consumed) left
+	 * immediate_exit set: it would bounce this entry off KVM_RUN with
+	 * EINTR for nothing.  Whatever it stood for is checked below, after
+	 * "in guest" is announced; a signal from here on sets it again.  (A
+	 * signal of the old kernel timer has landed by now: ktimer_program()
+	 * re-arms with a syscall, and signals are delivered on its return.)
+	 */
+	if (v->immediate_exit)
+		*v->immediate_exit = 0;
 	STORE(&v->state, STATE_GUEST);
 	if (LOAD(&v->kicked) ||
 	    (v->expires_ns != VAPIC_POSIX_NEVER &&

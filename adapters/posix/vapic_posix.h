@@ -41,8 +41,9 @@
  *		... vapic_lapic_poll(), inject ...
  *		if (!vapic_posix_enter(&pv))  // kicked meanwhile: loop
  *			continue;
- *		ioctl(vcpu_fd, KVM_RUN, 0);
- *		vapic_posix_exit(&pv);
+ *		r = ioctl(vcpu_fd, KVM_RUN, 0);
+ *		vapic_posix_exit(&pv, r < 0 && errno == EINTR);
+ *		vapic_lapic_set_cr8(&lapic, run->cr8);  // after EINTR too
  *		... handle the exit; on HLT: vapic_posix_halt(&pv, ...) ...
  *	}
  *
@@ -273,7 +274,8 @@ int vapic_posix_vcpu_init(struct vapic_posix_vcpu *v,
  * @immediate_exit: &run->immediate_exit of this vCPU (or NULL when the
  *	thread never enters KVM_RUN, e.g. benchmarks).
  *
- * Context: the vCPU thread, before its first KVM_RUN.
+ * Context: the vCPU thread, before its first KVM_RUN (again when the vCPU
+ * moves to another thread: the POSIX timer is re-created for it).
  * Return: 0, or a negative errno.
  */
 int vapic_posix_vcpu_attach(struct vapic_posix_vcpu *v,
@@ -326,8 +328,9 @@ bool vapic_posix_kicked(const struct vapic_posix_vcpu *v);
 
 /**
  * vapic_posix_enter() - about to call KVM_RUN: program the kernel timer for
- * the armed expiry (if it changed), announce "in guest", and check for a
- * kick or a due timer that raced with the caller's last poll.
+ * the armed expiry (if it changed), clear immediate_exit (a signal that
+ * landed in userspace), announce "in guest", and check for a kick or a due
+ * timer that raced with the caller's last poll.
  * @v: the context.
  *
  * Context: vCPU thread.

@@ -7,8 +7,9 @@
  * LAPIC reports them with reason INVAL), IA32_TSC_DEADLINE and
  * IA32_APIC_BASE (denied by the MSR filter: reason FILTER), the xAPIC page
  * (left unbacked, so every access exits as KVM_EXIT_MMIO, wherever
- * IA32_APIC_BASE puts it; libvapic reads it as all ones when the APIC is
- * disabled or in x2APIC mode), HLT, interrupt windows, kicks and the host
+ * IA32_APIC_BASE puts it outside guest RAM -- RAM is one memslot, not split
+ * around a page moved into it; libvapic reads it as all ones when the APIC
+ * is disabled or in x2APIC mode), HLT, interrupt windows, kicks and the host
  * timer.  This file is the VMM's side: it translates kvm_run to struct
  * vapic_exit and back, and routes IPIs (the send_ipi host op).
  */

@@ -23,6 +23,13 @@
 
 #define MSR_APIC_BASE 0x1b
 
+/* KVM's paravirtual feature bits, CPUID 0x40000001 EAX (asm/kvm_para.h). */
+#define KVM_FEATURE_PV_UNHALT 7
+#define KVM_FEATURE_PV_SEND_IPI 11
+#define KVM_FEATURE_POLL_CONTROL 12
+#define KVM_FEATURE_ASYNC_PF_INT 14
+#define KVM_FEATURE_BIT(f) (1U << KVM_FEATURE_##f)
+
 static int fail(const char *what)
 {
 	int e = errno;
@@ -292,6 +299,17 @@ static int set_cpuid(struct vmm *vm, struct vcpu *v)
 			e->eax &= ~(1U << VAPIC_KVM_FEATURE_PV_EOI);
 		else if (e)
 			e->eax |= 1U << VAPIC_KVM_FEATURE_PV_EOI;
+		/*
+		 * Features that are KVM's LAPIC at work: without it KVM's
+		 * PV_SEND_IPI and PV_UNHALT (KICK_CPU) hypercalls deliver to
+		 * nobody, ASYNC_PF_INT cannot inject its interrupt, and
+		 * POLL_CONTROL would ask KVM's halt polling, not ours.
+		 */
+		if (e)
+			e->eax &= ~(KVM_FEATURE_BIT(PV_UNHALT) |
+				    KVM_FEATURE_BIT(PV_SEND_IPI) |
+				    KVM_FEATURE_BIT(POLL_CONTROL) |
+				    KVM_FEATURE_BIT(ASYNC_PF_INT));
 	}
 	/* Make sure leaf 0 advertises leaf 0xB. */
 	e = cpuid_find(c, 0, 0);

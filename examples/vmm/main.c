@@ -414,8 +414,12 @@ static void wait_for_stop(struct vmm *vm)
 		console_flush(vm);
 		fprintf(stderr, "vapic-vmm: timeout after %.1f s\n",
 			vm->opt.timeout_s);
-		for (int i = 0; i < vm->ncpus; i++)
-			kvm_dump_regs(&vm->vcpus[i], stderr);
+		/*
+		 * Stop (kick) first: a vCPU ioctl from this thread waits for
+		 * KVM_RUN to return, which a guest that never exits only
+		 * does when kicked.  main() dumps the registers after the
+		 * join.
+		 */
 		vmm_stop(vm, VMM_STATUS_TIMEOUT);
 	}
 }
@@ -453,6 +457,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < vm.ncpus; i++)
 		pthread_join(vm.vcpus[i].thread, NULL);
 	console_flush(&vm);
+	if (vm.status == VMM_STATUS_TIMEOUT)
+		for (i = 0; i < vm.ncpus; i++)
+			kvm_dump_regs(&vm.vcpus[i], stderr);
 	for (i = 0; i < vm.ncpus; i++) {
 		kvm_read_stats(&vm.vcpus[i]);
 		vapic_posix_vcpu_destroy(&vm.vcpus[i].pv);

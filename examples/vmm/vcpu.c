@@ -79,6 +79,21 @@ static void spin_ns(uint64_t ns)
 		__builtin_ia32_pause();
 }
 
+/*
+ * vapic_posix_service(), then the stop flag.  Whatever another thread
+ * kicks for (the stop flag, an NMI/INIT/SIPI event, an IRR bit) must be
+ * looked at after the kick is consumed here: vmm_stop() sets the flag and
+ * then kicks, and a thread that consumed that kick sees the flag after it
+ * (the kick flag's exchanges order the two), but one that looked only
+ * before would go on to block or enter the guest with the kick spent.
+ * The callers take events and poll the LAPIC after it, too.
+ */
+static bool service_stopping(struct vcpu *v)
+{
+	vapic_posix_service(&v->pv);
+	return vmm_stopping(v->vm);
+}
+
 /* ---- --irqchip=user ---------------------------------------------------- */
 
 /*
@@ -358,7 +373,12 @@ static void do_halt(struct vcpu *v)
 			prequeue(v);
 			t_pre = VAPIC_POSIX_NEVER;
 		}
-		vapic_posix_service(&v->pv);
+		if (service_stopping(v)) {
+			flags |= VAPIC_HALT_INVALID;
+			break;
+		}
+		if (vapic_lapic_pending_events(&v->lapic))
+			break;
 		r = vapic_lapic_poll(&v->lapic, &vec, &wait_ns);
 		if (r == VAPIC_LAPIC_INJECT && if_set) {
 			/* Ended by the own timer's vector, or another's. */
@@ -457,14 +477,14 @@ static void user_loop(struct vcpu *v)
 		uint64_t fires0;
 		int rc, r;
 
+		if (service_stopping(v))
+			break;
 		take_events(v);
 		if (v->wait_for_sipi) {
-			vapic_posix_service(&v->pv);
 			if (!vapic_lapic_pending_events(&v->lapic))
 				vapic_posix_halt(&v->pv, VAPIC_POSIX_NEVER);
 			continue;
 		}
-		vapic_posix_service(&v->pv);
 		if (!prepare_entry(v))
 			continue;
 		if (!vapic_posix_enter(&v->pv)) {
@@ -503,6 +523,14 @@ static void user_loop(struct vcpu *v)
 			 * level-triggered vector (no IOAPIC broadcast).
 			 */
 			(void)vapic_lapic_pv_eoi_after_exit(&v->lapic);
+			/*
+			 * TPR from CR8, after every KVM_RUN that ran, also one
+			 * a signal cut short (EINTR): KVM keeps a CR8 raise
+			 * without an exit and reports it in run->cr8, and the
+			 * next entry writes run->cr8 back to the guest.
+			 */
+			if (rc == 0 || e0 == EINTR || e0 == EAGAIN)
+				vapic_lapic_set_cr8(&v->lapic, run->cr8 & 0xf);
 			errno = e0;
 		}
 		vapic_posix_exit(&v->pv, rc < 0 && errno == EINTR);
@@ -529,9 +557,16 @@ static void user_loop(struct vcpu *v)
 		}
 		v->c.exits++;
 		v->c.exit_reason[run->exit_reason & 63]++;
-		vapic_lapic_set_cr8(&v->lapic, run->cr8 & 0xf);
 		apic_exit_from_run(v, &e);
 		r = apic_dispatch(v, &e);
+		/*
+		 * HLT with IF clear: a pending interrupt does not end it, only
+		 * an event (NMI, INIT) does (SDM "HLT").  The dispatcher does
+		 * not know IF, so its INJECT (or WAIT) means halt here.
+		 */
+		if (e.reason == VAPIC_EXIT_HLT && !run->if_flag &&
+		    !(e.actions & VAPIC_EXIT_ACT_EVENT))
+			r = VAPIC_FP_SLOW;
 		if (r == VAPIC_FP_SLOW) {
 			if (!slow_path(v))
 				return;
@@ -552,7 +587,8 @@ static void kernel_loop(struct vcpu *v)
 	while (!vmm_stopping(v->vm)) {
 		int rc;
 
-		vapic_posix_service(&v->pv);
+		if (service_stopping(v))
+			break;
 		if (!vapic_posix_enter(&v->pv))
 			continue;
 		rc = ioctl(v->fd, KVM_RUN, 0);

@@ -64,6 +64,9 @@
  * @VAPIC_EXIT_MMIO_WRITE: store; .gpa, .size, .data.
  * @VAPIC_EXIT_MMIO_READ: load; .gpa, .size; result in .data.
  * @VAPIC_EXIT_HLT: the guest executed HLT (completed: RIP is past it).
+ *	The dispatcher does not know RFLAGS.IF: after a HLT with IF clear,
+ *	which only an event (NMI, INIT, ...) ends (SDM "HLT"), halt on
+ *	VAPIC_FP_INJECT too, unless VAPIC_EXIT_ACT_EVENT is set.
  * @VAPIC_EXIT_PREEMPTION_TIMER: a VMX-preemption-timer style exit used as
  *	this vCPU's host timer: the dispatcher takes the expiry itself (as
  *	vapic_timer_expired() does in deferred mode, also for a posted-mode

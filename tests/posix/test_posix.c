@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <vapic/errors.h>
@@ -215,6 +217,73 @@ static void test_timer_signal_reaches_thread_in_guest(void **state)
 	vapic_posix_vcpu_destroy(&v);
 }
 
+/*
+ * The kernel timer fires while the thread is out of the guest (handling an
+ * exit): its signal sets immediate_exit there.  When the thread enters
+ * again for a later expiry, with nothing pending, that stale byte must not
+ * bounce KVM_RUN straight back with EINTR.
+ */
+static void
+test_timer_signal_in_userspace_does_not_bounce_next_entry(void **state)
+{
+	struct vapic_posix_vcpu v;
+	volatile uint8_t ie = 0;
+
+	(void)state;
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, &ie), 0);
+	assert_int_equal(ops.timer_arm(&v, vapic_posix_now_ns() + 1000000), 0);
+	assert_true(vapic_posix_enter(&v)); /* programs the kernel timer */
+	vapic_posix_exit(&v, false); /* an exit of the guest's own */
+	while (!ie) /* the kernel timer's signal, in userspace */
+		short_sleep();
+	/* The deadline moves 1 s out; nothing is pending now. */
+	ops.timer_cancel(&v);
+	assert_int_equal(ops.timer_arm(&v, vapic_posix_now_ns() + 1000000000),
+			 0);
+	assert_false(vapic_posix_kicked(&v));
+	assert_true(vapic_posix_enter(&v));
+	assert_int_equal(ie, 0);
+	vapic_posix_exit(&v, false);
+	ops.timer_cancel(&v);
+	vapic_posix_vcpu_destroy(&v);
+}
+
+/* The process's POSIX timers (/proc/self/timers), or -1. */
+static int posix_timers(void)
+{
+	FILE *f = fopen("/proc/self/timers", "r");
+	char line[256];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "ID:", 3))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Attaching again (a vCPU moved to another thread) keeps one timer. */
+static void test_attach_again_keeps_one_posix_timer(void **state)
+{
+	struct vapic_posix_vcpu v;
+	volatile uint8_t ie = 0;
+	int n0 = posix_timers();
+
+	(void)state;
+	if (n0 < 0)
+		skip();
+	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, &ie), 0);
+	assert_int_equal(posix_timers(), n0 + 1);
+	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, &ie), 0);
+	assert_int_equal(posix_timers(), n0 + 1);
+	vapic_posix_vcpu_destroy(&v);
+	assert_int_equal(posix_timers(), n0);
+}
+
 static void test_init_rejects_out_of_range_knobs(void **state)
 {
 	struct vapic_posix_vcpu v;
@@ -271,6 +340,9 @@ int main(void)
 		cmocka_unit_test(
 			test_kick_in_guest_sets_immediate_exit_by_signal),
 		cmocka_unit_test(test_timer_signal_reaches_thread_in_guest),
+		cmocka_unit_test(
+			test_timer_signal_in_userspace_does_not_bounce_next_entry),
+		cmocka_unit_test(test_attach_again_keeps_one_posix_timer),
 		cmocka_unit_test(test_init_rejects_out_of_range_knobs),
 		cmocka_unit_test(test_halt_spins_to_until_and_times_out),
 	};

@@ -195,6 +195,23 @@ static void test_ids(void)
 	      apic_read(APIC_SVR) & 0x1ff, 0x1ff);
 	apic_write(APIC_ESR, 0);
 	check("esr_clean", apic_read(APIC_ESR) == 0, apic_read(APIC_ESR), 0);
+
+	/*
+	 * KVM's paravirtual features that are its in-kernel LAPIC at work
+	 * (PV_UNHALT 7 and PV_SEND_IPI 11: hypercalls that deliver through
+	 * it; ASYNC_PF_INT 14: an interrupt it injects; POLL_CONTROL 12: its
+	 * halt polling) must not be offered when libvapic is the LAPIC: a
+	 * guest's IPIs and kicks through them would go nowhere.
+	 */
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	if (cfg_is("irqchip", "user") && b == 0x4b4d564bU && c == 0x564b4d56U &&
+	    d == 0x4d && a >= 0x40000001) {
+		u32 need = (1U << 7) | (1U << 11) | (1U << 12) | (1U << 14);
+
+		cpuid(0x40000001, 0, &a, &b, &c, &d);
+		check("kvm_pv_features_without_kvm_lapic", !(a & need),
+		      a & need, 0);
+	}
 }
 
 /* ---- one-shot ------------------------------------------------------------ */
@@ -604,7 +621,7 @@ static void test_masked(void)
 static void test_priority(void)
 {
 	u32 irr;
-	u64 n;
+	u64 n, v;
 
 	/* self-IPI through the ICR */
 	reset_counts();
@@ -652,6 +669,21 @@ static void test_priority(void)
 	write_cr8(0);
 	outb(0x80, 0);
 	check("cr8_lowered_delivers", cnt[V_LOW] == 2, (s64)cnt[V_LOW], 2);
+
+	/*
+	 * A CR8 raise does not exit (KVM keeps it without its LAPIC); an
+	 * exit that only interrupts the guest (the host timer's signal, a
+	 * kick) must not write the old TPR back at the next entry.
+	 */
+	reset_counts();
+	apic_write(APIC_LVTT, LVTT_TSCDEADLINE | V_TIMER);
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + us_to_tsc(2000));
+	write_cr8(2); /* below V_TIMER's class 4 */
+	n = wait_irq(V_TIMER, 1, 200000);
+	v = read_cr8();
+	write_cr8(0);
+	check("cr8_kept_across_interrupting_exit", n == 1 && v == 2, (s64)v, 2);
+	timer_stop();
 
 	/* nesting: in service V_MID, V_HIGH nests, V_LOW waits for the EOI */
 	reset_counts();
@@ -802,6 +834,59 @@ static void test_ipi_to_ap(void)
 	check("fixed_ipi_to_halted_ap", ap_got == 1, (s64)ap_got, 1);
 }
 
+/*
+ * HLT with IF clear (SDM "HLT"): a pending maskable interrupt does not
+ * end it; an NMI does.  Asked by an IPI, the AP sends the BSP an NMI every
+ * millisecond until the BSP is past its HLT (the first one may come
+ * before the HLT, if the BSP is held up).
+ */
+#define V_AP_NMI 0x90
+
+static volatile u32 bsp_awake, ap_nmi_done;
+
+__attribute__((interrupt)) static void isr_ap_nmi(struct iframe *f)
+{
+	u64 t0 = rdtsc(), t;
+
+	apic_eoi();
+	while (!bsp_awake && rdtsc() - t0 < us_to_tsc(2000000)) {
+		t = rdtsc();
+		while (rdtsc() - t < us_to_tsc(1000))
+			pause();
+		apic_icr(0, ICR_NMI);
+	}
+	ap_nmi_done = 1;
+}
+
+static void test_hlt_if_clear(void)
+{
+	u32 nmi0, nmi1;
+	u64 low, t0;
+
+	if (ncpus < 2 || !cpus[1].online)
+		return;
+	reset_counts();
+	bsp_awake = 0;
+	ap_nmi_done = 0;
+	cli();
+	apic_icr(0, ICR_SELF | V_LOW); /* pending, held off by IF only */
+	apic_icr(cpus[1].apic_id, ICR_FIXED | V_AP_NMI);
+	nmi0 = nmi_count;
+	hlt();
+	nmi1 = nmi_count;
+	low = cnt[V_LOW];
+	bsp_awake = 1;
+	t0 = rdtsc();
+	while (!ap_nmi_done && rdtsc() - t0 < us_to_tsc(3000000))
+		pause();
+	check("hlt_if_clear_ends_by_nmi_only", nmi1 != nmi0 && low == 0,
+	      (s64)(nmi1 - nmi0), 1);
+	sti();
+	outb(0x80, 0);
+	check("hlt_if_clear_interrupt_after_sti", cnt[V_LOW] == 1,
+	      (s64)cnt[V_LOW], 1);
+}
+
 int guest_main(void)
 {
 	kvm_lapic = cfg_is("irqchip", "kernel") && !cfg_is("strict", "1");
@@ -810,6 +895,7 @@ int guest_main(void)
 	idt_set(V_MID, isr_mid);
 	idt_set(V_HIGH, isr_high);
 	idt_set(V_AP, isr_ap);
+	idt_set(V_AP_NMI, isr_ap_nmi);
 	idt_set(2, isr_nmi);
 	printf("conformance: %s, %u CPUs, TSC %u kHz\n",
 	       apic_x2 ? "x2APIC" : "xAPIC", ncpus, tsc_khz);
@@ -825,6 +911,7 @@ int guest_main(void)
 	test_priority();
 	test_modes();
 	test_ipi_to_ap();
+	test_hlt_if_clear();
 
 	printf("conformance: %d failure(s)\n", failures);
 	return failures;

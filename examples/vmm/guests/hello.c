@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * Smoke guest: boots, starts the APs, each CPU says hello, reports a
- * check and exits 0.
+ * check and exits 0 (or, with hang=1, spins for good with interrupts off).
  */
 #include "rt.h"
 
@@ -26,5 +26,14 @@ int guest_main(void)
 	while (__atomic_load_n(&hellos, __ATOMIC_SEQ_CST) + 1 < up)
 		pause();
 	report_check("smp_all_cpus_up", up == ncpus, up, ncpus);
+	/*
+	 * hang=1: spin with interrupts off and no exit at all, for the
+	 * VMM's --timeout to stop (the kvm suite's timeout checks).
+	 */
+	if (cfg_is("hang", "1")) {
+		cli();
+		for (;;)
+			barrier();
+	}
 	return up == ncpus ? 0 : 1;
 }

@@ -31,6 +31,8 @@
 #define MSR_X2APIC_TMICT 0x838U
 #define MSR_X2APIC_TMCCT 0x839U
 #define MSR_X2APIC_TDCR 0x83eU
+/* x2APIC ISR bits 224..255 */
+#define MSR_X2APIC_ISR7 0x817U
 
 #define LVT_MASKED (1U << 16)
 #define LVTT_ONESHOT (0U << 17)
@@ -69,6 +71,9 @@ static volatile uint64_t irq_deadline;
 static volatile uint32_t irq_early;
 /* If set, the deadline to judge the interrupt after the next one by. */
 static volatile uint64_t irq_next_deadline;
+/* If set, the handler records which of the two timer vectors it took. */
+static volatile bool irq_want_vector;
+static volatile uint32_t irq_vector;
 
 /*
  * The compiler may emit calls to these (-ffreestanding still does).  The
@@ -350,6 +355,11 @@ void timer_isr(uint32_t *frame_eip)
 		irq_deadline = irq_next_deadline;
 		irq_next_deadline = 0;
 	}
+	if (irq_want_vector)
+		irq_vector = (rdmsr(MSR_X2APIC_ISR7) &
+			      (1U << (PROBE_TIMER_VECTOR2 & 31))) ?
+				     PROBE_TIMER_VECTOR2 :
+				     PROBE_TIMER_VECTOR;
 	wrmsr(MSR_X2APIC_EOI, 0);
 }
 
@@ -387,6 +397,7 @@ static void idt_init(void)
 	for (v = 32; v < 256; v++)
 		set_gate(idt, v, spurious_stub);
 	set_gate(idt, PROBE_TIMER_VECTOR, timer_stub);
+	set_gate(idt, PROBE_TIMER_VECTOR2, timer_stub);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
@@ -711,7 +722,7 @@ static void t_tsc_jump(void)
 	uint64_t before, after, due;
 	uint32_t c_after;
 
-	res_init(&r, "IA32_TSC write: one-shot keeps its count, passed TSC deadline fires at once");
+	res_init(&r, "IA32_TSC write (guest, VMM): one-shot keeps its count, passed TSC deadline fires at once");
 	lvtt(LVTT_ONESHOT | PROBE_TIMER_VECTOR);
 	wrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
 	irq_reset(0);
@@ -748,6 +759,179 @@ static void t_tsc_jump(void)
 			 irq_count);
 	r.n++;
 	wrmsr(MSR_TSC_DEADLINE, 0);
+
+	/*
+	 * The same jump made by the VMM (KVM_SET_MSRS of IA32_TSC while the
+	 * vCPU is out of KVM_RUN): the passed deadline fires before the guest
+	 * runs on, not at its old host time (1 s later) or at the next host
+	 * interrupt that happens to make the vCPU exit.
+	 */
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	irq_reset(0);
+	due = rdtsc() + us_to_tsc(20000);
+	wrmsr(MSR_TSC_DEADLINE, due);
+	outb(PROBE_PORT_TSC, 0);
+	if (rdtsc() < due)
+		res_fail(&r, "the VMM's IA32_TSC write did not pass the deadline", 0);
+	__asm__ volatile("sti; nop; nop; cli" : : : "memory");
+	if (irq_count != 1)
+		res_fail(&r, "TSC deadline passed by the VMM's IA32_TSC write: interrupts in the first window:",
+			 irq_count);
+	r.n++;
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	report(&r);
+}
+
+/*
+ * A tick that fell due before the guest rewrote the LVT timer was
+ * generated then, with the LVT of that moment (SDM "Local Vector Table":
+ * the mask and vector apply when the interrupt is generated): a new vector
+ * written after does not change it, a mask written after does not drop it.
+ * The guest spins, interrupts off, until its TSC passed the deadline, then
+ * writes the LVT; the interrupt it takes afterwards must be the old vector,
+ * exactly once.  (Usually the LVT write's exit is what completes the
+ * expiry: the host timer's interrupt has not come yet.)
+ */
+static void t_lvt_after_due(void)
+{
+	struct result r;
+	uint32_t k, wrong = 0;
+
+	res_init(&r, "tscdeadline: a tick due before an LVT write keeps its vector (new vector; masked)");
+	irq_want_vector = true;
+	for (k = 0; k < 20; k++) {
+		bool mask = k & 1;
+		uint64_t d;
+
+		lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+		irq_reset(0);
+		irq_vector = 0;
+		d = rdtsc() + us_to_tsc(100);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		while (rdtsc() < d)
+			__asm__ volatile("pause");
+		lvtt(LVTT_TSCDEADLINE |
+		     (mask ? LVT_MASKED | PROBE_TIMER_VECTOR : PROBE_TIMER_VECTOR2));
+		spin_until(rdtsc() + us_to_tsc(2000));
+		if (irq_count != 1) {
+			if (irq_count)
+				r.extra += irq_count - 1;
+			else
+				r.missing++;
+			res_fail(&r, mask ? "masked after due: interrupts (want 1), iteration" :
+					    "new vector after due: interrupts (want 1), iteration",
+				 k);
+		} else if (irq_vector != PROBE_TIMER_VECTOR) {
+			wrong++;
+			res_fail(&r, "the new vector, iteration", k);
+		}
+		r.n += irq_count;
+	}
+	irq_want_vector = false;
+	if (wrong) {
+		sb_str(&r.msg, "; new vector taken ");
+		sb_u64(&r.msg, wrong);
+		sb_str(&r.msg, " times");
+	}
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	report(&r);
+}
+
+/*
+ * Save/restore (a migration): the VMM saves the LAPIC state while the vCPU
+ * is out of KVM_RUN, lets the guest TSC run past what the guest armed, and
+ * loads the state into a freshly reset LAPIC (PROBE_PORT_SAVE,
+ * kvm-timer-probe.c).  A tick that fell due before the save but had not
+ * been delivered yet is part of that state: it must come once after the
+ * load, never early.  A tick delivered before the save must not come again.
+ * @delivered: wait for the tick before the save.
+ *
+ * Not delivered: the deadline must still be ahead when the guest exits
+ * for the save (else the tick may be in IRR before it, which the save
+ * carries anyway): tried 1, 10 and 40 ms ahead (the VMM sleeps 100 ms).
+ */
+static const uint32_t sr_ladder_us[] = { 1000, 10000, 40000 };
+
+static void sr_arm(bool tscdl, uint32_t us, uint64_t *due)
+{
+	if (tscdl) {
+		lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+		*due = rdtsc() + us_to_tsc(us);
+		irq_reset(*due);
+		wrmsr(MSR_TSC_DEADLINE, *due);
+	} else {
+		/* 1 GHz bus, divide 1: one count per ns. */
+		lvtt(LVTT_ONESHOT | PROBE_TIMER_VECTOR);
+		wrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
+		*due = rdtsc() + counts_to_tsc((uint64_t)us * 1000);
+		irq_reset(*due);
+		wrmsr(MSR_X2APIC_TMICT, us * 1000);
+	}
+}
+
+static void sr_disarm(bool tscdl)
+{
+	if (tscdl)
+		wrmsr(MSR_TSC_DEADLINE, 0);
+	else
+		wrmsr(MSR_X2APIC_TMICT, 0);
+}
+
+static void sr_case(struct result *r, bool tscdl, bool delivered)
+{
+	uint64_t due = 0;
+	uint32_t k;
+
+	for (k = 0; k < sizeof(sr_ladder_us) / sizeof(sr_ladder_us[0]); k++) {
+		sr_arm(tscdl, sr_ladder_us[k], &due);
+		if (delivered) {
+			wait_irqs(1);
+			break;
+		}
+		if (rdtsc() < due)
+			break;
+		/* Inconclusive: due before the exit; take it, go further. */
+		wait_irqs(1);
+		sr_disarm(tscdl);
+	}
+	if (k == sizeof(sr_ladder_us) / sizeof(sr_ladder_us[0])) {
+		res_fail(r, "inconclusive: deadlines passed before the exit, ms:",
+			 sr_ladder_us[k - 1] / 1000);
+		return;
+	}
+	/* IF=0: saved with the tick due, delivered or not taken yet. */
+	outb(PROBE_PORT_SAVE, 0);
+	/* Up to 20 ms for the restored tick (TCG can be that late). */
+	spin_until(rdtsc() + us_to_tsc(20000));
+	if (irq_early) {
+		r->early += irq_early;
+		res_fail(r, "interrupt before its deadline, case", tscdl ? 1 : 2);
+	}
+	if (irq_count != 1) {
+		if (irq_count > 1)
+			r->extra += irq_count - 1;
+		else
+			r->missing++;
+		res_fail(r, tscdl ? "TSC deadline: interrupts (want 1):" :
+				    "one-shot: interrupts (want 1):",
+			 irq_count);
+	} else if (!delivered) {
+		res_late(r, irq_tsc, due);
+	}
+	sr_disarm(tscdl);
+}
+
+static void t_save_restore(void)
+{
+	struct result r;
+
+	res_init(&r, "save/restore: a tick due and not yet delivered at the save comes once after the load");
+	sr_case(&r, true, false);
+	sr_case(&r, false, false);
+	report(&r);
+	res_init(&r, "save/restore: a tick delivered before the save does not come again");
+	sr_case(&r, true, true);
+	sr_case(&r, false, true);
 	report(&r);
 }
 
@@ -1017,6 +1201,10 @@ void guest_main(void)
 			t_periodic();
 		if (m & 0x100)
 			t_tsc_jump();
+		if (m & 0x200)
+			t_save_restore();
+		if (m & 0x400)
+			t_lvt_after_due();
 	}
 	lvtt(LVT_MASKED);
 	outb(PROBE_PORT_DONE, 0);

@@ -465,6 +465,74 @@ static void dump_timer(struct vm *vm)
 	fflush(stdout);
 }
 
+/*
+ * PROBE_PORT_SAVE: migrate the vCPU's LAPIC timer state as a VMM does,
+ * with the guest TSC running on past what the guest armed meanwhile (the
+ * guest's deadline is at most 40 ms ahead; the VMM sleeps 100 ms, as a
+ * migration's downtime or a paused VM would).  Saved in QEMU's order:
+ * IA32_TSC_DEADLINE (KVM_GET_MSRS), then the LAPIC (KVM_GET_LAPIC).  The
+ * destination's LAPIC comes out of RESET: LVT timer masked, count stopped
+ * (a KVM_SET_LAPIC of that).  Loaded in QEMU's order: the LAPIC, then
+ * IA32_TSC_DEADLINE, whose write needs the LAPIC's TSC-deadline mode.
+ */
+static bool save_restore(struct vm *vm)
+{
+	struct kvm_msrs *m =
+		calloc(1, sizeof(*m) + sizeof(struct kvm_msr_entry));
+	struct kvm_lapic_state saved, reset;
+	uint32_t *r;
+	bool ok = false;
+
+	if (!m)
+		die("calloc");
+	usleep(100000);
+	m->nmsrs = 1;
+	m->entries[0].index = 0x6e0; /* IA32_TSC_DEADLINE */
+	if (ioctl(vm->vcpu, KVM_GET_MSRS, m) != 1 ||
+	    ioctl(vm->vcpu, KVM_GET_LAPIC, &saved))
+		goto out;
+	reset = saved;
+	r = (uint32_t *)reset.regs;
+	r[0x320 / 4] = 0x10000; /* LVT timer: masked, one-shot */
+	r[0x380 / 4] = 0; /* TMICT */
+	r[0x390 / 4] = 0; /* TMCCT */
+	r[0x3e0 / 4] = 0; /* TDCR */
+	if (ioctl(vm->vcpu, KVM_SET_LAPIC, &reset) ||
+	    ioctl(vm->vcpu, KVM_SET_LAPIC, &saved) ||
+	    ioctl(vm->vcpu, KVM_SET_MSRS, m) != 1)
+		goto out;
+	ok = true;
+out:
+	free(m);
+	return ok;
+}
+
+/*
+ * PROBE_PORT_TSC: move the guest TSC 10 s forward from the VMM, as a VMM
+ * does when it sets the TSC (KVM_SET_MSRS of IA32_TSC: host-initiated; a
+ * value within 1 s of KVM's prediction would count as synchronizing the
+ * vCPUs' TSCs and might not move it).
+ */
+static bool tsc_jump(struct vm *vm)
+{
+	struct kvm_msrs *m =
+		calloc(1, sizeof(*m) + sizeof(struct kvm_msr_entry));
+	bool ok = false;
+	int khz;
+
+	if (!m)
+		die("calloc");
+	khz = ioctl(vm->vcpu, KVM_GET_TSC_KHZ, 0);
+	m->nmsrs = 1;
+	m->entries[0].index = 0x10; /* IA32_TSC */
+	if (khz > 0 && ioctl(vm->vcpu, KVM_GET_MSRS, m) == 1) {
+		m->entries[0].data += (uint64_t)khz * 10000;
+		ok = ioctl(vm->vcpu, KVM_SET_MSRS, m) == 1;
+	}
+	free(m);
+	return ok;
+}
+
 static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 		   struct run_result *rr)
 {
@@ -521,6 +589,22 @@ static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 					stats_read(vm, &rr->hbegin);
 				else
 					stats_read(vm, &rr->hend);
+				break;
+			case PROBE_PORT_SAVE:
+				if (!save_restore(vm)) {
+					alarm(0);
+					tap(false, "%s: save/restore of the LAPIC state: %s",
+					    tag, strerror(errno));
+					return false;
+				}
+				break;
+			case PROBE_PORT_TSC:
+				if (!tsc_jump(vm)) {
+					alarm(0);
+					tap(false, "%s: IA32_TSC write by the VMM: %s",
+					    tag, strerror(errno));
+					return false;
+				}
 				break;
 			case PROBE_PORT_DONE:
 				alarm(0);
@@ -656,6 +740,67 @@ static void print_halt_table(const struct run_result *rr)
 	fflush(stdout);
 }
 
+/*
+ * Every MSR in KVM_GET_MSR_INDEX_LIST is one a VMM may save and restore
+ * (some save the whole list): KVM_GET_MSRS/KVM_SET_MSRS of it must work on
+ * any vCPU, also one whose guest does not have the feature (KVM's own
+ * emulated MSRs allow host-initiated access regardless of CPUID).  Checked
+ * for lazy TSC-deadline's MSR on a vCPU without libvapic's CPUID leaves:
+ * reads 0, takes 0 back.  A KVM that does not list it: nothing to check.
+ */
+#define LAZY_MSR 0x56415000U
+static void check_lazy_msr_host_access(void)
+{
+	struct kvm_msr_list *list;
+	struct kvm_msrs *m;
+	int kvm, fd, vcpu, rg, rs = -1;
+	uint64_t got = ~0ULL;
+	bool listed = false;
+	uint32_t i;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("/dev/kvm");
+	list = calloc(1, sizeof(*list) + 1024 * sizeof(list->indices[0]));
+	m = calloc(1, sizeof(*m) + sizeof(m->entries[0]));
+	if (!list || !m)
+		die("calloc");
+	list->nmsrs = 1024;
+	if (ioctl(kvm, KVM_GET_MSR_INDEX_LIST, list) < 0)
+		die("KVM_GET_MSR_INDEX_LIST");
+	for (i = 0; i < list->nmsrs; i++)
+		listed |= list->indices[i] == LAZY_MSR;
+	if (!listed) {
+		tap_n++;
+		printf("ok %u - host access to the lazy TSC-deadline MSR # SKIP not in KVM_GET_MSR_INDEX_LIST\n",
+		       tap_n);
+		goto out;
+	}
+	fd = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (fd < 0 || ioctl(fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		die("KVM_CREATE_VM/IRQCHIP");
+	vcpu = ioctl(fd, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	/* No KVM_SET_CPUID2: the guest has no libvapic leaves. */
+	m->nmsrs = 1;
+	m->entries[0].index = LAZY_MSR;
+	rg = ioctl(vcpu, KVM_GET_MSRS, m);
+	if (rg == 1)
+		got = m->entries[0].data;
+	m->entries[0].data = 0;
+	rs = ioctl(vcpu, KVM_SET_MSRS, m);
+	tap(rg == 1 && got == 0 && rs == 1,
+	    "host access to the lazy TSC-deadline MSR (listed in KVM_GET_MSR_INDEX_LIST) on a vCPU without its CPUID: KVM_GET_MSRS %d (value %#llx), KVM_SET_MSRS of 0 %d (want 1, 0, 1)",
+	    rg, (unsigned long long)got, rs);
+	close(vcpu);
+	close(fd);
+out:
+	free(m);
+	free(list);
+	close(kvm);
+}
+
 /* --hold: see the file comment.  Never returns (die() on an error). */
 static void __attribute__((noreturn)) hold(void)
 {
@@ -733,6 +878,7 @@ int main(int argc, char **argv)
 	memset(&plain, 0, sizeof(plain));
 	memset(&lazy, 0, sizeof(lazy));
 	if (do_conf) {
+		check_lazy_msr_host_access();
 		vm_create(&vm, &o, PROBE_MODE_CONFORMANCE, 0);
 		if (vm_run(&vm, "conformance", o.timeout, &conf))
 			check_early(&conf, "conformance");

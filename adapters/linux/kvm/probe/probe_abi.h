@@ -16,6 +16,11 @@
  *	PROBE_PORT_PHASE   a workload phase begins/ends: snapshot KVM's stats
  *	PROBE_PORT_DONE    all tests ran (or an exception: mbox.exc_*)
  *	PROBE_PORT_PUTC    debug character
+ *	PROBE_PORT_SAVE    save the vCPU's LAPIC state, let the guest TSC run
+ *	                   past what the guest armed, load it into a freshly
+ *	                   reset LAPIC (a migration, see kvm-timer-probe.c)
+ *	PROBE_PORT_TSC     the VMM moves the guest TSC 10 s forward
+ *	                   (KVM_SET_MSRS of IA32_TSC, host-initiated)
  *
  * 64-bit fields are 8-byte aligned in both ABIs (i386 aligns uint64_t to
  * 4 bytes only), so the layout is the same on both sides.
@@ -41,6 +46,8 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 #define PROBE_PORT_PHASE 0x501U
 #define PROBE_PORT_DONE 0x502U
 #define PROBE_PORT_PUTC 0x503U
+#define PROBE_PORT_SAVE 0x504U
+#define PROBE_PORT_TSC 0x505U
 
 #define PROBE_MAGIC 0x50524f42U /* "PROB" */
 #define PROBE_VERSION 1U
@@ -60,6 +67,8 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 
 /* Timer vector the guest uses (Linux's LOCAL_TIMER_VECTOR). */
 #define PROBE_TIMER_VECTOR 0xecU
+/* A second timer vector (same priority class), for LVT vector changes. */
+#define PROBE_TIMER_VECTOR2 0xedU
 #define PROBE_SPURIOUS_VECTOR 0xffU
 
 #ifndef __ASSEMBLER__
