@@ -13,7 +13,9 @@
  *		TSC frequencies, the two hosts' TSC frequencies, minimum
  *		period, missed-tick policy, catch-up cap, timer advance,
  *		TSC-deadline exposed or not, posted or deferred delivery,
- *		host timer and entry latencies, initial guest TSC offset.
+ *		host timer and entry latencies, initial guest TSC offset
+ *		(or, byte 3 bit 7, a guest TSC that starts 1 us .. 8 s
+ *		before it wraps past 2^64).
  *   then ops	one opcode byte each: bits 4:0 the op (enum op), bit 5 the
  *		guest vCPU (0/1), bits 7:6 a small parameter; then the op's
  *		argument bytes.  A truncated op ends the script.
@@ -30,7 +32,17 @@
  * says they read (LVT timer, TMICT, TDCR, IA32_TSC_DEADLINE, SVR enable) and
  * the running count-down or deadline: start and period of a one-shot or
  * periodic count in units of 1/bus_khz guest TSC cycles (exact), or the TSC
- * deadline.  Every tick boundary that passes while the timer is deliverable
+ * deadline.  Time in the oracle is the guest TSC unwrapped (128 bits: it
+ * goes on past 2^64 where the guest TSC wraps to 0), so one-shot and
+ * periodic positions stay exact across a wrap, as <vapic/timer.h> says
+ * (compared modulo 2^64), and a TSC deadline falls due where the guest TSC
+ * counting up reaches it: the SDM's unsigned "equals or exceeds", judged
+ * where it was armed or where the TSC last jumped (a write of IA32_TSC or
+ * IA32_TSC_ADJUST, a restore): at once if the TSC is then at or past it,
+ * else when the TSC gets there, also if that is after a wrap and the
+ * expiry is processed at a TSC numerically below the deadline; a jump
+ * from below it to below it again (across the wrap) never reaches it.
+ * Every tick boundary that passes while the timer is deliverable
  * (LVT unmasked, APIC software-enabled: the state only ops change, so it is
  * constant between ops) adds a token: one interrupt the guest may now
  * receive.  Every timer interrupt delivered (the vclock log: injected at
@@ -86,11 +98,17 @@ __extension__ typedef __int128 s128;
 #define EVENT_BUDGET 20000ULL
 #define MAX_OPS 2000
 /*
- * Virtual time bound per input, per host (~13 days): with TSC offsets up to
- * 2^62, TSC rates up to 2^25 kHz and jumps up to 2^47 per op, every guest
- * TSC stays below 2^63 (no wrap: the oracle does not model one).
+ * Virtual time bound per input, per host (~13 days): at TSC rates up to
+ * 2^25 kHz a step moves a guest TSC by less than 2^56 cycles, so a step
+ * never looks like a jump back (gen()).  The guest TSC may wrap past 2^64
+ * (TSC offset near it, OP_TSC_JUMP): the oracle counts unwrapped.
  */
 #define TIME_LIMIT_NS (1ULL << 50)
+/*
+ * The latest a host timer can fire after its expiry (OP_LATENCY): a stall
+ * of up to 64 << 22 ns on top of a base latency of up to 255 * 100 us.
+ */
+#define LATENCY_MAX_NS ((64ULL << 22) + 255ULL * 100000)
 /* A run call that processes this many events is a livelock. */
 #define LIVELOCK_EVENTS (20 * EVENT_BUDGET)
 
@@ -178,8 +196,11 @@ enum op {
 	OP_DRAIN = 24,
 	/* 2: step until the guest TSC passed now + (m << (e % 40)) */
 	OP_STEP_TSC = 25,
-	/* 2: the guest TSC jumps forward by m << (e % 40) (a guest write to
-	 * IA32_TSC_ADJUST): vapic_timer_guest_tsc_changed() */
+	/* 2: x = m << (e % 40); prm 0, 1: the guest TSC jumps forward by x
+	 * (a guest write to IA32_TSC_ADJUST); prm 2: the guest writes
+	 * IA32_TSC = 2^64 - 1 - x (near the wrap); prm 3: IA32_TSC = x (a
+	 * small value: back, or forward past a wrap); the host calls
+	 * vapic_timer_guest_tsc_changed() */
 	OP_TSC_JUMP = 26,
 	/* 27..31: aliases of frequent ops (denser scripts). */
 	OP_NR = 27,
@@ -222,22 +243,28 @@ struct guest {
 	bool sw_enabled;
 	uint32_t tpr;
 	enum kind kind;
-	s128 s_u; /* count start, 1/bus_khz TSC units (may be < 0) */
+	/*
+	 * Positions are in the unwrapped guest TSC ("U": gen_u at the guest
+	 * TSC gen_tsc; gu()).
+	 */
+	s128 s_u; /* count start, 1/bus_khz U units (may be < 0) */
 	u128 p_u; /* period, same units */
 	u128 n_done; /* boundaries passed since s_u (TSC deadline: 0/1) */
-	uint64_t d_tsc;
+	uint64_t d_tsc; /* the TSC deadline (IA32_TSC_DEADLINE) */
+	u128 d_u; /* where it falls due, U */
 	uint64_t gen_tsc; /* boundaries up to here are accounted */
+	u128 gen_u; /* U of gen_tsc */
 	uint64_t tokens;
 	uint64_t delivered;
 	/*
 	 * Per vector: a tick with that (legal) vector fell due while
-	 * deliverable at owed_since_tsc[v] and no interrupt with that vector
+	 * deliverable at owed_since_u[v] and no interrupt with that vector
 	 * came since.  Ticks of one vector may merge (one IRR bit), ticks of
 	 * different vectors may not.  Cleared where a tick may legitimately
 	 * be lost: reset, restore, migration.
 	 */
 	uint32_t owed[8];
-	uint64_t owed_since_tsc[256];
+	u128 owed_since_u[256];
 	/* Catch-up ticks a foreign record may have left under coalesce. */
 	uint64_t backlog_slack;
 	/* The core holds a pending tick of another vector than the LVT's. */
@@ -249,6 +276,15 @@ struct reached {
 	bool divide_change, tscd_past, delivered, posted, catchup, stall;
 	bool restored, migrated, mutated_ok, mutated_refused, rsvd_refused;
 	bool faults, drained, tmcct_nonzero, msr_armed, tsc_jump;
+	/*
+	 * The guest TSC wrap: a guest wrote IA32_TSC; a guest TSC counted
+	 * past 2^64; a one-shot/periodic tick fell due after a wrap inside
+	 * its period; a tick (a TSC-deadline tick) due before a wrap was
+	 * delivered after it, at a TSC numerically below its due; a TSC jump
+	 * across the wrap from below an armed deadline to below it again.
+	 */
+	bool tsc_write, tsc_wrapped, wrap_period, wrap_late, wrap_tscd_late;
+	bool wrap_tscd_jump;
 	uint64_t deliveries, ops, events;
 };
 
@@ -374,11 +410,32 @@ static bool expired(const struct guest *g)
 }
 
 /*
- * @k ticks fell due, the first at guest TSC @first_tsc: tokens if the timer
- * was deliverable then (the architectural instant).
+ * The unwrapped guest TSC (U) of guest TSC @t at or after the last
+ * accounted one (gen_tsc; less than 2^63 cycles later).
  */
-static void ticks_due(struct fz *fz, struct guest *g, u128 k,
-		      uint64_t first_tsc)
+static u128 gu(const struct guest *g, uint64_t t)
+{
+	return g->gen_u + (uint64_t)(t - g->gen_tsc);
+}
+
+/*
+ * U at which a TSC deadline @d, armed (or kept across a TSC jump) at guest
+ * TSC @now, falls due: the SDM compares unsigned at @now: at or past it,
+ * due at once (at @d, unwrapped in this round of the TSC); else when the
+ * TSC counting up from @now reaches it.
+ */
+static u128 tscd_due_u(const struct guest *g, uint64_t d, uint64_t now)
+{
+	u128 u = gu(g, now);
+
+	return now >= d ? u - (now - d) : u + (d - now);
+}
+
+/*
+ * @k ticks fell due, the first at U @first_u: tokens if the timer was
+ * deliverable then (the architectural instant).
+ */
+static void ticks_due(struct fz *fz, struct guest *g, u128 k, u128 first_u)
 {
 	uint32_t vec = g->lvtt & LVT_VECTOR;
 
@@ -388,7 +445,7 @@ static void ticks_due(struct fz *fz, struct guest *g, u128 k,
 					       : g->tokens + (uint64_t)k;
 	if (vec >= 16 && !(g->owed[vec >> 5] & (1U << (vec & 31)))) {
 		g->owed[vec >> 5] |= 1U << (vec & 31);
-		g->owed_since_tsc[vec] = first_tsc;
+		g->owed_since_u[vec] = first_u;
 	}
 	switch (g->kind) {
 	case K_ONESHOT:
@@ -407,28 +464,45 @@ static void ticks_due(struct fz *fz, struct guest *g, u128 k,
 	}
 }
 
-/* Guest TSC of a boundary at @u (1/bus_khz units): rounded up. */
-static uint64_t tsc_of(const struct fz *fz, s128 u)
+/* U of a boundary at @u (1/bus_khz units): rounded up. */
+static u128 tsc_of(const struct fz *fz, s128 u)
 {
-	return u <= 0 ? 0 : (uint64_t)((u + fz->bus_khz - 1) / fz->bus_khz);
+	return u <= 0 ? 0 : (u128)((u + fz->bus_khz - 1) / fz->bus_khz);
+}
+
+/*
+ * A count-down tick due at U @due_u, of a period that started at @start
+ * (1/bus_khz U units): note a period with the guest TSC wrap inside it.
+ */
+static void note_wrap(struct fz *fz, s128 start, u128 due_u)
+{
+	if (start >= 0 && ((u128)start / fz->bus_khz) >> 64 != due_u >> 64)
+		fz->reached.wrap_period = true;
 }
 
 /* Account every boundary at or before guest TSC @t. */
 static void gen(struct fz *fz, int gi, uint64_t t)
 {
 	struct guest *g = &fz->g[gi];
-	s128 tu = (s128)t * fz->bus_khz;
+	uint64_t dt = t - g->gen_tsc;
+	s128 tu, b;
 	u128 k;
 
-	if (t < g->gen_tsc)
-		fail(fz, "guest %d TSC went backwards: %llu < %llu", gi,
+	if (dt >> 63)
+		fail(fz, "guest %d TSC went backwards: %llu after %llu", gi,
 		     (unsigned long long)t, (unsigned long long)g->gen_tsc);
+	if (t < g->gen_tsc)
+		fz->reached.tsc_wrapped = true;
 	g->gen_tsc = t;
+	g->gen_u += dt;
+	tu = (s128)(g->gen_u * fz->bus_khz);
 	switch (g->kind) {
 	case K_ONESHOT:
-		if (!g->n_done && tu >= g->s_u + (s128)g->p_u) {
+		b = g->s_u + (s128)g->p_u;
+		if (!g->n_done && tu >= b) {
 			g->n_done = 1;
-			ticks_due(fz, g, 1, tsc_of(fz, g->s_u + (s128)g->p_u));
+			note_wrap(fz, g->s_u, tsc_of(fz, b));
+			ticks_due(fz, g, 1, tsc_of(fz, b));
 		}
 		break;
 	case K_PERIODIC:
@@ -436,16 +510,16 @@ static void gen(struct fz *fz, int gi, uint64_t t)
 			break;
 		k = (u128)(tu - g->s_u) / g->p_u;
 		if (k > g->n_done) {
-			ticks_due(fz, g, k - g->n_done,
-				  tsc_of(fz, g->s_u + (s128)((g->n_done + 1) *
-							     g->p_u)));
+			b = g->s_u + (s128)((g->n_done + 1) * g->p_u);
+			note_wrap(fz, b - (s128)g->p_u, tsc_of(fz, b));
+			ticks_due(fz, g, k - g->n_done, tsc_of(fz, b));
 			g->n_done = k;
 		}
 		break;
 	case K_TSCD:
-		if (!g->n_done && t >= g->d_tsc) {
+		if (!g->n_done && g->gen_u >= g->d_u) {
 			g->n_done = 1;
-			ticks_due(fz, g, 1, g->d_tsc);
+			ticks_due(fz, g, 1, g->d_u);
 		}
 		break;
 	default:
@@ -453,10 +527,36 @@ static void gen(struct fz *fz, int gi, uint64_t t)
 	}
 }
 
+/*
+ * The guest TSC of guest @gi moves from @old (now) to @to: a guest write
+ * of IA32_TSC or IA32_TSC_ADJUST, or a restore on a jumped TSC.  U moves
+ * on by @to - @old modulo 2^64 (a move back or across a wrap is a jump
+ * forward by nearly 2^64 in U: only differences of U matter), and so do
+ * one-shot/periodic positions (they count on the bus clock: their host
+ * time is kept).  A TSC deadline the TSC had reached before has its tick
+ * already (gen() at @old); one not reached is judged again at @to.
+ */
+static void model_tsc_change(struct fz *fz, int gi, uint64_t old, uint64_t to)
+{
+	struct guest *g = &fz->g[gi];
+	uint64_t d = to - old;
+
+	gen(fz, gi, old);
+	g->gen_u += d;
+	g->gen_tsc = to;
+	if (g->kind == K_ONESHOT || g->kind == K_PERIODIC)
+		g->s_u += (s128)d * fz->bus_khz;
+	if (g->kind == K_TSCD && !g->n_done) {
+		if (to < g->d_tsc && old < g->d_tsc && to < old && !(d >> 63))
+			fz->reached.wrap_tscd_jump = true;
+		g->d_u = tscd_due_u(g, g->d_tsc, to);
+	}
+}
+
 /* Elapsed part of the current period at @t (count-down running). */
 static u128 elapsed_u(const struct fz *fz, const struct guest *g, uint64_t t)
 {
-	u128 e = (u128)((s128)t * fz->bus_khz - g->s_u);
+	u128 e = (u128)((s128)gu(g, t) * fz->bus_khz - g->s_u);
 
 	return g->kind == K_PERIODIC ? e % g->p_u : e;
 }
@@ -477,11 +577,12 @@ static uint32_t expect_tmcct(struct fz *fz, int gi, uint64_t t)
 	return g->tmict - (uint32_t)(e * g->tmict / g->p_u);
 }
 
-static uint64_t expect_msr(const struct guest *g, uint64_t t)
+/* After gen(): the deadline until the TSC reached it (then it fired). */
+static uint64_t expect_msr(const struct guest *g)
 {
 	if (mode_of(g->lvtt) != M_TSCD || !g->deadline)
 		return 0;
-	return t < g->deadline ? g->deadline : 0;
+	return g->kind == K_TSCD && !g->n_done ? g->deadline : 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -529,7 +630,7 @@ static void model_tmict(struct fz *fz, struct guest *g, uint32_t val,
 	}
 	g->kind = m == M_PERIODIC ? K_PERIODIC : K_ONESHOT;
 	g->p_u = period_u(fz, val, divisor(g->tdcr), m == M_PERIODIC);
-	g->s_u = (s128)now * fz->bus_khz;
+	g->s_u = (s128)gu(g, now) * fz->bus_khz;
 	g->n_done = 0;
 	if (g->kind == K_PERIODIC && g->p_u == fz->min_sub &&
 	    (u128)val * divisor(g->tdcr) * fz->tsc_khz < fz->min_sub)
@@ -556,13 +657,13 @@ static void model_tdcr(struct fz *fz, struct guest *g, uint32_t val,
 	 */
 	e = elapsed_u(fz, g, now);
 	p_new = period_u(fz, g->tmict, new_div, g->kind == K_PERIODIC);
-	g->s_u = (s128)now * fz->bus_khz - (s128)(e * p_new / g->p_u);
+	g->s_u = (s128)gu(g, now) * fz->bus_khz - (s128)(e * p_new / g->p_u);
 	g->p_u = p_new;
 	g->n_done = 0;
 	fz->reached.divide_change = true;
 }
 
-static void model_tscd(struct guest *g, uint64_t d)
+static void model_tscd(struct guest *g, uint64_t d, uint64_t now)
 {
 	if (mode_of(g->lvtt) != M_TSCD)
 		return; /* ignored outside TSC-deadline mode */
@@ -573,6 +674,7 @@ static void model_tscd(struct guest *g, uint64_t d)
 	}
 	g->kind = K_TSCD;
 	g->d_tsc = d;
+	g->d_u = tscd_due_u(g, d, now);
 	g->n_done = 0;
 }
 
@@ -659,6 +761,13 @@ static void process_log(struct fz *fz, int h)
 			     (unsigned long long)g->d_tsc);
 		g->tokens--;
 		g->delivered++;
+		/* Due before a wrap, delivered after it. */
+		if ((d->flags & VCLOCK_DELIVERY_TIMER) &&
+		    d->guest_tsc < d->deadline_tsc) {
+			fz->reached.wrap_late = true;
+			if (mode_of(g->lvtt) == M_TSCD)
+				fz->reached.wrap_tscd_late = true;
+		}
 		g->owed[d->vector >> 5] &= ~(1U << (d->vector & 31));
 		/* A catch-up tick comes with the vector of its delivery time.
 		 */
@@ -704,7 +813,7 @@ static void check_guest(struct fz *fz, int gi)
 		fail(fz, "guest %d: TMCCT reads %u, expected %u (tsc %llu)", gi,
 		     val, exp, (unsigned long long)now);
 	msr = vapic_timer_read_tsc_deadline(t);
-	emsr = expect_msr(g, now);
+	emsr = expect_msr(g);
 	if (msr != emsr)
 		fail(fz,
 		     "guest %d: IA32_TSC_DEADLINE reads %llu, expected "
@@ -813,7 +922,7 @@ static uint64_t clamp_step(struct fz *fz, uint64_t ns)
 		return 0;
 	}
 	left = EVENT_BUDGET - used;
-	/* Keep every guest TSC far from wrapping (below 2^63). */
+	/* Bound the virtual time (and so a step's TSC distance). */
 	for (gi = 0; gi < NR_HOST; gi++) {
 		uint64_t run = fz->vm[gi]->now_ns - fz->vm[gi]->cfg.start_ns;
 
@@ -975,6 +1084,7 @@ static void model_restore(struct fz *fz, struct guest *g,
 {
 	enum mode m = mode_of(s->lvtt);
 	u128 backlog = s->backlog;
+	u128 u = gu(g, now); /* the TSC may have jumped since the save */
 
 	g->lvtt = s->lvtt;
 	g->tmict = s->tmict;
@@ -985,14 +1095,16 @@ static void model_restore(struct fz *fz, struct guest *g,
 	g->n_done = 0;
 	if (s->flags & VAPIC_TSTATE_RUNNING) {
 		if (m == M_TSCD) {
+			/* Judged at the TSC now, as after a TSC jump. */
 			g->kind = K_TSCD;
 			g->deadline = g->d_tsc = s->tsc_deadline;
+			g->d_u = tscd_due_u(g, s->tsc_deadline, now);
 		} else {
 			g->kind = m == M_PERIODIC ? K_PERIODIC : K_ONESHOT;
 			g->p_u = period_u(fz, s->tmict, divisor(s->tdcr),
 					  m == M_PERIODIC);
 			/* elapsed = progress * period, rounded down */
-			g->s_u = (s128)now * fz->bus_khz -
+			g->s_u = (s128)u * fz->bus_khz -
 				 (s128)(((u128)s->progress * g->p_u) >> 64);
 		}
 	}
@@ -1012,6 +1124,7 @@ static void model_restore(struct fz *fz, struct guest *g,
 			g->backlog_slack = (uint64_t)backlog;
 	}
 	g->gen_tsc = now;
+	g->gen_u = u;
 	/* An in-flight tick may be gone (IRR is not in the record). */
 	memset(g->owed, 0, sizeof(g->owed));
 }
@@ -1071,6 +1184,8 @@ static const char *record_contradiction(const struct fz *fz,
 		return "pending vector > 255";
 	if (s->pending_old_vector && !(s->flags & VAPIC_TSTATE_DUE_OLD))
 		return "an older pending vector without its due tick";
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && !(s->flags & VAPIC_TSTATE_DUE))
+		return "an older due tick without a newer one";
 	if (s->pending_old_vector > 0xff)
 		return "older pending vector > 255";
 	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && (s->flags & VAPIC_TSTATE_DUE) &&
@@ -1335,7 +1450,7 @@ static void do_tscd(struct fz *fz, int gi, uint64_t d)
 	      (unsigned long long)d, (unsigned long long)now);
 	r = vapic_timer_write_tsc_deadline(&v->lapic.timer, d);
 	check_ret(fz, gi, r, "TSC deadline write");
-	model_tscd(g, d);
+	model_tscd(g, d, now);
 	if (mode_of(g->lvtt) == M_TSCD && d && d <= now)
 		fz->reached.tscd_past = true;
 	if (r > 0 && (r & VAPIC_TIMER_DUE)) {
@@ -1373,6 +1488,7 @@ static void do_drain(struct fz *fz, int gi)
 	struct vclock_vcpu *v = s->v;
 	uint64_t slack_ns, slack_tsc, end, fire_ns, delivered = g->delivered;
 	uint32_t vec;
+	u128 end_u;
 
 	if (s->arm_faults || s->post_faults || !g->sw_enabled ||
 	    !v->irq_window || !v->auto_enter || !v->auto_eoi || g->tpr ||
@@ -1380,8 +1496,14 @@ static void do_drain(struct fz *fz, int gi)
 		return;
 	slack_ns = s->lat_base_ns + s->lat_once_ns + v->entry_latency_ns +
 		   VAPIC_ADVANCE_FIXED_MAX_NS + 1000000;
-	/* A host timer already armed late (a stall) fires when it fires. */
-	if (vclock_timer_armed(v, &fire_ns) && fire_ns > v->vm->now_ns)
+	/*
+	 * A host timer already armed late (a stall) fires when it fires.
+	 * One armed further ahead than any latency (OP_LATENCY) can delay it
+	 * is for a tick not yet due: no slack for it (else a tick lost to a
+	 * far re-arm would stretch the drain past the time budget, unseen).
+	 */
+	if (vclock_timer_armed(v, &fire_ns) && fire_ns > v->vm->now_ns &&
+	    fire_ns - v->vm->now_ns <= LATENCY_MAX_NS)
 		slack_ns += fire_ns - v->vm->now_ns;
 	slack_tsc = vapic_ns_to_tsc_ceil(slack_ns, fz->tsc_khz);
 	vclock_vcpu_enter(v);
@@ -1390,15 +1512,15 @@ static void do_drain(struct fz *fz, int gi)
 	process_log(fz, g->host);
 	end = vclock_guest_tsc(v);
 	gen(fz, gi, end);
+	end_u = g->gen_u;
 	for (vec = 16; vec < 256; vec++)
 		if ((g->owed[vec >> 5] & (1U << (vec & 31))) &&
-		    g->owed_since_tsc[vec] + slack_tsc <= end)
+		    g->owed_since_u[vec] + slack_tsc <= end_u)
 			fail(fz,
 			     "LOST: guest %d: a tick of vector %#x due at "
 			     "guest TSC %llu was not delivered by %llu "
 			     "(kind %d, lvtt %#x)",
-			     gi, vec,
-			     (unsigned long long)g->owed_since_tsc[vec],
+			     gi, vec, (unsigned long long)g->owed_since_u[vec],
 			     (unsigned long long)end, g->kind, g->lvtt);
 	if (g->delivered != delivered)
 		fz->reached.drained = true;
@@ -1495,10 +1617,10 @@ static void exec_op(struct fz *fz, uint8_t b)
 		now = vclock_guest_tsc(v);
 		gen(fz, gi, now);
 		x = vclock_rdmsr_tsc_deadline(v);
-		if (x != expect_msr(g, now))
+		if (x != expect_msr(g))
 			fail(fz, "guest %d: RDMSR deadline %llu, expected %llu",
 			     gi, (unsigned long long)x,
-			     (unsigned long long)expect_msr(g, now));
+			     (unsigned long long)expect_msr(g));
 		if (x)
 			fz->reached.msr_armed = true;
 		break;
@@ -1550,15 +1672,21 @@ static void exec_op(struct fz *fz, uint8_t b)
 			break;
 		x = (uint64_t)a0 << (a1 % 40);
 		now = vclock_guest_tsc(v);
-		trace(fz, "  guest TSC jumps by %llu\n", (unsigned long long)x);
-		vclock_vcpu_set_guest_tsc(v, now + x);
-		r = vapic_timer_guest_tsc_changed(&v->lapic.timer, (int64_t)x);
+		if (prm < 2)
+			x += now; /* IA32_TSC_ADJUST += x */
+		else if (prm == 2)
+			x = ~x; /* IA32_TSC = 2^64 - 1 - x */
+		trace(fz, "  guest TSC %llu -> %llu\n", (unsigned long long)now,
+		      (unsigned long long)x);
+		vclock_vcpu_set_guest_tsc(v, x);
+		r = vapic_timer_guest_tsc_changed(&v->lapic.timer,
+						  (int64_t)(x - now));
 		check_ret(fz, gi, r, "guest TSC change");
-		/* The bus-clock count keeps its host time: it moves along. */
-		if (g->kind == K_ONESHOT || g->kind == K_PERIODIC)
-			g->s_u += (s128)x * fz->bus_khz;
-		if (x)
+		model_tsc_change(fz, gi, now, x);
+		if (x != now)
 			fz->reached.tsc_jump = true;
+		if (prm >= 2)
+			fz->reached.tsc_write = true;
 		break;
 	case OP_POLL:
 		do_poll(fz, gi);
@@ -1694,6 +1822,22 @@ static const int32_t adv_tab[4] = { VAPIC_ADVANCE_ADAPTIVE, 0, 2000,
 static const uint64_t lat_tab[4] = { 0, 500, 3000, 20000 };
 static const uint64_t elat_tab[4] = { 0, 100, 2000, 50000 };
 static const uint64_t off_tab[4] = { 0, 1ULL << 32, 1ULL << 40, 1ULL << 62 };
+
+/*
+ * Byte 3 bit 7: the guest TSC starts (1 + bits 1:0) us << (3 * bits 4:2)
+ * before it wraps past 2^64 (1 us .. 8.4 s; vCPU 1 777 cycles later);
+ * bits 6:5 unused.  Else bits 1:0 choose the TSC offset (off_tab), the
+ * other bits unused.
+ */
+static uint64_t start_tsc(const struct fz *fz, uint8_t c3, uint64_t tsc)
+{
+	uint64_t ns;
+
+	if (!(c3 & 0x80))
+		return tsc + off_tab[c3 & 3];
+	ns = ((uint64_t)(c3 & 3) + 1) * 1000 << (3 * ((c3 >> 2) & 7));
+	return 0 - vapic_ns_to_tsc_ceil(ns, fz->tsc_khz);
+}
 /* Host TSC kHz of host A / host B, per config; 0 = the guest's. */
 static const uint32_t hosts_tab[4][2] = {
 	{ 0, 3000000 },
@@ -1757,12 +1901,13 @@ static int setup(struct fz *fz, const uint8_t c[4])
 		struct vclock_vcpu *v = fz->slot[0][gi].v;
 
 		vclock_vcpu_set_guest_tsc(
-			v, vclock_guest_tsc(v) + off_tab[c[3] & 3] + gi * 777);
+			v, start_tsc(fz, c[3], vclock_guest_tsc(v)) + gi * 777);
 		g->host = 0;
 		g->lvtt = LVT_MASK; /* power-on state */
 		g->sw_enabled = false;
 		g->kind = K_NONE;
 		g->gen_tsc = vclock_guest_tsc(v);
+		g->gen_u = g->gen_tsc;
 	}
 	return 0;
 }
@@ -1795,11 +1940,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail(fz, "setup failed");
 	trace(fz,
 	      "config: bus %u kHz, tsc %u kHz, min period %llu ns, %s, "
-	      "catchup_max %u, advance %d, tscd %d, posted %d\n",
+	      "catchup_max %u, advance %d, tscd %d, posted %d, guest TSC "
+	      "%llu\n",
 	      fz->bus_khz, fz->tsc_khz,
 	      (unsigned long long)fz->tcfg.min_period_ns,
 	      fz->catchup ? "catch-up" : "coalesce", fz->tcfg.catchup_max,
-	      fz->tcfg.advance_ns, fz->tscd, fz->posted);
+	      fz->tcfg.advance_ns, fz->tscd, fz->posted,
+	      (unsigned long long)fz->g[0].gen_tsc);
 	for (fz->op_index = 0; fz->op_index < MAX_OPS; fz->op_index++) {
 		uint8_t b = get8(fz);
 
@@ -1829,13 +1976,15 @@ void fuzz_summary(char *buf, size_t len)
 	const struct reached *r = &last_reached;
 	static const struct fuzz_flag names[] = {
 #define R(f) FUZZ_FLAG(struct reached, f)
-		R(oneshot_due),	  R(periodic_due), R(tscd_due),
-		R(many_periods),  R(clamped),	   R(divide_change),
-		R(tscd_past),	  R(delivered),	   R(posted),
-		R(catchup),	  R(stall),	   R(restored),
-		R(migrated),	  R(mutated_ok),   R(mutated_refused),
-		R(rsvd_refused),  R(faults),	   R(drained),
-		R(tmcct_nonzero), R(msr_armed),	   R(tsc_jump),
+		R(oneshot_due),	  R(periodic_due),   R(tscd_due),
+		R(many_periods),  R(clamped),	     R(divide_change),
+		R(tscd_past),	  R(delivered),	     R(posted),
+		R(catchup),	  R(stall),	     R(restored),
+		R(migrated),	  R(mutated_ok),     R(mutated_refused),
+		R(rsvd_refused),  R(faults),	     R(drained),
+		R(tmcct_nonzero), R(msr_armed),	     R(tsc_jump),
+		R(tsc_write),	  R(tsc_wrapped),    R(wrap_period),
+		R(wrap_late),	  R(wrap_tscd_late), R(wrap_tscd_jump),
 #undef R
 	};
 

@@ -9,8 +9,9 @@ builds the libFuzzer target (clang) and runs N executions from CORPUS for
 the mutants the seeds missed.  Prints one line per mutant: which check
 caught it, or MISSED.  A mutant whose anchor text is no longer in the core
 file is reported as STALE (update the table).  Targets: timer (default,
-libvapic/timer.c), haltpoll (libvapic/haltpoll.c), lapic (libvapic/lapic*.c,
-lapic_internal.h, fastpath.c).
+libvapic/timer.c, timer_fast.h, timer_state.c), haltpoll
+(libvapic/haltpoll.c), lapic (libvapic/lapic*.c, lapic_internal.h,
+fastpath.c).
 
 usage: fuzz/oracle_mutants.py [--target T] [--fuzz N] [--corpus DIR]
                               [--keep DIR]
@@ -23,65 +24,112 @@ import subprocess
 import sys
 import tempfile
 
-# (name, anchor text in libvapic/timer.c, replacement): each a real bug.
+# (name, core file, anchor text, replacement): each a real bug of the
+# timer (libvapic/timer.c, timer_fast.h, timer_state.c).
 MUTANTS = [
-    ('inject-1-cycle-early',
-     '\tif (now < t->target_tsc) {\n\t\tif (!t->in_window)',
-     '\tif (now + 1 < t->target_tsc) {\n\t\tif (!t->in_window)'),
-    ('no-min-period-clamp',
+    ('inject-1-cycle-early', 'libvapic/timer.c',
+     '\tif (!timer_due_(t, now, t->target_tsc)) {\n\t\tif (!t->in_window)',
+     '\tif (!timer_due_(t, now + 1, t->target_tsc)) {\n'
+     '\t\tif (!t->in_window)'),
+    ('no-min-period-clamp', 'libvapic/timer.c',
      '\tif (periodic && p < t->min_period_sub) {',
      '\tif (0 && periodic && p < t->min_period_sub) {'),
-    ('tmcct-off-by-one',
+    ('tmcct-off-by-one', 'libvapic/timer.c',
      '\treturn t->tmict - (u32)done;',
      '\treturn t->tmict - (u32)done - (done && done < t->tmict);'),
-    ('msr-reads-deadline-at-expiry',
-     '\tif (now_tsc(t) >= s.tsc_deadline)',
-     '\tif (now_tsc(t) > s.tsc_deadline)'),
-    ('divide-change-not-rescaled',
-     '\t\t\tposition_set(t, now, e2);',
-     '\t\t\t(void)e2;\n\t\t\tposition_set(t, now, '
+    ('msr-reads-deadline-at-expiry', 'libvapic/timer.c',
+     '\tif (timer_tscd_reached_(s.start_tsc, timer_now_tsc_(t), '
+     's.tsc_deadline))',
+     '\tif (timer_tscd_reached_(s.start_tsc, timer_now_tsc_(t), '
+     's.tsc_deadline + 1))'),
+    ('divide-change-not-rescaled', 'libvapic/timer.c',
+     '\t\t\ttimer_position_set_(t, now, e2);',
+     '\t\t\t(void)e2;\n\t\t\ttimer_position_set_(t, now, '
      'e.lo < t->period_sub ? e.lo : 0);'),
-    ('posted-2-cycles-early',
-     '\tif (now < target) {\n\t\tif (!t->measured) {',
-     '\tif (now + 2 < target) {\n\t\tif (!t->measured) {'),
-    ('rearm-without-cancel',
+    ('posted-2-cycles-early', 'libvapic/timer.c',
+     '\tif (!timer_due_(t, now, target)) {\n\t\tif (!t->measured) {',
+     '\tif (!timer_due_(t, now + 2, target)) {\n\t\tif (!t->measured) {'),
+    ('rearm-without-cancel', 'libvapic/timer.c',
      '\t\t/* A periodic timer needs its next period armed. */\n'
-     '\t\tcancel_hw(t);',
+     '\t\ttimer_cancel_hw_(t);',
      '\t\t/* A periodic timer needs its next period armed. */\n'
      '\t\tt->hw_armed = false;'),
-    ('short-deadline-never-armed',
+    ('short-deadline-never-armed', 'libvapic/timer_fast.h',
      '\tr = t->ops->timer_arm(t->host, expires);',
-     '\tif (delta_ns < 50) {\n\t\tt->hw_armed = false;\n\t\treturn 0;\n'
+     '\tif (expires - t->ops->now_ns(t->host) < 50) {\n'
+     '\t\tt->hw_armed = false;\n\t\treturn 0;\n'
      '\t}\n\tr = t->ops->timer_arm(t->host, expires);'),
-    ('refused-restore-touches-timer',
+    ('refused-restore-touches-timer', 'libvapic/timer_state.c',
      '\tif (!t || !s)\n\t\treturn VAPIC_EINVAL;\n'
      '\tr = validate_state(t, s);',
      '\tif (!t || !s)\n\t\treturn VAPIC_EINVAL;\n'
      '\tt->tdcr = s->tdcr & 0xb;\n\tr = validate_state(t, s);'),
-    ('saved-progress-off',
+    ('saved-progress-off', 'libvapic/timer_state.c',
      '\t\ts->progress = u128_div_(num, t->period_sub, &rem, &ovf);',
      '\t\ts->progress = u128_div_(num, t->period_sub, &rem, &ovf) + 1;'),
-    ('masked-tick-delivered',
-     '\tif (!deliverable(t)) {\n\t\tSTAT_ADD_(t->stats.masked, k);',
-     '\tif (0 && !deliverable(t)) {\n\t\tSTAT_ADD_(t->stats.masked, k);'),
-    ('mode-switch-keeps-deadline',
+    ('masked-tick-delivered', 'libvapic/timer.c',
+     '\tif (!timer_deliverable_(t)) {\n\t\tSTAT_ADD_(t->stats.masked, k);',
+     '\tif (0 && !timer_deliverable_(t)) {\n'
+     '\t\tSTAT_ADD_(t->stats.masked, k);'),
+    ('mode-switch-keeps-deadline', 'libvapic/timer.c',
      '\t\tt->tmict = 0;\n\t\tVAPIC_WRITE_ONCE(t->tsc_deadline, 0);\n'
-     '\t\tstop_counting(t);\n\t\tt->backlog = 0;',
+     '\t\ttimer_stop_counting_(t);\n\t\tt->backlog = 0;',
      '\t\tt->tmict = 0;\n\t\tt->backlog = 0;'),
-    ('strict-accepts-mode-11b',
+    ('strict-accepts-mode-11b', 'libvapic/timer.c',
      '\t\tif ((val & rsvd) || mode == VAPIC_TIMER_MODE_RESERVED)',
      '\t\tif ((val & rsvd))'),
-    ('periodic-reload-one-short',
+    ('periodic-reload-one-short', 'libvapic/timer.c',
      '\t\tif (!k)\n\t\t\tk = 1;\n\t\tposition_advance(t, k);',
-     '\t\tif (!k)\n\t\t\tk = 1;\n\t\tposition_advance(t, k > 1 ? k - 1 : k);'),
-    ('busy-drops-other-vector',
+     '\t\tif (!k)\n\t\t\tk = 1;\n'
+     '\t\tposition_advance(t, k > 1 ? k - 1 : k);'),
+    ('busy-drops-other-vector', 'libvapic/timer.c',
      '\t\tif ((flags & VAPIC_POLL_VECTOR_BUSY) &&\n'
      '\t\t    t->pending_vector == (t->lvtt & VAPIC_LVT_VECTOR_MASK)) {',
      '\t\tif (flags & VAPIC_POLL_VECTOR_BUSY) {'),
-    ('restore-accepts-backlog-anywhere',
+    ('restore-accepts-backlog-anywhere', 'libvapic/timer_state.c',
      '\tif (s->backlog && (mode != VAPIC_TIMER_PERIODIC || !running))\n'
      '\t\treturn VAPIC_ESTATE;',
      ''),
+    ('restore-accepts-older-due-alone', 'libvapic/timer_state.c',
+     '\tif ((s->flags & VAPIC_TSTATE_DUE_OLD) && '
+     '!(s->flags & VAPIC_TSTATE_DUE))\n\t\treturn VAPIC_ESTATE;',
+     ''),
+    # The guest TSC wrap: one-shot/periodic modulo 2^64, TSC deadline
+    # unsigned from where it was armed (reached also across the wrap).
+    ('wrap-tscd-reached-compares-now', 'libvapic/timer_fast.h',
+     '\treturn now - base_tsc >= deadline_tsc - base_tsc;',
+     '\treturn now + 0 * base_tsc >= deadline_tsc;'),
+    ('wrap-tscd-compared-modulo', 'libvapic/timer_fast.h',
+     '\t\treturn timer_tscd_reached_(t->start_tsc, now, target_tsc);\n'
+     '\treturn (s64)',
+     '\t\treturn (s64)(now - target_tsc) >= 0;\n\treturn (s64)'),
+    ('wrap-count-compared-unsigned', 'libvapic/timer_fast.h',
+     '\treturn (s64)(now - target_tsc) >= 0;\n}',
+     '\treturn now >= target_tsc;\n}'),
+    ('wrap-sync-compares-unsigned', 'libvapic/timer.c',
+     '\tif (!timer_due_(t, now, t->target_tsc)) {\n\t\tif (!t->in_window)',
+     '\tif (now < t->target_tsc) {\n\t\tif (!t->in_window)'),
+    ('wrap-posted-compares-unsigned', 'libvapic/timer.c',
+     '\tif (!timer_due_(t, now, target)) {\n\t\tif (!t->measured) {',
+     '\tif (now < target) {\n\t\tif (!t->measured) {'),
+    ('wrap-tscd-msr-read-compares-now', 'libvapic/timer.c',
+     '\tif (timer_tscd_reached_(s.start_tsc, timer_now_tsc_(t), '
+     's.tsc_deadline))',
+     '\tif (timer_now_tsc_(t) >= s.tsc_deadline)'),
+    ('wrap-tscd-fast-write-overwrites-reached', 'libvapic/timer_fast.h',
+     '\t\t     !timer_tscd_reached_(t->start_tsc, now, t->target_tsc)))) {',
+     '\t\t     now < t->target_tsc))) {'),
+    ('tsc-change-syncs-at-new-tsc', 'libvapic/timer.c',
+     '\tnow = begin_write_before(t, d) + d;',
+     '\tnow = begin_write_before(t, 0);'),
+    ('wrap-tsc-change-keeps-deadline-base', 'libvapic/timer.c',
+     '\tif (t->running && mode == VAPIC_TIMER_TSC_DEADLINE)\n'
+     '\t\tVAPIC_WRITE_ONCE(t->start_tsc,',
+     '\tif (0 && t->running && mode == VAPIC_TIMER_TSC_DEADLINE)\n'
+     '\t\tVAPIC_WRITE_ONCE(t->start_tsc,'),
+    ('tscd-restore-base-now', 'libvapic/timer_state.c',
+     '\t\t\tt->start_tsc = timer_tscd_base_(now, s->tsc_deadline);',
+     '\t\t\tt->start_tsc = now;'),
 ]
 
 # (name, anchor text in libvapic/haltpoll.c, replacement): each a real bug.
@@ -266,7 +314,7 @@ LAPIC_MUTANTS = [
 ]
 
 TARGETS = {
-    'timer': ('libvapic/timer.c', MUTANTS),
+    'timer': (None, MUTANTS),
     'haltpoll': ('libvapic/haltpoll.c', HALTPOLL_MUTANTS),
     'lapic': (None, LAPIC_MUTANTS),
 }

@@ -50,7 +50,7 @@ class Seed:
     def config(self, bus=1000000, tsc=2500000, hosts=0, min_period=200000,
                catchup=False, catchup_max=1, advance='adaptive', tscd=True,
                posted=False, post_enabled=False, unpinned=False,
-               latency=0, entry_latency=0, offset=0):
+               latency=0, entry_latency=0, offset=0, wrap_ns=0):
         c0 = BUS.index(bus) | TSC.index(tsc) << 3 | hosts << 6
         c1 = (MINP.index(min_period) | (8 if catchup else 0) |
               CMAX.index(catchup_max) << 4 | ADV.index(advance) << 6)
@@ -58,6 +58,11 @@ class Seed:
               (4 if post_enabled else 0) | (8 if unpinned else 0) |
               LAT.index(latency) << 4 | ELAT.index(entry_latency) << 6)
         c3 = OFF.index(offset)
+        if wrap_ns:
+            # byte 3 bit 7: the guest TSC starts (m + 1) us << 3k before
+            # it wraps past 2^64
+            c3 = [0x80 | m | k << 2 for m in range(4) for k in range(8)
+                  if (m + 1) * 1000 << 3 * k == wrap_ns][0]
         ha, hb = HOSTS[hosts]
         self.emit([c0, c1, c2, c3],
                   'config: bus %d kHz, guest TSC %d kHz, hosts %s/%s kHz, '
@@ -69,7 +74,9 @@ class Seed:
                    advance, 'exposed' if tscd else 'hidden',
                    'posted' if posted else 'deferred',
                    ' (post ok)' if post_enabled else '', latency,
-                   entry_latency, offset))
+                   entry_latency, offset) +
+                  (', guest TSC starts %d ns before 2^64' % wrap_ns
+                   if wrap_ns else ''))
 
     def op(self, name, args=(), g=0, prm=0, comment=''):
         b = OPS[name] | (g & 1) << 5 | (prm & 3) << 6
@@ -165,6 +172,17 @@ class Seed:
         m, e = enc_shift(cycles, 40)
         return self.op('tsc_jump', [m, e], g=g,
                        comment='guest TSC jumps forward by %d' % (m << e))
+
+    def tsc_write(self, below_wrap=None, value=None, g=0):
+        """The guest writes IA32_TSC = 2^64 - 1 - below_wrap, or value."""
+        if below_wrap is not None:
+            m, e = enc_shift(below_wrap, 40)
+            return self.op('tsc_jump', [m, e], g=g, prm=2,
+                           comment='guest writes IA32_TSC = 2^64 - 1 - %d'
+                           % (m << e))
+        m, e = enc_shift(value, 40)
+        return self.op('tsc_jump', [m, e], g=g, prm=3,
+                       comment='guest writes IA32_TSC = %d' % (m << e))
 
     def save(self, migrate=False, jump=0, g=0):
         if jump == 0:
@@ -601,6 +619,130 @@ made the coalesce policy drop the 0x40 tick.  Fixed in timer.c deliver().""",
     s.op('auto_enter', prm=1).op('drain')
     out.append(s)
 
+
+    s = Seed('regress-older-due-without-newer', """
+Regression (found by libFuzzer, fuzz/run.sh timer, minimized; see
+tests/test_fuzz_regressions.c): a mutated record with an older due tick
+(DUE_OLD, vector 0) but no newer one was restored; the periodic timer's
+next tick, of the same vector 0, became a second due tick of one vector,
+and the next save made a record that restore refuses.  Fixed in
+timer_state.c validate_state(): such a record is refused.""",
+             ['mutated_refused', 'migrated'], hosts=2, min_period=50000,
+             catchup_max=1000, unpinned=True, latency=3000,
+             entry_latency=50000, offset=1 << 62)
+    s.svr().lvtt(0x00, 'periodic', rsvd=6).tmict(13127936)
+    s.mutate(20, 0x08).step_event(1).save(migrate=True, jump=200)
+    out.append(s)
+
+    # -- the guest TSC wrap (config byte 3 bit 7, IA32_TSC writes) --------
+    W = 1 << 64
+    s = Seed('wrap-periodic-oneshot', """
+The guest TSC starts 512 us before it wraps past 2^64.  A 200 us periodic
+timer on vCPU 0 has its third period across the wrap; a 700 us one-shot on
+vCPU 1 falls due after it.  Both count on the bus clock: due modulo 2^64,
+never early, never lost, once per period; TMCCT counts down across the
+wrap.""",
+             ['periodic_due', 'oneshot_due', 'tsc_wrapped', 'wrap_period',
+              'delivered', 'drained', 'tmcct_nonzero'], wrap_ns=512000)
+    s.svr().lvtt(0x40, 'periodic').tdcr(1).tmict(200000)
+    s.svr(g=1).lvtt(0x41, 'oneshot', g=1).tdcr(1, g=1).tmict(700000, g=1)
+    s.step(250000).op('rd_tmcct').op('rd_tmcct', g=1)
+    s.step(250000).op('rd_tmcct').op('poll').op('rd_tmcct', g=1)
+    s.step(20000).op('rd_tmcct').op('rd_tmcct', g=1)
+    s.step(100000).op('poll').op('rd_tmcct', g=1)
+    s.step(200000).op('poll', g=1).op('drain').op('drain', g=1)
+    out.append(s)
+
+    s = Seed('wrap-tscd-late', """
+TSC-deadline mode and the wrap.  A deadline 100 us before the wrap; the
+host timer fires 256 us late, after the wrap, at a TSC numerically below
+the deadline: the TSC reached it, so it is delivered (late, not lost).
+Masked: RDMSR reads the deadline, then 0 once the TSC passed it, also
+after the wrap.  Then the host timer is late again and the guest writes a
+new deadline after the wrap, before it fires, and disarms it: the reached
+one is still delivered.  (IA32_TSC writes put the TSC near the wrap
+again.)""",
+             ['tscd_due', 'delivered', 'wrap_late', 'wrap_tscd_late',
+              'tsc_write', 'tsc_wrapped', 'stall', 'msr_armed', 'drained'],
+             wrap_ns=512000)
+    s.svr().lvtt(0x50, 'tscd').stall(1 << 18).tscd_abs(W - 250000)
+    s.step(600000).op('drain').op('rd_msr')
+    s.tsc_write(below_wrap=1000000).lvtt(0x50, 'tscd', masked=True)
+    s.tscd_abs(W - 500000).op('rd_msr').step(300000).op('rd_msr')
+    s.step(200000).op('rd_msr').lvtt(0x50, 'tscd').op('drain')
+    s.tsc_write(below_wrap=1000000).stall(1 << 18).tscd_abs(W - 500000)
+    s.step(420000).tscd_in(1000000).tscd_disarm().op('drain')
+    s.tscd_in(1000000).step(1000000).op('drain')
+    out.append(s)
+
+    s = Seed('wrap-advance-window', """
+A fixed 2 us timer advance: the host timer fires inside the advance window
+just before the wrap for a one-shot due 200 ns after it, and for a
+periodic tick due just after a wrap the guest set up with an IA32_TSC
+write: the vCPU thread waits out the rest (modulo 2^64), never injects
+before the wrap.""",
+             ['oneshot_due', 'periodic_due', 'tsc_wrapped', 'wrap_period',
+              'tsc_write', 'delivered', 'drained'],
+             wrap_ns=8000, advance=2000)
+    s.svr().lvtt(0x44, 'oneshot').tdcr(1).tmict(8200).step(20000)
+    # 200 us periods (500000 cycles): the first ends 287 cycles past 2^64.
+    s.op('poll').tsc_write(below_wrap=499712).lvtt(0x45, 'periodic')
+    s.tmict(200000).step(1000000).op('drain')
+    out.append(s)
+
+    s = Seed('wrap-tscd-late-posted', """
+Posted delivery: the callback runs after the wrap for a deadline the TSC
+reached before it (host timer 256 us late): it posts it.  Then a 250 us
+periodic timer across a wrap the guest set up with an IA32_TSC write.""",
+             ['posted', 'tscd_due', 'periodic_due', 'wrap_tscd_late',
+              'wrap_period', 'tsc_write', 'delivered', 'drained'],
+             wrap_ns=512000, posted=True, post_enabled=True)
+    s.svr().lvtt(0x51, 'tscd').stall(1 << 18).tscd_abs(W - 250000)
+    s.step(800000).op('drain')
+    s.tsc_write(below_wrap=600000).lvtt(0x52, 'periodic').tdcr(1)
+    s.tmict(250000).step(500000).op('drain')
+    out.append(s)
+
+    s = Seed('wrap-tscd-jump', """
+TSC jumps and writes around an armed deadline (SDM "TSC-Deadline Mode":
+the interrupt comes when the TSC equals or exceeds it).  The TSC jumps
+forward across the wrap from below the deadline to below it again: it
+never reached it, nothing fires, RDMSR still reads it.  The TSC reaches a
+deadline (host timer late) and then jumps across the wrap to below it,
+or the guest writes it back to a small value, or (no wrap) to a value
+between the TSC it was armed at and the deadline: it had fired,
+delivered.""",
+             ['wrap_tscd_jump', 'msr_armed', 'tscd_due', 'delivered',
+              'drained', 'tsc_write', 'tsc_jump', 'stall'],
+             wrap_ns=512000)
+    s.svr().lvtt(0x53, 'tscd').tscd_abs(W - 250000).tsc_jump(2000000)
+    s.op('rd_msr').step(1000000).op('poll').op('rd_msr').op('drain')
+    s.tsc_write(below_wrap=1000000).stall(1 << 18).tscd_abs(W - 500000)
+    s.step(300000).tsc_jump(1000000).op('drain').op('rd_msr')
+    s.tsc_write(below_wrap=1000000).stall(1 << 18).tscd_abs(W - 500000)
+    s.step(300000).tsc_write(value=5000).op('drain').op('rd_msr')
+    # No wrap: reached (host timer 67 ms late), then written back between
+    # the TSC it was armed at and the deadline: it had fired, delivered.
+    s.tsc_write(value=1 << 32).stall(1 << 26).tscd_abs((1 << 32) + 10**8)
+    s.step(50000000).tsc_write(value=129 << 25).op('drain').op('rd_msr')
+    out.append(s)
+
+    s = Seed('wrap-save-restore', """
+Save before the wrap, restore after it: a periodic timer migrated with a
+downtime that carries the guest TSC past 2^64 keeps its count; a TSC
+deadline restored on a TSC that jumped across the wrap to below it is
+judged at that TSC: armed, not due (RDMSR reads it).""",
+             ['restored', 'migrated', 'periodic_due', 'wrap_period',
+              'delivered', 'drained', 'tsc_write', 'msr_armed',
+              'tmcct_nonzero'],
+             wrap_ns=512000, hosts=2)
+    s.svr().lvtt(0x58, 'periodic').tdcr(1).tmict(300000).step(250000)
+    s.save(migrate=True, jump=1 << 20).op('rd_tmcct').step(400000)
+    s.op('rd_tmcct').op('poll').op('drain')
+    s.tsc_write(below_wrap=2000000).lvtt(0x59, 'tscd')
+    s.tscd_abs(W - 1000000).save(jump=1 << 21).op('rd_msr')
+    s.step(1000000).op('poll').op('rd_msr').op('drain')
+    out.append(s)
     return out
 
 

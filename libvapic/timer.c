@@ -140,6 +140,7 @@ static bool lazy_check(struct vapic_timer *t, u64 now)
 	if (!later)
 		return false;
 	VAPIC_WRITE_ONCE(t->tsc_deadline, later);
+	VAPIC_WRITE_ONCE(t->start_tsc, timer_tscd_base_(now, later));
 	VAPIC_WRITE_ONCE(t->target_tsc, later);
 	lazy_moved_(t, t->ops->now_ns(t->host));
 	return now < later;
@@ -441,13 +442,15 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
  * rearm() arm a host timer for a deadline that is already due: found by
  * the lazy TSC-deadline model).  A guest register write is an exit the
  * guest paid for: it buys one exact lazy re-arm (rate bound, lazy.c).
+ * begin_write_before(): the same when the host has just changed the guest
+ * TSC by @delta_tsc: flushes at, and returns, the TSC before the change.
  */
-static u64 begin_write(struct vapic_timer *t)
+static u64 begin_write_before(struct vapic_timer *t, u64 delta_tsc)
 {
 	u64 wait_ns, now;
 
 	timer_cancel_hw_(t);
-	now = timer_now_tsc_(t);
+	now = timer_now_tsc_(t) - delta_tsc;
 	lazy_credit_(t);
 	/*
 	 * With the host timer cancelled, 'fired' is stable.  Nothing fired,
@@ -463,6 +466,11 @@ static u64 begin_write(struct vapic_timer *t)
 	t->in_window = false;
 	t->measured = false;
 	return now;
+}
+
+static u64 begin_write(struct vapic_timer *t)
+{
+	return begin_write_before(t, 0);
 }
 
 /*
@@ -734,6 +742,8 @@ VAPIC_NOINLINE int timer_write_tsc_deadline_slow_(struct vapic_timer *t,
 	if (!deadline_tsc) {
 		timer_stop_counting_(t);
 	} else {
+		VAPIC_WRITE_ONCE(t->start_tsc,
+				 timer_tscd_base_(now, deadline_tsc));
 		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
 		VAPIC_WRITE_ONCE(t->running, true);
 	}
@@ -853,7 +863,7 @@ VAPIC_API uint64_t vapic_timer_read_tsc_deadline(struct vapic_timer *t)
 	if (!s.tsc_deadline)
 		return 0;
 	/* Once the guest TSC reached it, the timer fired: reads 0. */
-	if (timer_now_tsc_(t) >= s.tsc_deadline)
+	if (timer_tscd_reached_(s.start_tsc, timer_now_tsc_(t), s.tsc_deadline))
 		return 0;
 	return s.tsc_deadline;
 }
@@ -1175,18 +1185,29 @@ VAPIC_API int vapic_timer_guest_tsc_changed(struct vapic_timer *t,
 	u64 d = (u64)delta_tsc;
 	u64 now;
 
-	timer_cancel_hw_(t);
-	/* Positions are in the old TSC: move them before comparing. */
+	/*
+	 * First complete what fell due before the change, at the old TSC: a
+	 * TSC deadline the TSC had reached fired then (SDM), even when the
+	 * new TSC is below it (moved across the wrap, or back).
+	 */
+	now = begin_write_before(t, d) + d;
+	/* Positions and due ticks are in the old TSC: move them. */
 	if (t->running &&
 	    (mode == VAPIC_TIMER_ONESHOT || mode == VAPIC_TIMER_PERIODIC)) {
 		VAPIC_WRITE_ONCE(t->start_tsc, t->start_tsc + d);
 		VAPIC_WRITE_ONCE(t->target_tsc, t->target_tsc + d);
 	}
+	/*
+	 * A TSC deadline stays: from the new TSC it is due at once if the
+	 * TSC is now at or past it, else when the TSC reaches it.
+	 */
+	if (t->running && mode == VAPIC_TIMER_TSC_DEADLINE)
+		VAPIC_WRITE_ONCE(t->start_tsc,
+				 timer_tscd_base_(now, t->target_tsc));
 	if (t->pending)
 		t->pending_due_tsc += d;
 	if (t->pending_old)
 		t->pending_old_due_tsc += d;
-	now = begin_write(t);
 	return finish_write(t, now) < 0 ? VAPIC_EHOST : 0;
 }
 

@@ -69,13 +69,42 @@ static VAPIC_ALWAYS_INLINE u64 timer_now_tsc_(const struct vapic_timer *t)
 }
 
 /*
+ * TSC-deadline mode: the guest TSC the running deadline @deadline_tsc counts
+ * from, kept in start_tsc (unused by this mode otherwise): the TSC when the
+ * deadline was armed, or the deadline itself if the TSC was already at or
+ * past it (unsigned, as the SDM compares).  Re-based whenever the TSC
+ * jumps (vapic_timer_guest_tsc_changed(), restore).
+ */
+static VAPIC_ALWAYS_INLINE u64 timer_tscd_base_(u64 now, u64 deadline_tsc)
+{
+	return now < deadline_tsc ? now : deadline_tsc;
+}
+
+/*
+ * The deadline armed from @base_tsc (timer_tscd_base_()) is reached at
+ * @now: the TSC, counting up from the base, has equalled the deadline.
+ * That is the SDM's unsigned "equals or exceeds" at the instant it first
+ * held, and it stays true when the TSC counts on past 2^64 (to values
+ * numerically below the deadline) before the expiry is processed: the
+ * interrupt was generated when the TSC reached the deadline.  Exact while
+ * fewer than 2^64 cycles have passed since the base.
+ */
+static VAPIC_ALWAYS_INLINE bool timer_tscd_reached_(u64 base_tsc, u64 now,
+						    u64 deadline_tsc)
+{
+	return now - base_tsc >= deadline_tsc - base_tsc;
+}
+
+/*
  * timer_due_() - the running timer's target @target_tsc is reached at guest
  * TSC @now.  The two families compare differently:
  *
  *  - TSC-deadline mode: unsigned, as the SDM says ("TSC-Deadline Mode":
- *    the timer fires when the TSC is at or past the deadline).  A deadline
- *    of 2^64 - 1 is far ahead of a small TSC; one numerically below a TSC
- *    near 2^64 is in the past.
+ *    the timer fires when the TSC equals or exceeds the deadline), from
+ *    the TSC at which the deadline was armed (timer_tscd_reached_()).  A
+ *    deadline of 2^64 - 1 is far ahead of a small TSC; one numerically
+ *    below a TSC near 2^64 is in the past; one the TSC reached before it
+ *    wrapped past 2^64 stays reached.
  *  - one-shot / periodic: they count on the bus clock, and the target is a
  *    position at most one period (< 2^55 TSC cycles) after the period
  *    start, itself at or before @now.  Compared modulo 2^64 (the sign of
@@ -87,13 +116,15 @@ static VAPIC_ALWAYS_INLINE u64 timer_now_tsc_(const struct vapic_timer *t)
  * The mode is the LVT's: a write that changes it stops the timer (timer.c,
  * vapic_timer_write_lvtt()), so the running target always has the LVT's
  * mode.  The fast paths, which run only in TSC-deadline mode, compare
- * unsigned directly.
+ * unsigned directly where a "not due" answer only sends them to the
+ * general path (unsigned "due" implies reached; the converse fails only
+ * across a wrap).
  */
 static VAPIC_ALWAYS_INLINE bool timer_due_(const struct vapic_timer *t, u64 now,
 					   u64 target_tsc)
 {
 	if (timer_mode_(t->lvtt) == VAPIC_TIMER_TSC_DEADLINE)
-		return now >= target_tsc;
+		return timer_tscd_reached_(t->start_tsc, now, target_tsc);
 	return (s64)(now - target_tsc) >= 0;
 }
 
@@ -298,12 +329,16 @@ timer_write_tsc_deadline_inl_(struct vapic_timer *t, u64 deadline_tsc)
 	/*
 	 * 'busy' 0: also not software-disabled; need_arm: just cleared.  The
 	 * caller checked TSC-deadline mode, so a running target is a TSC
-	 * deadline: unsigned compares (timer_due_()).
+	 * deadline, not yet reached (timer_due_(): also not across a wrap,
+	 * else the write would drop an expiry due before it).
 	 */
-	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
-			 !t->busy && !VAPIC_READ_ONCE(t->fired) &&
-			 (!t->running || now < t->target_tsc))) {
+	if (VAPIC_LIKELY(
+		    VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
+		    !t->busy && !VAPIC_READ_ONCE(t->fired) &&
+		    (!t->running ||
+		     !timer_tscd_reached_(t->start_tsc, now, t->target_tsc)))) {
 		VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
+		VAPIC_WRITE_ONCE(t->start_tsc, now);
 		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
 		VAPIC_WRITE_ONCE(t->running, true);
 		return timer_arm_hw_(t, deadline_tsc - now, true);

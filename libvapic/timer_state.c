@@ -150,6 +150,13 @@ static int validate_state(const struct vapic_timer *t,
 		return VAPIC_ESTATE;
 	if (!(s->flags & VAPIC_TSTATE_DUE_OLD) && s->pending_old_vector)
 		return VAPIC_ESTATE;
+	/*
+	 * An older due tick is parked only when a newer one falls due (save
+	 * never records it alone); alone, a new tick of its vector would not
+	 * merge with it, and the next save would record two of one vector.
+	 */
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && !(s->flags & VAPIC_TSTATE_DUE))
+		return VAPIC_ESTATE;
 	if (s->pending_old_vector > VAPIC_LVT_VECTOR_MASK)
 		return VAPIC_ESTATE;
 	/* Two due ticks of one vector would be one IRR bit: merged. */
@@ -209,7 +216,9 @@ VAPIC_API int vapic_timer_restore(struct vapic_timer *t,
 	mode = timer_mode_(s->lvtt);
 	if (s->flags & VAPIC_TSTATE_RUNNING) {
 		if (mode == VAPIC_TIMER_TSC_DEADLINE) {
+			/* As after a TSC change: compared at the TSC now. */
 			t->tsc_deadline = s->tsc_deadline;
+			t->start_tsc = timer_tscd_base_(now, s->tsc_deadline);
 			t->target_tsc = s->tsc_deadline;
 		} else {
 			bool clamped;
@@ -237,7 +246,7 @@ VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
 	bool tscd = t->cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE;
 	u32 old_mode = timer_mode_(t->lvtt);
 	u32 mode, remaining;
-	bool periodic, clamped;
+	bool periodic, clamped, reached;
 	u64 now;
 
 	lvtt &= TIMER_LVTT_WRITABLE_;
@@ -252,6 +261,9 @@ VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
 	timer_cancel_hw_(t);
 	lazy_credit_(t);
 	now = timer_now_tsc_(t);
+	/* A kept deadline the TSC reached (also across a wrap) is due. */
+	reached = t->running && old_mode == VAPIC_TIMER_TSC_DEADLINE &&
+		  timer_tscd_reached_(t->start_tsc, now, t->target_tsc);
 	timer_drop_in_flight_(t);
 	timer_stop_counting_(t);
 
@@ -266,6 +278,11 @@ VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
 	switch (mode) {
 	case VAPIC_TIMER_TSC_DEADLINE:
 		if (t->tsc_deadline) {
+			VAPIC_WRITE_ONCE(
+				t->start_tsc,
+				reached ? t->tsc_deadline
+					: timer_tscd_base_(now,
+							   t->tsc_deadline));
 			VAPIC_WRITE_ONCE(t->target_tsc, t->tsc_deadline);
 			VAPIC_WRITE_ONCE(t->running, true);
 		}

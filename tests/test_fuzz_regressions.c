@@ -51,6 +51,33 @@ static void restore_refuses_backlog_without_running_periodic(void **state)
 	vclock_vm_destroy(vm);
 }
 
+/*
+ * regress-older-due-without-newer.hex: a record with an older due tick
+ * (VAPIC_TSTATE_DUE_OLD) but no newer one (VAPIC_TSTATE_DUE), which save
+ * never makes, was restored; the next tick of the LVT's vector (the same
+ * as the older one's) then became a second due tick of one vector, and
+ * the next save made a record that restore refuses.  Refused, timer
+ * untouched.
+ */
+static void restore_refuses_older_due_tick_without_a_newer_one(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = periodic(vm, 300000);
+	struct vapic_timer_state s;
+	struct vapic_timer before;
+
+	(void)state;
+	assert_int_equal(vapic_timer_save(&v->lapic.timer, &s), 0);
+	s.flags |= VAPIC_TSTATE_DUE_OLD;
+	s.pending_old_vector = 0x40;
+	s.checksum = record_checksum(&s);
+	memcpy(&before, &v->lapic.timer, sizeof(before));
+	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &s),
+			 VAPIC_ESTATE);
+	assert_memory_equal(&before, &v->lapic.timer, sizeof(before));
+	vclock_vm_destroy(vm);
+}
+
 /* The same for a running TSC-deadline timer (backlog, then a position). */
 static void restore_refuses_backlog_or_position_in_tscd_mode(void **state)
 {
@@ -647,6 +674,8 @@ int main(void)
 		cmocka_unit_test(
 			restore_refuses_backlog_or_position_in_tscd_mode),
 		cmocka_unit_test(restore_coalesces_a_saved_backlog),
+		cmocka_unit_test(
+			restore_refuses_older_due_tick_without_a_newer_one),
 		cmocka_unit_test(catchup_merges_a_second_tscd_expiry),
 		cmocka_unit_test(pending_tick_of_another_vector_is_not_dropped),
 		cmocka_unit_test(due_tick_is_not_held_back_by_the_next_wait),

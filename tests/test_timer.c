@@ -2265,9 +2265,16 @@ static void restore_rejects_inconsistent_older_pending_tick(void **state)
 	s.pending_old_vector = 0x61;
 	fix_checksum(&s);
 	victim_expect(&vi, &s, VAPIC_ESTATE);
-	/* Consistent: accepted (by a fresh victim, untouched otherwise). */
+	/* An older due tick without a newer one (save never makes it). */
 	s = vi.good;
 	s.flags |= VAPIC_TSTATE_DUE_OLD;
+	s.pending_old_vector = 0x61;
+	fix_checksum(&s);
+	victim_expect(&vi, &s, VAPIC_ESTATE);
+	/* Consistent: accepted (by a fresh victim, untouched otherwise). */
+	s = vi.good;
+	s.flags |= VAPIC_TSTATE_DUE | VAPIC_TSTATE_DUE_OLD;
+	s.pending_vector = 0x62;
 	s.pending_old_vector = 0x61;
 	fix_checksum(&s);
 	assert_int_equal(vapic_timer_restore(vi.f.t, &s), 0);
@@ -3717,6 +3724,192 @@ static void tsc_deadline_below_tsc_near_wrap_is_due_at_once(void **state)
 	vt_teardown(&f);
 }
 
+/*
+ * A deadline armed before the wrap, above the TSC, is reached when the TSC
+ * counts up to it: the SDM's "equals or exceeds" holds at that instant,
+ * and the interrupt is generated then.  A vCPU thread that polls only
+ * after the TSC went on past 2^64 (a small value, numerically below the
+ * deadline) must still get it: late, never lost.
+ */
+static void tsc_deadline_reached_before_wrap_polled_after_is_delivered(
+	void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+
+	wrap_setup(&f, &c, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	/* 0.1 ms before the wrap, 0.4 ms from now. */
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 0ULL - 250000),
+			 0);
+	assert_int_equal(armed_at(&f), f.t0 + 400000);
+	/* The vCPU thread polls 0.2 ms late, past the wrap. */
+	vt_at(&f, 600000);
+	assert_int_equal(f.v->stats.fires, 1);
+	assert_true(vt_gtsc(&f) == 250000);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(ev.vector, 0x40);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_int_equal(f.t->stats.injections, 1);
+	assert_int_equal(f.t->stats.early, 0);
+	/* 500000 cycles = 200000 ns late: fls(200000) = 18. */
+	assert_int_equal(f.t->stats.lateness_hist[18], 1);
+	vt_teardown(&f);
+}
+
+/* The same, seen before the poll: the MSR reads 0 (fired), an event. */
+static void tsc_deadline_reached_before_wrap_reads_fired_after_it(
+	void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vt_tfx f;
+	uint64_t ns = 1;
+
+	wrap_setup(&f, &c, true);
+	lvtt(&f, MASKED | LVT_TSCDL(0x40));
+	/* Masked: no host timer; only the TSC passes the deadline. */
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 0ULL - 250000),
+			 0);
+	vt_at(&f, 300000);
+	assert_true(vapic_timer_read_tsc_deadline(f.t) == 0ULL - 250000);
+	vt_at(&f, 600000); /* past the deadline, then past the wrap */
+	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), 0);
+	lvtt(&f, LVT_TSCDL(0x40));
+	/* It fired while masked: nothing to deliver, nothing armed. */
+	assert_false(vclock_timer_armed(f.v, NULL));
+	assert_false(vapic_timer_has_event(f.t));
+	assert_false(vapic_haltpoll_timer_ns(f.t, &ns));
+	assert_int_equal(f.t->stats.masked, 1);
+	vt_teardown(&f);
+}
+
+/*
+ * The TSC reached the deadline; before the vCPU thread polls, the guest
+ * moves its TSC forward across the wrap (IA32_TSC_ADJUST), to a value
+ * below the deadline.  The interrupt was generated when the TSC reached
+ * the deadline, before the write: it is still delivered.
+ */
+static void tsc_deadline_reached_then_tsc_jumps_across_wrap_is_delivered(
+	void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+	uint64_t g;
+
+	wrap_setup(&f, &c, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 0ULL - 750000),
+			 0);
+	vt_at(&f, 200000); /* the deadline: the host timer fires */
+	assert_int_equal(f.v->stats.fires, 1);
+	vt_at(&f, 300000);
+	g = vt_gtsc(&f);
+	assert_true(g == 0ULL - 500000);
+	vclock_vcpu_set_guest_tsc(f.v, g + 1000000); /* 500000 */
+	assert_int_equal(vapic_timer_guest_tsc_changed(f.t, 1000000), 0);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(ev.vector, 0x40);
+	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), 0);
+	assert_int_equal(f.t->stats.early, 0);
+	assert_false(vclock_timer_armed(f.v, NULL));
+	vt_teardown(&f);
+}
+
+/*
+ * The other case: the TSC jumps across the wrap from below the deadline to
+ * a value below it, without ever equalling or exceeding it (SDM
+ * "TSC-Deadline Mode"): no interrupt; the deadline stays armed, now nearly
+ * 2^64 cycles ahead.
+ */
+static void tsc_jump_across_wrap_below_deadline_does_not_fire(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+
+	wrap_setup(&f, &c, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 0ULL - 250000),
+			 0);
+	vclock_vcpu_set_guest_tsc(f.v, WRAP_G0 + 2000000); /* 750000 */
+	assert_int_equal(vapic_timer_guest_tsc_changed(f.t, 2000000), 0);
+	assert_true(armed_at(&f) > f.t0 + 3600ULL * 1000000000ULL);
+	assert_true(vapic_timer_read_tsc_deadline(f.t) == 0ULL - 250000);
+	assert_false(vapic_timer_has_event(f.t));
+	vt_at(&f, 3600ULL * 1000000000ULL);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_int_equal(f.v->stats.fires, 0);
+	assert_int_equal(f.t->stats.injections, 0);
+	vt_teardown(&f);
+}
+
+/*
+ * The TSC reached the deadline; before the vCPU thread polls, the guest
+ * writes IA32_TSC back to a value between the TSC at which it armed the
+ * deadline and the deadline.  The interrupt was generated before the write:
+ * delivered (completed at the old TSC, not compared at the new one).
+ */
+static void tsc_deadline_reached_then_tsc_moved_back_is_delivered(void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+	uint64_t g;
+
+	setup(&f, &c, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, f.g0 + 500000),
+			 0);
+	vt_at(&f, 300000); /* 100 us past the deadline: the timer fired */
+	assert_int_equal(f.v->stats.fires, 1);
+	g = vt_gtsc(&f);
+	vclock_vcpu_set_guest_tsc(f.v, g - 500000); /* g0 + 250000 */
+	assert_int_equal(vapic_timer_guest_tsc_changed(f.t, -500000), 0);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(ev.vector, 0x40);
+	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), 0);
+	assert_int_equal(f.t->stats.early, 0);
+	assert_false(vclock_timer_armed(f.v, NULL));
+	vt_teardown(&f);
+}
+
+/*
+ * The TSC passed the deadline just before the wrap; the host timer is
+ * late (it has not fired yet) when the guest, after the wrap, writes a new
+ * deadline.  The first interrupt was generated before the write: it is
+ * due (the write says so), and the new deadline fires as well.
+ */
+static void tsc_deadline_reached_before_wrap_survives_a_new_deadline(
+	void **state)
+{
+	struct vapic_timer_config c = tcfg(2500000, 1000000, 0);
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+
+	wrap_setup(&f, &c, true);
+	f.v->timer_latency_ns = 500000;
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 0ULL - 250000),
+			 0);
+	vt_at(&f, 600000); /* TSC 250000, past the wrap */
+	assert_int_equal(f.v->stats.fires, 0);
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 500000),
+			 VAPIC_TIMER_DUE);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(ev.vector, 0x40);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_NONE);
+	assert_true(vapic_timer_read_tsc_deadline(f.t) == 500000);
+	f.v->timer_latency_ns = 0;
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 500000), 0);
+	vt_at(&f, 700000); /* TSC 500000 */
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(f.t->stats.injections, 2);
+	assert_int_equal(f.t->stats.early, 0);
+	vt_teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3894,6 +4087,18 @@ int main(void)
 			tsc_deadline_far_ahead_of_small_tsc_never_fires),
 		cmocka_unit_test(
 			tsc_deadline_below_tsc_near_wrap_is_due_at_once),
+		cmocka_unit_test(
+			tsc_deadline_reached_before_wrap_polled_after_is_delivered),
+		cmocka_unit_test(
+			tsc_deadline_reached_before_wrap_reads_fired_after_it),
+		cmocka_unit_test(
+			tsc_deadline_reached_then_tsc_jumps_across_wrap_is_delivered),
+		cmocka_unit_test(
+			tsc_jump_across_wrap_below_deadline_does_not_fire),
+		cmocka_unit_test(
+			tsc_deadline_reached_then_tsc_moved_back_is_delivered),
+		cmocka_unit_test(
+			tsc_deadline_reached_before_wrap_survives_a_new_deadline),
 		/* Properties */
 		cmocka_unit_test(random_programs_are_never_early),
 		cmocka_unit_test(random_tsc_deadlines_delivered_exactly_once),

@@ -396,6 +396,31 @@ static void target_tsc_follows_the_running_timer(void **state)
 	vt_teardown(&f);
 }
 
+/*
+ * The TSC reached the kept deadline just before it wrapped past 2^64 (the
+ * vCPU thread had not polled); the image is loaded after the wrap, at a
+ * TSC numerically below the deadline: still due.
+ */
+static void load_tsc_deadline_reached_before_wrap_says_due(void **state)
+{
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+
+	setup(&f);
+	vclock_vcpu_set_guest_tsc(f.v, 0ULL - 5000);
+	assert_true(vapic_timer_write_lvtt(f.t, LVT_TSCDL(0x42), false) >= 0);
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, 0ULL - 3000), 0);
+	assert_int_equal(vclock_run_until(f.vm, f.t0 + 6000), 0);
+	assert_true(vt_gtsc(&f) == 1000);
+	assert_int_equal(vapic_timer_load_regs(f.t, LVT_TSCDL(0x42), TDCR_DIV1,
+					       0, 0),
+			 VAPIC_TIMER_DUE);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	assert_int_equal(ev.vector, 0x42);
+	assert_int_equal(vapic_timer_read_tsc_deadline(f.t), 0);
+	vt_teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +435,7 @@ int main(void)
 		cmocka_unit_test(
 			load_tsc_deadline_keeps_deadline_only_in_the_same_mode),
 		cmocka_unit_test(load_tsc_deadline_already_due_says_due),
+		cmocka_unit_test(load_tsc_deadline_reached_before_wrap_says_due),
 		cmocka_unit_test(load_drops_pending_tick_and_backlog),
 		cmocka_unit_test(
 			load_ignores_unimplemented_bits_and_hidden_tsc_mode),

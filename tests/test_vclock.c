@@ -707,6 +707,38 @@ static void run_closed_irq_window_holds_the_vector(void **state)
 	vt_vm_destroy(vm);
 }
 
+/*
+ * A tick waits in IRR (window closed) when the guest writes its TSC back
+ * (IA32_TSC): its due label moves with the TSC, so the delivery after the
+ * write is not mistaken for an early one.
+ */
+static void guest_tsc_write_moves_the_due_label_of_a_held_tick(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = &vm->vcpus[0];
+	uint64_t dl, g;
+	char msg[256];
+
+	vt_enable(v);
+	vclock_write(v, VAPIC_REG_LVT_TIMER, 0x40050);
+	vclock_vcpu_set_irq_window(v, false);
+	dl = vclock_guest_tsc(v) + 1000;
+	vclock_wrmsr_tsc_deadline(v, dl);
+	vclock_advance(vm, 100000);
+	assert_int_equal(vm->log_len, 0);
+	g = vclock_guest_tsc(v);
+	vclock_vcpu_set_guest_tsc(v, g - 1000000);
+	assert_int_equal(
+		vapic_timer_guest_tsc_changed(&v->lapic.timer, -1000000), 0);
+	vclock_vcpu_set_irq_window(v, true);
+	vclock_settle(vm);
+	assert_int_equal(vm->log_len, 1);
+	assert_true(vm->log[0].deadline_tsc == dl - 1000000);
+	assert_true(vm->log[0].guest_tsc == g - 1000000);
+	assert_int_equal(vclock_check(vm, msg, sizeof(msg)), 0);
+	vt_vm_destroy(vm);
+}
+
 static void run_entry_latency_delays_delivery(void **state)
 {
 	struct vclock_vm *vm = vt_vm(1);
@@ -897,6 +929,8 @@ int main(void)
 		cmocka_unit_test(
 			run_check_catches_an_early_delivery_across_tsc_wrap),
 		cmocka_unit_test(run_closed_irq_window_holds_the_vector),
+		cmocka_unit_test(
+			guest_tsc_write_moves_the_due_label_of_a_held_tick),
 		cmocka_unit_test(run_entry_latency_delays_delivery),
 		cmocka_unit_test(run_posted_unpinned_logs_housekeeping_cpu),
 		cmocka_unit_test(posted_callback_spin_is_dropped_by_cancel),

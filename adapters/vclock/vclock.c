@@ -214,8 +214,14 @@ void vclock_vcpu_set_ratio(struct vclock_vcpu *v, uint64_t ratio,
 
 void vclock_vcpu_set_guest_tsc(struct vclock_vcpu *v, uint64_t tsc)
 {
+	uint64_t d = tsc - vclock_guest_tsc(v);
+	uint32_t vec;
+
 	v->clock.offset =
 		vapic_clock_offset_for(&v->clock, vclock_host_tsc(v->vm), tsc);
+	for (vec = 0; vec < 256; vec++)
+		if (v->irr_due_valid[vec >> 5] & (1U << (vec & 31)))
+			v->irr_due_tsc[vec] += d;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -424,7 +424,11 @@ void vclock_vcpu_set_ratio(struct vclock_vcpu *v, uint64_t ratio,
 
 /**
  * vclock_vcpu_set_guest_tsc() - change @v's offset so its guest TSC reads
- * @tsc now (the offset a migration destination computes).
+ * @tsc now (the offset a migration destination computes, or a guest write
+ * of IA32_TSC).  The due labels of timer ticks waiting in IRR (guest TSC
+ * values, for vclock_check()) move with the TSC, by @tsc minus the old
+ * value modulo 2^64, as the timer moves the due ticks it holds
+ * (vapic_timer_guest_tsc_changed()).
  */
 void vclock_vcpu_set_guest_tsc(struct vclock_vcpu *v, uint64_t tsc);
 

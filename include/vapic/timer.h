@@ -17,7 +17,12 @@
  * Guest TSC wrap: one-shot and periodic positions are compared modulo 2^64,
  * so they stay exact when the guest TSC wraps past 2^64 inside a period (a
  * guest write of IA32_TSC near its maximum, a restore); a TSC deadline is
- * compared unsigned, as the SDM says (2^64 - 1 is far ahead of a small TSC).
+ * compared unsigned, as the SDM says (2^64 - 1 is far ahead of a small TSC),
+ * and fires when the TSC counting up reaches it: a deadline the TSC reached
+ * just before it wrapped past 2^64 is delivered even if the expiry is
+ * processed after the wrap, at a TSC numerically below it; a TSC that
+ * jumps (vapic_timer_guest_tsc_changed(), restore) from below a deadline to
+ * below it again across the wrap never reached it, and it stays armed.
  *
  * Threads.  Everything is called on the vCPU thread, except
  * vapic_timer_expired(), which the host calls from its timer callback on any
@@ -222,6 +227,8 @@ struct vapic_timer {
 	 * under @seq.  Position of the current period's start, in guest
 	 * TSC: @start_tsc + @start_frac / bus_khz.  Periods are @period_sub
 	 * long, in units of 1/bus_khz TSC cycles (exact for any ratio).
+	 * TSC-deadline mode: @start_tsc is the guest TSC the deadline counts
+	 * from (when it was armed, or the deadline if already past).
 	 */
 	uint32_t seq;
 	bool running;
@@ -590,7 +597,10 @@ VAPIC_API bool vapic_timer_has_event(struct vapic_timer *t);
  * One-shot and periodic counting runs on the APIC bus clock, not on the TSC,
  * so their remaining time in host time is kept: their position moves with
  * the TSC.  A TSC deadline is an absolute TSC value: it stays, and fires
- * earlier or later in host time accordingly (SDM "TSC-Deadline Mode").
+ * earlier or later in host time accordingly (SDM "TSC-Deadline Mode"): at
+ * once if the new TSC is at or past it, else when the TSC reaches it.  An
+ * expiry already due before the change (the old TSC had reached it) is
+ * kept and delivered, whatever the new TSC.
  *
  * Context: vCPU thread.
  * Return: 0 or VAPIC_EHOST (host timer re-arm failed; retried at poll).
@@ -706,7 +716,9 @@ VAPIC_API uint64_t vapic_timer_target_tsc(const struct vapic_timer *t);
  * @pending_vector: the vector of the due tick (VAPIC_TSTATE_DUE), else 0.
  * @pending_old_vector: the vector of a due tick programmed before the guest
  *	changed the LVT vector (VAPIC_TSTATE_DUE_OLD), else 0.  It differs
- *	from @pending_vector: each vector has its own IRR bit.
+ *	from @pending_vector: each vector has its own IRR bit.  Only with a
+ *	newer due tick (VAPIC_TSTATE_DUE): a record with DUE_OLD alone is
+ *	refused.
  * @reserved: must be zero.
  * @checksum: vapic_checksum32() over the record with this field zero.
  */
