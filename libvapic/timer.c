@@ -289,6 +289,8 @@ static void queue_ticks(struct vapic_timer *t, u64 k, u64 due_tsc)
  */
 VAPIC_NOINLINE int timer_arm_failed_(struct vapic_timer *t, int r)
 {
+	/* Cancelled before the arm; the write's fast path leaves it set. */
+	t->hw_armed = false;
 	t->need_arm = true;
 	STAT_INC_(t->stats.arm_failures);
 	log_(t, VAPIC_LOG_ERR, "host timer_arm failed (err, target_tsc)",

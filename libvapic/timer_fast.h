@@ -96,6 +96,18 @@ static VAPIC_ALWAYS_INLINE bool timer_tscd_reached_(u64 base_tsc, u64 now,
 }
 
 /*
+ * !timer_tscd_reached_() for a base at or below the deadline, which
+ * timer_tscd_base_() makes so: the TSC is at or past the base (no wrap
+ * since) and below the deadline.  Two compares against memory instead of
+ * two subtractions: the TSC-deadline write's fast path.
+ */
+static VAPIC_ALWAYS_INLINE bool timer_tscd_ahead_(u64 base_tsc, u64 now,
+						  u64 deadline_tsc)
+{
+	return now >= base_tsc && now < deadline_tsc;
+}
+
+/*
  * timer_due_() - the running timer's target @target_tsc is reached at guest
  * TSC @now.  The two families compare differently:
  *
@@ -255,13 +267,15 @@ static VAPIC_ALWAYS_INLINE u64 timer_expiry_ns_(struct vapic_timer *t,
 	return expires;
 }
 
-/* The end of arm_hw(): arm the host timer at @expires (host ns). */
+/*
+ * The end of arm_hw(): arm the host timer at @expires (host ns).  The
+ * caller has cleared 'measured' (timer_arm_hw_()).
+ */
 static VAPIC_ALWAYS_INLINE int timer_arm_at_(struct vapic_timer *t, u64 expires,
 					     bool write_fast)
 {
 	int r;
 
-	t->measured = false;
 	if (!write_fast) {
 		t->in_window = false;
 		VAPIC_WRITE_ONCE(t->fired, 0);
@@ -289,6 +303,7 @@ static VAPIC_ALWAYS_INLINE int timer_arm_at_(struct vapic_timer *t, u64 expires,
 static VAPIC_ALWAYS_INLINE int timer_arm_hw_(struct vapic_timer *t,
 					     u64 delta_tsc, bool write_fast)
 {
+	t->measured = false;
 	if (VAPIC_UNLIKELY(lazy_on_(t)))
 		return timer_arm_hw_lazy_(t, delta_tsc, write_fast);
 	return timer_arm_at_(t, timer_expiry_ns_(t, delta_tsc), write_fast);
@@ -323,7 +338,16 @@ timer_write_tsc_deadline_inl_(struct vapic_timer *t, u64 deadline_tsc)
 {
 	u64 now;
 
-	timer_cancel_hw_(t);
+	/*
+	 * timer_cancel_hw_() with its two flag stores moved to where this
+	 * returns (nothing reads them in between: the callback cannot run
+	 * after the cancel, and guest_tsc/now_ns do not call back in).  On
+	 * the fast path, need_arm's store sits next to timer_arm_hw_()'s of
+	 * 'measured' (one store), hw_armed is set by the arm, or cleared by
+	 * timer_arm_failed_().
+	 */
+	if (t->hw_armed)
+		t->ops->timer_cancel(t->host);
 	/* After the cancel, which may wait for a running callback. */
 	now = timer_now_tsc_(t);
 	/*
@@ -336,13 +360,16 @@ timer_write_tsc_deadline_inl_(struct vapic_timer *t, u64 deadline_tsc)
 		    VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
 		    !t->busy && !VAPIC_READ_ONCE(t->fired) &&
 		    (!t->running ||
-		     !timer_tscd_reached_(t->start_tsc, now, t->target_tsc)))) {
+		     timer_tscd_ahead_(t->start_tsc, now, t->target_tsc)))) {
 		VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
 		VAPIC_WRITE_ONCE(t->start_tsc, now);
 		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);
 		VAPIC_WRITE_ONCE(t->running, true);
+		t->need_arm = false;
 		return timer_arm_hw_(t, deadline_tsc - now, true);
 	}
+	t->hw_armed = false;
+	t->need_arm = false;
 	return TIMER_WRITE_SLOW_;
 }
 
