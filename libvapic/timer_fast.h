@@ -356,11 +356,10 @@ timer_write_tsc_deadline_inl_(struct vapic_timer *t, u64 deadline_tsc)
 	 * deadline, not yet reached (timer_due_(): also not across a wrap,
 	 * else the write would drop an expiry due before it).
 	 */
-	if (VAPIC_LIKELY(
-		    VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
-		    !t->busy && !VAPIC_READ_ONCE(t->fired) &&
-		    (!t->running ||
-		     timer_tscd_ahead_(t->start_tsc, now, t->target_tsc)))) {
+	if (VAPIC_LIKELY(VAPIC_CONFIG_TIMER_FASTPATH && deadline_tsc > now &&
+			 !t->busy && !VAPIC_READ_ONCE(t->fired) &&
+			 (!t->running || timer_tscd_ahead_(t->start_tsc, now,
+							   t->target_tsc)))) {
 		VAPIC_WRITE_ONCE(t->tsc_deadline, deadline_tsc);
 		VAPIC_WRITE_ONCE(t->start_tsc, now);
 		VAPIC_WRITE_ONCE(t->target_tsc, deadline_tsc);

@@ -2530,6 +2530,51 @@ static void arm_failure_is_ehost_keeps_deadline_retries_at_poll(void **state)
 	vt_teardown(&f);
 }
 
+/* The TSC-deadline write's fast path: a host timer it failed to arm is
+ * not armed, so the next write has nothing to cancel. */
+static void arm_failure_leaves_nothing_to_cancel(void **state)
+{
+	struct vt_tfx f;
+	uint64_t cancels;
+
+	setup(&f, NULL, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(
+		vapic_timer_write_tsc_deadline(f.t, vt_gtsc(&f) + 100000), 0);
+	vclock_fault_next(f.v, VCLOCK_OP_TIMER_ARM, 1);
+	assert_int_equal(
+		vapic_timer_write_tsc_deadline(f.t, vt_gtsc(&f) + 250000),
+		VAPIC_EHOST);
+	assert_false(vclock_timer_armed(f.v, NULL));
+	cancels = f.v->stats.cancels;
+	assert_int_equal(
+		vapic_timer_write_tsc_deadline(f.t, vt_gtsc(&f) + 500000), 0);
+	assert_int_equal(f.v->stats.cancels, cancels);
+	assert_true(vclock_timer_armed(f.v, NULL));
+	vt_teardown(&f);
+}
+
+/* A write the fast path hands to the general path (a deadline already
+ * past) cancels the armed host timer once, not again there. */
+static void past_deadline_write_cancels_host_timer_once(void **state)
+{
+	struct vapic_timer_event ev;
+	struct vt_tfx f;
+	uint64_t cancels;
+
+	setup(&f, NULL, true);
+	lvtt(&f, LVT_TSCDL(0x40));
+	assert_int_equal(
+		vapic_timer_write_tsc_deadline(f.t, vt_gtsc(&f) + 250000), 0);
+	assert_true(vclock_timer_armed(f.v, NULL));
+	cancels = f.v->stats.cancels;
+	assert_int_equal(vapic_timer_write_tsc_deadline(f.t, vt_gtsc(&f) - 1),
+			 VAPIC_TIMER_DUE);
+	assert_int_equal(f.v->stats.cancels, cancels + 1);
+	assert_int_equal(vt_poll(&f, &ev), VAPIC_TIMER_INJECT);
+	vt_teardown(&f);
+}
+
 static void arm_failing_always_still_delivered_at_next_poll(void **state)
 {
 	struct vapic_timer_event ev;
@@ -4036,6 +4081,8 @@ int main(void)
 			arm_failure_is_ehost_keeps_deadline_retries_at_poll),
 		cmocka_unit_test(
 			arm_failing_always_still_delivered_at_next_poll),
+		cmocka_unit_test(arm_failure_leaves_nothing_to_cancel),
+		cmocka_unit_test(past_deadline_write_cancels_host_timer_once),
 		cmocka_unit_test(arm_failure_on_periodic_rearm_keeps_ticking),
 		/* Init, config, reset */
 		cmocka_unit_test(config_default_values),
