@@ -16,6 +16,21 @@ static uint32_t record_checksum(const struct vapic_timer_state *s)
 	return vapic_checksum32(&c, sizeof(c));
 }
 
+/*
+ * @m, a record edited by the caller, gets its checksum and must be refused
+ * (VAPIC_ESTATE) by @t's restore, which leaves @t untouched.
+ */
+static void assert_restore_refused(struct vapic_timer *t,
+				   struct vapic_timer_state *m)
+{
+	struct vapic_timer before;
+
+	m->checksum = record_checksum(m);
+	memcpy(&before, t, sizeof(before));
+	assert_int_equal(vapic_timer_restore(t, m), VAPIC_ESTATE);
+	assert_memory_equal(&before, t, sizeof(before));
+}
+
 /* A periodic timer of @period_ns on vCPU 0 of @vm, vector 0x40, divide 1. */
 static struct vclock_vcpu *periodic(struct vclock_vm *vm, uint32_t period_ns)
 {
@@ -38,16 +53,11 @@ static void restore_refuses_backlog_without_running_periodic(void **state)
 	struct vclock_vm *vm = vt_vm(1);
 	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
 	struct vapic_timer_state s;
-	struct vapic_timer before;
 
 	(void)state;
 	assert_int_equal(vapic_timer_save(&v->lapic.timer, &s), 0);
 	s.backlog = 1;
-	s.checksum = record_checksum(&s);
-	memcpy(&before, &v->lapic.timer, sizeof(before));
-	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &s),
-			 VAPIC_ESTATE);
-	assert_memory_equal(&before, &v->lapic.timer, sizeof(before));
+	assert_restore_refused(&v->lapic.timer, &s);
 	vclock_vm_destroy(vm);
 }
 
@@ -64,17 +74,12 @@ static void restore_refuses_older_due_tick_without_a_newer_one(void **state)
 	struct vclock_vm *vm = vt_vm(1);
 	struct vclock_vcpu *v = periodic(vm, 300000);
 	struct vapic_timer_state s;
-	struct vapic_timer before;
 
 	(void)state;
 	assert_int_equal(vapic_timer_save(&v->lapic.timer, &s), 0);
 	s.flags |= VAPIC_TSTATE_DUE_OLD;
 	s.pending_old_vector = 0x40;
-	s.checksum = record_checksum(&s);
-	memcpy(&before, &v->lapic.timer, sizeof(before));
-	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &s),
-			 VAPIC_ESTATE);
-	assert_memory_equal(&before, &v->lapic.timer, sizeof(before));
+	assert_restore_refused(&v->lapic.timer, &s);
 	vclock_vm_destroy(vm);
 }
 
@@ -95,19 +100,13 @@ static void restore_refuses_backlog_or_position_in_tscd_mode(void **state)
 
 	m = s;
 	m.backlog = 1;
-	m.checksum = record_checksum(&m);
-	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &m),
-			 VAPIC_ESTATE);
+	assert_restore_refused(&v->lapic.timer, &m);
 	m = s;
 	m.progress = 0x80;
-	m.checksum = record_checksum(&m);
-	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &m),
-			 VAPIC_ESTATE);
+	assert_restore_refused(&v->lapic.timer, &m);
 	m = s;
 	m.tmcct = 1;
-	m.checksum = record_checksum(&m);
-	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &m),
-			 VAPIC_ESTATE);
+	assert_restore_refused(&v->lapic.timer, &m);
 	/* The unmodified record still restores. */
 	assert_int_equal(vapic_timer_restore(&v->lapic.timer, &s), 0);
 	vclock_vm_destroy(vm);
