@@ -8,10 +8,10 @@
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/printk.h>
+#include <linux/rcuwait.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
-#include <linux/wait.h>
 #ifdef CONFIG_X86
 #include <asm/msr.h>
 #include <asm/tsc.h>
@@ -220,7 +220,7 @@ int vapic_khost_init(struct vapic_khost *kh, struct vapic_timer *t,
 	kh->priv = priv;
 	kh->flags = flags;
 	kh->arm_cpu = -1;
-	init_waitqueue_head(&kh->wq);
+	rcuwait_init(&kh->wait);
 	if (khz && vapic_clock_init(&kh->clock, khz, khz, 0))
 		return -ERANGE;
 
@@ -293,22 +293,38 @@ void vapic_khost_migrate(struct vapic_khost *kh)
 }
 EXPORT_SYMBOL_GPL(vapic_khost_migrate);
 
+/*
+ * The kick runs in the hard-irq hrtimer callback, also on PREEMPT_RT, where a
+ * wait queue's spinlock sleeps: so the one waiter (the vCPU thread) waits on
+ * an rcuwait, which wakes it with no lock, as KVM's vCPU blocking does.
+ */
 void vapic_khost_kick(struct vapic_khost *kh)
 {
-	/* The flag is set before the wake-up's lock: the waiter sees it. */
+	/*
+	 * The flag before the wake-up: rcuwait_wake_up()'s full barrier
+	 * orders it before the load of the waiter, and the waiter published
+	 * itself (prepare_to_rcuwait(), set_current_state()) before it reads
+	 * the flag: either it sees the flag or it is woken.
+	 */
 	WRITE_ONCE(kh->kicked, 1);
-	wake_up(&kh->wq);
+	rcuwait_wake_up(&kh->wait);
 }
 EXPORT_SYMBOL_GPL(vapic_khost_kick);
 
 bool vapic_khost_block(struct vapic_khost *kh, u64 timeout_ns)
 {
-	long r;
+	ktime_t expires = ktime_add_safe(ktime_get(), kh_ktime(timeout_ns));
+	bool expired = false;
 
-	r = wait_event_hrtimeout(kh->wq, READ_ONCE(kh->kicked),
-				 kh_ktime(timeout_ns));
-	if (r)
-		return false;
+	prepare_to_rcuwait(&kh->wait);
+	for (;;) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		if (READ_ONCE(kh->kicked) || expired)
+			break;
+		/* 0: the timeout passed; else woken (the kick). */
+		expired = !schedule_hrtimeout(&expires, HRTIMER_MODE_ABS);
+	}
+	finish_rcuwait(&kh->wait); /* and TASK_RUNNING */
 	return xchg(&kh->kicked, 0) != 0;
 }
 EXPORT_SYMBOL_GPL(vapic_khost_block);

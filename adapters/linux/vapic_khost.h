@@ -19,8 +19,9 @@
  *  - the hrtimer callback: vapic_timer_expired(), and its REARM (periodic,
  *    posted) and WAIT (posted, inside the advance window) actions.
  *  - kick: the embedder's kick (KVM: kvm_vcpu_kick()), or a built-in
- *    flag + wait queue that vapic_khost_block() sleeps on, for hosts
- *    without a vCPU blocking primitive of their own.
+ *    flag + rcuwait (safe in hard-irq context, also on PREEMPT_RT) that
+ *    vapic_khost_block() sleeps on, for hosts without a vCPU blocking
+ *    primitive of their own.
  *  - post, send_ipi, map_guest/unmap_guest, log: forwarded to the
  *    embedder when it supplies them; left NULL in the core's ops table
  *    otherwise, so the core sees exactly what the host can do.
@@ -34,7 +35,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/types.h>
-#include <linux/wait.h>
+#include <linux/rcuwait.h>
 #include <vapic/clock.h>
 #include <vapic/host.h>
 #include <vapic/timer.h>
@@ -118,7 +119,7 @@ struct vapic_khost {
 	int arm_cpu;
 	u64 armed_ns;
 	u32 kicked;
-	wait_queue_head_t wq;
+	struct rcuwait wait;
 	struct vapic_khost_stats stats;
 };
 
