@@ -346,7 +346,8 @@ static void do_halt(struct vcpu *v)
 
 	v->c.halts++;
 	vapic_posix_halt_begin(&v->pv);
-	if (!vapic_haltpoll_timer_ns(&v->lapic.timer, &timer_ns))
+	/* With IF clear the own timer cannot end this halt: no deadline. */
+	if (!if_set || !vapic_haltpoll_timer_ns(&v->lapic.timer, &timer_ns))
 		timer_ns = VAPIC_HALTPOLL_NO_TIMER;
 	vapic_haltpoll_begin(&v->hp, t0, timer_ns, &poll_ns);
 	if (if_set && v->wake_vec && !v->vm->opt.no_wake_prequeue &&
