@@ -88,28 +88,34 @@ static void test_halt_times_out_at_until(void **state)
 	vapic_posix_vcpu_destroy(&v);
 }
 
-static void test_tsc_deadline_interrupt_is_delivered_never_early(void **state)
+/* A timer attached to @v in TSC-deadline mode, vector 0x40. */
+static void tscd_timer(struct vapic_posix_vcpu *v, struct vapic_timer *t,
+		       uint64_t offset)
 {
-	struct vapic_posix_vcpu v;
-	struct vapic_timer t;
 	struct vapic_timer_config cfg;
-	struct vapic_timer_event ev;
-	uint64_t deadline;
-	int r, halts = 0;
 
-	(void)state;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vapic_posix_vcpu_init(v, &clk, offset, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
-	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
-	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, NULL), 0);
-	vapic_timer_set_sw_enabled(&t, true);
-	assert_int_equal(vapic_timer_write_lvtt(&t, 0x40040, false), 0);
-	deadline = vapic_posix_rdtsc() + clk.tsc_khz / 5; /* 200 us */
-	assert_int_equal(vapic_timer_write_tsc_deadline(&t, deadline), 0);
-	assert_int_not_equal(vapic_posix_expires_ns(&v), VAPIC_POSIX_NEVER);
+	assert_int_equal(vapic_timer_init(t, &cfg, &ops, v), 0);
+	assert_int_equal(vapic_posix_vcpu_attach(v, t, NULL), 0);
+	vapic_timer_set_sw_enabled(t, true);
+	assert_int_equal(vapic_timer_write_lvtt(t, 0x40040, false), 0);
+}
+
+/*
+ * Service, poll, wait out the advance or halt until the timer injects;
+ * returns the guest TSC (the adapter's view) at the injection.  *@halts
+ * (if not NULL) counts the halts on the way.
+ */
+static uint64_t run_to_injection(struct vapic_posix_vcpu *v,
+				 struct vapic_timer *t, int *halts)
+{
+	struct vapic_timer_event ev;
+	int r;
+
 	for (;;) {
-		vapic_posix_service(&v);
-		r = vapic_timer_poll(&t, 0, &ev);
+		vapic_posix_service(v);
+		r = vapic_timer_poll(t, 0, &ev);
 		if (r == VAPIC_TIMER_INJECT)
 			break;
 		if (r == VAPIC_TIMER_WAIT) {
@@ -120,11 +126,28 @@ static void test_tsc_deadline_interrupt_is_delivered_never_early(void **state)
 			continue;
 		}
 		assert_int_equal(r, VAPIC_TIMER_NONE);
-		vapic_posix_halt(&v, VAPIC_POSIX_NEVER);
-		halts++;
+		vapic_posix_halt(v, VAPIC_POSIX_NEVER);
+		if (halts)
+			(*halts)++;
 	}
-	assert_true(vapic_posix_rdtsc() >= deadline);
 	assert_int_equal(ev.vector, 0x40);
+	return ops.guest_tsc(v);
+}
+
+static void test_tsc_deadline_interrupt_is_delivered_never_early(void **state)
+{
+	struct vapic_posix_vcpu v;
+	struct vapic_timer t;
+	uint64_t deadline;
+	int halts = 0;
+
+	(void)state;
+	tscd_timer(&v, &t, 0);
+	deadline = vapic_posix_rdtsc() + clk.tsc_khz / 5; /* 200 us */
+	assert_int_equal(vapic_timer_write_tsc_deadline(&t, deadline), 0);
+	assert_int_not_equal(vapic_posix_expires_ns(&v), VAPIC_POSIX_NEVER);
+	assert_true(run_to_injection(&v, &t, &halts) >= deadline);
+	assert_true(vapic_posix_rdtsc() >= deadline);
 	assert_int_equal(t.stats.early, 0);
 	assert_int_equal(t.stats.injections, 1);
 	assert_true(halts >= 1);
@@ -347,49 +370,6 @@ static bool offset_is(uint64_t g, uint64_t h0, uint64_t h1, uint64_t off)
 	return g - off - h0 <= h1 - h0;
 }
 
-/* A timer attached to @v in TSC-deadline mode, vector 0x40. */
-static void tscd_timer(struct vapic_posix_vcpu *v, struct vapic_timer *t,
-		       uint64_t offset)
-{
-	struct vapic_timer_config cfg;
-
-	assert_int_equal(vapic_posix_vcpu_init(v, &clk, offset, NULL), 0);
-	vapic_timer_config_default(&cfg, clk.tsc_khz);
-	assert_int_equal(vapic_timer_init(t, &cfg, &ops, v), 0);
-	assert_int_equal(vapic_posix_vcpu_attach(v, t, NULL), 0);
-	vapic_timer_set_sw_enabled(t, true);
-	assert_int_equal(vapic_timer_write_lvtt(t, 0x40040, false), 0);
-}
-
-/*
- * Service, poll, wait out the advance or halt until the timer injects;
- * returns the guest TSC (the adapter's view) at the injection.
- */
-static uint64_t run_to_injection(struct vapic_posix_vcpu *v,
-				 struct vapic_timer *t)
-{
-	struct vapic_timer_event ev;
-	int r;
-
-	for (;;) {
-		vapic_posix_service(v);
-		r = vapic_timer_poll(t, 0, &ev);
-		if (r == VAPIC_TIMER_INJECT)
-			break;
-		if (r == VAPIC_TIMER_WAIT) {
-			uint64_t until = vapic_posix_now_ns() + ev.wait_ns;
-
-			while (vapic_posix_now_ns() < until)
-				;
-			continue;
-		}
-		assert_int_equal(r, VAPIC_TIMER_NONE);
-		vapic_posix_halt(v, VAPIC_POSIX_NEVER);
-	}
-	assert_int_equal(ev.vector, 0x40);
-	return ops.guest_tsc(v);
-}
-
 /*
  * The end of a tscd_timer() test: its one interrupt came, not early, from
  * @fires host timer expiries; both torn down.
@@ -508,7 +488,7 @@ static void test_tsc_moved_forward_brings_the_host_timer_earlier(void **state)
 			 0);
 	/* 9.99 s earlier, give or take the clock reads: 5 s is plenty. */
 	assert_true(vapic_posix_expires_ns(&v) < exp - 5000000000ULL);
-	assert_true(run_to_injection(&v, &t) >= deadline);
+	assert_true(run_to_injection(&v, &t, NULL) >= deadline);
 	one_tick_on_time(&v, &t, 1);
 }
 
@@ -529,7 +509,7 @@ static void test_tsc_moved_back_delays_the_deadline_never_early(void **state)
 	deadline = ops.guest_tsc(&v) + ms_to_tsc(1);
 	assert_int_equal(vapic_timer_write_tsc_deadline(&t, deadline), 0);
 	assert_int_equal(vapic_posix_set_tsc_offset(&v, off - ms_to_tsc(2)), 0);
-	assert_true(run_to_injection(&v, &t) >= deadline);
+	assert_true(run_to_injection(&v, &t, NULL) >= deadline);
 	assert_int_equal(vapic_posix_expires_ns(&v), VAPIC_POSIX_NEVER);
 	one_tick_on_time(&v, &t, 1);
 }
