@@ -49,6 +49,7 @@
 #define VEC 0x40U
 #define LVTT_TSCD (0x40000U | VEC)
 #define RAM_SIZE 0x10000U
+#define MAX_REMAPS 16 /* each keeps a copy of guest RAM until the end */
 #define HOLE_GPA 0x8000U
 #define HOLE_LEN 0x1000U
 #define PATTERN 0x5aU
@@ -65,6 +66,7 @@ struct reached {
 	bool deferred, posted, honest, hostile, enabled, refused, skipped;
 	bool moved, clamped, delivered, halted, disarmed, disabled, init;
 	bool restored, masked, mode_switch, periodic, faults, creep, garbage;
+	bool remapped;
 	uint64_t ops, events, deliveries;
 };
 
@@ -99,6 +101,7 @@ struct fz {
 	uint64_t tscd_since;	/* back in TSC-deadline mode since */
 	/* rate bound */
 	uint64_t paid_ns, paid_arms, paid_faults, faults;
+	uint32_t remaps;
 	uint64_t op_arms;	/* arms before the current operation */
 	uint64_t fault_tsc;	/* when a host fault was last injected */
 	/* creep */
@@ -480,6 +483,35 @@ static void halt(struct fz *f)
 	f->r.halted = true;
 }
 
+/*
+ * The host puts a copy of guest RAM on new memory (a memslot re-created
+ * elsewhere, a replaced page) and maps the block again.  The guest sees
+ * the same bytes; the host must too.  A failed map (an injected fault)
+ * changes nothing, and the guest must not run on the new memory until a
+ * remap succeeds: the host retries first (the fault was one-shot).
+ */
+static void remap(struct fz *f)
+{
+	int r;
+
+	if (f->remaps >= MAX_REMAPS)
+		return;
+	f->remaps++;
+	if (vclock_mem_replace(f->vm, true))
+		abort();
+	r = vapic_lazy_remap(f->t);
+	trace(f, "remap (result)", (uint64_t)(int64_t)r, 0);
+	if (r == VAPIC_EFAULT) {
+		f->r.faults = true;
+		r = vapic_lazy_remap(f->t);
+		trace(f, "remap again (result)", (uint64_t)(int64_t)r, 0);
+	}
+	if (r < 0)
+		fail(f, "remap failed", (uint64_t)(int64_t)r, 0);
+	if (r >= 0 && f->gslot >= 0)
+		f->r.remapped = true;
+}
+
 static void step(struct fz *f)
 {
 	uint8_t op = u8(f);
@@ -577,8 +609,12 @@ static void step(struct fz *f)
 		}
 		paid(f);
 		break;
-	case 13: /* host faults */
+	case 13: /* host faults; or new memory behind guest RAM (remap) */
 		x = u8(f);
+		if (x & 0x80) {
+			remap(f);
+			break;
+		}
 		vclock_fault_next(f->v, (enum vclock_op)(x % VCLOCK_OP_NR), 1);
 		f->faults++;
 		f->fault_tsc = now_tsc(f);
@@ -722,7 +758,7 @@ void fuzz_summary(char *buf, size_t len)
 		R(clamped),  R(delivered),   R(halted),	     R(disarmed),
 		R(disabled), R(init),	     R(restored),    R(masked),
 		R(mode_switch), R(periodic), R(faults),	     R(creep),
-		R(garbage),
+		R(garbage),  R(remapped),
 #undef R
 	};
 

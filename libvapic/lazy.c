@@ -31,6 +31,7 @@ const struct vapic_stat_desc vapic_lazy_stat_descs[] = {
 #define D(f) { "lazy_" #f, (u32)__builtin_offsetof(struct vapic_lazy_stats, f), 1 }
 	D(enables),	 D(disables), D(msr_faults),
 	D(arbitrations), D(moves),    D(clamped),
+	D(remaps),
 #undef D
 };
 const uint32_t vapic_lazy_stat_ndescs = VAPIC_ARRAY_SIZE(vapic_lazy_stat_descs);
@@ -227,6 +228,7 @@ VAPIC_API void vapic_lazy_get_stats(const struct vapic_timer *t,
 	out->arbitrations = VAPIC_READ_ONCE(s->arbitrations);
 	out->moves = VAPIC_READ_ONCE(s->moves);
 	out->clamped = VAPIC_READ_ONCE(s->clamped);
+	out->remaps = VAPIC_READ_ONCE(s->remaps);
 }
 
 static int msr_fault(struct vapic_timer *t, int err, u64 val)
@@ -239,9 +241,13 @@ static int msr_fault(struct vapic_timer *t, int err, u64 val)
 	return err;
 }
 
-/* Map and check the block at @gpa; NULL and *err on failure. */
+/*
+ * Map and check the block at @gpa; NULL and *err on failure.  The version
+ * is checked when the guest enables the block (@check_version), not when
+ * the host maps it again (vapic_lazy_remap()).
+ */
 static struct vapic_lazy_page *map_page(struct vapic_timer *t, u64 gpa,
-					int *err)
+					bool check_version, int *err)
 {
 	struct vapic_lazy_page *pg;
 	u32 version;
@@ -262,6 +268,8 @@ static struct vapic_lazy_page *map_page(struct vapic_timer *t, u64 gpa,
 		*err = VAPIC_EFAULT;
 		return NULL;
 	}
+	if (!check_version)
+		return pg;
 	version = lazy_le32_(VAPIC_READ_ONCE(pg->version));
 	if (version != VAPIC_LAZY_VERSION) {
 		t->ops->unmap_guest(t->host, pg, VAPIC_LAZY_PAGE_SIZE);
@@ -283,7 +291,7 @@ VAPIC_API int vapic_lazy_write_msr(struct vapic_timer *t, uint64_t val)
 	if (val & VAPIC_LAZY_MSR_RSVD_MASK)
 		return msr_fault(t, VAPIC_ERSVD, val);
 	if (val & VAPIC_LAZY_MSR_ENABLE) {
-		pg = map_page(t, val & VAPIC_LAZY_MSR_GPA_MASK, &err);
+		pg = map_page(t, val & VAPIC_LAZY_MSR_GPA_MASK, true, &err);
 		if (!pg)
 			return msr_fault(t, err, val);
 	}
@@ -307,5 +315,39 @@ VAPIC_API int vapic_lazy_write_msr(struct vapic_timer *t, uint64_t val)
 	 * The write took effect.  A failed host-timer arm (VAPIC_EHOST) is the
 	 * host's problem, retried at the next poll: not a #GP for the guest.
 	 */
+	return err < 0 ? 0 : err;
+}
+
+VAPIC_API int vapic_lazy_remap(struct vapic_timer *t)
+{
+	struct vapic_lazy *lz = &t->lazy;
+	struct vapic_lazy_page *pg;
+	bool credit;
+	int err;
+	u64 now;
+
+	if (!lz->page)
+		return 0;
+	pg = map_page(t, lz->msr_val & VAPIC_LAZY_MSR_GPA_MASK, false, &err);
+	if (!pg)
+		return err;
+	/*
+	 * As a move to another block (vapic_lazy_write_msr()), except that
+	 * the guest did not ask for it: it has not run since its block's
+	 * memory changed, so the old mapping holds the last "pending" it
+	 * wrote.  Take that (H1-H3), clear "armed" in the old mapping, and
+	 * let rearm() publish "armed" in the new one.  The guest paid no
+	 * exit for this: no exact re-arm is bought (H4).
+	 */
+	credit = lz->credit;
+	now = timer_begin_write_(t);
+	lz->credit = credit;
+	(void)timer_lazy_check_(t, now);
+	VAPIC_WRITE_ONCE(lz->page->armed, 0);
+	t->ops->unmap_guest(t->host, lz->page, VAPIC_LAZY_PAGE_SIZE);
+	lz->page = pg;
+	lz->armed_tsc = 0;
+	STAT_INC_(lz->stats.remaps);
+	err = timer_finish_write_(t, now);
 	return err < 0 ? 0 : err;
 }

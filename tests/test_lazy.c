@@ -763,6 +763,206 @@ static void enable_elsewhere_moves_block(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Remap: the host's mapping of the block changes under it                */
+
+/* The host puts new memory behind guest RAM; the guest's block is there. */
+static void replace_mem(struct lfx *f, bool copy)
+{
+	assert_int_equal(vclock_mem_replace(f->vm, copy), 0);
+	f->pg = (struct vapic_lazy_page *)(f->vm->mem + PAGE_GPA);
+}
+
+static void remap_takes_pending_from_the_old_mapping(void **state)
+{
+	struct vapic_lazy_page *old;
+	struct lfx f;
+	uint64_t d, p;
+
+	(void)state;
+	lsetup(&f, POSTED);
+	d = now_tsc(&f) + 100 * US;
+	p = d + 100 * US;
+	assert_true(gset(&f, d));
+	assert_false(gset(&f, p));
+	old = f.pg;
+	replace_mem(&f, true);
+	f.pg->pending = 0; /* only the old mapping has the guest's "p" */
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(old->armed, 0);
+	assert_int_equal(armed(&f), p);
+	assert_int_equal(f.vm->maps_outstanding, 1);
+	assert_int_equal(lstats(&f).remaps, 1);
+	assert_int_equal(lstats(&f).enables, 1);
+	assert_int_equal(lstats(&f).disables, 0);
+	assert_true(vapic_lazy_enabled(f.t));
+	assert_int_equal(vapic_lazy_read_msr(f.t),
+			 vapic_lazy_guest_msr_value(PAGE_GPA));
+	run_to(&f, p);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	lteardown(&f);
+}
+
+static void remap_arbitrates_against_the_new_mapping(void **state)
+{
+	struct vapic_lazy_page *old;
+	struct lfx f;
+	uint64_t d, q;
+
+	(void)state;
+	lsetup(&f, POSTED);
+	d = now_tsc(&f) + 100 * US;
+	q = d + 300 * US;
+	assert_true(gset(&f, d));
+	old = f.pg;
+	replace_mem(&f, true);
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	/* The guest runs on the new memory: its later deadline is there. */
+	assert_false(gset(&f, q));
+	old->pending = d + 100 * US; /* the stale page is never read again */
+	run_to(&f, q);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, q);
+	assert_int_equal(lstats(&f).moves, 1);
+	lteardown(&f);
+}
+
+static void remap_after_discard_publishes_armed(void **state)
+{
+	struct lfx f;
+	uint64_t d, p, q;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	p = d + 100 * US;
+	q = p + 1 * MS; /* past the rate bound: remap's move took the credit */
+	assert_true(gset(&f, d));
+	assert_false(gset(&f, p));
+	replace_mem(&f, false);
+	assert_int_equal(f.pg->version, 0);
+	assert_int_equal(vapic_lazy_remap(f.t), 0); /* no version check */
+	assert_int_equal(armed(&f), p);
+	assert_false(gset(&f, q));
+	run_to(&f, q);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, q);
+	lteardown(&f);
+}
+
+static void remap_outside_ram_keeps_the_old_mapping(void **state)
+{
+	struct lfx f;
+	uint64_t d, p;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	p = d + 100 * US;
+	assert_true(gset(&f, d));
+	assert_int_equal(vclock_mem_add_hole(f.vm, PAGE_GPA, 0x1000), 0);
+	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
+	assert_true(vapic_lazy_enabled(f.t));
+	assert_int_equal(f.vm->maps_outstanding, 1);
+	assert_int_equal(lstats(&f).remaps, 0);
+	assert_int_equal(lstats(&f).msr_faults, 0);
+	/* The old mapping still works: a later deadline still moves. */
+	assert_int_equal(armed(&f), d);
+	assert_false(gset(&f, p));
+	vclock_mem_clear_holes(f.vm);
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(armed(&f), p);
+	run_to(&f, p);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	lteardown(&f);
+}
+
+static void remap_map_failure_changes_nothing(void **state)
+{
+	struct lfx f;
+	uint64_t d;
+
+	(void)state;
+	lsetup(&f, POSTED);
+	d = now_tsc(&f) + 100 * US;
+	assert_true(gset(&f, d));
+	vclock_fault_next(f.v, VCLOCK_OP_MAP_GUEST, 1);
+	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
+	assert_int_equal(armed(&f), d);
+	assert_true(vclock_timer_armed(f.v, NULL));
+	assert_int_equal(f.vm->maps_outstanding, 1);
+	assert_int_equal(lstats(&f).remaps, 0);
+	run_to(&f, d);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, d);
+	lteardown(&f);
+}
+
+static void remap_while_disabled_does_nothing(void **state)
+{
+	struct lfx f;
+	uint64_t maps;
+
+	(void)state;
+	lsetup_cfg(&f, DEFERRED, 0, VAPIC_MIN_PERIOD_NS_DEFAULT, false);
+	maps = f.v->stats.maps;
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(f.v->stats.maps, maps);
+	assert_false(vapic_lazy_enabled(f.t));
+	assert_int_equal(f.vm->maps_outstanding, 0);
+	assert_int_equal(lstats(&f).remaps, 0);
+	lteardown(&f);
+}
+
+/* H4: a remap is the host's doing, not an exit the guest paid for. */
+static void remap_buys_no_exact_rearm(void **state)
+{
+	struct lfx f;
+	uint64_t d, p, q, at;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	p = d + 100 * US;
+	q = p + 10 * US;
+	assert_true(gset(&f, d));
+	assert_false(gset(&f, p));
+	run_to(&f, d + 1); /* the paid exact move, d -> p */
+	assert_int_equal(lstats(&f).moves, 1);
+	assert_false(gset(&f, q));
+	replace_mem(&f, true);
+	at = now_tsc(&f);
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(lstats(&f).clamped, 1);
+	run_to(&f, at + VAPIC_MIN_PERIOD_NS_DEFAULT);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc,
+			 at + VAPIC_MIN_PERIOD_NS_DEFAULT);
+	lteardown(&f);
+}
+
+/* The protocol keeps its value: a disable afterwards clears the new block. */
+static void remap_then_disable_clears_the_new_mapping(void **state)
+{
+	struct lfx f;
+	uint64_t d;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	assert_true(gset(&f, d));
+	replace_mem(&f, true);
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(armed(&f), d);
+	assert_int_equal(vapic_lazy_write_msr(f.t, 0), 0);
+	assert_int_equal(armed(&f), 0);
+	assert_int_equal(f.vm->maps_outstanding, 0);
+	assert_int_equal(f.vm->unmap_violations, 0);
+	lteardown(&f);
+}
+
+/* ---------------------------------------------------------------------- */
 /* R1/R2: "armed" follows the host timer on every path                    */
 
 static void wrmsr_publishes_armed(void **state)
@@ -1776,6 +1976,14 @@ int main(void)
 		cmocka_unit_test(move_block_takes_the_last_lazy_deadline),
 		cmocka_unit_test(disable_with_address_reads_back),
 		cmocka_unit_test(enable_elsewhere_moves_block),
+		cmocka_unit_test(remap_takes_pending_from_the_old_mapping),
+		cmocka_unit_test(remap_arbitrates_against_the_new_mapping),
+		cmocka_unit_test(remap_after_discard_publishes_armed),
+		cmocka_unit_test(remap_outside_ram_keeps_the_old_mapping),
+		cmocka_unit_test(remap_map_failure_changes_nothing),
+		cmocka_unit_test(remap_while_disabled_does_nothing),
+		cmocka_unit_test(remap_buys_no_exact_rearm),
+		cmocka_unit_test(remap_then_disable_clears_the_new_mapping),
 		cmocka_unit_test(wrmsr_publishes_armed),
 		cmocka_unit_test(enable_publishes_current_deadline),
 		cmocka_unit_test(clear_on_disarm),

@@ -729,6 +729,31 @@ int vclock_mem_add_hole(struct vclock_vm *vm, uint64_t gpa, uint64_t len)
 	return 0;
 }
 
+void vclock_mem_clear_holes(struct vclock_vm *vm)
+{
+	vm->nr_holes = 0;
+}
+
+int vclock_mem_replace(struct vclock_vm *vm, bool copy)
+{
+	size_t size = vm->cfg.mem_size ? vm->cfg.mem_size : 1;
+	uint8_t **old =
+		realloc(vm->old_mem, (vm->nr_old_mem + 1) * sizeof(*old));
+	uint8_t *mem;
+
+	if (!old)
+		return VAPIC_EHOST;
+	vm->old_mem = old;
+	mem = calloc(1, size);
+	if (!mem)
+		return VAPIC_EHOST;
+	if (copy)
+		memcpy(mem, vm->mem, size);
+	vm->old_mem[vm->nr_old_mem++] = vm->mem;
+	vm->mem = mem;
+	return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Run loop                                                               */
 
@@ -892,6 +917,9 @@ void vclock_vm_destroy(struct vclock_vm *vm)
 	free(vm->heap);
 	free(vm->heap_pos);
 	free(vm->mem);
+	while (vm->nr_old_mem)
+		free(vm->old_mem[--vm->nr_old_mem]);
+	free(vm->old_mem);
 	free(vm->log);
 	free(vm->maps);
 	free(vm);

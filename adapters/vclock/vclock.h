@@ -356,6 +356,8 @@ struct vclock_vm {
 	uint32_t nr_holes;
 	uint64_t hole_gpa[VCLOCK_MAX_HOLES];
 	uint64_t hole_len[VCLOCK_MAX_HOLES];
+	uint8_t **old_mem;
+	size_t nr_old_mem;
 };
 
 /** The host ops table every vCPU is bound to (host = struct vclock_vcpu *). */
@@ -528,6 +530,20 @@ void vclock_fault_clear(struct vclock_vcpu *v, enum vclock_op op);
  * many holes).
  */
 int vclock_mem_add_hole(struct vclock_vm *vm, uint64_t gpa, uint64_t len);
+
+/** vclock_mem_clear_holes() - all of guest memory is RAM again. */
+void vclock_mem_clear_holes(struct vclock_vm *vm);
+
+/**
+ * vclock_mem_replace() - the host puts new memory behind the guest's RAM
+ * (what a memslot re-created on other memory, a replaced page or
+ * MADV_DONTNEED do to KVM): vm->mem becomes a new buffer, a copy of the
+ * old one if @copy, zeroed otherwise.  Mappings made before keep the old
+ * buffer (a pinned page that no longer backs the guest's RAM) until they
+ * are unmapped; it is freed with the VM.
+ * Return: 0 or VAPIC_EHOST (out of memory).
+ */
+int vclock_mem_replace(struct vclock_vm *vm, bool copy);
 
 /** vclock_log_clear() - forget the deliveries logged so far. */
 void vclock_log_clear(struct vclock_vm *vm);

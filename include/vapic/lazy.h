@@ -51,6 +51,8 @@ struct vapic_lazy_config {
  * @moves: of those, expiries where the guest had moved its deadline later:
  *	the host re-armed without injecting.
  * @clamped: moves whose re-arm was held back by the rate bound.
+ * @remaps: vapic_lazy_remap() calls that moved the protocol to a new
+ *	mapping of the same block.
  */
 struct vapic_lazy_stats {
 	uint64_t enables;
@@ -59,6 +61,7 @@ struct vapic_lazy_stats {
 	uint64_t arbitrations;
 	uint64_t moves;
 	uint64_t clamped;
+	uint64_t remaps;
 };
 
 /** Counter descriptors of struct vapic_lazy_stats. */
@@ -161,6 +164,37 @@ VAPIC_API bool vapic_lazy_is_msr(const struct vapic_timer *t, uint32_t index);
  * VAPIC_LAZY_VERSION.
  */
 VAPIC_API int vapic_lazy_write_msr(struct vapic_timer *t, uint64_t val);
+
+/**
+ * vapic_lazy_remap() - map the enabled block again: the host's mapping of
+ * its guest-physical address may have changed.
+ * @t: the timer.
+ *
+ * A host whose map_guest mapping can go stale calls this before the guest
+ * runs again after the change: KVM when the memslot holding the block was
+ * deleted, moved or re-created, or when userspace replaced or discarded
+ * the page behind it (mmap, MADV_DONTNEED, migration of an unpinned page).
+ * A userspace VMM whose mapping is its own guest memory never needs it.
+ *
+ * Maps the block's address again with host_ops.map_guest and moves the
+ * protocol to the new mapping as vapic_lazy_write_msr() moves it to
+ * another block: the last "pending" in the old mapping is taken, the old
+ * mapping gets "armed" = 0 and is unmapped, and "armed" is published in
+ * the new one.  The version is not checked again (the guest's block was
+ * checked when it enabled it; memory the host discarded reads 0 there).
+ * If the address cannot be mapped, nothing changes and the old mapping
+ * stays in use; the host calls again later, and must not let the guest use
+ * new memory at that address before a call succeeds (the host would miss
+ * the guest's "pending" there and the guest would read a stale "armed").
+ * KVM: a memslot being re-created or deleted for good leaves no RAM there,
+ * so the guest cannot use it; RAM that cannot be mapped fails KVM_RUN.
+ *
+ * Context: vCPU thread, guest not running (map_guest may sleep).
+ * Return: 0 or VAPIC_TIMER_DUE (as vapic_lazy_write_msr()) when the
+ * protocol moved, and 0 when it is not enabled (nothing to do);
+ * VAPIC_EFAULT if the address could not be mapped (nothing changed).
+ */
+VAPIC_API int vapic_lazy_remap(struct vapic_timer *t);
 
 /**
  * vapic_lazy_read_msr() - RDMSR of the protocol MSR: the last value
