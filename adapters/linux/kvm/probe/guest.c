@@ -997,6 +997,8 @@ static void probe_cpuid(void *ctx, uint32_t leaf, uint32_t regs[4])
 	cpuid(leaf, regs);
 }
 
+static uint32_t lazy_msr;
+
 static bool lazy_enable(struct sbuf *why)
 {
 	struct vapic_lazy_guest_info info;
@@ -1013,6 +1015,7 @@ static bool lazy_enable(struct sbuf *why)
 	}
 	vapic_lazy_guest_page_init(lazy_page);
 	wrmsr(info.msr_index, vapic_lazy_guest_msr_value(PROBE_LAZY_GPA));
+	lazy_msr = info.msr_index;
 	lazy_on = true;
 	return true;
 }
@@ -1024,11 +1027,103 @@ static bool set_deadline(uint64_t d)
 	wrmsr(MSR_TSC_DEADLINE, d);
 	return true;
 }
+
+/* Late by more than this: the host took a stale deadline (200 ms away). */
+#define REMAP_LATE_US 100000U
+
+/* One deadline the guest set, later than "armed": no exit, and on time. */
+static void remap_wait(struct result *r, uint64_t d, uint8_t how)
+{
+	wait_irqs(1);
+	res_late(r, irq_tsc, d);
+	if (irq_tsc >= d && irq_tsc - d > us_to_tsc(REMAP_LATE_US))
+		res_fail(r,
+			 how == PROBE_REMAP_PAGE
+				 ? "page replaced: interrupt late, ms:"
+				 : "memslot re-created: interrupt late, ms:",
+			 udiv64(irq_tsc - d, mbox->tsc_khz));
+}
+
+/*
+ * The VMM puts other memory behind the block while a later deadline
+ * waits in "pending" (PROBE_PORT_REMAP): how = PROBE_REMAP_PAGE maps a
+ * copy over the page, PROBE_REMAP_SLOT re-creates the memslot on a copy of
+ * all guest RAM.  KVM pinned the old page; it must follow before the guest
+ * runs again: take "pending" from the old page and publish "armed" in the
+ * new memory (libvapic's R4).  Otherwise the guest, reading the copied,
+ * stale "armed", skips the MSR write for an earlier deadline, and the host
+ * moves its timer to the stale "pending" of the old page: 190 ms late;
+ * then the host has nothing armed, the guest skips the write again, and
+ * the next interrupt never comes (the VMM's 30 s timeout).
+ */
+static void lazy_remap_case(struct result *r, uint8_t how)
+{
+	uint64_t d1, p, q, s1, s2, a;
+
+	irq_reset(0);
+	d1 = rdtsc() + us_to_tsc(5000);
+	p = rdtsc() + us_to_tsc(200000);
+	if (!set_deadline(d1))
+		res_fail(r, "first deadline did not exit, kind", how);
+	if (set_deadline(p))
+		res_fail(r, "a later deadline exited, kind", how);
+	outb(PROBE_PORT_REMAP, how);
+	a = __atomic_load_n(&lazy_page->armed, __ATOMIC_SEQ_CST);
+	if (a != p)
+		res_fail(r, "armed in the new memory is not the guest's pending deadline (stale mapping), kind",
+			 how);
+	/* Earlier than "armed" (p): exits, fires at q. */
+	q = rdtsc() + us_to_tsc(10000);
+	irq_reset(q);
+	(void)set_deadline(q);
+	remap_wait(r, q, how);
+	/* The protocol goes on in the new memory: s2 waits in "pending". */
+	s1 = rdtsc() + us_to_tsc(3000);
+	s2 = s1 + us_to_tsc(10000);
+	irq_reset(s2);
+	(void)set_deadline(s1);
+	if (set_deadline(s2))
+		res_fail(r, "a later deadline exited after the remap, kind",
+			 how);
+	remap_wait(r, s2, how);
+}
+
+static void t_lazy_remap(void)
+{
+	struct result r;
+
+	res_init(&r, "lazy TSC-deadline: block's page replaced, memslot re-created: host follows, no late tick");
+	if (!lazy_enable(&r.msg)) {
+		r.skip = true;
+		report(&r);
+		return;
+	}
+	r.lazy = true;
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	lazy_remap_case(&r, PROBE_REMAP_PAGE);
+	lazy_remap_case(&r, PROBE_REMAP_SLOT);
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	wrmsr(lazy_msr, 0);
+	lazy_on = false;
+	if (irq_early)
+		res_fail(&r, "interrupts before the deadline:", irq_early);
+	report(&r);
+}
 #else
 static bool set_deadline(uint64_t d)
 {
 	wrmsr(MSR_TSC_DEADLINE, d);
 	return true;
+}
+
+static void t_lazy_remap(void)
+{
+	struct result r;
+
+	res_init(&r, "lazy TSC-deadline: block's page replaced, memslot re-created: host follows, no late tick");
+	sb_str(&r.msg, "guest built without lazy TSC-deadline");
+	r.skip = true;
+	report(&r);
 }
 #endif
 
@@ -1205,6 +1300,8 @@ void guest_main(void)
 			t_save_restore();
 		if (m & 0x400)
 			t_lvt_after_due();
+		if (m & 0x800)
+			t_lazy_remap();
 	}
 	lvtt(LVT_MASKED);
 	outb(PROBE_PORT_DONE, 0);

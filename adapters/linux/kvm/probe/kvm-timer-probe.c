@@ -60,6 +60,7 @@ struct stat_set {
 struct vm {
 	int kvm, fd, vcpu, stats_fd;
 	uint8_t *mem;
+	uint8_t *old_mem; /* guest RAM before PROBE_REMAP_SLOT, still mapped */
 	struct kvm_run *run;
 	size_t run_size;
 	/* Stats descriptors: offset (in u64) and name of every size-1 one. */
@@ -347,6 +348,8 @@ static void vm_destroy(struct vm *vm)
 {
 	munmap(vm->run, vm->run_size);
 	munmap(vm->mem, PROBE_MEM_SIZE);
+	if (vm->old_mem)
+		munmap(vm->old_mem, PROBE_MEM_SIZE);
 	if (vm->stats_fd >= 0)
 		close(vm->stats_fd);
 	close(vm->vcpu);
@@ -533,6 +536,58 @@ static bool tsc_jump(struct vm *vm)
 	return ok;
 }
 
+/*
+ * PROBE_PORT_REMAP: put other memory behind guest RAM, as userspace may at
+ * any time.  PROBE_REMAP_PAGE maps a copy over the page that holds the
+ * mailbox and the lazy TSC-deadline block (mmap MAP_FIXED: an mmu notifier
+ * invalidation for KVM).  PROBE_REMAP_SLOT re-creates memslot 0 on a copy
+ * of all guest RAM (delete, create: a new memslot generation); the old
+ * memory stays mapped until the VM goes, so only the memslot change tells
+ * KVM.  KVM pinned the block's page when the guest enabled it.
+ */
+static bool remap_mem(struct vm *vm, uint8_t how)
+{
+	struct kvm_userspace_memory_region mr;
+	uint8_t *page, *mem, copy[4096];
+
+	switch (how) {
+	case PROBE_REMAP_PAGE:
+		page = vm->mem + (PROBE_LAZY_GPA & ~0xfffU);
+		memcpy(copy, page, sizeof(copy));
+		if (mmap(page, sizeof(copy), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+			 0) == MAP_FAILED)
+			return false;
+		memcpy(page, copy, sizeof(copy));
+		return true;
+	case PROBE_REMAP_SLOT:
+		if (vm->old_mem) {
+			errno = EBUSY;
+			return false;
+		}
+		mem = mmap(NULL, PROBE_MEM_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (mem == MAP_FAILED)
+			return false;
+		memcpy(mem, vm->mem, PROBE_MEM_SIZE);
+		memset(&mr, 0, sizeof(mr));
+		mr.slot = 0;
+		mr.guest_phys_addr = 0;
+		mr.memory_size = 0; /* delete */
+		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0)
+			return false;
+		mr.memory_size = PROBE_MEM_SIZE;
+		mr.userspace_addr = (uintptr_t)mem;
+		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0)
+			return false;
+		vm->old_mem = vm->mem;
+		vm->mem = mem;
+		return true;
+	}
+	errno = EINVAL;
+	return false;
+}
+
 static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 		   struct run_result *rr)
 {
@@ -605,6 +660,16 @@ static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 					    tag, strerror(errno));
 					return false;
 				}
+				break;
+			case PROBE_PORT_REMAP:
+				if (!remap_mem(vm, data[0])) {
+					alarm(0);
+					tap(false, "%s: the VMM puts other memory behind guest RAM (kind %u): %s",
+					    tag, data[0], strerror(errno));
+					return false;
+				}
+				mb = (struct probe_mbox *)(vm->mem +
+							   PROBE_MBOX_GPA);
 				break;
 			case PROBE_PORT_DONE:
 				alarm(0);

@@ -21,6 +21,10 @@
  *	                   reset LAPIC (a migration, see kvm-timer-probe.c)
  *	PROBE_PORT_TSC     the VMM moves the guest TSC 10 s forward
  *	                   (KVM_SET_MSRS of IA32_TSC, host-initiated)
+ *	PROBE_PORT_REMAP   the VMM puts other memory behind guest RAM (al:
+ *	                   PROBE_REMAP_PAGE: a copy mapped over the page at
+ *	                   PROBE_LAZY_GPA; PROBE_REMAP_SLOT: the memslot
+ *	                   re-created on a copy of all guest RAM)
  *
  * 64-bit fields are 8-byte aligned in both ABIs (i386 aligns uint64_t to
  * 4 bytes only), so the layout is the same on both sides.
@@ -48,6 +52,11 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 #define PROBE_PORT_PUTC 0x503U
 #define PROBE_PORT_SAVE 0x504U
 #define PROBE_PORT_TSC 0x505U
+#define PROBE_PORT_REMAP 0x506U
+
+/* al of PROBE_PORT_REMAP */
+#define PROBE_REMAP_PAGE 1U
+#define PROBE_REMAP_SLOT 2U
 
 #define PROBE_MAGIC 0x50524f42U /* "PROB" */
 #define PROBE_VERSION 1U
