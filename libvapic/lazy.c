@@ -335,15 +335,15 @@ VAPIC_API int vapic_lazy_remap(struct vapic_timer *t)
 	 * As a move to another block (vapic_lazy_write_msr()), except that
 	 * the guest did not ask for it: it has not run since its block's
 	 * memory changed, so the old mapping holds the last "pending" it
-	 * wrote.  Take that (H1-H3), clear "armed" in the old mapping, and
-	 * let rearm() publish "armed" in the new one.  The guest paid no
-	 * exit for this: no exact re-arm is bought (H4).
+	 * wrote.  Take that (H1-H3: H1 also clears "armed" there, which is
+	 * non-zero only while a TSC deadline runs), unmap it, and let
+	 * rearm() publish "armed" in the new one.  The guest paid no exit
+	 * for this: no exact re-arm is bought (H4).
 	 */
 	credit = lz->credit;
 	now = timer_begin_write_(t);
 	lz->credit = credit;
 	(void)timer_lazy_check_(t, now);
-	VAPIC_WRITE_ONCE(lz->page->armed, 0);
 	t->ops->unmap_guest(t->host, lz->page, VAPIC_LAZY_PAGE_SIZE);
 	lz->page = pg;
 	lz->armed_tsc = 0;
