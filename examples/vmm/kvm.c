@@ -530,14 +530,24 @@ int kvm_set_sipi_state(struct vcpu *v, uint8_t vector)
 	s.cs.limit = 0xffff;
 	if (ioctl(v->fd, KVM_SET_SREGS, &s))
 		return fail("KVM_SET_SREGS (SIPI)");
-	/* Nothing left over from before the INIT (a queued vector, an NMI). */
+	/*
+	 * Nothing left over from before the INIT, as KVM's own INIT does
+	 * (kvm_vcpu_reset()): no queued vector or exception, no NMI injected
+	 * or pending (one KVM_NMI queued while the guest had NMIs blocked),
+	 * no NMI blocking, no interrupt shadow.  KVM applies nmi.pending and
+	 * the shadow only with their VALID flags; nmi.masked always.
+	 */
 	memset(&ev, 0, sizeof(ev));
 	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
 		ev.interrupt.injected = 0;
+		ev.interrupt.shadow = 0;
 		ev.nmi.injected = 0;
 		ev.nmi.pending = 0;
+		ev.nmi.masked = 0;
 		ev.exception.injected = 0;
-		ev.flags = 0;
+		ev.exception.pending = 0;
+		ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING |
+			   KVM_VCPUEVENT_VALID_SHADOW;
 		if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev))
 			return fail("KVM_SET_VCPU_EVENTS (SIPI)");
 	}

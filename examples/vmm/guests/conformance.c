@@ -92,11 +92,26 @@ __attribute__((interrupt)) static void isr_mid(struct iframe *f)
 	apic_eoi();
 }
 
-static volatile u32 nmi_count;
+static volatile u32 nmi_count, ap_nmis, nmi_hold, ap_nmi_held;
 
+/*
+ * The BSP counts its NMIs in nmi_count, the AP in ap_nmis.  With nmi_hold
+ * set the AP stays in its handler (NMIs blocked until an IRET) until the
+ * BSP clears it or resets the AP.
+ */
 __attribute__((interrupt)) static void isr_nmi(struct iframe *f)
 {
-	nmi_count++;
+	(void)f;
+	if (this_cpu()->index == 0) {
+		nmi_count++;
+		return;
+	}
+	ap_nmis++;
+	if (nmi_hold) {
+		ap_nmi_held = 1;
+		while (nmi_hold)
+			pause();
+	}
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -887,6 +902,53 @@ static void test_hlt_if_clear(void)
 	      (s64)cnt[V_LOW], 1);
 }
 
+/*
+ * INIT drops a pending NMI and clears NMI blocking (KVM's INIT does both:
+ * kvm_vcpu_reset(); the SDM's INIT state has no NMI in flight).  The AP
+ * takes an NMI and stays in its handler, so the next NMI the BSP sends it
+ * stays pending; then INIT + SIPI.  The restarted AP must not see that
+ * NMI, and must take a new one.  Only with the VMM's own LAPIC
+ * (--irqchip=user): KVM's in-kernel LAPIC does INIT itself.
+ */
+static void wait_ap_nmis(u32 n, u64 us)
+{
+	u64 t0 = rdtsc();
+
+	while (ap_nmis < n && rdtsc() - t0 < us_to_tsc(us))
+		pause();
+}
+
+static void test_init_drops_pending_nmi(void)
+{
+	u64 t0;
+	bool up;
+
+	if (ncpus < 2 || !cpus[1].online || cfg_is("irqchip", "kernel"))
+		return;
+	ap_nmis = 0;
+	ap_nmi_held = 0;
+	nmi_hold = 1;
+	apic_icr(cpus[1].apic_id, ICR_NMI);
+	t0 = rdtsc();
+	while (!ap_nmi_held && rdtsc() - t0 < us_to_tsc(2000000))
+		pause();
+	check("init_nmi_ap_holds_an_nmi", ap_nmi_held == 1, ap_nmi_held, 1);
+	/* Blocked: stays pending.  Give the AP's thread time to queue it. */
+	apic_icr(cpus[1].apic_id, ICR_NMI);
+	wait_ap_nmis(2, 20000);
+	up = smp_restart(1);
+	nmi_hold = 0;
+	check("init_nmi_ap_restarted", up, up, 1);
+	if (!up)
+		return;
+	wait_ap_nmis(2, 50000);
+	check("init_drops_pending_nmi", ap_nmis == 1, ap_nmis, 1);
+	apic_icr(cpus[1].apic_id, ICR_NMI);
+	wait_ap_nmis(2, 2000000);
+	wait_ap_nmis(3, 20000);
+	check("nmi_after_init_delivered", ap_nmis == 2, ap_nmis, 2);
+}
+
 /* ---- the guest moves its own TSC ------------------------------------------
  */
 
@@ -1199,6 +1261,7 @@ int guest_main(void)
 	test_ipi_to_ap();
 	test_hlt_if_clear();
 	test_tsc_moves();
+	test_init_drops_pending_nmi();
 
 	printf("conformance: %d failure(s)\n", failures);
 	return failures;

@@ -550,6 +550,32 @@ void ap_main(void)
 		sti_hlt();
 }
 
+/* The BSP hands AP @i its index and stack, then sends INIT and SIPI. */
+static bool ap_boot(u32 i)
+{
+	u64 t0;
+
+	ap_boot_index = i;
+	__atomic_store_n(&ap_boot_stack,
+			 (u64)(uintptr_t)&cpu_stacks[i][STACK_SIZE],
+			 __ATOMIC_RELEASE);
+	apic_icr(cpus[i].apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+	apic_icr(cpus[i].apic_id, ICR_SIPI | SIPI_VECTOR);
+	t0 = rdtsc();
+	while (!__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
+		if (rdtsc() - t0 > us_to_tsc(2000000))
+			return false;
+		pause();
+	}
+	return true;
+}
+
+bool smp_restart(u32 i)
+{
+	__atomic_store_n(&cpus[i].online, 0, __ATOMIC_RELEASE);
+	return ap_boot(i);
+}
+
 u32 smp_start(void)
 {
 	u32 i, up = 1;
@@ -557,21 +583,9 @@ u32 smp_start(void)
 	memcpy((void *)TRAMPOLINE_PA, trampoline_start,
 	       (size_t)(trampoline_end - trampoline_start));
 	for (i = 1; i < ncpus && i < MAX_CPUS; i++) {
-		u64 t0;
-
-		ap_boot_index = i;
 		cpus[i].apic_id = i; /* the VMM numbers APIC IDs 0..n-1 */
-		__atomic_store_n(&ap_boot_stack,
-				 (u64)(uintptr_t)&cpu_stacks[i][STACK_SIZE],
-				 __ATOMIC_RELEASE);
-		apic_icr(i, ICR_INIT | ICR_LEVEL_ASSERT);
-		apic_icr(i, ICR_SIPI | SIPI_VECTOR);
-		t0 = rdtsc();
-		while (!__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
-			if (rdtsc() - t0 > us_to_tsc(2000000))
-				panic("AP %u did not come up", i);
-			pause();
-		}
+		if (!ap_boot(i))
+			panic("AP %u did not come up", i);
 		up++;
 	}
 	return up;

@@ -277,6 +277,12 @@ static inline struct cpu *this_cpu(void)
  */
 u32 smp_start(void);
 
+/*
+ * Start AP @i again by INIT + SIPI: it runs its setup and guest_ap_main()
+ * afresh.  Returns false if it did not come up within 2 s.
+ */
+bool smp_restart(u32 i);
+
 /* ---- reports to the VMM ---------------------------------------------- */
 
 void report_check(const char *name, bool pass, s64 got, s64 want);
