@@ -31,7 +31,7 @@ const struct vapic_stat_desc vapic_lazy_stat_descs[] = {
 #define D(f) { "lazy_" #f, (u32)__builtin_offsetof(struct vapic_lazy_stats, f), 1 }
 	D(enables),	 D(disables), D(msr_faults),
 	D(arbitrations), D(moves),    D(clamped),
-	D(remaps),
+	D(remaps),	 D(detaches),
 #undef D
 };
 const uint32_t vapic_lazy_stat_ndescs = VAPIC_ARRAY_SIZE(vapic_lazy_stat_descs);
@@ -123,16 +123,22 @@ u64 lazy_clamp_expiry_(struct vapic_timer *t, u64 expires_ns)
 	return expires_ns;
 }
 
-/* CLEAR, then unmap.  The caller owns the timer (host timer cancelled). */
+/*
+ * CLEAR, then unmap (a detached protocol has nothing mapped).  The caller
+ * owns the timer (host timer cancelled).
+ */
 static void lazy_unmap(struct vapic_timer *t)
 {
 	struct vapic_lazy *lz = &t->lazy;
 
-	if (!lz->page)
+	if (!lz->page && !lz->detached)
 		return;
-	VAPIC_WRITE_ONCE(lz->page->armed, 0);
-	t->ops->unmap_guest(t->host, lz->page, VAPIC_LAZY_PAGE_SIZE);
+	if (lz->page) {
+		VAPIC_WRITE_ONCE(lz->page->armed, 0);
+		t->ops->unmap_guest(t->host, lz->page, VAPIC_LAZY_PAGE_SIZE);
+	}
 	lz->page = NULL;
+	lz->detached = false;
 	lz->armed_tsc = 0;
 	STAT_INC_(lz->stats.disables);
 }
@@ -174,7 +180,7 @@ VAPIC_API int vapic_lazy_setup(struct vapic_timer *t,
 		return VAPIC_EINVAL;
 	if (!t->ops->map_guest || !(t->cfg.flags & VAPIC_TIMER_F_TSC_DEADLINE))
 		return VAPIC_ENOTSUP;
-	if (t->lazy.page)
+	if (t->lazy.page || t->lazy.detached)
 		return VAPIC_EBUSY;
 	t->lazy.cfg = *cfg;
 	t->lazy.available = true;
@@ -214,7 +220,7 @@ VAPIC_API uint64_t vapic_lazy_read_msr(const struct vapic_timer *t)
 
 VAPIC_API bool vapic_lazy_enabled(const struct vapic_timer *t)
 {
-	return lazy_on_(t);
+	return lazy_on_(t) || t->lazy.detached;
 }
 
 VAPIC_API void vapic_lazy_get_stats(const struct vapic_timer *t,
@@ -229,6 +235,7 @@ VAPIC_API void vapic_lazy_get_stats(const struct vapic_timer *t,
 	out->moves = VAPIC_READ_ONCE(s->moves);
 	out->clamped = VAPIC_READ_ONCE(s->clamped);
 	out->remaps = VAPIC_READ_ONCE(s->remaps);
+	out->detaches = VAPIC_READ_ONCE(s->detaches);
 }
 
 static int msr_fault(struct vapic_timer *t, int err, u64 val)
@@ -322,32 +329,39 @@ VAPIC_API int vapic_lazy_remap(struct vapic_timer *t)
 {
 	struct vapic_lazy *lz = &t->lazy;
 	struct vapic_lazy_page *pg;
-	bool credit;
 	int err;
 	u64 now;
 
-	if (!lz->page)
+	if (!lz->page && !lz->detached)
 		return 0;
 	pg = map_page(t, lz->msr_val & VAPIC_LAZY_MSR_GPA_MASK, false, &err);
-	if (!pg)
+	if (!pg && lz->detached)
 		return err;
 	/*
 	 * As a move to another block (vapic_lazy_write_msr()), except that
-	 * the guest did not ask for it: it has not run since its block's
-	 * memory changed, so the old mapping holds the last "pending" it
-	 * wrote.  Take that (H1-H3: H1 also clears "armed" there, which is
-	 * non-zero only while a TSC deadline runs), unmap it, and let
-	 * rearm() publish "armed" in the new one.  The guest paid no exit
-	 * for this: no exact re-arm is bought (H4).
+	 * the guest did not ask for it: it has not run on the new memory, so
+	 * the old mapping holds the last "pending" it wrote.  Take that
+	 * (H1-H3: H1 also clears "armed" there, which is non-zero only while
+	 * a TSC deadline runs), unmap it, and let rearm() publish "armed" in
+	 * the new one.  Without a new mapping, detach: neither publish nor
+	 * arbitrate (the old page no longer is the guest's) until a remap
+	 * succeeds.  The guest paid no exit for this: no exact re-arm is
+	 * bought (H4).
 	 */
-	credit = lz->credit;
-	now = timer_begin_write_(t);
-	lz->credit = credit;
-	(void)timer_lazy_check_(t, now);
-	t->ops->unmap_guest(t->host, lz->page, VAPIC_LAZY_PAGE_SIZE);
+	now = timer_begin_host_write_(t);
+	if (lz->page) {
+		(void)timer_lazy_check_(t, now);
+		t->ops->unmap_guest(t->host, lz->page, VAPIC_LAZY_PAGE_SIZE);
+	}
 	lz->page = pg;
+	lz->detached = !pg;
 	lz->armed_tsc = 0;
-	STAT_INC_(lz->stats.remaps);
+	if (pg)
+		STAT_INC_(lz->stats.remaps);
+	else
+		STAT_INC_(lz->stats.detaches);
 	err = timer_finish_write_(t, now);
+	if (!pg)
+		return VAPIC_EFAULT;
 	return err < 0 ? 0 : err;
 }

@@ -30,7 +30,10 @@ static inline u32 lazy_le32_(u32 v)
 #endif
 }
 
-/* The guest has the protocol enabled (a page is mapped). */
+/*
+ * The guest has the protocol enabled and its block is mapped (not
+ * detached by a failed vapic_lazy_remap()): publish and arbitrate.
+ */
 static inline bool lazy_on_(const struct vapic_timer *t)
 {
 	return t->lazy.page != NULL;
@@ -70,6 +73,8 @@ void lazy_reset_(struct vapic_timer *t);
 
 /* timer.c's write discipline, for the protocol MSR write in lazy.c. */
 u64 timer_begin_write_(struct vapic_timer *t);
+/* The same for a change the guest did not pay an exit for: no credit. */
+u64 timer_begin_host_write_(struct vapic_timer *t);
 int timer_finish_write_(struct vapic_timer *t, u64 now);
 /* timer.c: H1-H3 on a running TSC deadline; moves it if "pending" is later. */
 bool timer_lazy_check_(struct vapic_timer *t, u64 now);

@@ -447,13 +447,15 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
  * begin_write_before(): the same when the host has just changed the guest
  * TSC by @delta_tsc: flushes at, and returns, the TSC before the change.
  */
-static u64 begin_write_before(struct vapic_timer *t, u64 delta_tsc)
+static u64 begin_write_credit(struct vapic_timer *t, u64 delta_tsc,
+			      bool credit)
 {
 	u64 wait_ns, now;
 
 	timer_cancel_hw_(t);
 	now = timer_now_tsc_(t) - delta_tsc;
-	lazy_credit_(t);
+	if (credit)
+		lazy_credit_(t);
 	/*
 	 * With the host timer cancelled, 'fired' is stable.  Nothing fired,
 	 * no advance window open and no target reached: sync() would do
@@ -468,6 +470,11 @@ static u64 begin_write_before(struct vapic_timer *t, u64 delta_tsc)
 	t->in_window = false;
 	t->measured = false;
 	return now;
+}
+
+static u64 begin_write_before(struct vapic_timer *t, u64 delta_tsc)
+{
+	return begin_write_credit(t, delta_tsc, true);
 }
 
 static u64 begin_write(struct vapic_timer *t)
@@ -503,6 +510,11 @@ static int finish_write(struct vapic_timer *t, u64 now)
 u64 timer_begin_write_(struct vapic_timer *t)
 {
 	return begin_write(t);
+}
+
+u64 timer_begin_host_write_(struct vapic_timer *t)
+{
+	return begin_write_credit(t, 0, false);
 }
 
 int timer_finish_write_(struct vapic_timer *t, u64 now)

@@ -850,8 +850,10 @@ static void remap_after_discard_publishes_armed(void **state)
 	lteardown(&f);
 }
 
-static void remap_outside_ram_keeps_the_old_mapping(void **state)
+/* Not RAM any more: detached, the old page's "pending" taken first. */
+static void remap_outside_ram_detaches(void **state)
 {
+	struct vapic_lazy_page *old;
 	struct lfx f;
 	uint64_t d, p;
 
@@ -860,42 +862,117 @@ static void remap_outside_ram_keeps_the_old_mapping(void **state)
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
 	assert_true(gset(&f, d));
+	assert_false(gset(&f, p));
+	old = f.pg;
 	assert_int_equal(vclock_mem_add_hole(f.vm, PAGE_GPA, 0x1000), 0);
 	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
 	assert_true(vapic_lazy_enabled(f.t));
-	assert_int_equal(f.vm->maps_outstanding, 1);
+	assert_int_equal(vapic_lazy_read_msr(f.t),
+			 vapic_lazy_guest_msr_value(PAGE_GPA));
+	assert_int_equal(f.vm->maps_outstanding, 0);
+	assert_int_equal(old->armed, 0);
+	assert_int_equal(lstats(&f).detaches, 1);
 	assert_int_equal(lstats(&f).remaps, 0);
 	assert_int_equal(lstats(&f).msr_faults, 0);
-	/* The old mapping still works: a later deadline still moves. */
-	assert_int_equal(armed(&f), d);
-	assert_false(gset(&f, p));
-	vclock_mem_clear_holes(f.vm);
-	assert_int_equal(vapic_lazy_remap(f.t), 0);
-	assert_int_equal(armed(&f), p);
+	assert_int_equal(lstats(&f).disables, 0);
+	/* Detached again: nothing to map, nothing changes. */
+	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
+	assert_int_equal(lstats(&f).detaches, 1);
 	run_to(&f, p);
 	assert_int_equal(ndeliv(&f), 1);
 	assert_int_equal(f.vm->log[0].guest_tsc, p);
 	lteardown(&f);
 }
 
-static void remap_map_failure_changes_nothing(void **state)
+/*
+ * While detached the old page is not the guest's: a later "pending" left
+ * there (even "never") does not move a deadline the guest sets through
+ * the MSR.
+ */
+static void detached_ignores_the_old_page(void **state)
 {
+	struct vapic_lazy_page *old;
 	struct lfx f;
 	uint64_t d;
 
 	(void)state;
 	lsetup(&f, POSTED);
-	d = now_tsc(&f) + 100 * US;
-	assert_true(gset(&f, d));
+	old = f.pg;
 	vclock_fault_next(f.v, VCLOCK_OP_MAP_GUEST, 1);
 	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
-	assert_int_equal(armed(&f), d);
-	assert_true(vclock_timer_armed(f.v, NULL));
-	assert_int_equal(f.vm->maps_outstanding, 1);
-	assert_int_equal(lstats(&f).remaps, 0);
+	old->pending = VAPIC_LAZY_NEVER;
+	d = now_tsc(&f) + 100 * US;
+	assert_true(vclock_wrmsr_tsc_deadline(f.v, d) >= 0);
+	assert_int_equal(old->armed, 0);
 	run_to(&f, d);
 	assert_int_equal(ndeliv(&f), 1);
 	assert_int_equal(f.vm->log[0].guest_tsc, d);
+	assert_int_equal(lstats(&f).arbitrations, 0);
+	lteardown(&f);
+}
+
+static void remap_after_detach_attaches_and_publishes(void **state)
+{
+	struct lfx f;
+	uint64_t d, p;
+
+	(void)state;
+	lsetup(&f, POSTED);
+	vclock_fault_next(f.v, VCLOCK_OP_MAP_GUEST, 1);
+	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
+	d = now_tsc(&f) + 100 * US;
+	assert_true(vclock_wrmsr_tsc_deadline(f.v, d) >= 0);
+	assert_int_equal(armed(&f), 0);
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(armed(&f), d);
+	assert_int_equal(f.vm->maps_outstanding, 1);
+	assert_int_equal(lstats(&f).remaps, 1);
+	/* The protocol works again: a later deadline moves. */
+	p = d + 300 * US;
+	assert_false(gset(&f, p));
+	run_to(&f, p);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	lteardown(&f);
+}
+
+static void detached_disable_reads_zero(void **state)
+{
+	struct lfx f;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	assert_int_equal(vclock_mem_add_hole(f.vm, PAGE_GPA, 0x1000), 0);
+	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
+	assert_int_equal(vapic_lazy_setup(f.t, &f.lc), VAPIC_EBUSY);
+	assert_int_equal(vapic_lazy_write_msr(f.t, 0), 0);
+	assert_false(vapic_lazy_enabled(f.t));
+	assert_int_equal(vapic_lazy_read_msr(f.t), 0);
+	assert_int_equal(lstats(&f).disables, 1);
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(f.vm->maps_outstanding, 0);
+	assert_int_equal(f.vm->unmap_violations, 0);
+	lteardown(&f);
+}
+
+/* A tick due at the remap (fired, not yet polled) is reported. */
+static void remap_reports_a_due_tick(void **state)
+{
+	struct lfx f;
+	uint64_t d;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	assert_true(gset(&f, d));
+	f.v->auto_enter = false;
+	run_to(&f, d + 1);
+	replace_mem(&f, true);
+	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_TIMER_DUE);
+	f.v->auto_enter = true;
+	vclock_vcpu_enter(f.v);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, d + 1);
 	lteardown(&f);
 }
 
@@ -939,6 +1016,34 @@ static void remap_buys_no_exact_rearm(void **state)
 	assert_int_equal(ndeliv(&f), 1);
 	assert_int_equal(f.vm->log[0].guest_tsc,
 			 at + VAPIC_MIN_PERIOD_NS_DEFAULT);
+	lteardown(&f);
+}
+
+/* H4 also when the expiry fired before the remap and moves in it. */
+static void remap_of_a_fired_expiry_buys_no_exact_rearm(void **state)
+{
+	struct lfx f;
+	uint64_t d, p, q;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	p = d + 100 * US;
+	q = p + 10 * US;
+	assert_true(gset(&f, d));
+	assert_false(gset(&f, p));
+	run_to(&f, d + 1); /* the paid exact move, d -> p */
+	assert_false(gset(&f, q));
+	f.v->auto_enter = false;
+	run_to(&f, p + 1); /* fired at p, the vCPU thread has not looked */
+	replace_mem(&f, true);
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(lstats(&f).clamped, 1);
+	f.v->auto_enter = true;
+	vclock_vcpu_enter(f.v);
+	run_to(&f, p + 400 * US);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_true(f.vm->log[0].guest_tsc > q);
 	lteardown(&f);
 }
 
@@ -1979,10 +2084,14 @@ int main(void)
 		cmocka_unit_test(remap_takes_pending_from_the_old_mapping),
 		cmocka_unit_test(remap_arbitrates_against_the_new_mapping),
 		cmocka_unit_test(remap_after_discard_publishes_armed),
-		cmocka_unit_test(remap_outside_ram_keeps_the_old_mapping),
-		cmocka_unit_test(remap_map_failure_changes_nothing),
+		cmocka_unit_test(remap_outside_ram_detaches),
+		cmocka_unit_test(detached_ignores_the_old_page),
+		cmocka_unit_test(remap_after_detach_attaches_and_publishes),
+		cmocka_unit_test(detached_disable_reads_zero),
+		cmocka_unit_test(remap_reports_a_due_tick),
 		cmocka_unit_test(remap_while_disabled_does_nothing),
 		cmocka_unit_test(remap_buys_no_exact_rearm),
+		cmocka_unit_test(remap_of_a_fired_expiry_buys_no_exact_rearm),
 		cmocka_unit_test(remap_then_disable_clears_the_new_mapping),
 		cmocka_unit_test(wrmsr_publishes_armed),
 		cmocka_unit_test(enable_publishes_current_deadline),

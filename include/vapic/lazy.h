@@ -53,6 +53,8 @@ struct vapic_lazy_config {
  * @clamped: moves whose re-arm was held back by the rate bound.
  * @remaps: vapic_lazy_remap() calls that moved the protocol to a new
  *	mapping of the same block.
+ * @detaches: vapic_lazy_remap() calls that could not map it and left the
+ *	protocol detached.
  */
 struct vapic_lazy_stats {
 	uint64_t enables;
@@ -62,6 +64,7 @@ struct vapic_lazy_stats {
 	uint64_t moves;
 	uint64_t clamped;
 	uint64_t remaps;
+	uint64_t detaches;
 };
 
 /** Counter descriptors of struct vapic_lazy_stats. */
@@ -78,6 +81,7 @@ struct vapic_lazy {
 	bool available;
 	uint64_t msr_val;
 	struct vapic_lazy_page *page;
+	bool detached;
 	uint64_t armed_tsc;
 	bool credit;
 	uint64_t not_before_ns;
@@ -182,17 +186,22 @@ VAPIC_API int vapic_lazy_write_msr(struct vapic_timer *t, uint64_t val);
  * mapping gets "armed" = 0 and is unmapped, and "armed" is published in
  * the new one.  The version is not checked again (the guest's block was
  * checked when it enabled it; memory the host discarded reads 0 there).
- * If the address cannot be mapped, nothing changes and the old mapping
- * stays in use; the host calls again later, and must not let the guest use
- * new memory at that address before a call succeeds (the host would miss
- * the guest's "pending" there and the guest would read a stale "armed").
- * KVM: a memslot being re-created or deleted for good leaves no RAM there,
- * so the guest cannot use it; RAM that cannot be mapped fails KVM_RUN.
+ * If the address cannot be mapped, the protocol detaches: the last
+ * "pending" in the old mapping is taken as above and the old mapping is
+ * released; the protocol stays enabled (the MSR reads the same), but the
+ * host neither publishes "armed" nor reads "pending" until a later call
+ * maps the block again.  The host calls again when the address may be RAM
+ * again, and must not let the guest use new memory at that address before
+ * a call succeeds: the guest would read a stale "armed" there.  KVM: a
+ * memslot being re-created or deleted for good leaves no RAM there, so the
+ * guest cannot use it; RAM that cannot be mapped fails KVM_RUN.
  *
  * Context: vCPU thread, guest not running (map_guest may sleep).
  * Return: 0 or VAPIC_TIMER_DUE (as vapic_lazy_write_msr()) when the
  * protocol moved, and 0 when it is not enabled (nothing to do);
- * VAPIC_EFAULT if the address could not be mapped (nothing changed).
+ * VAPIC_EFAULT if the address could not be mapped: the protocol is
+ * detached (poll the timer before entering the guest: a tick may have
+ * become due).
  */
 VAPIC_API int vapic_lazy_remap(struct vapic_timer *t);
 
@@ -207,7 +216,8 @@ VAPIC_API int vapic_lazy_remap(struct vapic_timer *t);
 VAPIC_API uint64_t vapic_lazy_read_msr(const struct vapic_timer *t);
 
 /**
- * vapic_lazy_enabled() - whether the guest has the protocol enabled.
+ * vapic_lazy_enabled() - whether the guest has the protocol enabled (also
+ * while it is detached, see vapic_lazy_remap()).
  * @t: the timer.
  */
 VAPIC_API bool vapic_lazy_enabled(const struct vapic_timer *t);
