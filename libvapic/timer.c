@@ -447,8 +447,7 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
  * begin_write_before(): the same when the host has just changed the guest
  * TSC by @delta_tsc: flushes at, and returns, the TSC before the change.
  */
-static u64 begin_write_credit(struct vapic_timer *t, u64 delta_tsc,
-			      bool credit)
+static u64 begin_write_credit(struct vapic_timer *t, u64 delta_tsc, bool credit)
 {
 	u64 wait_ns, now;
 
