@@ -720,6 +720,7 @@ static const char *const table_stats[] = {
 	"timer_early",
 	"lazy_arbitrations",
 	"lazy_moves",
+	"lazy_remaps",
 	"halt_successful_poll",
 	"halt_attempted_poll",
 	"halt_wakeup",
