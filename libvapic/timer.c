@@ -442,10 +442,12 @@ static int sync(struct vapic_timer *t, u64 now, u64 *wait_ns)
  * Returns the guest TSC to use for the write: read after the cancel, which
  * may have waited for a running callback (a time read before it could make
  * rearm() arm a host timer for a deadline that is already due: found by
- * the lazy TSC-deadline model).  A guest register write is an exit the
- * guest paid for: it buys one exact lazy re-arm (rate bound, lazy.c).
- * begin_write_before(): the same when the host has just changed the guest
- * TSC by @delta_tsc: flushes at, and returns, the TSC before the change.
+ * the lazy TSC-deadline model).  With @credit (a guest register write:
+ * an exit the guest paid for) it buys one exact lazy re-arm (rate bound,
+ * lazy.c); a change the guest did not pay for (vapic_lazy_remap()) buys
+ * none.  @delta_tsc: the host has just changed the guest TSC by that much
+ * (begin_write_before()): flushes at, and returns, the TSC before the
+ * change.
  */
 static u64 begin_write_credit(struct vapic_timer *t, u64 delta_tsc, bool credit)
 {

@@ -955,6 +955,28 @@ static void detached_disable_reads_zero(void **state)
 	lteardown(&f);
 }
 
+/* A remap that detaches still leaves a due tick to the poll. */
+static void detach_keeps_a_due_tick(void **state)
+{
+	struct lfx f;
+	uint64_t d;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	assert_true(gset(&f, d));
+	f.v->auto_enter = false;
+	run_to(&f, d + 1);
+	assert_int_equal(vclock_mem_add_hole(f.vm, PAGE_GPA, 0x1000), 0);
+	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
+	assert_true(vapic_timer_has_event(f.t));
+	f.v->auto_enter = true;
+	vclock_vcpu_enter(f.v);
+	assert_int_equal(ndeliv(&f), 1);
+	assert_int_equal(f.vm->log[0].guest_tsc, d + 1);
+	lteardown(&f);
+}
+
 /* A tick due at the remap (fired, not yet polled) is reported. */
 static void remap_reports_a_due_tick(void **state)
 {
@@ -2089,6 +2111,7 @@ int main(void)
 		cmocka_unit_test(remap_after_detach_attaches_and_publishes),
 		cmocka_unit_test(detached_disable_reads_zero),
 		cmocka_unit_test(remap_reports_a_due_tick),
+		cmocka_unit_test(detach_keeps_a_due_tick),
 		cmocka_unit_test(remap_while_disabled_does_nothing),
 		cmocka_unit_test(remap_buys_no_exact_rearm),
 		cmocka_unit_test(remap_of_a_fired_expiry_buys_no_exact_rearm),
