@@ -792,7 +792,8 @@ static void check_remaps(const struct run_result *rr, uint32_t tests)
 
 	if (tests && !(tests & 0x800))
 		return;
-	if (!rr->lazy_used || !stat_get(&rr->total_end, "lazy_remaps", &remaps) ||
+	if (!rr->lazy_used ||
+	    !stat_get(&rr->total_end, "lazy_remaps", &remaps) ||
 	    !stat_get(&rr->total_end, "lazy_detaches", &detaches))
 		return;
 	tap(remaps == 2 && detaches == 0,
