@@ -910,17 +910,17 @@ static void test_hlt_if_clear(void)
  * NMI, and must take a new one.  Only with the VMM's own LAPIC
  * (--irqchip=user): KVM's in-kernel LAPIC does INIT itself.
  */
-static void wait_ap_nmis(u32 n, u64 us)
+/* Wait until *@v reaches @n, at most @us. */
+static void wait_count(const volatile u32 *v, u32 n, u64 us)
 {
 	u64 t0 = rdtsc();
 
-	while (ap_nmis < n && rdtsc() - t0 < us_to_tsc(us))
+	while (*v < n && rdtsc() - t0 < us_to_tsc(us))
 		pause();
 }
 
 static void test_init_drops_pending_nmi(void)
 {
-	u64 t0;
 	bool up;
 
 	if (ncpus < 2 || !cpus[1].online || cfg_is("irqchip", "kernel"))
@@ -929,23 +929,21 @@ static void test_init_drops_pending_nmi(void)
 	ap_nmi_held = 0;
 	nmi_hold = 1;
 	apic_icr(cpus[1].apic_id, ICR_NMI);
-	t0 = rdtsc();
-	while (!ap_nmi_held && rdtsc() - t0 < us_to_tsc(2000000))
-		pause();
+	wait_count(&ap_nmi_held, 1, 2000000);
 	check("init_nmi_ap_holds_an_nmi", ap_nmi_held == 1, ap_nmi_held, 1);
 	/* Blocked: stays pending.  Give the AP's thread time to queue it. */
 	apic_icr(cpus[1].apic_id, ICR_NMI);
-	wait_ap_nmis(2, 20000);
+	wait_count(&ap_nmis, 2, 20000);
 	up = smp_restart(1);
 	nmi_hold = 0;
 	check("init_nmi_ap_restarted", up, up, 1);
 	if (!up)
 		return;
-	wait_ap_nmis(2, 50000);
+	wait_count(&ap_nmis, 2, 50000);
 	check("init_drops_pending_nmi", ap_nmis == 1, ap_nmis, 1);
 	apic_icr(cpus[1].apic_id, ICR_NMI);
-	wait_ap_nmis(2, 2000000);
-	wait_ap_nmis(3, 20000);
+	wait_count(&ap_nmis, 2, 2000000);
+	wait_count(&ap_nmis, 3, 20000);
 	check("nmi_after_init_delivered", ap_nmis == 2, ap_nmis, 2);
 }
 
