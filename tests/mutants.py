@@ -242,7 +242,7 @@ MUTANTS = [
     ("lazy-disable-drops-lazy-deadline", "libvapic/lazy.c",
      "\t(void)timer_lazy_check_(t, now);\n", ""),
     ("lazy-disable-no-clear", "libvapic/lazy.c",
-     "\tVAPIC_WRITE_ONCE(lz->page->armed, 0);\n\tt->ops->unmap_guest", "\tt->ops->unmap_guest"),
+     "\t\tVAPIC_WRITE_ONCE(lz->page->armed, 0);\n\t\tt->ops->unmap_guest", "\t\tt->ops->unmap_guest"),
     ("lazy-arm-failure-is-gp", "libvapic/lazy.c",
      "\treturn err < 0 ? 0 : err;", "\treturn err;"),
     ("lazy-reserved-bits-accepted", "libvapic/lazy.c",
