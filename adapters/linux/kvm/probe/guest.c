@@ -935,6 +935,35 @@ static void t_save_restore(void)
 	report(&r);
 }
 
+/*
+ * KVM's binary stats while the vCPU stays in KVM_RUN: the guest halts on
+ * 40 TSC deadlines 10 ms apart (every exit stays in the kernel), and the
+ * VMM reads KVM_GET_STATS_FD from another thread 200 ms into it
+ * (PROBE_PHASE_LIVE_*).  The VMM judges the stats; this case judges the
+ * ticks.
+ */
+static void t_live_stats(void)
+{
+	struct result r;
+	uint32_t i;
+
+	res_init(&r, "tscdeadline: 40 halts on deadlines 10 ms ahead, no exit to the VMM (stats read meanwhile)");
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	outb(PROBE_PORT_PHASE, PROBE_PHASE_LIVE_BEGIN);
+	for (i = 0; i < 40; i++) {
+		uint64_t d = rdtsc() + us_to_tsc(10000);
+
+		irq_reset(d);
+		wrmsr(MSR_TSC_DEADLINE, d);
+		wait_irqs(1);
+		res_late(&r, irq_tsc, d);
+	}
+	outb(PROBE_PORT_PHASE, PROBE_PHASE_LIVE_END);
+	if (irq_early)
+		res_fail(&r, "interrupts before the deadline:", irq_early);
+	report(&r);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Lazy TSC-deadline                                                      */
 
@@ -1350,6 +1379,8 @@ void guest_main(void)
 			t_lvt_after_due();
 		if (m & 0x800)
 			t_lazy_remap();
+		if (m & 0x1000)
+			t_live_stats();
 	}
 	lvtt(LVT_MASKED);
 	outb(PROBE_PORT_DONE, 0);

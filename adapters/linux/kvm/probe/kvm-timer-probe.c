@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -369,6 +370,10 @@ struct run_result {
 	uint32_t iterations;
 	struct stat_set begin, end, total_end;
 	struct stat_set hbegin, hend;
+	struct stat_set live0, live_mid, live1; /* PROBE_PHASE_LIVE_* */
+	bool live_done;
+	pthread_t live_thread;
+	struct vm *live_vm;
 	bool halt_done;
 	uint32_t halts;
 	double halt_late_avg_us;
@@ -590,6 +595,32 @@ static bool remap_mem(struct vm *vm, uint8_t how)
 	return false;
 }
 
+/* The live phase's reader: KVM's stats 200 ms in, from another thread. */
+static void *live_reader(void *arg)
+{
+	struct run_result *rr = arg;
+	struct timespec ts = { 0, 200000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	stats_read(rr->live_vm, &rr->live_mid);
+	return NULL;
+}
+
+/* Start it with every signal blocked: SIGALRM must reach KVM_RUN. */
+static void live_start(struct vm *vm, struct run_result *rr)
+{
+	sigset_t all, old;
+
+	stats_read(vm, &rr->live0);
+	rr->live_vm = vm;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&rr->live_thread, NULL, live_reader, rr))
+		die("pthread_create");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 		   struct run_result *rr)
 {
@@ -644,8 +675,16 @@ static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 					stats_read(vm, &rr->end);
 				else if (data[0] == PROBE_PHASE_HALT_BEGIN)
 					stats_read(vm, &rr->hbegin);
-				else
+				else if (data[0] == PROBE_PHASE_HALT_END)
 					stats_read(vm, &rr->hend);
+				else if (data[0] == PROBE_PHASE_LIVE_BEGIN)
+					live_start(vm, rr);
+				else if (data[0] == PROBE_PHASE_LIVE_END &&
+					 rr->live_vm) {
+					pthread_join(rr->live_thread, NULL);
+					stats_read(vm, &rr->live1);
+					rr->live_done = true;
+				}
 				break;
 			case PROBE_PORT_SAVE:
 				if (!save_restore(vm)) {
@@ -799,6 +838,24 @@ static void check_remaps(const struct run_result *rr, uint32_t tests)
 	tap(remaps == 2 && detaches == 0,
 	    "conformance: KVM remapped the lazy block once per change of its memory, not on enable: lazy_remaps %" PRIu64 " (want 2), lazy_detaches %" PRIu64 " (want 0)",
 	    remaps, detaches);
+}
+
+/*
+ * KVM's binary stats move while the vCPU stays in KVM_RUN (patch 0006
+ * refreshes libvapic's counters every 100 ms there): the reader thread's
+ * timer_fires, 200 ms into the 40 ticks, is past the phase's start.
+ */
+static void check_live_stats(const struct run_result *rr)
+{
+	uint64_t a, m, b;
+
+	if (!rr->live_done || !stat_get(&rr->live0, "timer_fires", &a) ||
+	    !stat_get(&rr->live_mid, "timer_fires", &m) ||
+	    !stat_get(&rr->live1, "timer_fires", &b))
+		return;
+	tap(m > a && b - a >= 40,
+	    "conformance: KVM's binary stats move while the vCPU stays in KVM_RUN: timer_fires +%" PRIu64 " read from another thread 200 ms into 40 ticks 10 ms apart (+%" PRIu64 " at the end)",
+	    m - a, b - a);
 }
 
 /* Halt-polling: the halt workload's share of KVM's halt stats. */
@@ -972,6 +1029,7 @@ int main(int argc, char **argv)
 		if (vm_run(&vm, "conformance", o.timeout, &conf)) {
 			check_early(&conf, "conformance");
 			check_remaps(&conf, o.tests);
+			check_live_stats(&conf);
 		}
 		vm_destroy(&vm);
 	}

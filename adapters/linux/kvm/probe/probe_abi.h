@@ -13,7 +13,8 @@
  *
  * Port I/O from the guest (each exits to the VMM):
  *	PROBE_PORT_REPORT  the mailbox holds a result record: print it
- *	PROBE_PORT_PHASE   a workload phase begins/ends: snapshot KVM's stats
+ *	PROBE_PORT_PHASE   a phase begins/ends: snapshot KVM's stats (the
+ *	                   live phase: also 200 ms later, from another thread)
  *	PROBE_PORT_DONE    all tests ran (or an exception: mbox.exc_*)
  *	PROBE_PORT_PUTC    debug character
  *	PROBE_PORT_SAVE    save the vCPU's LAPIC state, let the guest TSC run
@@ -73,6 +74,8 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 #define PROBE_PHASE_END 2U
 #define PROBE_PHASE_HALT_BEGIN 3U /* halt workload */
 #define PROBE_PHASE_HALT_END 4U
+#define PROBE_PHASE_LIVE_BEGIN 5U /* stats read while in KVM_RUN */
+#define PROBE_PHASE_LIVE_END 6U
 
 /* Timer vector the guest uses (Linux's LOCAL_TIMER_VECTOR). */
 #define PROBE_TIMER_VECTOR 0xecU
