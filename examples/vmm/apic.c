@@ -61,16 +61,29 @@ static int op_send_ipi(void *host, const struct vapic_ipi *ipi)
 	return 0;
 }
 
+/*
+ * libvapic's warnings (host failures: a failed timer arm, a host timer
+ * that fired early), at most 10 at once and then one a second per vCPU;
+ * all are counted (libvapic_warnings in the report).
+ */
 static void op_log(void *host, int level, const char *msg, uint64_t a,
 		   uint64_t b)
 {
 	struct vcpu *v = vcpu_of(host);
+	uint64_t held;
 
-	if (level <= VAPIC_LOG_WARN)
+	if (level > VAPIC_LOG_WARN)
+		return;
+	v->c.libvapic_warnings++;
+	if (!ratelimit_allow(&v->log_rl, vmm_now_ns(), &held))
+		return;
+	if (held)
 		fprintf(stderr,
-			"vapic-vmm: vcpu %d: libvapic: %s (%llu, %llu)\n",
-			v->index, msg, (unsigned long long)a,
-			(unsigned long long)b);
+			"vapic-vmm: vcpu %d: libvapic: %llu more warnings "
+			"not shown\n",
+			v->index, (unsigned long long)held);
+	fprintf(stderr, "vapic-vmm: vcpu %d: libvapic: %s (%llu, %llu)\n",
+		v->index, msg, (unsigned long long)a, (unsigned long long)b);
 }
 
 /*
@@ -152,6 +165,7 @@ int apic_vcpu_init(struct vcpu *v)
 	struct vapic_lapic_config cfg;
 	int r;
 
+	ratelimit_init(&v->log_rl, 10, 1000000000ULL);
 	vapic_lapic_config_default(&cfg, v->apic_id, v->vm->tsc_khz);
 	if (!v->vm->opt.no_pv_eoi)
 		cfg.flags |= VAPIC_LAPIC_F_PV_EOI;

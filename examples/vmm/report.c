@@ -323,6 +323,11 @@ void report_print(struct vmm *vm, FILE *f)
 			(unsigned long long)SUM(vm, prequeue_hits),
 			(unsigned long long)SUM(vm, prequeue_replaced),
 			(unsigned long long)SUM(vm, prequeue_cancelled));
+	if (SUM(vm, libvapic_warnings))
+		fprintf(f,
+			"  libvapic warnings %llu (the log shows 10 at "
+			"once, then 1/s per vCPU)\n",
+			(unsigned long long)SUM(vm, libvapic_warnings));
 	fprintf(f, "KVM stats:");
 	if (vm->ncpus && vm->vcpus[0].nkstats) {
 		for (i = 0; i < vm->vcpus[0].nkstats; i++) {
@@ -485,6 +490,8 @@ int report_json(struct vmm *vm, const char *path)
 	JU(f, "irq_window_requests", SUM(vm, irq_window_requests));
 	fprintf(f, ", ");
 	JU(f, "ipis_sent", SUM(vm, ipis_sent));
+	fprintf(f, ", ");
+	JU(f, "libvapic_warnings", SUM(vm, libvapic_warnings));
 	fprintf(f, ", ");
 	JU(f, "kvm_interrupt_calls", SUM(vm, kvm_interrupt_calls));
 	fprintf(f, ", ");

@@ -21,6 +21,7 @@
 #endif
 #include "vapic_posix.h"
 #include "guest_abi.h"
+#include "ratelimit.h"
 
 #define VMM_MAX_CPUS 8
 #define VMM_APIC_DEFAULT_BASE 0xfee00000ULL
@@ -107,6 +108,7 @@ struct vcpu_counters {
 	uint64_t halt_block_ns;
 	uint64_t halt_ns;
 	uint64_t cpu_ns; /* thread CPU time */
+	uint64_t libvapic_warnings; /* also those the log held back */
 };
 
 /* One KVM binary statistic (sum of its values). */
@@ -145,6 +147,7 @@ struct vcpu {
 	struct kvm_sregs reset_sregs;
 
 	struct vcpu_counters c;
+	struct ratelimit log_rl; /* libvapic's warnings on stderr */
 	struct kvm_stat_val kstats[KVM_STATS_MAX];
 	int nkstats;
 };
