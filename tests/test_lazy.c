@@ -111,6 +111,14 @@ static bool gset(struct lfx *f, uint64_t d)
 	return trap;
 }
 
+/* @d through the MSR (nothing armed, or earlier), then later @p waits in
+ * "pending" without an exit. */
+static void exit_then_pending(struct lfx *f, uint64_t d, uint64_t p)
+{
+	assert_true(gset(f, d));
+	assert_false(gset(f, p));
+}
+
 static uint64_t armed(const struct lfx *f)
 {
 	return f->pg->armed; /* x86 hosts: little-endian */
@@ -127,6 +135,14 @@ static struct vapic_lazy_stats lstats(const struct lfx *f)
 static size_t ndeliv(const struct lfx *f)
 {
 	return vclock_log_count(f->vm, 0, VEC);
+}
+
+/* Run to guest TSC @tsc: exactly one tick came, at @tsc. */
+static void delivered_once_at(struct lfx *f, uint64_t tsc)
+{
+	run_to(f, tsc);
+	assert_int_equal(ndeliv(f), 1);
+	assert_int_equal(f->vm->log[0].guest_tsc, tsc);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -695,14 +711,11 @@ static void disable_takes_the_last_lazy_deadline(void **state)
 	lsetup(&f, DEFERRED);
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	assert_int_equal(vapic_lazy_write_msr(f.t, 0), 0);
 	assert_int_equal(vclock_rdmsr_tsc_deadline(f.v), p);
 	assert_int_equal(armed(&f), 0);
-	run_to(&f, p);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	delivered_once_at(&f, p);
 	lteardown(&f);
 }
 
@@ -716,15 +729,12 @@ static void move_block_takes_the_last_lazy_deadline(void **state)
 	lsetup(&f, POSTED);
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	pg2 = (struct vapic_lazy_page *)(f.vm->mem + PAGE_GPA + 0x1000);
 	vapic_lazy_guest_page_init(pg2);
 	assert_int_equal(vapic_lazy_write_msr(f.t, (PAGE_GPA + 0x1000) | 1), 0);
 	assert_int_equal(pg2->armed, p);
-	run_to(&f, p);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	delivered_once_at(&f, p);
 	lteardown(&f);
 }
 
@@ -782,8 +792,7 @@ static void remap_takes_pending_from_the_old_mapping(void **state)
 	lsetup(&f, POSTED);
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	old = f.pg;
 	replace_mem(&f, true);
 	f.pg->pending = 0; /* only the old mapping has the guest's "p" */
@@ -797,9 +806,7 @@ static void remap_takes_pending_from_the_old_mapping(void **state)
 	assert_true(vapic_lazy_enabled(f.t));
 	assert_int_equal(vapic_lazy_read_msr(f.t),
 			 vapic_lazy_guest_msr_value(PAGE_GPA));
-	run_to(&f, p);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	delivered_once_at(&f, p);
 	lteardown(&f);
 }
 
@@ -820,9 +827,7 @@ static void remap_arbitrates_against_the_new_mapping(void **state)
 	/* The guest runs on the new memory: its later deadline is there. */
 	assert_false(gset(&f, q));
 	old->pending = d + 100 * US; /* the stale page is never read again */
-	run_to(&f, q);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, q);
+	delivered_once_at(&f, q);
 	assert_int_equal(lstats(&f).moves, 1);
 	lteardown(&f);
 }
@@ -837,16 +842,13 @@ static void remap_after_discard_publishes_armed(void **state)
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
 	q = p + 1 * MS; /* past the rate bound: remap's move took the credit */
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	replace_mem(&f, false);
 	assert_int_equal(f.pg->version, 0);
 	assert_int_equal(vapic_lazy_remap(f.t), 0); /* no version check */
 	assert_int_equal(armed(&f), p);
 	assert_false(gset(&f, q));
-	run_to(&f, q);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, q);
+	delivered_once_at(&f, q);
 	lteardown(&f);
 }
 
@@ -861,8 +863,7 @@ static void remap_outside_ram_detaches(void **state)
 	lsetup(&f, DEFERRED);
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	old = f.pg;
 	assert_int_equal(vclock_mem_add_hole(f.vm, PAGE_GPA, 0x1000), 0);
 	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
@@ -878,9 +879,7 @@ static void remap_outside_ram_detaches(void **state)
 	/* Detached again: nothing to map, nothing changes. */
 	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
 	assert_int_equal(lstats(&f).detaches, 1);
-	run_to(&f, p);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	delivered_once_at(&f, p);
 	lteardown(&f);
 }
 
@@ -904,9 +903,7 @@ static void detached_ignores_the_old_page(void **state)
 	d = now_tsc(&f) + 100 * US;
 	assert_true(vclock_wrmsr_tsc_deadline(f.v, d) >= 0);
 	assert_int_equal(old->armed, 0);
-	run_to(&f, d);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, d);
+	delivered_once_at(&f, d);
 	assert_int_equal(lstats(&f).arbitrations, 0);
 	lteardown(&f);
 }
@@ -930,9 +927,7 @@ static void remap_after_detach_attaches_and_publishes(void **state)
 	/* The protocol works again: a later deadline moves. */
 	p = d + 300 * US;
 	assert_false(gset(&f, p));
-	run_to(&f, p);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	delivered_once_at(&f, p);
 	lteardown(&f);
 }
 
@@ -1025,8 +1020,7 @@ static void remap_buys_no_exact_rearm(void **state)
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
 	q = p + 10 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	run_to(&f, d + 1); /* the paid exact move, d -> p */
 	assert_int_equal(lstats(&f).moves, 1);
 	assert_false(gset(&f, q));
@@ -1052,8 +1046,7 @@ static void remap_of_a_fired_expiry_buys_no_exact_rearm(void **state)
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
 	q = p + 10 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	run_to(&f, d + 1); /* the paid exact move, d -> p */
 	assert_false(gset(&f, q));
 	f.v->auto_enter = false;
@@ -1392,9 +1385,7 @@ static void equal_pending_delivers_at_deadline(void **state)
 	assert_true(gset(&f, d));
 	run_to(&f, d - 1);
 	assert_int_equal(ndeliv(&f), 0);
-	run_to(&f, d);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, d);
+	delivered_once_at(&f, d);
 	run(&f, 1 * MS);
 	assert_int_equal(ndeliv(&f), 1);
 	assert_int_equal(lstats(&f).moves, 0);
@@ -1455,8 +1446,7 @@ static void pending_already_due_at_fire_delivered_once(void **state)
 	f.v->timer_latency_ns = 100 * US; /* the host timer fires late */
 	d = now_tsc(&f) + 100 * US;
 	p = d + 30 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	run_to(&f, d + 100 * US);
 	assert_int_equal(ndeliv(&f), 1);
 	/*
@@ -1482,15 +1472,12 @@ static void move_in_advance_window_skips_the_wait(void **state)
 	ts = &f.t->stats;
 	d = now_tsc(&f) + 500 * US;
 	p = d + 500 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	run_to(&f, d - 40 * US); /* fired at d - 50 us */
 	assert_int_equal(f.v->stats.fires, 1);
 	assert_int_equal(ts->waits, 0);
 	assert_int_equal(armed(&f), p);
-	run_to(&f, p);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	delivered_once_at(&f, p);
 	assert_int_equal(ts->waits, 1); /* only for p itself */
 	lteardown(&f);
 }
@@ -1504,9 +1491,7 @@ static void keep_in_advance_window_rechecks_at_deadline(void **state)
 	lsetup_cfg(&f, DEFERRED, 50000, VAPIC_MIN_PERIOD_NS_DEFAULT, true);
 	d = now_tsc(&f) + 500 * US;
 	assert_true(gset(&f, d));
-	run_to(&f, d);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, d);
+	delivered_once_at(&f, d);
 	/* H1-H3 at the early fire, and again at the deadline. */
 	assert_int_equal(lstats(&f).arbitrations, 2);
 	assert_int_equal(f.t->stats.waits, 1);
@@ -1598,8 +1583,7 @@ static void posted_move_rearms_without_exit(void **state)
 	lsetup(&f, POSTED);
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	run_to(&f, d + 50 * US);
 	assert_int_equal(f.v->stats.fires, 1);
 	assert_int_equal(f.v->stats.rearms, 1);
@@ -1673,8 +1657,7 @@ static void posted_post_failure_falls_back_and_arbitrates(void **state)
 	lsetup(&f, POSTED);
 	d = now_tsc(&f) + 100 * US;
 	p = d + 100 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
+	exit_then_pending(&f, d, p);
 	vclock_fault_every(f.v, VCLOCK_OP_POST, 1);
 	run_to(&f, p);
 	assert_int_equal(ndeliv(&f), 1);
@@ -1770,11 +1753,8 @@ static void first_move_after_exit_is_exact(void **state)
 	lsetup(&f, DEFERRED);
 	d = now_tsc(&f) + 100 * US;
 	p = d + 5 * US; /* much closer than the minimum period */
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p));
-	run_to(&f, p);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, p);
+	exit_then_pending(&f, d, p);
+	delivered_once_at(&f, p);
 	assert_int_equal(lstats(&f).clamped, 0);
 	lteardown(&f);
 }
@@ -1789,8 +1769,7 @@ static void unpaid_second_move_is_late_never_early(void **state)
 	d = now_tsc(&f) + 100 * US;
 	p1 = d + 5 * US;
 	p2 = p1 + 5 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p1));
+	exit_then_pending(&f, d, p1);
 	run_to(&f, d); /* move 1: paid by the WRMSR, exact */
 	assert_false(gset(&f, p2));
 	run_to(&f, p1 + VAPIC_MIN_PERIOD_NS_DEFAULT);
@@ -1812,8 +1791,7 @@ static void guest_exit_restores_exact_rearm(void **state)
 	d = now_tsc(&f) + 100 * US;
 	p1 = d + 5 * US;
 	p2 = p1 + 5 * US;
-	assert_true(gset(&f, d));
-	assert_false(gset(&f, p1));
+	exit_then_pending(&f, d, p1);
 	run_to(&f, d);
 	assert_false(gset(&f, p2));
 	run_to(&f, p1 + 1); /* move 2, clamped */
@@ -1821,9 +1799,7 @@ static void guest_exit_restores_exact_rearm(void **state)
 	d2 = p1 + 20 * US;
 	assert_true(vclock_wrmsr_tsc_deadline(f.v, d2) >= 0);
 	f.pg->pending = d2;
-	run_to(&f, d2);
-	assert_int_equal(ndeliv(&f), 1);
-	assert_int_equal(f.vm->log[0].guest_tsc, d2);
+	delivered_once_at(&f, d2);
 	lteardown(&f);
 }
 
