@@ -58,6 +58,8 @@ extern void timer_stub(void);
 extern void spurious_stub(void);
 extern void (*const exc_stubs[32])(void);
 void guest_main(void);
+void ap_main(void);
+void ap_start(void);
 void timer_isr(uint32_t *frame_eip);
 void exc_handler(uint32_t vector, uint32_t error, uint32_t eip);
 
@@ -1016,7 +1018,8 @@ void __atomic_store_8(volatile void *p, uint64_t v, int order)
 	} while (!ok);
 }
 
-static struct vapic_lazy_page *const lazy_page =
+/* The block: at PROBE_LAZY_GPA, or PROBE_LAZY2_GPA (t_lazy_detach()). */
+static struct vapic_lazy_page *lazy_page =
 	(struct vapic_lazy_page *)PROBE_LAZY_GPA;
 static bool lazy_on;
 
@@ -1049,6 +1052,23 @@ static bool lazy_enable(struct sbuf *why)
 	return true;
 }
 
+/* Move the enabled block to @gpa (a guest move: no version check). */
+static void lazy_move(uint32_t gpa)
+{
+	lazy_page = (struct vapic_lazy_page *)(uintptr_t)gpa;
+	vapic_lazy_guest_page_init(lazy_page);
+	wrmsr(lazy_msr, vapic_lazy_guest_msr_value(gpa));
+}
+
+/* Back to no protocol, the block at PROBE_LAZY_GPA for the next case. */
+static void lazy_off(void)
+{
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	wrmsr(lazy_msr, 0);
+	lazy_on = false;
+	lazy_page = (struct vapic_lazy_page *)PROBE_LAZY_GPA;
+}
+
 static bool set_deadline(uint64_t d)
 {
 	if (lazy_on && !vapic_lazy_guest_set_deadline(lazy_page, d))
@@ -1060,31 +1080,27 @@ static bool set_deadline(uint64_t d)
 /* Late by more than this: the host took a stale deadline (200 ms away). */
 #define REMAP_LATE_US 100000U
 
-/* One deadline the guest set, later than "armed": no exit, and on time. */
-static void remap_wait(struct result *r, uint64_t d, uint8_t how)
+/* The interrupt for deadline @d comes, on time (@late: the failure). */
+static void remap_wait(struct result *r, uint64_t d, const char *late)
 {
 	wait_irqs(1);
 	res_late(r, irq_tsc, d);
 	if (irq_tsc >= d && irq_tsc - d > us_to_tsc(REMAP_LATE_US))
-		res_fail(r,
-			 how == PROBE_REMAP_PAGE
-				 ? "page replaced: interrupt late, ms:"
-				 : "memslot re-created: interrupt late, ms:",
-			 udiv64(irq_tsc - d, mbox->tsc_khz));
+		res_fail(r, late, udiv64(irq_tsc - d, mbox->tsc_khz));
 }
 
-/*
- * The VMM puts other memory behind the block while a later deadline
- * waits in "pending" (PROBE_PORT_REMAP): how = PROBE_REMAP_PAGE maps a
- * copy over the page, PROBE_REMAP_SLOT re-creates the memslot on a copy of
- * all guest RAM.  KVM pinned the old page; it must follow before the guest
- * runs again: take "pending" from the old page and publish "armed" in the
- * new memory (libvapic's R4).  Otherwise the guest, reading the copied,
- * stale "armed", skips the MSR write for an earlier deadline, and the host
- * moves its timer to the stale "pending" of the old page: 190 ms late;
- * then the host has nothing armed, the guest skips the write again, and
- * the next interrupt never comes (the VMM's 30 s timeout).
- */
+static const char *remap_late(uint8_t how)
+{
+	switch (how) {
+	case PROBE_REMAP_PAGE:
+		return "page replaced: interrupt late, ms:";
+	case PROBE_REMAP_SLOT:
+		return "memslot re-created: interrupt late, ms:";
+	default:
+		return "memslot deleted: interrupt late, ms:";
+	}
+}
+
 /*
  * Set @a, then a later @b (no exit: waits in "pending") with interrupts
  * off.  False if the guest was held up past @a before @b was set (this
@@ -1110,6 +1126,25 @@ static bool lazy_pair(struct result *r, uint64_t a, uint64_t b,
 	return true;
 }
 
+/* After a remap (@how): the protocol goes on, s1 + 10 ms waits. */
+static void lazy_goes_on(struct result *r, uint8_t how)
+{
+	uint64_t s1;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		s1 = rdtsc() + us_to_tsc(20000);
+		if (lazy_pair(r, s1, s1 + us_to_tsc(10000),
+			      "a later deadline exited after the remap, kind",
+			      how)) {
+			remap_wait(r, s1 + us_to_tsc(10000), remap_late(how));
+			return;
+		}
+	}
+	res_fail(r, "held up past the deadline 5 times after the remap, kind",
+		 how);
+}
+
 /*
  * The VMM puts other memory behind the block while a later deadline
  * waits in "pending" (PROBE_PORT_REMAP): how = PROBE_REMAP_PAGE maps a
@@ -1124,7 +1159,7 @@ static bool lazy_pair(struct result *r, uint64_t a, uint64_t b,
  */
 static void lazy_remap_case(struct result *r, uint8_t how)
 {
-	uint64_t d1 = 0, p = 0, q, s1, a;
+	uint64_t d1 = 0, p = 0, q, a;
 	int i;
 
 	for (i = 0; i < 5; i++) {
@@ -1150,19 +1185,8 @@ static void lazy_remap_case(struct result *r, uint8_t how)
 	q = (rdtsc() > d1 ? rdtsc() : d1) + us_to_tsc(10000);
 	irq_reset(q);
 	(void)set_deadline(q);
-	remap_wait(r, q, how);
-	/* The protocol goes on in the new memory: s1 + 10 ms waits. */
-	for (i = 0; i < 5; i++) {
-		s1 = rdtsc() + us_to_tsc(20000);
-		if (lazy_pair(r, s1, s1 + us_to_tsc(10000),
-			      "a later deadline exited after the remap, kind",
-			      how)) {
-			remap_wait(r, s1 + us_to_tsc(10000), how);
-			return;
-		}
-	}
-	res_fail(r, "held up past the deadline 5 times after the remap, kind",
-		 how);
+	remap_wait(r, q, remap_late(how));
+	lazy_goes_on(r, how);
 }
 
 static void t_lazy_remap(void)
@@ -1179,9 +1203,95 @@ static void t_lazy_remap(void)
 	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
 	lazy_remap_case(&r, PROBE_REMAP_PAGE);
 	lazy_remap_case(&r, PROBE_REMAP_SLOT);
-	wrmsr(MSR_TSC_DEADLINE, 0);
-	wrmsr(lazy_msr, 0);
-	lazy_on = false;
+	lazy_off();
+	if (irq_early)
+		res_fail(&r, "interrupts before the deadline:", irq_early);
+	report(&r);
+}
+
+/*
+ * The block in a memslot of its own (memslot 1, PROBE_LAZY2_GPA), which
+ * the VMM deletes while a later deadline waits in "pending": KVM takes
+ * that deadline from the old page and detaches (no RAM there; the guest
+ * writes the MSR meanwhile, as without the protocol).  Then vCPU 1 has
+ * the VMM create the slot again, on a copy of the old page (whose
+ * "armed" is stale), from vCPU 1's thread while this vCPU spins in guest
+ * mode, and reads the new page: that faults it in for both vCPUs.  KVM
+ * must hold this vCPU out of guest mode until the slot is live and it
+ * followed (patch 0008's kvm_lapic_lazy_hold()); otherwise this vCPU
+ * reads the stale "armed" (an earlier deadline, long past) and would skip
+ * the MSR write for every later deadline.
+ */
+static void lazy_detach_case(struct result *r)
+{
+	const char *late = "memslot deleted: interrupt late, ms:";
+	uint64_t d1 = 0, p = 0, d2, t, a;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		d1 = rdtsc() + us_to_tsc(20000);
+		p = d1 + us_to_tsc(30000);
+		if (lazy_pair(r, d1, p, "a later deadline exited, kind",
+			      PROBE_REMAP_DEL))
+			break;
+	}
+	if (i == 5) {
+		res_fail(r, "held up past the first deadline 5 times, kind",
+			 PROBE_REMAP_DEL);
+		return;
+	}
+	outb(PROBE_PORT_REMAP, PROBE_REMAP_DEL);
+	lazy_on = false; /* no RAM at the block */
+	remap_wait(r, p, late);
+	/* Detached: the MSR alone, as without the protocol. */
+	t = rdtsc() + us_to_tsc(10000);
+	irq_reset(t);
+	wrmsr(MSR_TSC_DEADLINE, t);
+	remap_wait(r, t, "detached: interrupt late, ms:");
+	/* A far deadline, then the slot comes back under this vCPU. */
+	d2 = rdtsc() + us_to_tsc(2000000);
+	irq_reset(d2);
+	wrmsr(MSR_TSC_DEADLINE, d2);
+	__atomic_store_n(&mbox->ap_ack, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&mbox->ap_cmd, PROBE_AP_RECREATE, __ATOMIC_SEQ_CST);
+	t = rdtsc();
+	while (!__atomic_load_n(&mbox->ap_ack, __ATOMIC_SEQ_CST)) {
+		if (rdtsc() - t > us_to_tsc(5000000)) {
+			res_fail(r, "vCPU 1 did not re-create the memslot within 5 s, kind",
+				 PROBE_AP_RECREATE);
+			return;
+		}
+		__asm__ volatile("pause");
+	}
+	a = __atomic_load_n(&lazy_page->armed, __ATOMIC_SEQ_CST);
+	if (a != d2)
+		res_fail(r,
+			 a == d1 ? "armed in the re-created memslot is the stale copy's (KVM let this vCPU run before it followed), us past:"
+				 : "armed in the re-created memslot is not the host's deadline, armed:",
+			 a == d1 ? udiv64(rdtsc() - d1, mbox->tsc_khz / 1000)
+				 : a);
+	lazy_on = true;
+	lazy_goes_on(r, PROBE_REMAP_DEL);
+}
+
+static void t_lazy_detach(void)
+{
+	struct result r;
+
+	res_init(&r, "lazy TSC-deadline: block's memslot deleted, re-created by vCPU 1: detach, hold, follow");
+	if (!lazy_enable(&r.msg)) {
+		r.skip = true;
+		report(&r);
+		return;
+	}
+	r.lazy = true;
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	mbox->ap_eip = (uint32_t)(uintptr_t)ap_start;
+	outb(PROBE_PORT_REMAP, PROBE_REMAP_ADD);
+	lazy_move(PROBE_LAZY2_GPA);
+	lazy_detach_case(&r);
+	lazy_off();
+	__atomic_store_n(&mbox->ap_cmd, PROBE_AP_QUIT, __ATOMIC_SEQ_CST);
 	if (irq_early)
 		res_fail(&r, "interrupts before the deadline:", irq_early);
 	report(&r);
@@ -1202,7 +1312,41 @@ static void t_lazy_remap(void)
 	r.skip = true;
 	report(&r);
 }
+
+static void t_lazy_detach(void)
+{
+	struct result r;
+
+	res_init(&r, "lazy TSC-deadline: block's memslot deleted, re-created by vCPU 1: detach, hold, follow");
+	sb_str(&r.msg, "guest built without lazy TSC-deadline");
+	r.skip = true;
+	report(&r);
+}
 #endif
+
+/*
+ * vCPU 1 (t_lazy_detach(); started at ap_start by the VMM): interrupts
+ * off.  PROBE_AP_RECREATE: the VMM creates memslot 1 again, from this
+ * vCPU's thread while vCPU 0 runs; then a read of the new page faults it
+ * in for every vCPU, and the ack.  PROBE_AP_QUIT: the VMM stops it.
+ */
+void ap_main(void)
+{
+	uint32_t c;
+
+	for (;;) {
+		c = __atomic_load_n(&mbox->ap_cmd, __ATOMIC_SEQ_CST);
+		if (c == PROBE_AP_RECREATE) {
+			__atomic_store_n(&mbox->ap_cmd, 0, __ATOMIC_SEQ_CST);
+			outb(PROBE_PORT_AP, PROBE_AP_RECREATE);
+			(void)*(volatile uint32_t *)PROBE_LAZY2_GPA;
+			__atomic_store_n(&mbox->ap_ack, 1, __ATOMIC_SEQ_CST);
+		} else if (c == PROBE_AP_QUIT) {
+			outb(PROBE_PORT_AP, PROBE_AP_QUIT);
+		}
+		__asm__ volatile("pause");
+	}
+}
 
 /*
  * The re-arm workload (a TCP_RR-like pattern): an idle-ish guest whose next
@@ -1381,6 +1525,8 @@ void guest_main(void)
 			t_lazy_remap();
 		if (m & 0x1000)
 			t_live_stats();
+		if (m & 0x2000)
+			t_lazy_detach();
 	}
 	lvtt(LVT_MASKED);
 	outb(PROBE_PORT_DONE, 0);

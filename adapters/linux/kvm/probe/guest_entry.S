@@ -16,6 +16,16 @@ _start:
 	hlt
 	jmp	1b
 
+/* vCPU 1 (PROBE_REMAP_ADD): interrupts off, its own stack. */
+	.globl	ap_start
+ap_start:
+	movl	$PROBE_AP_STACK_TOP, %esp
+	cld
+	call	ap_main
+1:	cli
+	hlt
+	jmp	1b
+
 	.text
 /*
  * The timer interrupt: C handler with the address of the frame's EIP, then

@@ -62,6 +62,15 @@ struct vm {
 	int kvm, fd, vcpu, stats_fd;
 	uint8_t *mem;
 	uint8_t *old_mem; /* guest RAM before PROBE_REMAP_SLOT, still mapped */
+	/* Memslot 1 (PROBE_REMAP_ADD/DEL, PROBE_AP_RECREATE): its pages. */
+	uint8_t *slot1[2];
+	uint8_t slot1_copy[4096];
+	/* vCPU 1 (PROBE_REMAP_ADD), run by its own thread. */
+	int ap_fd;
+	struct kvm_run *ap_run;
+	pthread_t ap_thread;
+	bool ap_started;
+	char ap_error[128]; /* what went wrong on vCPU 1's thread */
 	struct kvm_run *run;
 	size_t run_size;
 	/* Stats descriptors: offset (in u64) and name of every size-1 one. */
@@ -204,7 +213,7 @@ static bool stat_get(const struct stat_set *s, const char *name, uint64_t *v)
 /* ---------------------------------------------------------------------- */
 /* VM setup                                                               */
 
-static void setup_cpuid(struct vm *vm)
+static void setup_cpuid(struct vm *vm, int vcpu)
 {
 	struct kvm_cpuid2 *c;
 	uint32_t i;
@@ -224,7 +233,7 @@ static void setup_cpuid(struct vm *vm)
 			e->ecx |= 1U << 31; /* hypervisor */
 		}
 	}
-	if (ioctl(vm->vcpu, KVM_SET_CPUID2, c) < 0)
+	if (ioctl(vcpu, KVM_SET_CPUID2, c) < 0)
 		die("KVM_SET_CPUID2");
 	free(c);
 }
@@ -243,12 +252,38 @@ static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type)
 	s->g = 1;
 }
 
+/* 32-bit flat protected mode, CPL 0, interrupts off, at @eip. */
+static void vcpu_flat(int vcpu, uint32_t eip, uint32_t esp)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu, KVM_GET_SREGS, &sr) < 0)
+		die("KVM_GET_SREGS");
+	seg(&sr.cs, 0x08, 0xb);
+	seg(&sr.ds, 0x10, 0x3);
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sr.gdt.base = PROBE_GDT_GPA;
+	sr.gdt.limit = 3 * 8 - 1;
+	sr.idt.base = PROBE_IDT_GPA;
+	sr.idt.limit = 0;
+	sr.cr0 = 0x11; /* PE, ET */
+	sr.cr4 = 0;
+	sr.efer = 0;
+	if (ioctl(vcpu, KVM_SET_SREGS, &sr) < 0)
+		die("KVM_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = eip;
+	regs.rsp = esp;
+	regs.rflags = 0x2;
+	if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
+		die("KVM_SET_REGS");
+}
+
 static void vm_create(struct vm *vm, const struct opts *o, uint32_t mode,
 		      uint32_t flags)
 {
 	struct kvm_userspace_memory_region mr;
-	struct kvm_sregs sr;
-	struct kvm_regs regs;
 	struct probe_mbox *mb;
 	uint64_t *gdt;
 	struct stat st;
@@ -256,6 +291,7 @@ static void vm_create(struct vm *vm, const struct opts *o, uint32_t mode,
 	int tsc_khz;
 
 	memset(vm, 0, sizeof(*vm));
+	vm->ap_fd = -1;
 	vm->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm < 0)
 		die("/dev/kvm");
@@ -305,28 +341,8 @@ static void vm_create(struct vm *vm, const struct opts *o, uint32_t mode,
 		       vm->vcpu, 0);
 	if (vm->run == MAP_FAILED)
 		die("mmap kvm_run");
-	setup_cpuid(vm);
-
-	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sr) < 0)
-		die("KVM_GET_SREGS");
-	seg(&sr.cs, 0x08, 0xb);
-	seg(&sr.ds, 0x10, 0x3);
-	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
-	sr.gdt.base = PROBE_GDT_GPA;
-	sr.gdt.limit = 3 * 8 - 1;
-	sr.idt.base = PROBE_IDT_GPA;
-	sr.idt.limit = 0;
-	sr.cr0 = 0x11; /* PE, ET */
-	sr.cr4 = 0;
-	sr.efer = 0;
-	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sr) < 0)
-		die("KVM_SET_SREGS");
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = PROBE_IMAGE_GPA;
-	regs.rsp = PROBE_STACK_TOP;
-	regs.rflags = 0x2;
-	if (ioctl(vm->vcpu, KVM_SET_REGS, &regs) < 0)
-		die("KVM_SET_REGS");
+	setup_cpuid(vm, vm->vcpu);
+	vcpu_flat(vm->vcpu, PROBE_IMAGE_GPA, PROBE_STACK_TOP);
 
 	tsc_khz = ioctl(vm->vcpu, KVM_GET_TSC_KHZ, 0);
 	if (tsc_khz <= 0)
@@ -345,8 +361,20 @@ static void vm_create(struct vm *vm, const struct opts *o, uint32_t mode,
 	stats_open(vm);
 }
 
+static void ap_stop(struct vm *vm);
+
 static void vm_destroy(struct vm *vm)
 {
+	int i;
+
+	ap_stop(vm);
+	if (vm->ap_fd >= 0) {
+		munmap(vm->ap_run, vm->run_size);
+		close(vm->ap_fd);
+	}
+	for (i = 0; i < 2; i++)
+		if (vm->slot1[i])
+			munmap(vm->slot1[i], 4096);
 	munmap(vm->run, vm->run_size);
 	munmap(vm->mem, PROBE_MEM_SIZE);
 	if (vm->old_mem)
@@ -544,6 +572,140 @@ static bool tsc_jump(struct vm *vm)
 }
 
 /*
+ * Memslot 1: one page at PROBE_LAZY2_GPA, on page @mem (NULL: deleted).
+ * PROBE_REMAP_ADD creates it on a zeroed page, PROBE_REMAP_DEL copies the
+ * page and deletes it, vCPU 1's PROBE_AP_RECREATE creates it on a new
+ * page that holds the copy (as a VMM that moves memory does).
+ */
+static bool slot1_set(struct vm *vm, uint8_t *mem)
+{
+	struct kvm_userspace_memory_region mr;
+
+	memset(&mr, 0, sizeof(mr));
+	mr.slot = 1;
+	mr.guest_phys_addr = PROBE_LAZY2_GPA;
+	mr.memory_size = mem ? 4096 : 0;
+	mr.userspace_addr = (uintptr_t)mem;
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &mr) == 0;
+}
+
+static bool slot1_create(struct vm *vm, int i, const uint8_t *init)
+{
+	if (vm->slot1[i]) {
+		errno = EBUSY;
+		return false;
+	}
+	vm->slot1[i] = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->slot1[i] == MAP_FAILED) {
+		vm->slot1[i] = NULL;
+		return false;
+	}
+	if (init)
+		memcpy(vm->slot1[i], init, 4096);
+	return slot1_set(vm, vm->slot1[i]);
+}
+
+/*
+ * vCPU 1's thread: runs it until PROBE_AP_QUIT, an error (in ap_error),
+ * or ap_stop().  Every signal but SIGUSR1 is blocked here.
+ */
+static void *ap_loop(void *arg)
+{
+	struct vm *vm = arg;
+	struct kvm_run *run = vm->ap_run;
+	uint8_t c;
+
+	for (;;) {
+		if (ioctl(vm->ap_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && !run->immediate_exit)
+				continue;
+			if (errno != EINTR)
+				snprintf(vm->ap_error, sizeof(vm->ap_error),
+					 "KVM_RUN: %s", strerror(errno));
+			return NULL;
+		}
+		if (run->exit_reason == KVM_EXIT_INTR)
+			continue;
+		if (run->exit_reason != KVM_EXIT_IO ||
+		    run->io.direction != KVM_EXIT_IO_OUT ||
+		    run->io.port != PROBE_PORT_AP) {
+			snprintf(vm->ap_error, sizeof(vm->ap_error),
+				 "unexpected exit reason %u", run->exit_reason);
+			return NULL;
+		}
+		c = *((uint8_t *)run + run->io.data_offset);
+		if (c == PROBE_AP_QUIT)
+			return NULL;
+		if (c != PROBE_AP_RECREATE) {
+			snprintf(vm->ap_error, sizeof(vm->ap_error),
+				 "unknown command %u", c);
+			return NULL;
+		}
+		if (!slot1_create(vm, 1, vm->slot1_copy)) {
+			snprintf(vm->ap_error, sizeof(vm->ap_error),
+				 "memslot 1 re-created: %s", strerror(errno));
+			return NULL;
+		}
+	}
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* vCPU 1, flat mode at @eip, on its own thread (PROBE_REMAP_ADD). */
+static bool ap_start(struct vm *vm, uint32_t eip)
+{
+	struct kvm_mp_state mp = { KVM_MP_STATE_RUNNABLE };
+	struct sigaction sa;
+	sigset_t all, old;
+	int r;
+
+	if (vm->ap_fd >= 0) {
+		errno = EBUSY;
+		return false;
+	}
+	vm->ap_fd = ioctl(vm->fd, KVM_CREATE_VCPU, 1);
+	if (vm->ap_fd < 0)
+		return false;
+	vm->ap_run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, vm->ap_fd, 0);
+	if (vm->ap_run == MAP_FAILED)
+		die("mmap kvm_run of vCPU 1");
+	setup_cpuid(vm, vm->ap_fd);
+	vcpu_flat(vm->ap_fd, eip, PROBE_AP_STACK_TOP);
+	if (ioctl(vm->ap_fd, KVM_SET_MP_STATE, &mp) < 0)
+		return false;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigfillset(&all);
+	sigdelset(&all, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&vm->ap_thread, NULL, ap_loop, vm);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		errno = r;
+		return false;
+	}
+	vm->ap_started = true;
+	return true;
+}
+
+/* Stop vCPU 1's thread (it may be in KVM_RUN: immediate_exit + signal). */
+static void ap_stop(struct vm *vm)
+{
+	if (!vm->ap_started)
+		return;
+	vm->ap_run->immediate_exit = 1;
+	pthread_kill(vm->ap_thread, SIGUSR1);
+	pthread_join(vm->ap_thread, NULL);
+	vm->ap_started = false;
+}
+
+/*
  * PROBE_PORT_REMAP: put other memory behind guest RAM, as userspace may at
  * any time.  PROBE_REMAP_PAGE maps a copy over the page that holds the
  * mailbox and the lazy TSC-deadline block (mmap MAP_FIXED: an mmu notifier
@@ -554,6 +716,8 @@ static bool tsc_jump(struct vm *vm)
  */
 static bool remap_mem(struct vm *vm, uint8_t how)
 {
+	const struct probe_mbox *mb =
+		(const struct probe_mbox *)(vm->mem + PROBE_MBOX_GPA);
 	struct kvm_userspace_memory_region mr;
 	uint8_t *page, *mem, copy[4096];
 
@@ -590,6 +754,17 @@ static bool remap_mem(struct vm *vm, uint8_t how)
 		vm->old_mem = vm->mem;
 		vm->mem = mem;
 		return true;
+	case PROBE_REMAP_ADD:
+		if (!slot1_create(vm, 0, NULL))
+			return false;
+		return ap_start(vm, mb->ap_eip);
+	case PROBE_REMAP_DEL:
+		if (!vm->slot1[0]) {
+			errno = ENOENT;
+			return false;
+		}
+		memcpy(vm->slot1_copy, vm->slot1[0], 4096);
+		return slot1_set(vm, NULL);
 	}
 	errno = EINVAL;
 	return false;
@@ -715,6 +890,12 @@ static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 			case PROBE_PORT_DONE:
 				alarm(0);
 				stats_read(vm, &rr->total_end);
+				ap_stop(vm);
+				if (vm->ap_error[0]) {
+					tap(false, "%s: vCPU 1: %s", tag,
+					    vm->ap_error);
+					return false;
+				}
 				if (data[0]) {
 					tap(false, "%s: guest exception %u at eip 0x%x error 0x%x",
 					    tag, mb->exc_vector, mb->exc_eip,
@@ -821,23 +1002,28 @@ static void check_early(const struct run_result *rr, const char *tag)
 }
 
 /*
- * Patched KVM follows the memory behind the lazy block (patch 0008): the
- * guest's remap case changes it twice, so exactly 2 remaps, none for the
- * guest's enable, and no detach (the memory was RAM at every entry).
+ * Patched KVM follows the memory behind the lazy block (patch 0008).  The
+ * guest's remap case changes it twice: 2 remaps, none for the enable, no
+ * detach, and one hold (memslot 0 re-created under the block).  The
+ * detach case: one detach (memslot 1 deleted), one remap and one hold
+ * when vCPU 1 re-creates it.
  */
 static void check_remaps(const struct run_result *rr, uint32_t tests)
 {
-	uint64_t remaps, detaches;
+	bool remap = !tests || (tests & 0x800);
+	bool detach = !tests || (tests & 0x2000);
+	uint64_t remaps, detaches, holds = UINT64_MAX;
+	uint64_t want_r = (remap ? 2 : 0) + (detach ? 1 : 0);
+	uint64_t want_d = detach ? 1 : 0, want_h = remap + detach;
 
-	if (tests && !(tests & 0x800))
-		return;
-	if (!rr->lazy_used ||
+	if ((!remap && !detach) || !rr->lazy_used ||
 	    !stat_get(&rr->total_end, "lazy_remaps", &remaps) ||
 	    !stat_get(&rr->total_end, "lazy_detaches", &detaches))
 		return;
-	tap(remaps == 2 && detaches == 0,
-	    "conformance: KVM remapped the lazy block once per change of its memory, not on enable: lazy_remaps %" PRIu64 " (want 2), lazy_detaches %" PRIu64 " (want 0)",
-	    remaps, detaches);
+	(void)stat_get(&rr->total_end, "lazy_holds", &holds);
+	tap(remaps == want_r && detaches == want_d && holds == want_h,
+	    "conformance: KVM followed the lazy block once per change of its memory, not on enable: lazy_remaps %" PRIu64 " (want %" PRIu64 "), lazy_detaches %" PRIu64 " (want %" PRIu64 "), lazy_holds %" PRId64 " (want %" PRIu64 ")",
+	    remaps, want_r, detaches, want_d, (int64_t)holds, want_h);
 }
 
 /*

@@ -10,6 +10,9 @@
  *	0x003800  lazy TSC-deadline block (64 bytes)	guest + host (KVM)
  *	0x010000  guest image (entry at its start)	loaded by the VMM
  *	0x080000  top of the guest stack
+ *	0x100000  top of the AP's stack (vCPU 1, PROBE_REMAP_ADD)
+ *	0x400000  memslot 1: one page, only between PROBE_REMAP_ADD and the
+ *	          end (PROBE_LAZY2_GPA: a lazy block with its own memslot)
  *
  * Port I/O from the guest (each exits to the VMM):
  *	PROBE_PORT_REPORT  the mailbox holds a result record: print it
@@ -25,7 +28,14 @@
  *	PROBE_PORT_REMAP   the VMM puts other memory behind guest RAM (al:
  *	                   PROBE_REMAP_PAGE: a copy mapped over the page at
  *	                   PROBE_LAZY_GPA; PROBE_REMAP_SLOT: the memslot
- *	                   re-created on a copy of all guest RAM)
+ *	                   re-created on a copy of all guest RAM;
+ *	                   PROBE_REMAP_ADD: memslot 1 created and vCPU 1
+ *	                   started at mbox.ap_eip; PROBE_REMAP_DEL: memslot 1
+ *	                   copied, then deleted)
+ *	PROBE_PORT_AP      from vCPU 1 (al: PROBE_AP_RECREATE: the VMM
+ *	                   creates memslot 1 again on the copy, from vCPU 1's
+ *	                   thread while vCPU 0 runs; PROBE_AP_QUIT: vCPU 1
+ *	                   stops)
  *
  * 64-bit fields are 8-byte aligned in both ABIs (i386 aligns uint64_t to
  * 4 bytes only), so the layout is the same on both sides.
@@ -45,6 +55,8 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 #define PROBE_LAZY_GPA 0x3800U
 #define PROBE_IMAGE_GPA 0x10000U
 #define PROBE_STACK_TOP 0x80000
+#define PROBE_AP_STACK_TOP 0x100000
+#define PROBE_LAZY2_GPA 0x400000U
 #define PROBE_MEM_SIZE 0x200000U
 
 #define PROBE_PORT_REPORT 0x500U
@@ -54,13 +66,20 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 #define PROBE_PORT_SAVE 0x504U
 #define PROBE_PORT_TSC 0x505U
 #define PROBE_PORT_REMAP 0x506U
+#define PROBE_PORT_AP 0x507U
 
 /* al of PROBE_PORT_REMAP */
 #define PROBE_REMAP_PAGE 1U
 #define PROBE_REMAP_SLOT 2U
+#define PROBE_REMAP_ADD 3U
+#define PROBE_REMAP_DEL 4U
+
+/* mbox.ap_cmd (guest vCPU 0 to vCPU 1), and al of PROBE_PORT_AP */
+#define PROBE_AP_RECREATE 1U
+#define PROBE_AP_QUIT 2U
 
 #define PROBE_MAGIC 0x50524f42U /* "PROB" */
-#define PROBE_VERSION 1U
+#define PROBE_VERSION 2U
 
 /* struct probe_mbox.mode: what the guest runs. */
 #define PROBE_MODE_CONFORMANCE 0U /* the conformance tests */
@@ -107,6 +126,9 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
  * @msg: detail for a failure or a note (NUL-terminated).
  * @exc_vector, @exc_eip, @exc_error: an unexpected exception (exc_vector
  *	< 32), reported with PROBE_PORT_DONE; 0xffffffff if none.
+ * @ap_eip: where vCPU 1 starts (guest, before PROBE_REMAP_ADD).
+ * @ap_cmd: PROBE_AP_* for vCPU 1 (guest vCPU 0; vCPU 1 clears it).
+ * @ap_ack: vCPU 1 did PROBE_AP_RECREATE and read the new page (1).
  */
 struct probe_mbox {
 	uint32_t magic;
@@ -139,9 +161,13 @@ struct probe_mbox {
 	uint32_t exc_eip;
 	uint32_t exc_error;
 	uint32_t pad;
+	uint32_t ap_eip;
+	uint32_t ap_cmd;
+	uint32_t ap_ack;
+	uint32_t pad2;
 };
 
-_Static_assert(sizeof(struct probe_mbox) == 344, "probe_mbox layout");
+_Static_assert(sizeof(struct probe_mbox) == 360, "probe_mbox layout");
 _Static_assert(__builtin_offsetof(struct probe_mbox, late_min_tsc) == 72,
 	       "probe_mbox layout");
 #endif /* __ASSEMBLER__ */
