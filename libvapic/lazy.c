@@ -347,6 +347,14 @@ VAPIC_API int vapic_lazy_remap(struct vapic_timer *t)
 	 * arbitrate (the old page no longer is the guest's) until a remap
 	 * succeeds.  The guest paid no exit for this: no exact re-arm is
 	 * bought (H4).
+	 *
+	 * "pending" in the new memory is whatever was there: a copy made
+	 * before the guest's last write to the old page, or before it moved
+	 * its deadline through the MSR while detached (its stores to the
+	 * block went nowhere then), or NEVER from a disarm.  Arbitrated
+	 * against later, it would move or drop the deadline the host now
+	 * holds: clear it (the guest has not run on the new memory yet, and
+	 * its deadline is all in the timer).
 	 */
 	now = timer_begin_host_write_(t);
 	if (lz->page) {
@@ -356,10 +364,12 @@ VAPIC_API int vapic_lazy_remap(struct vapic_timer *t)
 	lz->page = pg;
 	lz->detached = !pg;
 	lz->armed_tsc = 0;
-	if (pg)
+	if (pg) {
+		VAPIC_WRITE_ONCE(pg->pending, 0);
 		STAT_INC_(lz->stats.remaps);
-	else
+	} else {
 		STAT_INC_(lz->stats.detaches);
+	}
 	err = timer_finish_write_(t, now);
 	if (!pg)
 		return VAPIC_EFAULT;

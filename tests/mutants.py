@@ -269,6 +269,8 @@ MUTANTS = [
     ("lazy-remap-failure-keeps-old-page", "libvapic/lazy.c",
      "\t\tt->ops->unmap_guest(t->host, lz->page, VAPIC_LAZY_PAGE_SIZE);\n\t}\n\tlz->page = pg;",
      "\t\tif (pg)\n\t\t\tt->ops->unmap_guest(t->host, lz->page, VAPIC_LAZY_PAGE_SIZE);\n\t}\n\tif (pg)\n\t\tlz->page = pg;"),
+    ("lazy-remap-keeps-stale-pending", "libvapic/lazy.c",
+     "\t\tVAPIC_WRITE_ONCE(pg->pending, 0);\n", ""),
     ("lazy-remap-hides-due-tick", "libvapic/lazy.c",
      "\t\treturn VAPIC_EFAULT;\n\treturn err < 0 ? 0 : err;",
      "\t\treturn VAPIC_EFAULT;\n\treturn 0;"),

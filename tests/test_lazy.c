@@ -931,6 +931,83 @@ static void remap_after_detach_attaches_and_publishes(void **state)
 	lteardown(&f);
 }
 
+/*
+ * The VMM copied the block before the guest's last write to the old page
+ * (it moved its pending deadline earlier, still no exit): the copy's
+ * "pending" is older and later than the deadline the remap took.  It must
+ * not move that deadline at its expiry.
+ */
+static void remap_clears_a_stale_pending_in_the_copy(void **state)
+{
+	struct vapic_lazy_page *old;
+	struct lfx f;
+	uint64_t d, p;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	p = d + 100 * US;
+	exit_then_pending(&f, d, p);
+	old = f.pg;
+	replace_mem(&f, true);
+	f.pg->pending = p + 50 * MS; /* the copy has an older write */
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(old->armed, 0);
+	assert_int_equal(f.pg->pending, 0);
+	assert_int_equal(armed(&f), p);
+	delivered_once_at(&f, p);
+	lteardown(&f);
+}
+
+/*
+ * Copy with a later "pending", then the slot goes (detach: the host takes
+ * it), the detached guest sets an earlier deadline through the MSR (its
+ * stores to the block go nowhere), the slot comes back on the copy: the
+ * MSR's deadline holds, the copy's "pending" does not move it.
+ */
+static void reattach_on_a_copy_keeps_the_msr_deadline(void **state)
+{
+	struct lfx f;
+	uint64_t d, p, t;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	d = now_tsc(&f) + 100 * US;
+	p = d + 50 * MS;
+	exit_then_pending(&f, d, p);
+	vclock_fault_next(f.v, VCLOCK_OP_MAP_GUEST, 1);
+	replace_mem(&f, true);
+	assert_int_equal(f.pg->pending, p);
+	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
+	t = now_tsc(&f) + 200 * US;
+	assert_true(vclock_wrmsr_tsc_deadline(f.v, t) >= 0);
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(armed(&f), t);
+	assert_int_equal(f.pg->pending, 0);
+	delivered_once_at(&f, t);
+	lteardown(&f);
+}
+
+/* As above, from a guest that had disarmed: the copy's NEVER is ignored. */
+static void reattach_on_a_copy_ignores_a_stale_disarm(void **state)
+{
+	struct lfx f;
+	uint64_t t;
+
+	(void)state;
+	lsetup(&f, DEFERRED);
+	assert_true(gset(&f, 0));
+	vclock_fault_next(f.v, VCLOCK_OP_MAP_GUEST, 1);
+	replace_mem(&f, true);
+	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
+	t = now_tsc(&f) + 200 * US;
+	assert_true(vclock_wrmsr_tsc_deadline(f.v, t) >= 0);
+	assert_int_equal(vapic_lazy_remap(f.t), 0);
+	assert_int_equal(armed(&f), t);
+	delivered_once_at(&f, t);
+	lteardown(&f);
+}
+
 static void detached_disable_reads_zero(void **state)
 {
 	struct lfx f;
@@ -2085,6 +2162,9 @@ int main(void)
 		cmocka_unit_test(remap_outside_ram_detaches),
 		cmocka_unit_test(detached_ignores_the_old_page),
 		cmocka_unit_test(remap_after_detach_attaches_and_publishes),
+		cmocka_unit_test(remap_clears_a_stale_pending_in_the_copy),
+		cmocka_unit_test(reattach_on_a_copy_keeps_the_msr_deadline),
+		cmocka_unit_test(reattach_on_a_copy_ignores_a_stale_disarm),
 		cmocka_unit_test(detached_disable_reads_zero),
 		cmocka_unit_test(remap_reports_a_due_tick),
 		cmocka_unit_test(detach_keeps_a_due_tick),
