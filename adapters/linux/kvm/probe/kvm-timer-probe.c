@@ -368,6 +368,8 @@ static void vm_destroy(struct vm *vm)
 	int i;
 
 	ap_stop(vm);
+	if (vm->ap_error[0]) /* a run that failed otherwise first */
+		tap(false, "vCPU 1: %s", vm->ap_error);
 	if (vm->ap_fd >= 0) {
 		munmap(vm->ap_run, vm->run_size);
 		close(vm->ap_fd);
@@ -894,6 +896,7 @@ static bool vm_run(struct vm *vm, const char *tag, unsigned int timeout,
 				if (vm->ap_error[0]) {
 					tap(false, "%s: vCPU 1: %s", tag,
 					    vm->ap_error);
+					vm->ap_error[0] = 0;
 					return false;
 				}
 				if (data[0]) {
