@@ -850,6 +850,19 @@ and never runs.""",
     s.op('drain')
     out.append(s)
 
+    s = Seed('regress-load-masked-tscd', """
+Regression (found by the load-regs oracle; see
+tests/test_fuzz_regressions.c): a TSC deadline reached while the LVT was
+masked fired without an interrupt (RDMSR would read 0), and nothing had
+taken the expiry yet (no exit since) when the host loaded an image in
+TSC-deadline mode without the mask: the load kept the deadline as already
+due and delivered it.  Fixed in timer_state.c vapic_timer_load_regs().""",
+             ['loaded', 'msr_armed'])
+    s.svr().lvtt(0x50, 'tscd', masked=True).tscd_in(100000).op('rd_msr')
+    s.step(200000).load(0x40050, small=0).op('rd_msr')
+    s.op('poll').step(100000).op('poll')
+    out.append(s)
+
     s = Seed('load-regs-tscd-hidden', """
 TSC-deadline mode not exposed: bit 18 of a loaded LVTT is ignored, so mode
 10b loads one-shot and 11b periodic (bit 17 rules), as an xAPIC write.""",
