@@ -14,7 +14,7 @@ libvapic/timer.c, timer_fast.h, timer_state.c), haltpoll
 fastpath.c).
 
 usage: fuzz/oracle_mutants.py [--target T] [--fuzz N] [--corpus DIR]
-                              [--keep DIR] [--only SUBSTRING]
+                              [--keep DIR] [--only PREFIX]
 """
 import argparse
 import os
@@ -158,6 +158,7 @@ MUTANTS = [
     ('load-hidden-tscd-mode-kept', 'libvapic/timer_state.c',
      '\tif (!tscd)\n\t\tlvtt &= ~TIMER_LVTT_MODE_TSC_BIT_;\n'
      '\tif (t->sw_disabled)',
+     '\tif (0 && !tscd)\n\t\tlvtt &= ~TIMER_LVTT_MODE_TSC_BIT_;\n'
      '\tif (t->sw_disabled)'),
     ('load-delivers-masked-deadline', 'libvapic/timer_state.c',
      '\tif (reached && !timer_deliverable_(t)) {',
@@ -377,8 +378,8 @@ def main():
     ap.add_argument('--corpus', help='starting corpus for --fuzz '
                     '(default: fuzz/work/timer/corpus if present)')
     ap.add_argument('--keep', help='work in this directory and keep it')
-    ap.add_argument('--only', help='only the mutants whose name contains '
-                    'this (e.g. load-)')
+    ap.add_argument('--only', help='only the mutants whose name starts '
+                    'with this (e.g. load-)')
     args = ap.parse_args()
     tgt = args.target
     core_file, mutants = TARGETS[tgt]
@@ -403,7 +404,7 @@ def main():
     mutants = [m if len(m) == 4 else (m[0], core_file) + tuple(m[1:])
                for m in mutants]
     if args.only:
-        mutants = [m for m in mutants if args.only in m[0]]
+        mutants = [m for m in mutants if m[0].startswith(args.only)]
     origs = {}
     for m in mutants:
         if m[1] not in origs:

@@ -787,7 +787,8 @@ TMICT (a full period each), TMICT 0 (stopped), LVTT and TDCR reserved bits
 (ignored, as an xAPIC write), and a KVM_GET_LAPIC / KVM_SET_LAPIC round
 trip of a running periodic timer.""",
              ['loaded', 'load_resumed', 'load_tick', 'oneshot_due',
-              'periodic_due', 'delivered', 'tmcct_nonzero', 'drained'])
+              'periodic_due', 'clamped', 'delivered', 'tmcct_nonzero',
+              'drained'])
     s.svr().lvtt(0x40, 'oneshot').tmict(100000).step(20000)
     s.load(0x41, tmict=1000000, divide=2, frac=128).op('rd_tmcct')
     s.step(500000).op('rd_tmcct').step(499000).op('poll').op('rd_tmcct')
@@ -799,23 +800,29 @@ trip of a running periodic timer.""",
     s.op('poll').op('rd_tmcct').load_image().op('rd_tmcct').step(20000)
     s.op('poll').load(0x20044, tmict=0, small=5).op('rd_tmcct')
     s.step(1000000).op('poll')
+    # A clamped period (7 counts, run at the 200 us minimum): TMCCT still
+    # reads back the loaded 3 (the elapsed part rounded up).
+    s.load(0x20049, tmict=7, small=3).op('rd_tmcct').step(100000)
+    s.op('rd_tmcct').step(100000).op('poll')
     s.load(0xfffaff45, tmict=400000, tdcr_raw=0xf4, small=77)
     s.op('rd_regs').op('rd_tmcct').step(100000).op('drain')
     out.append(s)
 
     s = Seed('load-regs-drops-in-flight', """
 A load drops what is in flight: a periodic timer whose ticks fell due
-while the vCPU thread did not run (one pending, the rest in the catch-up
-backlog, the last expiry reported but not polled) is replaced by a loaded
-one-shot of another vector; only its tick comes.  Loaded while the APIC is
-software-disabled, an unmasked LVT reads masked and nothing comes.""",
+while the guest could not take them (one in IRR, the rest in the catch-up
+backlog) is replaced by a loaded one-shot of another vector: the tick in
+IRR and the loaded one come, no catch-up tick.  Then a periodic expiry
+reported but not polled (the vCPU thread not running) is dropped.  Loaded
+while the APIC is software-disabled, an unmasked LVT reads masked and
+nothing comes.""",
              ['loaded', 'load_dropped', 'load_tick', 'periodic_due',
               'oneshot_due', 'catchup', 'delivered', 'drained'],
              catchup=True, catchup_max=1000)
     s.svr().lvtt(0x45, 'periodic').tdcr(1).tmict(200000).step(250000)
-    s.op('poll').op('auto_enter', prm=0).op('irq_window', prm=0)
-    s.step(1000000).load(0x46, tmict=300000, small=150)
-    s.op('auto_enter', prm=1).op('irq_window', prm=1).op('poll')
+    s.op('poll').op('irq_window', prm=0).step(1000000)
+    s.load(0x46, tmict=300000, small=150).op('irq_window', prm=1)
+    s.op('poll')
     s.step(100000).op('poll').step(100000).op('drain')
     s.load(0x20047, tmict=200000, frac=0).step(1000000)
     s.op('auto_enter', prm=0).op('irq_window', prm=0).step(1000000)
