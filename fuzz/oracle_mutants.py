@@ -117,8 +117,9 @@ MUTANTS = [
      's.tsc_deadline))',
      '\tif (timer_now_tsc_(t) >= s.tsc_deadline)'),
     ('wrap-tscd-fast-write-overwrites-reached', 'libvapic/timer_fast.h',
-     '\t\t     !timer_tscd_reached_(t->start_tsc, now, t->target_tsc)))) {',
-     '\t\t     now < t->target_tsc))) {'),
+     '(!t->running || timer_tscd_ahead_(t->start_tsc, now,\n'
+     '\t\t\t\t\t\t\t   t->target_tsc)))) {',
+     '(!t->running || now < t->target_tsc))) {'),
     ('tsc-change-syncs-at-new-tsc', 'libvapic/timer.c',
      '\tnow = begin_write_before(t, d) + d;',
      '\tnow = begin_write_before(t, 0);'),
