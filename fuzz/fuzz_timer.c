@@ -67,8 +67,14 @@
  * only when a tick is due; a saved record that matches the oracle (flags,
  * deadline, progress to the 2^-64) and that always restores; a mutated
  * record either restores or leaves the timer byte-for-byte untouched (and
- * is always refused when its header or checksum is wrong); and, at drain
- * ops under ideal conditions, no due tick lost.
+ * is always refused when its header or checksum is wrong); a register
+ * image load (vapic_timer_load_regs(), as KVM_SET_LAPIC) that leaves the
+ * registers, TMCCT right after it, the TSC deadline (kept only from
+ * TSC-deadline mode) and the next tick where <vapic/timer.h> says (the
+ * count resumes with the loaded TMCCT at the loaded divide: never sooner),
+ * says due only for a kept deadline already due, and leaves nothing in
+ * flight (model_load(), do_load()); and, at drain ops under ideal
+ * conditions, no due tick lost.
  *
  * Set FUZZ_TIMER_TRACE=1 to print each op as it runs.
  */
@@ -202,12 +208,24 @@ enum op {
 	 * small value: back, or forward past a wrap); the host calls
 	 * vapic_timer_guest_tsc_changed() */
 	OP_TSC_JUMP = 26,
-	/* 27..31: aliases of frequent ops (denser scripts). */
-	OP_NR = 27,
+	/*
+	 * 9: the host loads a register image (vapic_timer_load_regs(), as
+	 * KVM_SET_LAPIC): LVTT raw (4, little-endian, every bit), a TDCR
+	 * byte (as OP_TDCR), TMICT (3, as OP_TMICT), a TMCCT byte c; prm 0:
+	 * TMCCT = TMICT - TMICT * c / 256, 1: c, 2: TMICT + 1 + c (above
+	 * it; saturated), 3: the image the timer has now (KVM_GET_LAPIC),
+	 * each register XORed with its argument (all 0: a round trip)
+	 */
+	OP_LOAD_REGS = 27,
+	/* 28..31: aliases of frequent ops (denser scripts). */
+	OP_NR = 28,
 };
 
 static const uint8_t op_alias[32 - OP_NR] = {
-	OP_POLL, OP_TSCD_REL, OP_TMICT, OP_STEP_EVENT, OP_LVTT,
+	OP_TSCD_REL,
+	OP_TMICT,
+	OP_STEP_EVENT,
+	OP_LVTT,
 };
 
 static const char *const op_name[OP_NR] = {
@@ -216,7 +234,7 @@ static const char *const op_name[OP_NR] = {
 	"step-small", "step",	  "step-event", "poll",	      "settle",
 	"irq-window", "eoi",	  "save",	"mutate",     "fault",
 	"latency",    "reset",	  "post",	"auto-enter", "drain",
-	"step-tsc",   "tsc-jump",
+	"step-tsc",   "tsc-jump", "load-regs",
 };
 
 /* One vCPU slot of one simulated host. */
@@ -267,6 +285,10 @@ struct guest {
 	u128 owed_since_u[256];
 	/* Catch-up ticks a foreign record may have left under coalesce. */
 	uint64_t backlog_slack;
+	/* The TSC deadline's tick fell due while deliverable (a token). */
+	bool d_tick;
+	/* The running count or deadline is the one a register load left. */
+	bool loaded;
 	/* The core holds a pending tick of another vector than the LVT's. */
 };
 
@@ -285,6 +307,13 @@ struct reached {
 	 */
 	bool tsc_write, tsc_wrapped, wrap_period, wrap_late, wrap_tscd_late;
 	bool wrap_tscd_jump;
+	/*
+	 * Register image loads (OP_LOAD_REGS): one ran; it resumed a count
+	 * part-way (0 < TMCCT < TMICT read back); it kept a TSC deadline; it
+	 * dropped a tick that was due and not yet delivered; a tick of a
+	 * count or deadline a load left fell due.
+	 */
+	bool loaded, load_resumed, load_kept, load_dropped, load_tick;
 	uint64_t deliveries, ops, events;
 };
 
@@ -443,6 +472,10 @@ static void ticks_due(struct fz *fz, struct guest *g, u128 k, u128 first_u)
 		return;
 	g->tokens = k > UINT64_MAX - g->tokens ? UINT64_MAX
 					       : g->tokens + (uint64_t)k;
+	if (g->kind == K_TSCD)
+		g->d_tick = true;
+	if (g->loaded)
+		fz->reached.load_tick = true;
 	if (vec >= 16 && !(g->owed[vec >> 5] & (1U << (vec & 31)))) {
 		g->owed[vec >> 5] |= 1U << (vec & 31);
 		g->owed_since_u[vec] = first_u;
@@ -611,6 +644,7 @@ static void model_lvtt(struct fz *fz, struct guest *g, uint32_t val)
 		g->deadline = 0;
 		g->kind = K_NONE;
 		g->backlog_slack = 0;
+		g->loaded = false;
 	}
 	g->lvtt = v;
 }
@@ -624,6 +658,7 @@ static void model_tmict(struct fz *fz, struct guest *g, uint32_t val,
 		return; /* ignored in TSC-deadline (and the reserved) mode */
 	g->tmict = val;
 	g->backlog_slack = 0; /* a new count starts without catch-up ticks */
+	g->loaded = false;
 	if (!val) {
 		g->kind = K_NONE;
 		return;
@@ -668,6 +703,7 @@ static void model_tscd(struct guest *g, uint64_t d, uint64_t now)
 	if (mode_of(g->lvtt) != M_TSCD)
 		return; /* ignored outside TSC-deadline mode */
 	g->deadline = d;
+	g->loaded = false;
 	if (!d) {
 		g->kind = K_NONE;
 		return;
@@ -676,6 +712,7 @@ static void model_tscd(struct guest *g, uint64_t d, uint64_t now)
 	g->d_tsc = d;
 	g->d_u = tscd_due_u(g, d, now);
 	g->n_done = 0;
+	g->d_tick = false;
 }
 
 static void model_svr(struct guest *g, bool enable)
@@ -683,6 +720,74 @@ static void model_svr(struct guest *g, bool enable)
 	if (!enable)
 		g->lvtt |= LVT_MASK; /* SDM: software disable masks the LVTs */
 	g->sw_enabled = enable;
+}
+
+/*
+ * The oracle after vapic_timer_load_regs(@lvtt, @tdcr, @tmict, @tmcct) at
+ * guest TSC @now, as <vapic/timer.h> says: LVTT as an xAPIC write sees it
+ * (TSC-deadline mode reads as one-shot when hidden, masked while software-
+ * disabled); a one-shot or periodic count resumes with TMCCT = @tmcct
+ * counts (at the loaded divide, the period clamped as a TMICT write would)
+ * to its next expiry; TMCCT 0 leaves a one-shot expired and stopped and a
+ * periodic timer a full period from its next tick, and so does a TMCCT
+ * above TMICT; TMICT 0 stops; a TSC deadline is kept only when the timer
+ * was in TSC-deadline mode before; nothing in flight survives (the caller
+ * caps the tokens).  TMICT outside the count modes ("ignored") is left to
+ * the caller.  Returns the ticks the load may hand over beyond IRR: 1 when
+ * it kept a deadline whose tick fell due while deliverable ("VAPIC_TIMER_
+ * DUE: a kept TSC deadline is already due"; the core may also have taken
+ * that expiry already, then it was in flight and is dropped), else 0.
+ */
+static unsigned int model_load(struct fz *fz, struct guest *g, uint32_t lvtt,
+			       uint32_t tdcr, uint32_t tmict, uint32_t tmcct,
+			       uint64_t now)
+{
+	bool was_tscd = mode_of(g->lvtt) == M_TSCD, periodic;
+	uint32_t v = lvtt & (LVT_VECTOR | LVT_MASK | LVT_MODE), left;
+	enum mode m;
+	u128 e;
+
+	if (!fz->tscd)
+		v &= ~LVT_TSC_BIT;
+	if (!g->sw_enabled)
+		v |= LVT_MASK;
+	m = mode_of(v);
+	g->lvtt = v;
+	g->tdcr = tdcr & TDCR_BITS;
+	g->backlog_slack = 0;
+	g->tmict = m == M_ONESHOT || m == M_PERIODIC ? tmict : 0;
+	if (m == M_TSCD && was_tscd && g->kind == K_TSCD) {
+		/* Kept: due where it was judged (armed, or the last jump). */
+		g->loaded = true;
+		if (!g->n_done)
+			fz->reached.load_kept = true;
+		return g->n_done && g->d_tick;
+	}
+	g->deadline = 0;
+	g->kind = K_NONE;
+	g->loaded = false;
+	if ((m != M_ONESHOT && m != M_PERIODIC) || !tmict)
+		return 0;
+	periodic = m == M_PERIODIC;
+	if (!periodic && !tmcct)
+		return 0; /* a one-shot that expired stays stopped */
+	left = !tmcct || tmcct > tmict ? tmict : tmcct;
+	g->kind = periodic ? K_PERIODIC : K_ONESHOT;
+	g->p_u = period_u(fz, tmict, divisor(g->tdcr), periodic);
+	/*
+	 * The least elapsed part e of the period at which TMCCT, tmict -
+	 * floor(e * tmict / p), reads @left: the expiry comes @left counts
+	 * later (exactly, unless the period is clamped: then the counts
+	 * stretch with it, as TMCCT reads them), never sooner.
+	 */
+	e = ((u128)(tmict - left) * g->p_u + tmict - 1) / tmict;
+	g->s_u = (s128)gu(g, now) * fz->bus_khz - (s128)e;
+	g->n_done = 0;
+	g->loaded = true;
+	if (periodic && g->p_u == fz->min_sub &&
+	    (u128)tmict * divisor(g->tdcr) * fz->tsc_khz < fz->min_sub)
+		fz->reached.clamped = true;
+	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1093,6 +1198,8 @@ static void model_restore(struct fz *fz, struct guest *g,
 	g->deadline = 0;
 	g->kind = K_NONE;
 	g->n_done = 0;
+	g->d_tick = false;
+	g->loaded = false;
 	if (s->flags & VAPIC_TSTATE_RUNNING) {
 		if (m == M_TSCD) {
 			/* Judged at the TSC now, as after a TSC jump. */
@@ -1188,7 +1295,8 @@ static const char *record_contradiction(const struct fz *fz,
 		return "an older due tick without a newer one";
 	if (s->pending_old_vector > 0xff)
 		return "older pending vector > 255";
-	if ((s->flags & VAPIC_TSTATE_DUE_OLD) && (s->flags & VAPIC_TSTATE_DUE) &&
+	if ((s->flags & VAPIC_TSTATE_DUE_OLD) &&
+	    (s->flags & VAPIC_TSTATE_DUE) &&
 	    s->pending_old_vector == s->pending_vector)
 		return "two due ticks of one vector";
 	if (s->backlog > VAPIC_CATCHUP_MAX_LIMIT)
@@ -1410,16 +1518,24 @@ static uint32_t count_from(uint32_t m, uint8_t e)
 	return c;
 }
 
+/* A TDCR value: bits 3:0 from @b's, 6:4 -> bits 10:8, 7 -> bit 31. */
+static uint32_t tdcr_from(uint8_t b)
+{
+	uint32_t val = (b & 0x0f) | ((uint32_t)(b >> 4) << 8);
+
+	if (b & 0x80)
+		val |= 0x80000000U;
+	return val;
+}
+
 static void do_tdcr(struct fz *fz, int gi, uint8_t b, bool strict)
 {
 	struct guest *g = &fz->g[gi];
 	struct vclock_vcpu *v = gv(fz, gi);
-	uint32_t val = (b & 0x0f) | ((uint32_t)(b >> 4) << 8);
+	uint32_t val = tdcr_from(b);
 	uint64_t now = vclock_guest_tsc(v);
 	int r;
 
-	if (b & 0x80)
-		val |= 0x80000000U;
 	trace(fz, "  tdcr %#x%s\n", val, strict ? " strict" : "");
 	if (!strict) {
 		r = vclock_write(v, REG_TDCR, val);
@@ -1461,6 +1577,99 @@ static void do_tscd(struct fz *fz, int gi, uint64_t d)
 			     "due",
 			     gi);
 	}
+}
+
+static bool irr_has(struct vclock_vcpu *v, uint32_t vec)
+{
+	uint32_t w = 0;
+
+	(void)vapic_lapic_read(&v->lapic, REG_IRR + 16 * (vec >> 5), &w);
+	return w & (1U << (vec & 31));
+}
+
+/* The TMCCT of a load image: prm as OP_LOAD_REGS says (not prm 3). */
+static uint32_t load_tmcct(int prm, uint32_t tmict, uint8_t c)
+{
+	switch (prm) {
+	case 0:
+		return tmict - (uint32_t)(((uint64_t)tmict * c) >> 8);
+	case 1:
+		return c;
+	default:
+		return tmict > UINT32_MAX - 1 - c ? UINT32_MAX : tmict + 1 + c;
+	}
+}
+
+/*
+ * The host loads a register image (vapic_timer_load_regs(), as
+ * KVM_SET_LAPIC), the vCPU stopped, at the guest TSC the script reached.
+ * Checked against <vapic/timer.h> (model_load()): the registers, TMCCT
+ * right after it, the result (VAPIC_TIMER_DUE only for a kept TSC deadline
+ * already due), nothing in flight left (no event; tokens capped at the
+ * ticks in IRR, which the image keeps), and then, as after every op, no
+ * tick before its loaded expiry and none lost.
+ */
+static void do_load(struct fz *fz, int gi, uint32_t lvtt, uint32_t tdcr,
+		    uint32_t tmict, uint32_t tmcct)
+{
+	struct guest *g = &fz->g[gi];
+	struct vclock_vcpu *v = gv(fz, gi);
+	struct vapic_timer *t = &v->lapic.timer;
+	uint64_t now = vclock_guest_tsc(v), cap;
+	uint32_t val, vec;
+	unsigned int slack;
+	bool in_flight;
+	int r;
+
+	/* Deliveries so far take their tokens before the load drops ticks. */
+	process_log(fz, g->host);
+	gen(fz, gi, now);
+	in_flight = vapic_timer_has_event(t);
+	trace(fz, "  load lvtt %#x tdcr %#x tmict %u tmcct %u (now %llu%s)\n",
+	      lvtt, tdcr, tmict, tmcct, (unsigned long long)now,
+	      in_flight ? ", event in flight" : "");
+	r = vapic_timer_load_regs(t, lvtt, tdcr, tmict, tmcct);
+	check_ret(fz, gi, r, "register load");
+	slack = model_load(fz, g, lvtt, tdcr, tmict, tmcct, now);
+	trace(fz, "    -> %d, lvtt %#x kind %d, kept due tick %u\n", r, g->lvtt,
+	      g->kind, slack);
+	if (r > 0 && (r != VAPIC_TIMER_DUE || !slack))
+		fail(fz,
+		     "guest %d: load returned %d (due) with no kept TSC "
+		     "deadline due (kind %d, deadline %llu reached %d with "
+		     "its tick %d)",
+		     gi, r, g->kind, (unsigned long long)g->d_tsc,
+		     (int)g->n_done, g->d_tick);
+	val = vapic_timer_read_tmict(t);
+	if (mode_of(g->lvtt) != M_ONESHOT && mode_of(g->lvtt) != M_PERIODIC) {
+		/* "ignored": 0, or held (never run) */
+		if (val && val != tmict)
+			fail(fz,
+			     "guest %d: TMICT reads %u after a load of %u "
+			     "in mode %d",
+			     gi, val, tmict, mode_of(g->lvtt));
+		g->tmict = val;
+	}
+	val = vapic_timer_read_tmcct(t);
+	if (val != expect_tmcct(fz, gi, now))
+		fail(fz,
+		     "guest %d: TMCCT reads %u right after a load of "
+		     "TMICT %u TMCCT %u, expected %u",
+		     gi, val, tmict, tmcct, expect_tmcct(fz, gi, now));
+	/* In flight: the pending tick, the backlog, a fired expiry. */
+	if (!slack && vapic_timer_has_event(t))
+		fail(fz, "guest %d: an event survived the register load", gi);
+	cap = irr_timer_pending(v) + slack;
+	if (g->tokens > cap)
+		g->tokens = cap;
+	for (vec = 16; vec < 256; vec++)
+		if (!irr_has(v, vec))
+			g->owed[vec >> 5] &= ~(1U << (vec & 31));
+	fz->reached.loaded = true;
+	if (in_flight && !slack)
+		fz->reached.load_dropped = true;
+	if (g->loaded && val && val < g->tmict)
+		fz->reached.load_resumed = true;
 }
 
 static void do_poll(struct fz *fz, int gi)
@@ -1541,7 +1750,10 @@ static void exec_op(struct fz *fz, uint8_t b)
 
 	if (op >= OP_NR)
 		op = op_alias[op - OP_NR];
-	exit_op = op <= OP_RD_REGS || (op == OP_EOI && (prm == 0 || prm == 3));
+	/* A load: the host's KVM_SET_LAPIC, then it runs the vCPU again. */
+	exit_op = op <= OP_RD_REGS ||
+		  (op == OP_EOI && (prm == 0 || prm == 3)) ||
+		  op == OP_LOAD_REGS;
 	fz->op_str = op_name[op];
 	trace(fz, "op %u: %s guest %d prm %d @ host0 %llu ns\n", fz->op_index,
 	      op_name[op], gi, prm, (unsigned long long)fz->vm[0]->now_ns);
@@ -1781,6 +1993,7 @@ static void exec_op(struct fz *fz, uint8_t b)
 		g->tpr = 0;
 		g->kind = K_NONE;
 		g->backlog_slack = 0;
+		g->loaded = false;
 		g->tokens = 0; /* IRR, ISR and the pending tick are gone */
 		memset(g->owed, 0, sizeof(g->owed));
 		break;
@@ -1794,6 +2007,31 @@ static void exec_op(struct fz *fz, uint8_t b)
 	case OP_DRAIN:
 		do_drain(fz, gi);
 		break;
+	case OP_LOAD_REGS: {
+		struct vapic_timer *t = &v->lapic.timer;
+		uint32_t lvtt, tmict, tdcr;
+
+		lvtt = (uint32_t)get_le(fz, 4);
+		a0 = get8(fz);
+		x = get_le(fz, 2);
+		a1 = get8(fz);
+		a2 = get8(fz);
+		if (fz->eof)
+			break;
+		tdcr = tdcr_from(a0);
+		tmict = count_from((uint32_t)x, a1);
+		if (prm == 3) {
+			/* The image the timer has now, XORed. */
+			gen(fz, gi, vclock_guest_tsc(v));
+			do_load(fz, gi, vapic_timer_read_lvtt(t) ^ lvtt,
+				vapic_timer_read_tdcr(t) ^ tdcr,
+				vapic_timer_read_tmict(t) ^ tmict,
+				vapic_timer_read_tmcct(t) ^ a2);
+			break;
+		}
+		do_load(fz, gi, lvtt, tdcr, tmict, load_tmcct(prm, tmict, a2));
+		break;
+	}
 	default:
 		break;
 	}
@@ -1985,9 +2223,11 @@ void fuzz_summary(char *buf, size_t len)
 		R(tmcct_nonzero), R(msr_armed),	     R(tsc_jump),
 		R(tsc_write),	  R(tsc_wrapped),    R(wrap_period),
 		R(wrap_late),	  R(wrap_tscd_late), R(wrap_tscd_jump),
+		R(loaded),	  R(load_resumed),   R(load_kept),
+		R(load_dropped),  R(load_tick),
 #undef R
 	};
 
-	fuzz_summary_flags(buf, len, r->ops, r->events, r->deliveries, r,
-			   names, sizeof(names) / sizeof(names[0]));
+	fuzz_summary_flags(buf, len, r->ops, r->events, r->deliveries, r, names,
+			   sizeof(names) / sizeof(names[0]));
 }

@@ -14,7 +14,7 @@ libvapic/timer.c, timer_fast.h, timer_state.c), haltpoll
 fastpath.c).
 
 usage: fuzz/oracle_mutants.py [--target T] [--fuzz N] [--corpus DIR]
-                              [--keep DIR]
+                              [--keep DIR] [--only PREFIX]
 """
 import argparse
 import os
@@ -117,8 +117,9 @@ MUTANTS = [
      's.tsc_deadline))',
      '\tif (timer_now_tsc_(t) >= s.tsc_deadline)'),
     ('wrap-tscd-fast-write-overwrites-reached', 'libvapic/timer_fast.h',
-     '\t\t     !timer_tscd_reached_(t->start_tsc, now, t->target_tsc)))) {',
-     '\t\t     now < t->target_tsc))) {'),
+     '(!t->running || timer_tscd_ahead_(t->start_tsc, now,\n'
+     '\t\t\t\t\t\t\t   t->target_tsc)))) {',
+     '(!t->running || now < t->target_tsc))) {'),
     ('tsc-change-syncs-at-new-tsc', 'libvapic/timer.c',
      '\tnow = begin_write_before(t, d) + d;',
      '\tnow = begin_write_before(t, 0);'),
@@ -130,6 +131,39 @@ MUTANTS = [
     ('tscd-restore-base-now', 'libvapic/timer_state.c',
      '\t\t\tt->start_tsc = timer_tscd_base_(now, s->tsc_deadline);',
      '\t\t\tt->start_tsc = now;'),
+    # Register image loads (vapic_timer_load_regs(), OP_LOAD_REGS).
+    ('load-ignores-tmcct', 'libvapic/timer_state.c',
+     '\t\tremaining = (!tmcct || tmcct > tmict) ? tmict : tmcct;',
+     '\t\tremaining = tmict;'),
+    ('load-uses-old-divide', 'libvapic/timer_state.c',
+     '\tt->tdcr = tdcr;\n\tt->divide = timer_tdcr_to_divide_(tdcr);',
+     '\tt->tdcr = tdcr;'),
+    ('load-keeps-in-flight', 'libvapic/timer_state.c',
+     '\ttimer_drop_in_flight_(t);\n\ttimer_stop_counting_(t);\n\n'
+     '\tt->lvtt = lvtt;',
+     '\ttimer_stop_counting_(t);\n\n\tt->lvtt = lvtt;'),
+    ('load-tmcct-elapsed-rounded-down', 'libvapic/timer_state.c',
+     '\t\t\tif (rem)\n\t\t\t\te++;',
+     '\t\t\t(void)rem;'),
+    ('load-expired-oneshot-runs', 'libvapic/timer_state.c',
+     '\t\tif (!tmict || (!periodic && !tmcct))',
+     '\t\tif (!tmict)'),
+    ('load-drops-kept-deadline', 'libvapic/timer_state.c',
+     '\tif (mode != VAPIC_TIMER_TSC_DEADLINE ||\n'
+     '\t    old_mode != VAPIC_TIMER_TSC_DEADLINE)',
+     '\tif (1)'),
+    ('load-sw-disabled-unmasked', 'libvapic/timer_state.c',
+     '\tif (t->sw_disabled)\n\t\tlvtt |= VAPIC_LVT_MASKED;\n'
+     '\ttdcr &= VAPIC_TDCR_VALID_MASK;',
+     '\ttdcr &= VAPIC_TDCR_VALID_MASK;'),
+    ('load-hidden-tscd-mode-kept', 'libvapic/timer_state.c',
+     '\tif (!tscd)\n\t\tlvtt &= ~TIMER_LVTT_MODE_TSC_BIT_;\n'
+     '\tif (t->sw_disabled)',
+     '\tif (0 && !tscd)\n\t\tlvtt &= ~TIMER_LVTT_MODE_TSC_BIT_;\n'
+     '\tif (t->sw_disabled)'),
+    ('load-delivers-masked-deadline', 'libvapic/timer_state.c',
+     '\tif (reached && !timer_deliverable_(t)) {',
+     '\tif (0 && reached && !timer_deliverable_(t)) {'),
 ]
 
 # (name, anchor text in libvapic/haltpoll.c, replacement): each a real bug.
@@ -345,6 +379,8 @@ def main():
     ap.add_argument('--corpus', help='starting corpus for --fuzz '
                     '(default: fuzz/work/timer/corpus if present)')
     ap.add_argument('--keep', help='work in this directory and keep it')
+    ap.add_argument('--only', help='only the mutants whose name starts '
+                    'with this (e.g. load-)')
     args = ap.parse_args()
     tgt = args.target
     core_file, mutants = TARGETS[tgt]
@@ -368,6 +404,8 @@ def main():
     # (name, file, old, new).
     mutants = [m if len(m) == 4 else (m[0], core_file) + tuple(m[1:])
                for m in mutants]
+    if args.only:
+        mutants = [m for m in mutants if m[0].startswith(args.only)]
     origs = {}
     for m in mutants:
         if m[1] not in origs:
@@ -394,7 +432,7 @@ def main():
                 print('%-34s STALE (anchor not in %s)' % (name, mfile))
                 continue
             open(timer_c, 'w').write(orig.replace(old, new, 1))
-            b = sh(['ninja', '-C', 'bg', 'fuzz/replay_' + tgt], src)
+            b = sh(['ninja', '-C', 'bg', '-j2', 'fuzz/replay_' + tgt], src)
             if b.returncode:
                 print('%-34s BUILD FAILED' % name)
                 continue
@@ -411,7 +449,7 @@ def main():
                 missed += 1
                 print('%-34s not caught by the seeds' % name)
                 continue
-            b = sh(['ninja', '-C', 'bf', 'fuzz/fuzz_' + tgt], src)
+            b = sh(['ninja', '-C', 'bf', '-j2', 'fuzz/fuzz_' + tgt], src)
             art = os.path.join(work, 'art-' + name)
             os.makedirs(art, exist_ok=True)
             dirs = [d for d in (fuzz_corpus, seeds_raw) if os.path.isdir(d)]

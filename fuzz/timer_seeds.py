@@ -20,7 +20,7 @@ OPS = dict(lvtt=0, lvtt_raw=1, tmict=2, tdcr=3, tscd_rel=4, tscd_abs=5,
            svr=6, rd_tmcct=7, rd_msr=8, rd_regs=9, step_small=10, step=11,
            step_event=12, poll=13, settle=14, irq_window=15, eoi=16, save=17,
            mutate=18, fault=19, latency=20, reset=21, post=22,
-           auto_enter=23, drain=24, step_tsc=25, tsc_jump=26)
+           auto_enter=23, drain=24, step_tsc=25, tsc_jump=26, load_regs=27)
 
 BUS = [1000000, 100000, 25000, 1000, 133333, 2500000, (1 << 25) - 1, 999983]
 TSC = [2500000, 1000000, 2596136, 1000, (1 << 25) - 1, 3000001, 100000,
@@ -141,6 +141,39 @@ class Seed:
     def tscd_abs(self, d, g=0):
         return self.op('tscd_abs', list(d.to_bytes(8, 'little')), g=g,
                        comment='WRMSR TSC_DEADLINE = %#x' % d)
+
+    def load(self, lvtt, tmict=0, divide=1, tdcr_raw=None, small=None,
+             frac=None, above=None, g=0):
+        """The host loads a register image (vapic_timer_load_regs()):
+        TMCCT = small (0..255), or TMICT - TMICT * frac / 256, or
+        TMICT + 1 + above."""
+        b = DIV[divide] if tdcr_raw is None else tdcr_raw
+        m, e = enc_count(tmict)
+        if small is not None:
+            prm, c, what = 1, small, '%d' % small
+        elif frac is not None:
+            prm, c = 0, frac
+            what = '%d' % (tmict - (tmict * frac >> 8))
+        else:
+            prm, c = 2, above
+            what = '%d' % min(tmict + 1 + above, (1 << 32) - 1)
+        return self.op('load_regs', list(lvtt.to_bytes(4, 'little')) +
+                       [b, m & 255, m >> 8, e, c], g=g, prm=prm,
+                       comment='load image: LVTT %#x TDCR byte %#x '
+                       'TMICT %d TMCCT %s' % (lvtt, b, tmict, what))
+
+    def load_image(self, lvtt_xor=0, tdcr_xor=0, tmict_xor=0, tmcct_xor=0,
+                   g=0):
+        """The host loads the image the timer has now, XORed (0: a
+        KVM_GET_LAPIC / KVM_SET_LAPIC round trip)."""
+        m, e = enc_count(tmict_xor)
+        return self.op('load_regs', list(lvtt_xor.to_bytes(4, 'little')) +
+                       [tdcr_xor, m & 255, m >> 8, e, tmcct_xor], g=g, prm=3,
+                       comment='load the image it has now' +
+                       (' XOR LVTT %#x TDCR byte %#x TMICT %d TMCCT %d' %
+                        (lvtt_xor, tdcr_xor, tmict_xor, tmcct_xor)
+                        if lvtt_xor or tdcr_xor or tmict_xor or tmcct_xor
+                        else ' (round trip)'))
 
     def tpr(self, val, g=0):
         return self.op('eoi', [val], g=g, prm=3, comment='TPR = %#x' % val)
@@ -742,6 +775,110 @@ judged at that TSC: armed, not due (RDMSR reads it).""",
     s.tsc_write(below_wrap=2000000).lvtt(0x59, 'tscd')
     s.tscd_abs(W - 1000000).save(jump=1 << 21).op('rd_msr')
     s.step(1000000).op('poll').op('rd_msr').op('drain')
+    out.append(s)
+
+    # -- register image loads (vapic_timer_load_regs(), KVM_SET_LAPIC) ----
+    s = Seed('load-regs-count', """
+The host loads register images (KVM_SET_LAPIC) over running timers: a
+one-shot that resumes half-way (TMCCT 500000 of 1000000 at divide 2: due
+1 ms later, not sooner), one with TMCCT 0 (expired: stays stopped), a
+periodic timer at a period boundary (TMCCT 0) and one with TMCCT above
+TMICT (a full period each), TMICT 0 (stopped), LVTT and TDCR reserved bits
+(ignored, as an xAPIC write), and a KVM_GET_LAPIC / KVM_SET_LAPIC round
+trip of a running periodic timer.""",
+             ['loaded', 'load_resumed', 'load_tick', 'oneshot_due',
+              'periodic_due', 'clamped', 'delivered', 'tmcct_nonzero',
+              'drained'])
+    s.svr().lvtt(0x40, 'oneshot').tmict(100000).step(20000)
+    s.load(0x41, tmict=1000000, divide=2, frac=128).op('rd_tmcct')
+    s.step(500000).op('rd_tmcct').step(499000).op('poll').op('rd_tmcct')
+    s.step(2000).op('poll').op('rd_tmcct')
+    s.load(0x41, tmict=1000, small=0).op('rd_tmcct').step(100000)
+    s.op('poll').load(0x20042, tmict=300000, small=0).op('rd_tmcct')
+    s.step(299000).op('poll').step(2000).op('poll')
+    s.load(0x20043, tmict=250000, above=7).op('rd_tmcct').step(240000)
+    s.op('poll').op('rd_tmcct').load_image().op('rd_tmcct').step(20000)
+    s.op('poll').load(0x20044, tmict=0, small=5).op('rd_tmcct')
+    s.step(1000000).op('poll')
+    # A clamped period (7 counts, run at the 200 us minimum): TMCCT still
+    # reads back the loaded 3 (the elapsed part rounded up).
+    s.load(0x20049, tmict=7, small=3).op('rd_tmcct').step(100000)
+    s.op('rd_tmcct').step(100000).op('poll')
+    s.load(0xfffaff45, tmict=400000, tdcr_raw=0xf4, small=77)
+    s.op('rd_regs').op('rd_tmcct').step(100000).op('drain')
+    out.append(s)
+
+    s = Seed('load-regs-drops-in-flight', """
+A load drops what is in flight: a periodic timer whose ticks fell due
+while the guest could not take them (one in IRR, the rest in the catch-up
+backlog) is replaced by a loaded one-shot of another vector: the tick in
+IRR and the loaded one come, no catch-up tick.  Then a periodic expiry
+reported but not polled (the vCPU thread not running) is dropped.  Loaded
+while the APIC is software-disabled, an unmasked LVT reads masked and
+nothing comes.""",
+             ['loaded', 'load_dropped', 'load_tick', 'periodic_due',
+              'oneshot_due', 'catchup', 'delivered', 'drained'],
+             catchup=True, catchup_max=1000)
+    s.svr().lvtt(0x45, 'periodic').tdcr(1).tmict(200000).step(250000)
+    s.op('poll').op('irq_window', prm=0).step(1000000)
+    s.load(0x46, tmict=300000, small=150).op('irq_window', prm=1)
+    s.op('poll')
+    s.step(100000).op('poll').step(100000).op('drain')
+    s.load(0x20047, tmict=200000, frac=0).step(1000000)
+    s.op('auto_enter', prm=0).op('irq_window', prm=0).step(1000000)
+    s.op('auto_enter', prm=1).op('irq_window', prm=1).op('poll')
+    s.op('poll').op('drain')
+    s.svr(False).load(0x48, tmict=100000, frac=64).op('rd_regs')
+    s.op('rd_tmcct').step(200000).op('poll').svr().op('rd_regs')
+    s.op('drain')
+    out.append(s)
+
+    s = Seed('load-regs-tscd', """
+TSC-deadline mode and loads: loaded over a timer in TSC-deadline mode the
+deadline is kept (RDMSR reads it, it fires then, on the loaded vector);
+a deadline the TSC reached whose host timer fires late (not yet taken) is
+kept and due (VAPIC_TIMER_DUE); loaded from one-shot mode into TSC-deadline
+mode there is no deadline (RDMSR 0, nothing comes); a load into one-shot
+mode drops an armed deadline; the reserved mode 11b holds its registers
+and never runs.""",
+             ['loaded', 'load_kept', 'load_tick', 'tscd_due', 'delivered',
+              'msr_armed', 'stall', 'drained'])
+    s.svr().lvtt(0x50, 'tscd').tscd_in(1000000).step(100000)
+    s.load(0x40051, tmict=5, small=3).op('rd_msr').op('rd_regs')
+    s.step(300000).op('rd_msr').op('drain').op('rd_msr')
+    s.stall(1 << 20).tscd_in(100000).step(200000)
+    s.load(0x40052, tmict=0, small=0).op('rd_msr').op('poll').op('drain')
+    s.lvtt(0x53, 'oneshot').tmict(500000).step(1000)
+    s.load(0x40053, tmict=1000, small=9).op('rd_msr').op('rd_tmcct')
+    s.tscd_in(50000).op('rd_msr').load(0x53, tmict=0, small=0)
+    s.op('rd_msr').step(1000000).op('poll')
+    s.load(0x60054, tmict=777, small=5).op('rd_regs').op('rd_tmcct')
+    s.step(100000).op('poll').lvtt(0x55, 'tscd').tscd_in(60000)
+    s.op('drain')
+    out.append(s)
+
+    s = Seed('regress-load-masked-tscd', """
+Regression (found by the load-regs oracle; see
+tests/test_fuzz_regressions.c): a TSC deadline reached while the LVT was
+masked fired without an interrupt (RDMSR would read 0), and nothing had
+taken the expiry yet (no exit since) when the host loaded an image in
+TSC-deadline mode without the mask: the load kept the deadline as already
+due and delivered it.  Fixed in timer_state.c vapic_timer_load_regs().""",
+             ['loaded', 'msr_armed'])
+    s.svr().lvtt(0x50, 'tscd', masked=True).tscd_in(100000).op('rd_msr')
+    s.step(200000).load(0x40050, small=0).op('rd_msr')
+    s.op('poll').step(100000).op('poll')
+    out.append(s)
+
+    s = Seed('load-regs-tscd-hidden', """
+TSC-deadline mode not exposed: bit 18 of a loaded LVTT is ignored, so mode
+10b loads one-shot and 11b periodic (bit 17 rules), as an xAPIC write.""",
+             ['loaded', 'load_resumed', 'load_tick', 'oneshot_due',
+              'periodic_due', 'delivered', 'drained'], tscd=False)
+    s.svr().load(0x40056, tmict=200000, frac=128).op('rd_regs')
+    s.op('rd_tmcct').step(99000).op('poll').step(2000).op('poll')
+    s.load(0x60057, tmict=250000, divide=4, frac=192).op('rd_regs')
+    s.op('rd_tmcct').step(1000000).op('poll').op('drain')
     out.append(s)
     return out
 

@@ -264,6 +264,17 @@ VAPIC_API int vapic_timer_load_regs(struct vapic_timer *t, uint32_t lvtt,
 	/* A kept deadline the TSC reached (also across a wrap) is due. */
 	reached = t->running && old_mode == VAPIC_TIMER_TSC_DEADLINE &&
 		  timer_tscd_reached_(t->start_tsc, now, t->target_tsc);
+	if (reached && !timer_deliverable_(t)) {
+		/*
+		 * It fired while the old LVT was masked (or the APIC
+		 * software-disabled): SDM "Local Vector Table", no interrupt,
+		 * and the MSR reads 0 since.  Nothing is left to keep; else a
+		 * loaded LVT without the mask would deliver it.
+		 */
+		STAT_INC_(t->stats.masked);
+		VAPIC_WRITE_ONCE(t->tsc_deadline, 0);
+		reached = false;
+	}
 	timer_drop_in_flight_(t);
 	timer_stop_counting_(t);
 

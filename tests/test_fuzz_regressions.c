@@ -665,6 +665,40 @@ static void lapic_dfr_with_undefined_model_saves_and_restores(void **state)
 	vt_vm_destroy(vm);
 }
 
+/*
+ * Found by the timer fuzz target's register-image loads
+ * (fuzz/corpus/timer/regress-load-masked-tscd.hex): a TSC deadline the
+ * TSC reached while the LVT timer was masked fired without an interrupt
+ * (RDMSR reads 0), but nothing had taken the expiry yet (no host timer is
+ * armed for a masked timer) when the host loaded an image in TSC-deadline
+ * mode without the mask: vapic_timer_load_regs() kept the deadline as one
+ * "already due" and delivered the masked expiry.
+ */
+static void load_keeps_no_deadline_that_fired_masked(void **state)
+{
+	struct vclock_vm *vm = vt_vm(1);
+	struct vclock_vcpu *v = vclock_vcpu(vm, 0);
+	struct vapic_timer *t = &v->lapic.timer;
+	uint64_t t0 = vm->now_ns;
+
+	(void)state;
+	vt_enable(v);
+	assert_true(vclock_write(v, VAPIC_REG_LVT_TIMER, 0x50050) >= 0);
+	assert_int_equal(
+		vapic_timer_write_tsc_deadline(t, vclock_guest_tsc(v) + 1000),
+		0);
+	assert_int_equal(vclock_run_until(vm, t0 + 100000), 0);
+	assert_int_equal(vapic_timer_read_tsc_deadline(t), 0);
+	assert_int_equal(vapic_timer_load_regs(t, 0x40050, 0xb, 0, 0), 0);
+	assert_int_equal(vapic_timer_read_tsc_deadline(t), 0);
+	assert_false(vapic_timer_has_event(t));
+	vclock_vcpu_enter(v);
+	assert_int_equal(vclock_run_until(vm, t0 + 200000), 0);
+	assert_int_equal(vclock_log_count(vm, 0, 0x50), 0);
+	assert_int_equal(t->stats.masked, 1);
+	vt_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +727,7 @@ int main(void)
 		cmocka_unit_test(lapic_disabled_apic_with_cr8_saves_and_restores),
 		cmocka_unit_test(
 			lapic_dfr_with_undefined_model_saves_and_restores),
+		cmocka_unit_test(load_keeps_no_deadline_that_fired_masked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
