@@ -645,10 +645,14 @@ VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
  *	write; TSC-deadline mode reads as one-shot when it is not exposed; the
  *	mask bit is forced while the APIC is software-disabled.
  * @tdcr: divide configuration register (bits 0, 1, 3 used).
- * @tmict: initial count (one-shot and periodic modes; ignored otherwise).
+ * @tmict: initial count (one-shot and periodic modes).  In TSC-deadline
+ *	mode it is not used and TMICT reads 0; in the reserved mode (11b) it
+ *	is kept and starts nothing.
  * @tmcct: one-shot and periodic modes: the current count at save time.  The
  *	timer resumes with that many counts (at the loaded divide) to its next
- *	expiry, so that TMCCT reads @tmcct right after the load.  0 with a
+ *	expiry, so that TMCCT reads @tmcct right after the load; a periodic
+ *	timer whose period is clamped to the minimum period resumes the same
+ *	fraction of the clamped period (TMCCT still reads @tmcct).  0 with a
  *	non-zero @tmict: a one-shot timer has expired and stays stopped; a
  *	periodic timer is at a period boundary (next tick one period away).
  *	A value above @tmict resumes a full period.
@@ -657,7 +661,11 @@ VAPIC_API int vapic_timer_set_tsc_deadline_exposed(struct vapic_timer *t,
  * is kept if the timer was in TSC-deadline mode before the load, else it is
  * 0.  Anything in flight is dropped: a tick not yet handed to the guest
  * (the image's IRR carries what was delivered), the catch-up backlog, an
- * expiry the host timer reported but the vCPU thread did not poll yet.
+ * expiry the host timer reported but the vCPU thread did not poll yet.  A
+ * kept TSC deadline that the TSC already reached is not in flight: if it
+ * was reached while deliverable it is due (VAPIC_TIMER_DUE, one tick);
+ * if while the old LVT was masked or the APIC software-disabled, it
+ * expired masked (no tick, and the deadline reads 0).
  * The software-enable state is the caller's (vapic_timer_set_sw_enabled()).
  *
  * Context: vCPU thread, vCPU not running.
