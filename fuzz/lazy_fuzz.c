@@ -486,9 +486,11 @@ static void halt(struct fz *f)
 /*
  * The host puts a copy of guest RAM on new memory (a memslot re-created
  * elsewhere, a replaced page) and maps the block again.  The guest sees
- * the same bytes; the host must too.  A failed map (an injected fault)
- * changes nothing, and the guest must not run on the new memory until a
- * remap succeeds: the host retries first (the fault was one-shot).
+ * the same bytes; the host must too, except "pending" of its block, which
+ * the remap clears (R4: the copy's value is stale, the deadline is in the
+ * timer).  A failed map (an injected fault) changes nothing, and the
+ * guest must not run on the new memory until a remap succeeds: the host
+ * retries first (the fault was one-shot).
  */
 static void remap(struct fz *f)
 {
@@ -508,6 +510,10 @@ static void remap(struct fz *f)
 	}
 	if (r < 0)
 		fail(f, "remap failed", (uint64_t)(int64_t)r, 0);
+	for (int i = 0; i < NSLOTS && vapic_lazy_enabled(f->t); i++)
+		if (slot_gpa[i] ==
+		    (vapic_lazy_read_msr(f->t) & VAPIC_LAZY_MSR_GPA_MASK))
+			memset(f->shadow[i] + 8, 0, 8);
 	if (r >= 0 && f->gslot >= 0)
 		f->r.remapped = true;
 }
