@@ -960,6 +960,23 @@ static void remap_clears_a_stale_pending_in_the_copy(void **state)
 }
 
 /*
+ * The slot went (the map fails: detach), the guest sets a deadline 200 us
+ * away through the MSR, the slot comes back on the copy: the deadline is
+ * "armed" there.  Returns it.
+ */
+static uint64_t detach_msr_reattach(struct lfx *f)
+{
+	uint64_t t;
+
+	assert_int_equal(vapic_lazy_remap(f->t), VAPIC_EFAULT);
+	t = now_tsc(f) + 200 * US;
+	assert_true(vclock_wrmsr_tsc_deadline(f->v, t) >= 0);
+	assert_int_equal(vapic_lazy_remap(f->t), 0);
+	assert_int_equal(armed(f), t);
+	return t;
+}
+
+/*
  * Copy with a later "pending", then the slot goes (detach: the host takes
  * it), the detached guest sets an earlier deadline through the MSR (its
  * stores to the block go nowhere), the slot comes back on the copy: the
@@ -978,11 +995,7 @@ static void reattach_on_a_copy_keeps_the_msr_deadline(void **state)
 	vclock_fault_next(f.v, VCLOCK_OP_MAP_GUEST, 1);
 	replace_mem(&f, true);
 	assert_int_equal(f.pg->pending, p);
-	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
-	t = now_tsc(&f) + 200 * US;
-	assert_true(vclock_wrmsr_tsc_deadline(f.v, t) >= 0);
-	assert_int_equal(vapic_lazy_remap(f.t), 0);
-	assert_int_equal(armed(&f), t);
+	t = detach_msr_reattach(&f);
 	assert_int_equal(f.pg->pending, 0);
 	delivered_once_at(&f, t);
 	lteardown(&f);
@@ -999,11 +1012,7 @@ static void reattach_on_a_copy_ignores_a_stale_disarm(void **state)
 	assert_true(gset(&f, 0));
 	vclock_fault_next(f.v, VCLOCK_OP_MAP_GUEST, 1);
 	replace_mem(&f, true);
-	assert_int_equal(vapic_lazy_remap(f.t), VAPIC_EFAULT);
-	t = now_tsc(&f) + 200 * US;
-	assert_true(vclock_wrmsr_tsc_deadline(f.v, t) >= 0);
-	assert_int_equal(vapic_lazy_remap(f.t), 0);
-	assert_int_equal(armed(&f), t);
+	t = detach_msr_reattach(&f);
 	delivered_once_at(&f, t);
 	lteardown(&f);
 }

@@ -1189,24 +1189,37 @@ static void lazy_remap_case(struct result *r, uint8_t how)
 	lazy_goes_on(r, how);
 }
 
+/* A lazy case: the protocol on, TSC-deadline mode; false: skipped. */
+static bool lazy_case_begin(struct result *r, const char *name)
+{
+	res_init(r, name);
+	if (!lazy_enable(&r->msg)) {
+		r->skip = true;
+		report(r);
+		return false;
+	}
+	r->lazy = true;
+	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
+	return true;
+}
+
+static void lazy_case_end(struct result *r)
+{
+	lazy_off();
+	if (irq_early)
+		res_fail(r, "interrupts before the deadline:", irq_early);
+	report(r);
+}
+
 static void t_lazy_remap(void)
 {
 	struct result r;
 
-	res_init(&r, "lazy TSC-deadline: block's page replaced, memslot re-created: host follows, no late tick");
-	if (!lazy_enable(&r.msg)) {
-		r.skip = true;
-		report(&r);
+	if (!lazy_case_begin(&r, "lazy TSC-deadline: block's page replaced, memslot re-created: host follows, no late tick"))
 		return;
-	}
-	r.lazy = true;
-	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
 	lazy_remap_case(&r, PROBE_REMAP_PAGE);
 	lazy_remap_case(&r, PROBE_REMAP_SLOT);
-	lazy_off();
-	if (irq_early)
-		res_fail(&r, "interrupts before the deadline:", irq_early);
-	report(&r);
+	lazy_case_end(&r);
 }
 
 /*
@@ -1288,23 +1301,14 @@ static void t_lazy_detach(void)
 {
 	struct result r;
 
-	res_init(&r, "lazy TSC-deadline: block's memslot deleted, re-created by vCPU 1: detach, hold, follow");
-	if (!lazy_enable(&r.msg)) {
-		r.skip = true;
-		report(&r);
+	if (!lazy_case_begin(&r, "lazy TSC-deadline: block's memslot deleted, re-created by vCPU 1: detach, hold, follow"))
 		return;
-	}
-	r.lazy = true;
-	lvtt(LVTT_TSCDEADLINE | PROBE_TIMER_VECTOR);
 	mbox->ap_eip = (uint32_t)(uintptr_t)ap_start;
 	outb(PROBE_PORT_REMAP, PROBE_REMAP_ADD);
 	lazy_move(PROBE_LAZY2_GPA);
 	lazy_detach_case(&r);
-	lazy_off();
 	__atomic_store_n(&mbox->ap_cmd, PROBE_AP_QUIT, __ATOMIC_SEQ_CST);
-	if (irq_early)
-		res_fail(&r, "interrupts before the deadline:", irq_early);
-	report(&r);
+	lazy_case_end(&r);
 }
 #else
 static bool set_deadline(uint64_t d)
