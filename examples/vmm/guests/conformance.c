@@ -149,6 +149,28 @@ static void delay_us(u64 us)
 		pause();
 }
 
+/*
+ * A bracketed attempt that is given up (slow exits: its first deadline
+ * passed too soon) may still have timer interrupts on the way, delivered
+ * however late the host is (several ms under nested TCG).  Wait past
+ * @until, then until no timer interrupt came for 20 ms, so that none lands
+ * after the next attempt's reset_counts().
+ */
+static void timer_settle(u64 until)
+{
+	u64 n, t0;
+
+	sti();
+	while (rdtsc() < until)
+		pause();
+	do {
+		n = cnt[V_TIMER];
+		t0 = rdtsc();
+		while (cnt[V_TIMER] == n && rdtsc() - t0 < us_to_tsc(20000))
+			pause();
+	} while (cnt[V_TIMER] != n);
+}
+
 static void timer_stop(void)
 {
 	apic_write(APIC_LVTT, LVT_MASKED | V_TIMER);
@@ -440,8 +462,7 @@ static void test_tscdeadline(void)
 		wrmsr(MSR_TSC_DEADLINE, d2);
 		if (rdtsc() < d || dist >= 30000)
 			break;
-		while (rdtsc() < d2 + us_to_tsc(dist))
-			pause();
+		timer_settle(d2 + us_to_tsc(dist));
 	}
 	n = wait_irq(V_TIMER, 1, 50000 + 6 * dist);
 	delay_us(dist);
@@ -464,8 +485,7 @@ static void test_tscdeadline(void)
 		if (cnt[V_TIMER] != 1 || irq_tsc[V_TIMER][0] < d ||
 		    dist >= 500000)
 			break;
-		while (rdtsc() < d + us_to_tsc(1000))
-			pause();
+		timer_settle(d + us_to_tsc(1000));
 	}
 	t0 = rdtsc();
 	check("tscdeadline_rewrite_earlier_wins",
@@ -487,7 +507,7 @@ static void test_tscdeadline(void)
 		wrmsr(MSR_TSC_DEADLINE, 0);
 		if (rdtsc() < d || dist >= 30000)
 			break;
-		delay_us(2 * dist);
+		timer_settle(d + us_to_tsc(2 * dist));
 	}
 	delay_us(5 * dist);
 	check("tscdeadline_zero_disarms", cnt[V_TIMER] == 0, (s64)cnt[V_TIMER],
@@ -572,7 +592,7 @@ static void test_mode_switch(void)
 		apic_write(APIC_LVTT, LVTT_ONESHOT | V_TIMER);
 		if (rdtsc() < d || dist >= 50000)
 			break;
-		delay_us(2 * dist);
+		timer_settle(d + us_to_tsc(2 * dist));
 	}
 	delay_us(3 * dist);
 	check("mode_switch_tscdeadline_to_oneshot_disarms", cnt[V_TIMER] == 0,
