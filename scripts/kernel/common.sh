@@ -5,6 +5,8 @@
 #   KVER  the kernel release of Debian's linux-headers-amd64 (e.g.
 #         6.1.0-56-amd64), or $VAPIC_KVER
 #   KDIR  its kbuild directory
+# With VAPIC_KDIR set (a configured kernel tree: kvm-build.sh --debug's),
+# KDIR is that tree and KVER its release.
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -25,5 +27,10 @@ vapic_kver() {
 		sed 's|.*/linux-headers-||'
 }
 
-KVER=$(vapic_kver)
-KDIR=/usr/src/linux-headers-$KVER
+if [ -n "${VAPIC_KDIR:-}" ]; then
+	KDIR=$VAPIC_KDIR
+	KVER=$(cat "$KDIR/include/config/kernel.release" 2>/dev/null || true)
+else
+	KVER=$(vapic_kver)
+	KDIR=/usr/src/linux-headers-$KVER
+fi

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
 # /init of the patched-KVM test initramfs (busybox sh).  Loads irqbypass.ko,
-# ccp.ko, vapic.ko (if present), the kvm.ko and kvm-amd.ko of the initramfs
-# with the kvm.* / kvm_amd.* arguments of the kernel command line, checks
-# that the loaded KVM is the one under test, runs /tests.sh if there is one
-# (else the probe VMM: /kvm-timer-probe with the vapic_probe.* arguments,
-# vapic_probe.mode=all becoming --mode all), prints the kernel log, and
+# ccp.ko and vapic.ko (if present), the kvm.ko and kvm-amd.ko of the
+# initramfs with the kvm.* / kvm_amd.* arguments of the kernel command
+# line, checks that the loaded KVM is the one under test, runs /tests.sh if
+# there is one (else the probe VMM: /kvm-timer-probe with the vapic_probe.*
+# arguments, vapic_probe.mode=all becoming --mode all), prints the kernel
+# log (a warning, BUG, UBSAN report or oops in it fails the run), and
 # reports through the isa-debug-exit device at port 0xf4 (qemu exits
 # (code << 1) | 1): 1 = every probe case passed (or tests.sh ran to its
 # end), 2 = a failure, 3 = error (no verdict).
@@ -33,7 +34,7 @@ done
 finish() {
 	# Everything the kernel said since the modules started loading.
 	dmesg | sed 's/^\[[ 0-9.]*\] //' | tee /kmsg.txt | sed 's/^/kvm-init: kmsg: /'
-	if grep -qE 'WARNING:|BUG:|Oops|general protection|Call Trace' /kmsg.txt; then
+	if grep -qE 'WARNING:|BUG:|UBSAN:|Oops|general protection|Call Trace' /kmsg.txt; then
 		echo "kvm-init: kernel warning or oops while testing"
 		[ "$1" = 3 ] || set -- 2
 	fi
@@ -44,7 +45,11 @@ finish() {
 
 echo "kvm-init: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, svm: $(grep -c -w svm /proc/cpuinfo)"
 dmesg -c >/dev/null
-insmod /irqbypass.ko && insmod /ccp.ko || finish 3
+insmod /irqbypass.ko || finish 3
+# Debian's kvm-amd.ko needs ccp.ko (SEV); the debug kernel's has no SEV.
+if [ -f /ccp.ko ]; then
+	insmod /ccp.ko || finish 3
+fi
 if [ -f /vapic.ko ]; then
 	insmod /vapic.ko || finish 3
 fi

@@ -8,12 +8,16 @@
 #
 #   kvm-run.sh OUTDIR NAME --modules DIR --probe EXE --guest BIN
 #              [--extra FILE]... [--script FILE]
-#              [--smp N] [--timeout S] [--append "..."] [-- args]
+#              [--smp N] [--timeout S] [--append "..."]
+#              [--kernel IMAGE --kmods KDIR] [-- args]
 #     OUTDIR   work directory: kernel image cache, initramfs, logs
 #     NAME     this run's name: the serial log is OUTDIR/NAME.log
 #     DIR      holds kvm.ko and kvm-amd.ko (and vapic.ko for libvapic KVM)
 #     EXE, BIN the probe VMM (static) and its guest image
 #     --extra  a file to put in the initramfs root (repeatable)
+#     --kernel another kernel image than Debian's (kvm-debug.sh's debug
+#              kernel), with --kmods: the directory holding its
+#              irqbypass.ko (and ccp.ko if it has one)
 #     --script a shell script the init runs (as /tests.sh) instead of the
 #              probe; files are at /, the probe at /kvm-timer-probe with
 #              /probe-guest.bin
@@ -38,6 +42,8 @@ probe=
 guest=
 extras=
 script=
+kernel=
+kmods=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--extra) extras="$extras $2"; shift 2 ;;
@@ -48,6 +54,8 @@ while [ $# -gt 0 ]; do
 	--modules) mods=$2; shift 2 ;;
 	--probe) probe=$2; shift 2 ;;
 	--guest) guest=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--kmods) kmods=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "kvm-run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -57,10 +65,18 @@ for f in "$mods/kvm.ko" "$mods/kvm-amd.ko" "$probe" "$guest"; do
 done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-cache=$out/kernel-cache
-# kvm.ko needs irqbypass.ko, kvm-amd.ko needs ccp.ko (SEV): the stock ones.
-kernel=$("$here/fetch-kernel.sh" "$cache" virt/lib/irqbypass.ko \
-	drivers/crypto/ccp/ccp.ko)
+if [ -n "$kernel" ]; then
+	[ -f "$kernel" ] && [ -f "$kmods/irqbypass.ko" ] ||
+		{ echo "kvm-run.sh: --kernel wants an image and --kmods with irqbypass.ko" >&2; exit 2; }
+	kver=$kernel
+else
+	cache=$out/kernel-cache
+	# kvm.ko needs irqbypass.ko, kvm-amd.ko needs ccp.ko (SEV): the stock ones.
+	kernel=$("$here/fetch-kernel.sh" "$cache" virt/lib/irqbypass.ko \
+		drivers/crypto/ccp/ccp.ko)
+	kmods=$cache/modules
+	kver=$KVER
+fi
 
 bb=
 [ -x /bin/busybox ] && bb=/bin/busybox
@@ -74,8 +90,9 @@ for a in sh mount cat grep sed tee dmesg insmod printf dd poweroff uname echo ti
 done
 cp "$here/kvm-init.sh" "$root/init"
 chmod +x "$root/init"
-cp "$cache/modules/virt/lib/irqbypass.ko" \
-	"$cache/modules/drivers/crypto/ccp/ccp.ko" "$root/"
+for m in virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko irqbypass.ko; do
+	[ -f "$kmods/$m" ] && cp "$kmods/$m" "$root/"
+done
 for m in kvm.ko kvm-amd.ko vapic.ko; do
 	[ -f "$mods/$m" ] || continue
 	# Debug info is most of a module's size: keep the initramfs small.
@@ -94,7 +111,7 @@ rm -rf "$root"
 
 cmdline="console=ttyS0 panic=-1 quiet $append $*"
 log=$out/$name.log
-echo "kvm-run.sh: $name: qemu-system-x86_64 -accel tcg -cpu max -smp $smp, kernel $KVER, cmdline: $cmdline" >&2
+echo "kvm-run.sh: $name: qemu-system-x86_64 -accel tcg -cpu max -smp $smp, kernel ${kver:-$kernel}, cmdline: $cmdline" >&2
 t0=$(date +%s)
 rc=0
 timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m 1024 \
@@ -107,7 +124,7 @@ if [ -n "$script" ]; then
 	# Everything the script printed (and the init's lines).
 	tr -d '\r' <"$log" | sed -n '/kvm-init: kernel /,$p'
 else
-	tr -d '\r' <"$log" | grep -E '^kvm-init:|^(not )?ok [0-9]|^#|^1\.\.|^Bail out|WARNING:|BUG:|Oops|Call Trace|Kernel panic' || true
+	tr -d '\r' <"$log" | grep -E '^kvm-init:|^(not )?ok [0-9]|^#|^1\.\.|^Bail out|WARNING:|BUG:|UBSAN:|Oops|Call Trace|Kernel panic' || true
 fi
 echo "kvm-run.sh: $name: qemu exit $rc after $(($(date +%s) - t0)) s" >&2
 case $rc in

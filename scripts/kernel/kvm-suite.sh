@@ -39,6 +39,15 @@
 #    conformance checks and fails the one stock KVM 6.1 gets wrong (a timer
 #    that expired while masked is delivered once the guest unmasks it): the
 #    probe can tell a non-conforming KVM.
+#
+# With --debug (the 'kvm-debug' suite, meson option kernel_debug): the same
+# boots 4 and 5 on a debug kernel built from linux-source-6.1 instead of
+# Debian's (kvm-build.sh --debug: lockdep, KASAN, UBSAN, atomic-sleep and
+# debug-object checks, full preemption), with vapic.ko and the patched KVM
+# built for it; also the in-kernel selftest (vapic_selftest.ko) in boot 4.
+# Any lockdep, KASAN or UBSAN report, warning or oops fails the boot; each
+# boot must show lockdep still on at its end.  No negative control.  The
+# first build of the debug kernel takes about an hour on 2 cores.
 # Missing packages are installed (as root, through scripts/lib.sh's list);
 # the suite is skipped only if that is impossible.  Never loads a module
 # into this machine's own kernel.
@@ -50,8 +59,10 @@ guest=${3:?usage: kvm-suite.sh OUTDIR PROBE GUEST}
 shift 3
 vmm=
 extras=
+debug=0
 while [ $# -gt 0 ]; do
 	case $1 in
+	--debug) debug=1; shift ;;
 	--vmm) vmm=$2; extras="$extras $2"; shift 2 ;;
 	--guest-elf) extras="$extras ${2#*=}"; shift 2 ;;
 	*) echo "kvm-suite.sh: unknown argument $1" >&2; exit 2 ;;
@@ -101,11 +112,36 @@ notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 indent() { sed 's/^/#   /'; }
 finish() {
 	[ -n "$HANGS" ] && echo "# runs (or boots) that hung once and passed or failed on their second attempt:$HANGS"
-	echo "# kvm-patched suite: $((n - fails)) passed, $fails failed, wall time $(($(date +%s) - t_start)) s"
+	echo "# kvm-$([ $debug = 1 ] && echo debug || echo patched) suite: $((n - fails)) passed, $fails failed, wall time $(($(date +%s) - t_start)) s"
 	echo "1..$n"
 	[ $fails = 0 ]
 	exit $?
 }
+kargs=
+slow=1
+if [ $debug = 1 ]; then
+	slow=3
+	echo "# debug kernel: linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1), x86_64 defconfig + adapters/linux/kvm/debug.config"
+	t0=$(date +%s)
+	rc=0
+	"$here/kvm-build.sh" "$out/kvm" --debug >"$out/build-kvm.txt" 2>&1 || rc=$?
+	indent <"$out/build-kvm.txt" | grep -v '\.ko$\|bzImage$'
+	if [ $rc = 77 ]; then
+		echo "1..0 # SKIP $(grep 'missing packages' "$out/build-kvm.txt")"
+		exit 0
+	fi
+	tree=$out/kvm/linux-source-6.1
+	if [ $rc = 0 ]; then
+		ok "build: the debug kernel $(cat "$tree/include/config/kernel.release") (lockdep, KASAN, UBSAN), vapic.ko W=1 and the patched kvm.ko, kvm-amd.ko for it, without warnings ($(($(date +%s) - t0)) s)"
+	else
+		notok "build: the debug kernel, vapic.ko and the patched KVM for it"
+		finish
+	fi
+	KVER=$(cat "$tree/include/config/kernel.release")
+	vapic_ko=$out/kvm/kmod/src/adapters/linux/vapic.ko
+	extras="$extras $out/kvm/kmod/src/adapters/linux/vapic_selftest.ko $tree/drivers/misc/lkdtm/lkdtm.ko"
+	kargs="--kernel $tree/arch/x86/boot/bzImage --kmods $tree/virt/lib"
+else
 echo "# kernel headers $KVER ($(dpkg-query -W -f='${Version}' "linux-headers-$KVER")), linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1)"
 
 # 1. vapic.ko
@@ -136,11 +172,12 @@ else
 	notok "build: the KVM series applies and kvm.ko, kvm-amd.ko, kvm-intel.ko build without warnings"
 	finish
 fi
+tree=$out/kvm/linux-source-6.1
+fi
 mods=$out/modules
 rm -rf "$mods"
 mkdir -p "$mods"
-cp "$out/kvm/linux-source-6.1/arch/x86/kvm/kvm.ko" \
-	"$out/kvm/linux-source-6.1/arch/x86/kvm/kvm-amd.ko" "$vapic_ko" "$mods/"
+cp "$tree/arch/x86/kvm/kvm.ko" "$tree/arch/x86/kvm/kvm-amd.ko" "$vapic_ko" "$mods/"
 
 # 3. module metadata
 vm=$(modinfo -F vermagic "$mods/kvm.ko" | cut -d' ' -f1)
@@ -148,7 +185,7 @@ dep=$(modinfo -F depends "$mods/kvm.ko")
 amd=$(modinfo -F depends "$mods/kvm-amd.ko")
 case ",$dep," in *,vapic,*) has_vapic=1 ;; *) has_vapic=0 ;; esac
 if [ "$vm" = "$KVER" ] && [ $has_vapic = 1 ] && [ "$(modinfo -F vermagic "$mods/kvm-amd.ko" | cut -d' ' -f1)" = "$KVER" ]; then
-	ok "modules: vermagic $vm (the headers' release), kvm.ko depends on $dep, kvm-amd.ko on $amd"
+	ok "modules: vermagic $vm (the test kernel's release), kvm.ko depends on $dep, kvm-amd.ko on $amd"
 else
 	notok "modules: vermagic '$vm' (want $KVER), kvm.ko depends on '$dep' (want vapic)"
 fi
@@ -159,9 +196,11 @@ fi
 # serial log.  The probe's TAP lines and the VMM's reports become cases.
 script() { # name probe-args [vmm runs...]
 	f=$out/tests-$1.sh
-	cat >"$f" <<'EOS'
+	echo "limit=$((450 * slow))" >"$f"
+	cat >>"$f" <<'EOS'
 # A run still going after 45 s (a normal one takes a few; the VMM's own
-# timeout is 60 s, the probe's 30 s per VM) is a hang: the post-mortem is
+# timeout is 60 s, the probe's 30 s per VM; all three times 3 on the debug
+# kernel: $limit tenths of a second) is a hang: the post-mortem is
 # taken while its VM still exists (debugfs vcpuN/vapic_timer of every
 # vCPU, patched KVM only, twice 2 s apart), then it is killed.  If both
 # dumps of a vCPU say "owed 1" (or the probe's own post-mortem does), the
@@ -183,7 +222,7 @@ run() {
 		"$@" >/run.out 2>&1 &
 		pid=$!
 		i=0
-		while kill -0 $pid 2>/dev/null && [ $i -lt 450 ]; do
+		while kill -0 $pid 2>/dev/null && [ $i -lt $limit ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
@@ -236,7 +275,7 @@ while ! grep -q '^# hold:' /hold.out && kill -0 $holdpid 2>/dev/null && [ $i -lt
 done
 echo "kvm-tests: $(cat /hold.out)"
 EOS
-	echo "run probe /kvm-timer-probe --guest /probe-guest.bin --timeout 30 $2" >>"$f"
+	echo "run probe /kvm-timer-probe --guest /probe-guest.bin --timeout $((30 * slow)) $2" >>"$f"
 	shift 2
 	if [ -n "$vmm" ]; then
 		for r in "$@"; do
@@ -244,19 +283,32 @@ EOS
 		done
 	fi
 	echo 'kill $holdpid' >>"$f"
+	[ $debug = 1 ] || return 0
+	# The debug kernel: libvapic's in-kernel selftest in the first boot,
+	# and whether lockdep is still on (it turns itself off after its
+	# first report).
+	if [ "$f" = "$out/tests-patched.sh" ]; then
+		cat >>"$f" <<'EOS'
+echo "kvm-tests: begin selftest"
+insmod /vapic_selftest.ko
+echo "kvm-tests: selftest verdict $(cat /sys/module/vapic_selftest/parameters/verdict 2>/dev/null)"
+echo "kvm-tests: end selftest"
+EOS
+	fi
+	echo 'echo "kvm-tests: lockdep $(grep -o "debug_locks: *[0-9]*" /proc/lockdep_stats 2>/dev/null)"' >>"$f"
 }
-V="/vapic-vmm-static --irqchip=kernel --stats --quiet --timeout=60"
-# A boot whose test kernel wedges (kvm-run.sh's timeout, 400 s; a normal
-# boot takes well under a minute) is run once more, like a hung VM: the
-# wedged attempt's last kernel lines are shown as a diagnostic (the
-# boot's report), a second wedge is the result.
+V="/vapic-vmm-static --irqchip=kernel --stats --quiet --timeout=$((60 * slow))"
+# A boot whose test kernel wedges (kvm-run.sh's timeout, 400 s, debug
+# kernel 1200 s; a normal boot takes well under a minute) is run once more,
+# like a hung VM: the wedged attempt's last kernel lines are shown as a
+# diagnostic (the boot's report), a second wedge is the result.
 boot() { # name modules-dir append
 	t0=$(date +%s)
 	rm -f "$out/$1.wedged.txt"
 	for attempt in 1 2; do
 		rc=0
 		# shellcheck disable=SC2086
-		"$here/kvm-run.sh" "$out" "$1" --timeout 400 --modules "$2" --probe "$probe" \
+		"$here/kvm-run.sh" "$out" "$1" --timeout $((400 * slow)) --modules "$2" --probe "$probe" $kargs \
 			--guest "$guest" --script "$out/tests-$1.sh" $(for e in $extras; do printf ' --extra %s' "$e"; done) \
 			--append "$3" >"$out/$1.txt" 2>&1 || rc=$?
 		grep -q "kvm-run.sh: $1: timed out after" "$out/$1.txt" && [ $attempt = 1 ] || break
@@ -382,6 +434,33 @@ vmm_lazy_table() { # boot prefix
 	fi
 }
 
+# The debug kernel's own checks, for one boot: its log holds no report
+# (lockdep, KASAN, UBSAN, a warning, BUG or oops: kvm-init.sh also fails
+# the boot then), lockdep was still on at the end, and the selftest passed.
+debug_checks() { # boot prefix
+	reports=$(grep -E '^kvm-init: kmsg: .*(WARNING:|BUG:|UBSAN:|Oops|Call Trace)' "$out/$1.txt")
+	if [ -z "$reports" ] && grep -q '^kvm-init: verdict code' "$out/$1.txt"; then
+		ok "$2: no lockdep, KASAN or UBSAN report, warning or oops in the debug kernel's log"
+	else
+		grep -E -A30 '^kvm-init: kmsg: .*(WARNING:|BUG:|UBSAN:|Oops)' "$out/$1.txt" | head -n 120 | indent
+		notok "$2: no lockdep, KASAN or UBSAN report, warning or oops in the debug kernel's log ($(echo "$reports" | grep -c .) report lines${reports:+; the first: $(echo "$reports" | head -n1 | sed 's/^kvm-init: kmsg: //')})"
+	fi
+	l=$(sed -n 's/^kvm-tests: lockdep debug_locks: *\([0-9]*\)$/\1/p' "$out/$1.txt")
+	if [ "$l" = 1 ]; then
+		ok "$2: lockdep was on to the end of the boot (debug_locks 1)"
+	else
+		notok "$2: lockdep was on to the end of the boot (debug_locks '${l:-no /proc/lockdep_stats}')"
+	fi
+	[ "$1" = patched ] || return 0
+	v=$(sed -n 's/^kvm-tests: selftest verdict //p' "$out/$1.txt")
+	if [ "$v" = PASS ]; then
+		ok "$2: libvapic's in-kernel selftest (vapic_selftest.ko) on the debug kernel: verdict PASS"
+	else
+		grep -E 'vapic_selftest: (not ok|#)' "$out/$1.txt" | head -n 40 | indent
+		notok "$2: libvapic's in-kernel selftest (vapic_selftest.ko) on the debug kernel: verdict '${v:-none}'"
+	fi
+}
+
 # In-kernel halt-poll continuation (patch 0007, VAPIC_HALTPOLL_F_EVENTS):
 # in the probe's halt workload every halt ends on the LAPIC timer, so
 # under the adaptive policy the next one goes on with the same wait
@@ -417,6 +496,7 @@ script patched "--deadlines 200 --workload 400" \
 	"vmm-latency $V --set n=300 --set warmup=20 /latency.elf"
 boot patched "$mods" ""
 P="patched KVM"
+[ $debug = 0 ] || P="debug kernel, $P"
 probe_cases patched "$P"
 halt_continued patched "$P" kvm
 if [ -n "$vmm" ]; then
@@ -428,6 +508,7 @@ if [ -n "$vmm" ]; then
 fi
 [ $rc = 0 ] || boot_failed patched "$P"
 hang_report patched "$P"
+[ $debug = 0 ] || debug_checks patched "$P"
 echo "# ($P: boot $secs s)"
 
 script advance "--deadlines 100 --workload 400" \
@@ -435,6 +516,7 @@ script advance "--deadlines 100 --workload 400" \
 	"vmm-latency $V --set n=300 --set warmup=20 /latency.elf"
 boot advance "$mods" "kvm.vapic_halt_poll_policy=adaptive kvm.lapic_timer_advance_ns=30000"
 P="patched KVM, adaptive halt-poll, 30 us advance"
+[ $debug = 0 ] || P="debug kernel, $P"
 probe_cases advance "$P"
 halt_continued advance "$P" adaptive
 if [ -n "$vmm" ]; then
@@ -443,7 +525,34 @@ if [ -n "$vmm" ]; then
 fi
 [ $rc = 0 ] || boot_failed advance "$P"
 hang_report advance "$P"
+[ $debug = 0 ] || debug_checks advance "$P"
 echo "# ($P: boot $secs s)"
+if [ $debug = 1 ]; then
+	# Negative control: lkdtm provokes a use after free, an array index
+	# out of bounds and a WARN(); the debug kernel must report each, the
+	# boot must fail, and lockdep must be off after the taint.
+	cat >"$out/tests-control.sh" <<'EOS'
+insmod /lkdtm.ko || exit 1
+for t in WRITE_AFTER_FREE ARRAY_BOUNDS WARNING; do
+	echo "kvm-tests: lkdtm $t"
+	echo $t >/sys/kernel/debug/provoke-crash/DIRECT
+done
+echo "kvm-tests: lockdep $(grep -o "debug_locks: *[0-9]*" /proc/lockdep_stats 2>/dev/null)"
+EOS
+	boot control "$mods" ""
+	k=$(grep -c '^kvm-init: kmsg: BUG: KASAN: .*use-after-free' "$out/control.txt")
+	u=$(grep -c '^kvm-init: kmsg: UBSAN: array-index-out-of-bounds' "$out/control.txt")
+	w=$(grep -c '^kvm-init: kmsg: WARNING: .*lkdtm' "$out/control.txt")
+	l=$(sed -n 's/^kvm-tests: lockdep debug_locks: *\([0-9]*\)$/\1/p' "$out/control.txt")
+	v=$(sed -n 's/^kvm-init: verdict code //p' "$out/control.txt")
+	if [ "$k" -gt 0 ] && [ "$u" -gt 0 ] && [ "$w" -gt 0 ] && [ "$l" = 0 ] && [ "$v" = 2 ] && [ $rc = 1 ]; then
+		ok "negative control: on the debug kernel lkdtm's use after free, out-of-bounds index and WARN() give a KASAN report, a UBSAN report and a warning, the boot fails, debug_locks 0 (boot $secs s)"
+	else
+		grep -E '^kvm-tests: |^kvm-init: (verdict|kmsg: (BUG|UBSAN|WARNING))' "$out/control.txt" | indent
+		notok "negative control: lkdtm's reports on the debug kernel (KASAN $k, UBSAN $u, WARNING $w, debug_locks '$l', verdict '$v', kvm-run.sh exit $rc)"
+	fi
+	finish
+fi
 
 # Negative control: the image's own kvm.ko/kvm-amd.ko.
 stock=$out/stock-modules
