@@ -46,8 +46,10 @@
 # debug-object checks, full preemption), with vapic.ko and the patched KVM
 # built for it; also the in-kernel selftest (vapic_selftest.ko) in boot 4.
 # Any lockdep, KASAN or UBSAN report, warning or oops fails the boot; each
-# boot must show lockdep still on at its end.  No negative control.  The
-# first build of the debug kernel takes about an hour on 2 cores.
+# boot must show lockdep still on at its end.  Instead of Debian's stock
+# KVM, the negative control is a third boot where lkdtm provokes a KASAN
+# report, a UBSAN report and a warning, which must be seen.  The first
+# build of the debug kernel takes 30-60 min on 2 cores.
 # Missing packages are installed (as root, through scripts/lib.sh's list);
 # the suite is skipped only if that is impossible.  Never loads a module
 # into this machine's own kernel.
