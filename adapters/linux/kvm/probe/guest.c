@@ -1372,7 +1372,8 @@ void ap_main(void)
  * deadline the guest set, except when the previous deadline had already
  * passed by the time the new one was written (the vCPU was descheduled
  * for more than 1 ms): that one may legitimately have fired, and the
- * handler judges the next interrupt against it ("stall").
+ * handler judges the next interrupt against it ("stall"), however many
+ * writes later it comes.
  */
 static void w_rearm(void)
 {
@@ -1419,6 +1420,13 @@ static void w_rearm(void)
 			stalls++;
 			stall = true;
 			irq_deadline = d_prev;
+			irq_next_deadline = d;
+		} else if (irq_next_deadline) {
+			/* An earlier stalled deadline's interrupt is still on
+			 * its way (a slow host delivers it later than the
+			 * next write): judge it against that deadline still,
+			 * and the next one against this. */
+			stall = true;
 			irq_next_deadline = d;
 		} else {
 			irq_deadline = d;
