@@ -44,6 +44,10 @@ finish() {
 }
 
 echo "kvm-init: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, svm: $(grep -c -w svm /proc/cpuinfo)"
+# A report of the kernel's own boot, before any module of ours (seen once:
+# a KASAN report in the debug kernel's early interrupt handling under TCG).
+r=$(dmesg | grep -m1 -E 'WARNING:|BUG:|UBSAN:|Oops|general protection' | sed 's/^\[[ 0-9.]*\] //')
+[ -n "$r" ] && echo "kvm-init: the boot itself reported: $r"
 dmesg -c >/dev/null
 insmod /irqbypass.ko || finish 3
 # Debian's kvm-amd.ko needs ccp.ko (SEV); the debug kernel's has no SEV.

@@ -113,16 +113,19 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 indent() { sed 's/^/#   /'; }
 finish() {
-	[ -n "$HANGS" ] && echo "# runs (or boots) that hung once and passed or failed on their second attempt:$HANGS"
+	[ -n "$HANGS" ] && echo "# runs (or boots) run a second time (a hang, a wedged kernel, a debug kernel's report of its own boot), passed or failed on that attempt:$HANGS"
 	echo "# kvm-$([ $debug = 1 ] && echo debug || echo patched) suite: $((n - fails)) passed, $fails failed, wall time $(($(date +%s) - t_start)) s"
 	echo "1..$n"
 	[ $fails = 0 ]
 	exit $?
 }
 kargs=
+kappend=
 slow=1
 if [ $debug = 1 ]; then
 	slow=3
+	# Every KASAN report, not only the first of the boot.
+	kappend=kasan_multi_shot
 	echo "# debug kernel: linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1), x86_64 defconfig + adapters/linux/kvm/debug.config"
 	t0=$(date +%s)
 	rc=0
@@ -303,7 +306,10 @@ V="/vapic-vmm-static --irqchip=kernel --stats --quiet --timeout=$((60 * slow))"
 # A boot whose test kernel wedges (kvm-run.sh's timeout, 400 s, debug
 # kernel 1200 s; a normal boot takes well under a minute) is run once more,
 # like a hung VM: the wedged attempt's last kernel lines are shown as a
-# diagnostic (the boot's report), a second wedge is the result.
+# diagnostic (the boot's report), a second wedge is the result.  So is a
+# debug kernel that reported a bug of its own boot, before any module of
+# ours was loaded (kvm-init.sh: "the boot itself reported"): it would
+# leave lockdep off for the run.
 boot() { # name modules-dir append
 	t0=$(date +%s)
 	rm -f "$out/$1.wedged.txt"
@@ -312,9 +318,16 @@ boot() { # name modules-dir append
 		# shellcheck disable=SC2086
 		"$here/kvm-run.sh" "$out" "$1" --timeout $((400 * slow)) --modules "$2" --probe "$probe" $kargs \
 			--guest "$guest" --script "$out/tests-$1.sh" $(for e in $extras; do printf ' --extra %s' "$e"; done) \
-			--append "$3" >"$out/$1.txt" 2>&1 || rc=$?
-		grep -q "kvm-run.sh: $1: timed out after" "$out/$1.txt" && [ $attempt = 1 ] || break
-		mv "$out/$1.txt" "$out/$1.wedged.txt"
+			--append "$3${kappend:+ $kappend}" >"$out/$1.txt" 2>&1 || rc=$?
+		[ $attempt = 1 ] || break
+		if grep -q "kvm-run.sh: $1: timed out after" "$out/$1.txt"; then
+			mv "$out/$1.txt" "$out/$1.wedged.txt"
+		elif [ $debug = 1 ] && grep -q '^kvm-init: the boot itself reported' "$out/$1.txt"; then
+			echo "# $1: the debug kernel reported a bug of its own boot, before our modules; booted again: $(grep -m1 '^kvm-init: the boot itself reported' "$out/$1.txt" | sed 's/^kvm-init: the boot itself reported: //')"
+			HANGS="$HANGS $1: boot report;"
+		else
+			break
+		fi
 	done
 	secs=$(($(date +%s) - t0))
 }
@@ -440,7 +453,7 @@ vmm_lazy_table() { # boot prefix
 # (lockdep, KASAN, UBSAN, a warning, BUG or oops: kvm-init.sh also fails
 # the boot then), lockdep was still on at the end, and the selftest passed.
 debug_checks() { # boot prefix
-	reports=$(grep -E '^kvm-init: kmsg: .*(WARNING:|BUG:|UBSAN:|Oops|Call Trace)' "$out/$1.txt")
+	reports=$(grep -E '^kvm-init: kmsg: .*(WARNING:|BUG:|UBSAN:|Oops|Call Trace)|^kvm-init: the boot itself reported' "$out/$1.txt")
 	if [ -z "$reports" ] && grep -q '^kvm-init: verdict code' "$out/$1.txt"; then
 		ok "$2: no lockdep, KASAN or UBSAN report, warning or oops in the debug kernel's log"
 	else
