@@ -31,10 +31,14 @@ for w in $(cat /proc/cmdline); do
 	esac
 done
 
+# What counts as a kernel report (warning, BUG incl. KASAN and lockdep,
+# UBSAN, oops).
+REPORTS='WARNING:|BUG:|UBSAN:|Oops|general protection|Call Trace'
+
 finish() {
 	# Everything the kernel said since the modules started loading.
 	dmesg | sed 's/^\[[ 0-9.]*\] //' | tee /kmsg.txt | sed 's/^/kvm-init: kmsg: /'
-	if grep -qE 'WARNING:|BUG:|UBSAN:|Oops|general protection|Call Trace' /kmsg.txt; then
+	if grep -qE "$REPORTS" /kmsg.txt; then
 		echo "kvm-init: kernel warning or oops while testing"
 		[ "$1" = 3 ] || set -- 2
 	fi
@@ -46,7 +50,7 @@ finish() {
 echo "kvm-init: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, svm: $(grep -c -w svm /proc/cpuinfo)"
 # A report of the kernel's own boot, before any module of ours (seen once:
 # a KASAN report in the debug kernel's early interrupt handling under TCG).
-r=$(dmesg | grep -m1 -E 'WARNING:|BUG:|UBSAN:|Oops|general protection' | sed 's/^\[[ 0-9.]*\] //')
+r=$(dmesg | grep -m1 -E "$REPORTS" | sed 's/^\[[ 0-9.]*\] //')
 [ -n "$r" ] && echo "kvm-init: the boot itself reported: $r"
 dmesg -c >/dev/null
 insmod /irqbypass.ko || finish 3

@@ -15,7 +15,7 @@
 #     DIR      holds kvm.ko and kvm-amd.ko (and vapic.ko for libvapic KVM)
 #     EXE, BIN the probe VMM (static) and its guest image
 #     --extra  a file to put in the initramfs root (repeatable)
-#     --kernel another kernel image than Debian's (kvm-debug.sh's debug
+#     --kernel another kernel image than Debian's (kvm-build.sh --debug's
 #              kernel), with --kmods: the directory holding its
 #              irqbypass.ko (and ccp.ko if it has one)
 #     --script a shell script the init runs (as /tests.sh) instead of the
@@ -68,7 +68,7 @@ out=$(cd "$out" && pwd)
 if [ -n "$kernel" ]; then
 	[ -f "$kernel" ] && [ -f "$kmods/irqbypass.ko" ] ||
 		{ echo "kvm-run.sh: --kernel wants an image and --kmods with irqbypass.ko" >&2; exit 2; }
-	kver=$kernel
+	kver=$kernel # named by its path
 else
 	cache=$out/kernel-cache
 	# kvm.ko needs irqbypass.ko, kvm-amd.ko needs ccp.ko (SEV): the stock ones.
@@ -111,7 +111,7 @@ rm -rf "$root"
 
 cmdline="console=ttyS0 panic=-1 quiet $append $*"
 log=$out/$name.log
-echo "kvm-run.sh: $name: qemu-system-x86_64 -accel tcg -cpu max -smp $smp, kernel ${kver:-$kernel}, cmdline: $cmdline" >&2
+echo "kvm-run.sh: $name: qemu-system-x86_64 -accel tcg -cpu max -smp $smp, kernel $kver, cmdline: $cmdline" >&2
 t0=$(date +%s)
 rc=0
 timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m 1024 \

@@ -300,7 +300,13 @@ echo "kvm-tests: selftest verdict $(cat /sys/module/vapic_selftest/parameters/ve
 echo "kvm-tests: end selftest"
 EOS
 	fi
-	echo 'echo "kvm-tests: lockdep $(grep -o "debug_locks: *[0-9]*" /proc/lockdep_stats 2>/dev/null)"' >>"$f"
+	echo "$LOCKDEP_LINE" >>"$f"
+}
+# In a test kernel's script: lockdep's state (debug_locks) at that point.
+# shellcheck disable=SC2016
+LOCKDEP_LINE='echo "kvm-tests: lockdep $(grep -o "debug_locks: *[0-9]*" /proc/lockdep_stats 2>/dev/null)"'
+lockdep_of() { # boot: the debug_locks its script printed
+	sed -n 's/^kvm-tests: lockdep debug_locks: *\([0-9]*\)$/\1/p' "$out/$1.txt"
 }
 V="/vapic-vmm-static --irqchip=kernel --stats --quiet --timeout=$((60 * slow))"
 # A boot whose test kernel wedges (kvm-run.sh's timeout, 400 s, debug
@@ -460,7 +466,7 @@ debug_checks() { # boot prefix
 		grep -E -A30 '^kvm-init: kmsg: .*(WARNING:|BUG:|UBSAN:|Oops)' "$out/$1.txt" | head -n 120 | indent
 		notok "$2: no lockdep, KASAN or UBSAN report, warning or oops in the debug kernel's log ($(echo "$reports" | grep -c .) report lines${reports:+; the first: $(echo "$reports" | head -n1 | sed 's/^kvm-init: kmsg: //')})"
 	fi
-	l=$(sed -n 's/^kvm-tests: lockdep debug_locks: *\([0-9]*\)$/\1/p' "$out/$1.txt")
+	l=$(lockdep_of "$1")
 	if [ "$l" = 1 ]; then
 		ok "$2: lockdep was on to the end of the boot (debug_locks 1)"
 	else
@@ -552,13 +558,13 @@ for t in WRITE_AFTER_FREE ARRAY_BOUNDS WARNING; do
 	echo "kvm-tests: lkdtm $t"
 	echo $t >/sys/kernel/debug/provoke-crash/DIRECT
 done
-echo "kvm-tests: lockdep $(grep -o "debug_locks: *[0-9]*" /proc/lockdep_stats 2>/dev/null)"
 EOS
+	echo "$LOCKDEP_LINE" >>"$out/tests-control.sh"
 	boot control "$mods" ""
 	k=$(grep -c '^kvm-init: kmsg: BUG: KASAN: .*use-after-free' "$out/control.txt")
 	u=$(grep -c '^kvm-init: kmsg: UBSAN: array-index-out-of-bounds' "$out/control.txt")
 	w=$(grep -c '^kvm-init: kmsg: WARNING: .*lkdtm' "$out/control.txt")
-	l=$(sed -n 's/^kvm-tests: lockdep debug_locks: *\([0-9]*\)$/\1/p' "$out/control.txt")
+	l=$(lockdep_of control)
 	v=$(sed -n 's/^kvm-init: verdict code //p' "$out/control.txt")
 	if [ "$k" -gt 0 ] && [ "$u" -gt 0 ] && [ "$w" -gt 0 ] && [ "$l" = 0 ] && [ "$v" = 2 ] && [ $rc = 1 ]; then
 		ok "negative control: on the debug kernel lkdtm's use after free, out-of-bounds index and WARN() give a KASAN report, a UBSAN report and a warning, the boot fails, debug_locks 0 (boot $secs s)"

@@ -1191,8 +1191,9 @@ static void test_tsc_moves(void)
 	a1 = rdmsr(MSR_IA32_TSC_ADJUST);
 	/*
 	 * Nothing printed before the wait: each character is an exit to the
-	 * VMM with interrupts off, and on a slow host the reports took 30-70
-	 * ms, which the 40 ms below would count against the timer.
+	 * VMM with interrupts off, and on a slow host the interrupt came
+	 * 27-70 ms after the write, which the 40 ms below counted against
+	 * the timer.
 	 */
 	sti();
 	outb(0x80, 0);
