@@ -71,6 +71,8 @@ static volatile uint64_t irq_tsc;
 /* The deadline the handler judges "early" against (0: no check). */
 static volatile uint64_t irq_deadline;
 static volatile uint32_t irq_early;
+/* The first early interrupt: its RDTSC and the deadline it was judged by. */
+static volatile uint64_t irq_early_tsc, irq_early_dl;
 /* If set, the deadline to judge the interrupt after the next one by. */
 static volatile uint64_t irq_next_deadline;
 /* If set, the handler records which of the two timer vectors it took. */
@@ -172,7 +174,7 @@ static void scopy(volatile char *dst, size_t n, const char *src)
 }
 
 struct sbuf {
-	char b[128];
+	char b[256];
 	size_t len;
 };
 
@@ -351,8 +353,13 @@ void timer_isr(uint32_t *frame_eip)
 
 	irq_tsc = now;
 	irq_count = irq_count + 1;
-	if (d && now < d)
+	if (d && now < d) {
+		if (!irq_early) {
+			irq_early_tsc = now;
+			irq_early_dl = d;
+		}
 		irq_early = irq_early + 1;
+	}
 	if (irq_next_deadline) {
 		irq_deadline = irq_next_deadline;
 		irq_next_deadline = 0;
@@ -1362,18 +1369,65 @@ void ap_main(void)
 	}
 }
 
+struct rearm_step {
+	uint64_t w0, w1, d; /* RDTSC before and after the write, deadline */
+	bool stall;
+};
+
+/* @v - @base in ns, signed. */
+static void sb_rel_ns(struct sbuf *s, uint64_t v, uint64_t base)
+{
+	uint64_t mag = v >= base ? v - base : base - v;
+
+	sb_str(s, v >= base ? "+" : "-");
+	sb_u64(s, udiv64(mag * 1000000, mbox->tsc_khz));
+}
+
+/*
+ * Why an interrupt came early: the write it came after (@st[1]) and the
+ * one before (@st[0]), in ns from the interrupt's RDTSC.
+ */
+static void rearm_explain(struct sbuf *s, const struct rearm_step *st)
+{
+	uint64_t at = irq_early_tsc;
+	int k;
+
+	sb_str(s, "; 1st ");
+	sb_u64(s, udiv64((irq_early_dl - at) * 1000000, mbox->tsc_khz));
+	sb_str(s, " ns early; ns from it:");
+	for (k = 0; k < 2; k++) {
+		if (!st[k].d)
+			continue;
+		sb_str(s, k ? " last write [" : " write before [");
+		sb_rel_ns(s, st[k].w0, at);
+		sb_str(s, ",");
+		sb_rel_ns(s, st[k].w1, at);
+		sb_str(s, "] dl ");
+		sb_rel_ns(s, st[k].d, at);
+		if (st[k].stall)
+			sb_str(s, " stall");
+	}
+}
+
 /*
  * The re-arm workload (a TCP_RR-like pattern): an idle-ish guest whose next
  * timer event keeps moving later.  Each iteration pushes the deadline to
  * now + 1 ms and works 50 us; every 8th iteration it lets the deadline
  * fire and halts until it does.
  *
- * Early check: an interrupt is early if it comes before the latest
- * deadline the guest set, except when the previous deadline had already
- * passed by the time the new one was written (the vCPU was descheduled
- * for more than 1 ms): that one may legitimately have fired, and the
- * handler judges the next interrupt against it ("stall"), however many
- * writes later it comes.
+ * Early check: an interrupt is early if it comes before the deadline it
+ * can be for.  A write replaces the previous deadline; if that one had
+ * passed by the time the write returned (the vCPU was descheduled, or the
+ * exit took longer than 1 ms: a "stall"), it may have fired.  Its interrupt
+ * is then pending when the write returns, or never comes (the host settles
+ * a passed deadline at the write: the timer's sync, the lazy protocol's
+ * H3), and is taken at the next STI, before the next write: the handler
+ * judges the first interrupt after the write against the previous
+ * deadline, any other against the new one.  An interrupt since the
+ * previous write was that deadline's, so it is no stall, unless that write
+ * was itself a stall: the interrupt may have been the deadline's before
+ * (two stalls in a row; seen on the debug kernel, where the write's exit
+ * took 0.48-0.73 ms).
  */
 static void w_rearm(void)
 {
@@ -1381,6 +1435,8 @@ static void w_rearm(void)
 	uint32_t i, n = mbox->n_workload, fires = 0, stalls = 0;
 	uint32_t count_at_set = 0;
 	uint64_t d = 0, d_prev = 0;
+	struct rearm_step step[2] = { { 0 } }, early_step[2] = { { 0 } };
+	bool early_seen = false;
 
 	res_init(&r, "workload: re-arm 1 ms ahead every 50 us, fire every 8th");
 #ifdef PROBE_HAVE_LAZY
@@ -1406,51 +1462,67 @@ static void w_rearm(void)
 	for (i = 0; i < n; i++) {
 		uint32_t before;
 		uint64_t t_after;
-		bool stall = false;
+		bool stall;
 
 		cli();
 		before = irq_count;
-		d = rdtsc() + us_to_tsc(1000);
+		step[0] = step[1];
+		step[1].w0 = rdtsc();
+		d = step[1].w0 + us_to_tsc(1000);
 		if (set_deadline(d))
 			r.writes++;
 		t_after = rdtsc();
-		if (d_prev && t_after >= d_prev && irq_count == count_at_set) {
-			/* The previous deadline expired first: its interrupt
-			 * may still come; judge it against that deadline. */
+		step[1].w1 = t_after;
+		step[1].d = d;
+		/* d_prev may have fired: passed before the write returned. */
+		stall = d_prev && t_after >= d_prev &&
+			(step[0].stall || irq_count == count_at_set);
+		if (stall) {
 			stalls++;
-			stall = true;
 			irq_deadline = d_prev;
-			irq_next_deadline = d;
-		} else if (irq_next_deadline) {
-			/* An earlier stalled deadline's interrupt is still on
-			 * its way (a slow host delivers it later than the
-			 * next write): judge it against that deadline still,
-			 * and the next one against this. */
-			stall = true;
 			irq_next_deadline = d;
 		} else {
 			irq_deadline = d;
 			irq_next_deadline = 0;
 		}
+		step[1].stall = stall;
 		d_prev = d;
 		count_at_set = irq_count;
 		if ((i & 7) == 7) {
+			uint64_t first;
+
 			wait_irqs(before + 1);
-			if (stall && irq_tsc < d)
+			first = irq_tsc;
+			if (stall && first < d)
 				wait_irqs(before + 2); /* that was d_prev's */
 			res_late(&r, irq_tsc, d);
 			fires++;
-			d_prev = 0;
+			/* d's interrupt came, unless the one at or after d may
+			 * have been d_prev's: d's may then still be pending at
+			 * the next write. */
+			if (!stall || first < d)
+				d_prev = 0;
 		} else {
 			spin_until(rdtsc() + us_to_tsc(50));
+		}
+		if (irq_early && !early_seen) {
+			early_seen = true;
+			early_step[0] = step[0];
+			early_step[1] = step[1];
 		}
 	}
 	/* Let the last deadline pass: whatever fires must not be early. */
 	spin_until(d + us_to_tsc(500));
 	outb(PROBE_PORT_PHASE, PROBE_PHASE_END);
 	r.early += irq_early;
-	if (irq_early)
-		res_fail(&r, "interrupts before the latest deadline:", irq_early);
+	if (irq_early) {
+		if (!early_seen) {
+			early_step[0] = step[0];
+			early_step[1] = step[1];
+		}
+		res_fail(&r, "interrupts before their deadline:", irq_early);
+		rearm_explain(&r.msg, early_step);
+	}
 	if (irq_count < fires)
 		res_fail(&r, "halts without their interrupt:", fires - irq_count);
 	if (r.ok && stalls) {

@@ -79,7 +79,7 @@ typedef uint64_t probe_u64 __attribute__((aligned(8)));
 #define PROBE_AP_QUIT 2U
 
 #define PROBE_MAGIC 0x50524f42U /* "PROB" */
-#define PROBE_VERSION 2U
+#define PROBE_VERSION 3U
 
 /* struct probe_mbox.mode: what the guest runs. */
 #define PROBE_MODE_CONFORMANCE 0U /* the conformance tests */
@@ -155,7 +155,7 @@ struct probe_mbox {
 	probe_u64 late_sum_tsc;
 	probe_u64 writes;
 	char name[96];
-	char msg[128];
+	char msg[256];
 
 	uint32_t exc_vector;
 	uint32_t exc_eip;
@@ -167,7 +167,7 @@ struct probe_mbox {
 	uint32_t pad2;
 };
 
-_Static_assert(sizeof(struct probe_mbox) == 360, "probe_mbox layout");
+_Static_assert(sizeof(struct probe_mbox) == 488, "probe_mbox layout");
 _Static_assert(__builtin_offsetof(struct probe_mbox, late_min_tsc) == 72,
 	       "probe_mbox layout");
 #endif /* __ASSEMBLER__ */
