@@ -492,10 +492,24 @@ debug_checks() { # boot prefix
 # in the probe's halt workload every halt ends on the LAPIC timer, so
 # under the adaptive policy the next one goes on with the same wait
 # (halt_poll_continued > 0, patch 0011's stat); KVM's policy never does.
+# Only a halt that finds its deadline still ahead reaches the policy; on a
+# slow host (the debug kernel: a HLT exit takes longer than the workload's
+# 20-200 us, once every deadline had passed) too few do for a
+# continuation to be sure: the adaptive check is then skipped, and says so.
+HALT_POLICY_MIN=10
+halt_stat() { # boot stat: its count in the probe's halt table
+	sed -n "s/^# $2  *\([0-9]*\) .*\/halt\$/\1/p" "$out/$1.probe" | head -n1
+}
 halt_continued() { # boot prefix policy
-	c=$(sed -n 's/^# halt_poll_continued  *\([0-9]*\) .*/\1/p' "$out/$1.probe" | head -n1)
-	h=$(sed -n 's/^# halt_exits  *\([0-9]*\) .*\/halt$/\1/p' "$out/$1.probe" | head -n1)
-	if [ "$3" = adaptive ] && [ -n "$c" ] && [ "$c" -gt 0 ]; then
+	c=$(halt_stat "$1" halt_poll_continued)
+	h=$(halt_stat "$1" halt_exits)
+	# Halts the policy decided: polled, or blocked without a poll.
+	a=$(halt_stat "$1" halt_attempted_poll)
+	w=$(halt_stat "$1" halt_wakeup)
+	hp=$((${a:-0} + ${w:-0}))
+	if [ "$3" = adaptive ] && [ -n "$c" ] && [ "$c" = 0 ] && [ "$hp" -lt $HALT_POLICY_MIN ]; then
+		ok "$2: the halt workload's halts after a LAPIC timer wake-up go on with the same wait # SKIP only $hp of $h halts reached the policy (fewer than $HALT_POLICY_MIN: the others found their deadline passed; $(sed -n 's/^# halt table: .*\(average lateness .*\)/\1/p' "$out/$1.probe" | head -n1))"
+	elif [ "$3" = adaptive ] && [ -n "$c" ] && [ "$c" -gt 0 ]; then
 		ok "$2: the halt workload's halts after a LAPIC timer wake-up go on with the same wait (halt_poll_continued $c of $h halts)"
 	elif [ "$3" = kvm ] && [ "$c" = 0 ]; then
 		ok "$2: KVM's policy never goes on with a wait (halt_poll_continued 0 of $h halts)"
