@@ -645,6 +645,21 @@ static uint64_t cycles(void)
 #endif
 }
 
+/*
+ * A barrier wait: spins, and after 2^16 polls also yields, so a round
+ * whose two threads share a CPU (a loaded machine) need not wait for a
+ * time slice to end.
+ */
+static void litmus_wait(uint64_t *word, uint64_t value, bool until_equal)
+{
+	unsigned int polls = 0;
+
+	while ((__atomic_load_n(word, __ATOMIC_ACQUIRE) == value) !=
+	       until_equal)
+		if (++polls >= 1U << 16)
+			sched_yield();
+}
+
 /* Start at @start (a shared time base, as litmus tools do), then skew. */
 static void skew(uint64_t *rng, uint64_t start)
 {
@@ -669,8 +684,7 @@ static void *litmus_host(void *arg)
 	for (;;) {
 		uint64_t exp;
 
-		while (__atomic_load_n(&l->round, __ATOMIC_ACQUIRE) == r)
-			;
+		litmus_wait(&l->round, r, false);
 		r = __atomic_load_n(&l->round, __ATOMIC_ACQUIRE);
 		if (r == UINT64_MAX)
 			return NULL;
@@ -689,7 +703,15 @@ static int run_litmus(uint64_t rounds, uint64_t seed)
 	uint64_t skipped = 0, moved = 0, stranded = 0, rng = seed | 1;
 	const uint64_t a = 1000000000ULL + 1000000;
 	pthread_t th;
+	cpu_set_t cpus;
 
+	/* The race needs the two threads on two CPUs at once. */
+	if (!sched_getaffinity(0, sizeof(cpus), &cpus) &&
+	    CPU_COUNT(&cpus) < 2) {
+		printf("litmus: this process may run on %d CPU, the race needs 2: skipped\n",
+		       CPU_COUNT(&cpus));
+		return 77;
+	}
 	vapic_timer_config_default(&tc, KHZ);
 	tc.flags |= VAPIC_TIMER_F_POSTED;
 	tc.advance_ns = 0;
@@ -719,8 +741,7 @@ static int run_litmus(uint64_t rounds, uint64_t seed)
 		__atomic_store_n(&l.round, r, __ATOMIC_RELEASE);
 		skew(&rng, __atomic_load_n(&l.start, __ATOMIC_RELAXED));
 		trap = vapic_lazy_guest_set_deadline(pg, p); /* G1-G4 */
-		while (__atomic_load_n(&l.done, __ATOMIC_ACQUIRE) != r)
-			;
+		litmus_wait(&l.done, r, true);
 		if (!trap) {
 			skipped++;
 			if (l.act == VAPIC_TFN_REARM && l.t.target_tsc == p)
