@@ -8,9 +8,9 @@
  * every test waits for an outcome and checks which outcome it was.  A test
  * that needs the thread to get somewhere before a deadline (to enter "the
  * guest" before its timer is due, say) runs as attempts: an attempt whose
- * thread lost the CPU past that deadline (this host loses ~4 ms every
- * ~12 ms, CI runs tests side by side) is inconclusive and run again; the
- * test fails if none of ATTEMPTS is conclusive.
+ * thread lost the CPU past that deadline (a loaded or nested host can
+ * take milliseconds away) is inconclusive and run again; the test fails
+ * if none of ATTEMPTS is conclusive.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -708,7 +708,7 @@ static int run_litmus(uint64_t rounds, uint64_t seed)
 	/* The race needs the two threads on two CPUs at once. */
 	if (!sched_getaffinity(0, sizeof(cpus), &cpus) &&
 	    CPU_COUNT(&cpus) < 2) {
-		printf("litmus: this process may run on %d CPU, the race needs 2: skipped\n",
+		printf("litmus: this process may use %d CPU(s), the race needs 2: skipped\n",
 		       CPU_COUNT(&cpus));
 		return 77;
 	}
