@@ -464,12 +464,14 @@ vmm_lazy_table() { # boot prefix
 # The debug kernel's own checks, for one boot: its log holds no report
 # (lockdep, KASAN, UBSAN, a warning, BUG or oops: kvm-init.sh also fails
 # the boot then), lockdep was still on at the end, and the selftest passed.
+# A kernel report in a boot's log (kvm-init.sh's REPORTS, the same list).
+KREPORTS='WARNING:|BUG:|UBSAN:|Oops|general protection|Call Trace'
 debug_checks() { # boot prefix
-	reports=$(grep -E '^kvm-init: kmsg: .*(WARNING:|BUG:|UBSAN:|Oops|Call Trace)|^kvm-init: the boot itself reported' "$out/$1.txt")
+	reports=$(grep -E "^kvm-init: kmsg: .*($KREPORTS)|^kvm-init: the boot itself reported" "$out/$1.txt")
 	if [ -z "$reports" ] && grep -q '^kvm-init: verdict code' "$out/$1.txt"; then
 		ok "$2: no lockdep, KASAN or UBSAN report, warning or oops in the debug kernel's log"
 	else
-		grep -E -A30 '^kvm-init: kmsg: .*(WARNING:|BUG:|UBSAN:|Oops)' "$out/$1.txt" | head -n 120 | indent
+		grep -E -A30 "^kvm-init: kmsg: .*($KREPORTS)" "$out/$1.txt" | head -n 120 | indent
 		notok "$2: no lockdep, KASAN or UBSAN report, warning or oops in the debug kernel's log ($(echo "$reports" | grep -c .) report lines${reports:+; the first: $(echo "$reports" | head -n1 | sed 's/^kvm-init: kmsg: //')})"
 	fi
 	l=$(lockdep_of "$1")

@@ -1410,6 +1410,18 @@ static void rearm_explain(struct sbuf *s, const struct rearm_step *st)
 }
 
 /*
+ * Keeps the two steps as they were when the first early interrupt came
+ * (@early[1].d is 0 until then: a deadline written is never 0).
+ */
+static void rearm_snap(struct rearm_step *early, const struct rearm_step *step)
+{
+	if (irq_early && !early[1].d) {
+		early[0] = step[0];
+		early[1] = step[1];
+	}
+}
+
+/*
  * The re-arm workload (a TCP_RR-like pattern): an idle-ish guest whose next
  * timer event keeps moving later.  Each iteration pushes the deadline to
  * now + 1 ms and works 50 us; every 8th iteration it lets the deadline
@@ -1436,7 +1448,6 @@ static void w_rearm(void)
 	uint32_t count_at_set = 0;
 	uint64_t d = 0, d_prev = 0;
 	struct rearm_step step[2] = { { 0 } }, early_step[2] = { { 0 } };
-	bool early_seen = false;
 
 	res_init(&r, "workload: re-arm 1 ms ahead every 50 us, fire every 8th");
 #ifdef PROBE_HAVE_LAZY
@@ -1505,21 +1516,14 @@ static void w_rearm(void)
 		} else {
 			spin_until(rdtsc() + us_to_tsc(50));
 		}
-		if (irq_early && !early_seen) {
-			early_seen = true;
-			early_step[0] = step[0];
-			early_step[1] = step[1];
-		}
+		rearm_snap(early_step, step);
 	}
 	/* Let the last deadline pass: whatever fires must not be early. */
 	spin_until(d + us_to_tsc(500));
+	rearm_snap(early_step, step);
 	outb(PROBE_PORT_PHASE, PROBE_PHASE_END);
 	r.early += irq_early;
 	if (irq_early) {
-		if (!early_seen) {
-			early_step[0] = step[0];
-			early_step[1] = step[1];
-		}
 		res_fail(&r, "interrupts before their deadline:", irq_early);
 		rearm_explain(&r.msg, early_step);
 	}
