@@ -426,7 +426,9 @@ vmm_conformance() { # boot prefix name what
 	if [ "$(section_rc "$1" "$3")" = 1 ] && echo "$res" | grep -q ' 0 failed$'; then
 		ok "$2: project VMM, conformance.elf ($4): $res"
 	else
-		notok "$2: project VMM, conformance.elf ($4): ${res:-no result} (VMM status $(section_rc "$1" "$3"))"
+		# the failed checks in the result line itself (CI shows only it)
+		f=$(section "$1" "$3" | sed -n 's/^  FAILED \(.*\)$/\1/p' | paste -sd';' - | sed 's/;/; /g')
+		notok "$2: project VMM, conformance.elf ($4): ${res:-no result} (VMM status $(section_rc "$1" "$3"))${f:+: $f}"
 	fi
 }
 vmm_samples_no_early() { # boot prefix name what
