@@ -32,6 +32,55 @@
 static struct vapic_posix_clock clk;
 static struct vapic_host_ops ops;
 
+struct offset_reader {
+	struct vapic_posix_vcpu *v;
+	uint64_t a, b;
+	int stop;
+	unsigned long seen_a, seen_b, bad; /* reads that saw a, b, neither */
+};
+
+/*
+ * Each test's vCPUs (and its offset reader) are static, recorded when
+ * initialised (started).  A test that fails an assertion leaves through a
+ * longjmp, past its own destroy calls; teardown() then stops the reader
+ * and deletes the POSIX timers, so no signal or thread of a failed test
+ * reaches the next one or a dead stack frame.
+ */
+#define MAX_LIVE 4
+static struct vapic_posix_vcpu *live[MAX_LIVE];
+static unsigned int nlive;
+static struct offset_reader *live_reader;
+static pthread_t live_reader_thread;
+
+/* vapic_posix_vcpu_init() on clk; a vCPU it accepts is recorded. */
+static int vcpu_init(struct vapic_posix_vcpu *v, uint64_t tsc_offset,
+		     const struct vapic_posix_config *cfg)
+{
+	int ret = vapic_posix_vcpu_init(v, &clk, tsc_offset, cfg);
+	unsigned int i;
+
+	for (i = 0; i < nlive && live[i] != v; i++)
+		;
+	if (!ret && i == nlive) {
+		assert_true(nlive < MAX_LIVE);
+		live[nlive++] = v;
+	}
+	return ret;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (live_reader) {
+		__atomic_store_n(&live_reader->stop, 1, __ATOMIC_RELEASE);
+		pthread_join(live_reader_thread, NULL);
+		live_reader = NULL;
+	}
+	while (nlive)
+		vapic_posix_vcpu_destroy(live[--nlive]); /* idempotent */
+	return 0;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -87,13 +136,13 @@ static void *kicker(void *arg)
 
 static void test_halt_wakes_on_kick_from_another_thread(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	struct vapic_timer_config cfg;
 	pthread_t thr;
 
 	(void)state;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
 	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, NULL), 0);
@@ -109,12 +158,12 @@ static void test_halt_wakes_on_kick_from_another_thread(void **state)
 
 static void test_halt_times_out_at_until(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	struct vapic_timer_config cfg;
 
 	(void)state;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
 	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, NULL), 0);
@@ -130,7 +179,7 @@ static void tscd_timer(struct vapic_posix_vcpu *v, struct vapic_timer *t,
 {
 	struct vapic_timer_config cfg;
 
-	assert_int_equal(vapic_posix_vcpu_init(v, &clk, offset, NULL), 0);
+	assert_int_equal(vcpu_init(v, offset, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
 	assert_int_equal(vapic_timer_init(t, &cfg, &ops, v), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(v, t, NULL), 0);
@@ -173,7 +222,7 @@ static uint64_t run_to_injection(struct vapic_posix_vcpu *v,
 /* Inconclusive if the thread came back after the deadline: no halt. */
 static bool attempt_tsc_deadline_interrupt_is_delivered_never_early(void)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	uint64_t deadline;
 	int halts = 0;
@@ -202,13 +251,13 @@ static void test_tsc_deadline_interrupt_is_delivered_never_early(void **state)
 
 static void test_enter_refuses_after_a_kick(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	struct vapic_timer_config cfg;
 	volatile uint8_t ie = 0;
 
 	(void)state;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
 	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, &ie), 0);
@@ -223,14 +272,14 @@ static void test_enter_refuses_after_a_kick(void **state)
 
 static void test_kick_in_guest_sets_immediate_exit_by_signal(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	struct vapic_timer_config cfg;
 	volatile uint8_t ie = 0;
 	pthread_t thr;
 
 	(void)state;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
 	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, &ie), 0);
@@ -250,12 +299,12 @@ static void test_kick_in_guest_sets_immediate_exit_by_signal(void **state)
 /* Inconclusive if the timer was due before the thread entered. */
 static bool attempt_timer_signal_reaches_thread_in_guest(void)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	struct vapic_timer_config cfg;
 	volatile uint8_t ie = 0;
 
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
 	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, &ie), 0);
@@ -303,10 +352,10 @@ static void test_timer_signal_reaches_thread_in_guest(void **state)
  */
 static bool attempt_timer_signal_in_userspace_does_not_bounce_next_entry(void)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	volatile uint8_t ie = 0;
 
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, &ie), 0);
 	assert_int_equal(ops.timer_arm(&v, vapic_posix_now_ns() + 1000000), 0);
 	if (!entered(&v)) { /* (entering programs the kernel timer) */
@@ -357,14 +406,14 @@ static int posix_timers(void)
 /* Attaching again (a vCPU moved to another thread) keeps one timer. */
 static void test_attach_again_keeps_one_posix_timer(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	volatile uint8_t ie = 0;
 	int n0 = posix_timers();
 
 	(void)state;
 	if (n0 < 0)
 		skip();
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, &ie), 0);
 	assert_int_equal(posix_timers(), n0 + 1);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, &ie), 0);
@@ -375,36 +424,36 @@ static void test_attach_again_keeps_one_posix_timer(void **state)
 
 static void test_init_rejects_out_of_range_knobs(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_posix_config cfg;
 	struct vapic_posix_clock zero = { 0 };
 
 	(void)state;
 	vapic_posix_config_default(&cfg);
 	cfg.spin_margin_ns = VAPIC_POSIX_ADVANCE_LIMIT_NS + 1;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, &cfg), -EINVAL);
+	assert_int_equal(vcpu_init(&v, 0, &cfg), -EINVAL);
 	vapic_posix_config_default(&cfg);
 	cfg.kick_advance_ns = VAPIC_POSIX_ADVANCE_LIMIT_NS + 1;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, &cfg), -EINVAL);
+	assert_int_equal(vcpu_init(&v, 0, &cfg), -EINVAL);
 	vapic_posix_config_default(&cfg);
 	cfg.flags = 0x80;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, &cfg), -EINVAL);
+	assert_int_equal(vcpu_init(&v, 0, &cfg), -EINVAL);
 	vapic_posix_config_default(&cfg);
 	cfg.signo = 1;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, &cfg), -EINVAL);
+	assert_int_equal(vcpu_init(&v, 0, &cfg), -EINVAL);
 	assert_int_equal(vapic_posix_vcpu_init(&v, &zero, 0, NULL), -EINVAL);
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 }
 
 static void test_halt_spins_to_until_and_times_out(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	struct vapic_timer_config cfg;
 	uint64_t until;
 
 	(void)state;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
 	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, NULL), 0);
@@ -466,12 +515,12 @@ static void one_tick_on_time(struct vapic_posix_vcpu *v, struct vapic_timer *t,
 
 static void test_init_offset_is_the_guest_tsc_offset(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	const uint64_t off = 0xfffffffc00000000ULL; /* negative: -2^34 */
 	uint64_t h0, g, h1;
 
 	(void)state;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, off, NULL), 0);
+	assert_int_equal(vcpu_init(&v, off, NULL), 0);
 	assert_int_equal(vapic_posix_tsc_offset(&v), off);
 	h0 = vapic_posix_rdtsc();
 	g = ops.guest_tsc(&v);
@@ -482,12 +531,12 @@ static void test_init_offset_is_the_guest_tsc_offset(void **state)
 
 static void test_set_tsc_offset_moves_the_guest_tsc(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	const uint64_t off = 1ULL << 40;
 	uint64_t h0, g, h1;
 
 	(void)state;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	/* Not attached, no timer: only the offset changes. */
 	assert_int_equal(vapic_posix_set_tsc_offset(&v, off), 0);
 	assert_int_equal(vapic_posix_tsc_offset(&v), off);
@@ -514,7 +563,7 @@ static void test_set_tsc_offset_moves_the_guest_tsc(void **state)
  */
 static void test_tsc_moved_past_the_deadline_injects_at_once(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	struct vapic_timer_event ev;
 	uint64_t deadline, off = 12345;
@@ -555,7 +604,7 @@ static void test_tsc_moved_past_the_deadline_injects_at_once(void **state)
  */
 static bool attempt_tsc_moved_forward_brings_the_host_timer_earlier(void)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	uint64_t deadline, exp, off = 0;
 
@@ -590,7 +639,7 @@ static void test_tsc_moved_forward_brings_the_host_timer_earlier(void **state)
  */
 static bool attempt_tsc_moved_back_delays_the_deadline_never_early(void)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	uint64_t deadline, off = 0;
 
@@ -615,7 +664,7 @@ static void test_tsc_moved_back_delays_the_deadline_never_early(void **state)
 /* The same offset again touches nothing: no cancel, no arm. */
 static void test_set_same_tsc_offset_is_a_no_op(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	uint64_t arms, cancels, exp;
 
@@ -646,7 +695,7 @@ static void test_set_same_tsc_offset_is_a_no_op(void **state)
  */
 static void test_tsc_move_keeps_the_oneshot_count(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	struct vapic_timer_config cfg;
 	const uint64_t bus_khz = VAPIC_BUS_KHZ_DEFAULT;
@@ -654,7 +703,7 @@ static void test_tsc_move_keeps_the_oneshot_count(void **state)
 	uint32_t c1, c2, c3;
 
 	(void)state;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 0, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
 	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, NULL), 0);
@@ -688,13 +737,13 @@ static void *set_offset_thread(void *arg)
 /* Only the attached vCPU thread may move its TSC. */
 static void test_set_tsc_offset_from_another_thread_is_refused(void **state)
 {
-	struct vapic_posix_vcpu v;
+	static struct vapic_posix_vcpu v;
 	pthread_t thr;
 	void *ret;
 
 	(void)state;
 	assert_int_equal(vapic_posix_set_tsc_offset(NULL, 1), -EINVAL);
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, 5, NULL), 0);
+	assert_int_equal(vcpu_init(&v, 5, NULL), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, NULL), 0);
 	assert_int_equal(pthread_create(&thr, NULL, set_offset_thread, &v), 0);
 	pthread_join(thr, &ret);
@@ -702,13 +751,6 @@ static void test_set_tsc_offset_from_another_thread_is_refused(void **state)
 	assert_int_equal(vapic_posix_tsc_offset(&v), 5);
 	vapic_posix_vcpu_destroy(&v);
 }
-
-struct offset_reader {
-	struct vapic_posix_vcpu *v;
-	uint64_t a, b;
-	int stop;
-	unsigned long seen_a, seen_b, bad; /* reads that saw a, b, neither */
-};
 
 static void *offset_reader(void *arg)
 {
@@ -738,8 +780,8 @@ static void *offset_reader(void *arg)
  */
 static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
 {
-	struct vapic_posix_vcpu v;
-	struct offset_reader r;
+	static struct vapic_posix_vcpu v;
+	static struct offset_reader r;
 	pthread_t thr;
 	unsigned long i;
 
@@ -748,9 +790,11 @@ static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
 	r.v = &v;
 	r.a = 0x0123456789abcdefULL;
 	r.b = 0xfedcba9876543210ULL;
-	assert_int_equal(vapic_posix_vcpu_init(&v, &clk, r.a, NULL), 0);
+	assert_int_equal(vcpu_init(&v, r.a, NULL), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, NULL), 0);
 	assert_int_equal(pthread_create(&thr, NULL, offset_reader, &r), 0);
+	live_reader = &r;
+	live_reader_thread = thr;
 	/*
 	 * 20000 flips; every 2500, after a flip to each offset, the writer
 	 * yields until the reader has read that offset, so both are read
@@ -772,6 +816,7 @@ static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
 	}
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(thr, NULL);
+	live_reader = NULL;
 	assert_int_equal(r.bad, 0);
 	vapic_posix_vcpu_destroy(&v);
 }
@@ -779,33 +824,52 @@ static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_halt_wakes_on_kick_from_another_thread),
-		cmocka_unit_test(test_halt_times_out_at_until),
-		cmocka_unit_test(
-			test_tsc_deadline_interrupt_is_delivered_never_early),
-		cmocka_unit_test(test_enter_refuses_after_a_kick),
-		cmocka_unit_test(
-			test_kick_in_guest_sets_immediate_exit_by_signal),
-		cmocka_unit_test(test_timer_signal_reaches_thread_in_guest),
-		cmocka_unit_test(
-			test_timer_signal_in_userspace_does_not_bounce_next_entry),
-		cmocka_unit_test(test_attach_again_keeps_one_posix_timer),
-		cmocka_unit_test(test_init_rejects_out_of_range_knobs),
-		cmocka_unit_test(test_halt_spins_to_until_and_times_out),
-		cmocka_unit_test(test_init_offset_is_the_guest_tsc_offset),
-		cmocka_unit_test(test_set_tsc_offset_moves_the_guest_tsc),
-		cmocka_unit_test(
-			test_tsc_moved_past_the_deadline_injects_at_once),
-		cmocka_unit_test(
-			test_tsc_moved_forward_brings_the_host_timer_earlier),
-		cmocka_unit_test(
-			test_tsc_moved_back_delays_the_deadline_never_early),
-		cmocka_unit_test(test_set_same_tsc_offset_is_a_no_op),
-		cmocka_unit_test(test_tsc_move_keeps_the_oneshot_count),
-		cmocka_unit_test(
-			test_set_tsc_offset_from_another_thread_is_refused),
-		cmocka_unit_test(
-			test_guest_tsc_read_elsewhere_sees_old_or_new_offset),
+		cmocka_unit_test_teardown(
+			test_halt_wakes_on_kick_from_another_thread, teardown),
+		cmocka_unit_test_teardown(test_halt_times_out_at_until,
+					  teardown),
+		cmocka_unit_test_teardown(
+			test_tsc_deadline_interrupt_is_delivered_never_early,
+			teardown),
+		cmocka_unit_test_teardown(test_enter_refuses_after_a_kick,
+					  teardown),
+		cmocka_unit_test_teardown(
+			test_kick_in_guest_sets_immediate_exit_by_signal,
+			teardown),
+		cmocka_unit_test_teardown(
+			test_timer_signal_reaches_thread_in_guest, teardown),
+		cmocka_unit_test_teardown(
+			test_timer_signal_in_userspace_does_not_bounce_next_entry,
+			teardown),
+		cmocka_unit_test_teardown(
+			test_attach_again_keeps_one_posix_timer, teardown),
+		cmocka_unit_test_teardown(test_init_rejects_out_of_range_knobs,
+					  teardown),
+		cmocka_unit_test_teardown(
+			test_halt_spins_to_until_and_times_out, teardown),
+		cmocka_unit_test_teardown(
+			test_init_offset_is_the_guest_tsc_offset, teardown),
+		cmocka_unit_test_teardown(
+			test_set_tsc_offset_moves_the_guest_tsc, teardown),
+		cmocka_unit_test_teardown(
+			test_tsc_moved_past_the_deadline_injects_at_once,
+			teardown),
+		cmocka_unit_test_teardown(
+			test_tsc_moved_forward_brings_the_host_timer_earlier,
+			teardown),
+		cmocka_unit_test_teardown(
+			test_tsc_moved_back_delays_the_deadline_never_early,
+			teardown),
+		cmocka_unit_test_teardown(test_set_same_tsc_offset_is_a_no_op,
+					  teardown),
+		cmocka_unit_test_teardown(test_tsc_move_keeps_the_oneshot_count,
+					  teardown),
+		cmocka_unit_test_teardown(
+			test_set_tsc_offset_from_another_thread_is_refused,
+			teardown),
+		cmocka_unit_test_teardown(
+			test_guest_tsc_read_elsewhere_sees_old_or_new_offset,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
