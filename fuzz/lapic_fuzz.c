@@ -368,6 +368,17 @@ static uint32_t dm_event(uint32_t dm)
 	}
 }
 
+/*
+ * Event @ev raised on @m: an INIT drops the NMI and SIPI raised before it
+ * (they go with the reset).
+ */
+static void m_raise(struct mlapic *m, uint32_t ev)
+{
+	if (ev == VAPIC_EVENT_INIT)
+		m->events &= ~(VAPIC_EVENT_NMI | VAPIC_EVENT_SIPI);
+	m->events |= ev;
+}
+
 /* One message taken by @m (vapic_lapic_receive()). */
 static void m_receive(struct fz *fz, struct mlapic *m, uint32_t dm,
 		      uint32_t vector)
@@ -382,7 +393,7 @@ static void m_receive(struct fz *fz, struct mlapic *m, uint32_t dm,
 	if (!ev || m->mode == VAPIC_APIC_DISABLED)
 		return;
 	fz->rc.ipi_event = true;
-	m->events |= ev;
+	m_raise(m, ev);
 	if (ev == VAPIC_EVENT_SIPI)
 		m->sipi_vector = vector;
 }
@@ -656,7 +667,7 @@ static int m_deliver_lvt(struct fz *fz, struct mlapic *m, uint32_t lvt,
 		return 0;
 	}
 	fz->rc.lvt_event = true;
-	m->events |= ev;
+	m_raise(m, ev);
 	return VAPIC_LAPIC_ACT_EVENT;
 }
 

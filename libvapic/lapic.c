@@ -195,7 +195,25 @@ void lapic_raise_event_(struct vapic_lapic *l, u32 event, u32 sipi_vector,
 		STAT_INC_(l->stats.extint);
 		break;
 	}
-	vapic_atomic_or(&l->events, event);
+	if (event == VAPIC_EVENT_INIT) {
+		const u32 lost = VAPIC_EVENT_NMI | VAPIC_EVENT_SIPI;
+		u32 old;
+
+		/*
+		 * INIT resets the CPU: an NMI or a SIPI raised before it and
+		 * not taken yet goes with the reset (as KVM's INIT drops a
+		 * pending NMI; a SIPI that came before the wait-for-SIPI state
+		 * is ignored), one raised after it stays.  The VMM takes the
+		 * bits at once and cannot see their order.  Fully ordered, as
+		 * the OR below.
+		 */
+		do {
+			old = VAPIC_READ_ONCE(l->events);
+		} while (!vapic_cmpxchg32(&l->events, old,
+					  (old & ~lost) | VAPIC_EVENT_INIT));
+	} else {
+		vapic_atomic_or(&l->events, event);
+	}
 	if (kick)
 		l->ops->kick(l->host);
 }

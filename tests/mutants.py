@@ -309,6 +309,8 @@ MUTANTS = [
     ("error-lvt-never-raised", "libvapic/lapic.c",
      "\tSTAT_INC_(l->stats.error_irqs);\n\t(void)lapic_accept_fixed_(l, v, false, true);",
      "\tSTAT_INC_(l->stats.error_irqs);"),
+    ("init-keeps-earlier-nmi-sipi", "libvapic/lapic.c",
+     "(old & ~lost) | VAPIC_EVENT_INIT", "(old | (lost & 0)) | VAPIC_EVENT_INIT"),
     ("dfr-resets-to-zero", "libvapic/lapic.c",
      "\tVAPIC_WRITE_ONCE(l->dfr, LAPIC_DFR_RESET);", "\tVAPIC_WRITE_ONCE(l->dfr, 0);"),
     ("illegal-register-no-esr", "libvapic/lapic_regs.c",

@@ -336,11 +336,11 @@ static void test_events_raised_and_taken(void **s)
 	uint32_t sipi = 0;
 
 	(void)s;
+	m.delivery_mode = VAPIC_DM_INIT;
+	assert_int_equal(vapic_lapic_receive(L(), &m), 0);
 	m.delivery_mode = VAPIC_DM_NMI;
 	assert_int_equal(vapic_lapic_receive(L(), &m), 0);
 	m.delivery_mode = VAPIC_DM_SMI;
-	assert_int_equal(vapic_lapic_receive(L(), &m), 0);
-	m.delivery_mode = VAPIC_DM_INIT;
 	assert_int_equal(vapic_lapic_receive(L(), &m), 0);
 	m.delivery_mode = VAPIC_DM_SIPI;
 	m.vector = 0x9a;
@@ -360,6 +360,62 @@ static void test_events_raised_and_taken(void **s)
 	assert_int_equal(sipi, 0x9a);
 	assert_int_equal(vapic_lapic_pending_events(L()),
 			 VAPIC_EVENT_SMI | VAPIC_EVENT_EXTINT);
+}
+
+/* One message of delivery mode @dm (vector @vector) to L(). */
+static void receive_dm(uint32_t dm, uint32_t vector)
+{
+	struct vapic_ipi m = { .delivery_mode = dm, .vector = vector };
+
+	assert_int_equal(vapic_lapic_receive(L(), &m), 0);
+}
+
+static void test_init_drops_nmi_and_sipi_raised_before_it(void **s)
+{
+	(void)s;
+	receive_dm(VAPIC_DM_NMI, 0);
+	receive_dm(VAPIC_DM_SIPI, 0x9a);
+	receive_dm(VAPIC_DM_INIT, 0);
+	assert_int_equal(vapic_lapic_pending_events(L()), VAPIC_EVENT_INIT);
+	assert_int_equal(L()->stats.nmi, 1); /* counted when raised */
+	assert_int_equal(vapic_lapic_take_events(L(), VAPIC_EVENT_ALL, NULL),
+			 VAPIC_EVENT_INIT);
+}
+
+static void test_init_keeps_nmi_and_sipi_raised_after_it(void **s)
+{
+	uint32_t sipi = 0;
+
+	(void)s;
+	receive_dm(VAPIC_DM_NMI, 0);
+	receive_dm(VAPIC_DM_INIT, 0);
+	receive_dm(VAPIC_DM_SIPI, 0x9b);
+	receive_dm(VAPIC_DM_NMI, 0);
+	assert_int_equal(vapic_lapic_take_events(L(), VAPIC_EVENT_ALL, &sipi),
+			 VAPIC_EVENT_INIT | VAPIC_EVENT_SIPI | VAPIC_EVENT_NMI);
+	assert_int_equal(sipi, 0x9b);
+}
+
+static void test_init_keeps_smi_and_extint(void **s)
+{
+	(void)s;
+	receive_dm(VAPIC_DM_SMI, 0);
+	receive_dm(VAPIC_DM_EXTINT, 0);
+	receive_dm(VAPIC_DM_INIT, 0);
+	assert_int_equal(vapic_lapic_pending_events(L()),
+			 VAPIC_EVENT_SMI | VAPIC_EVENT_EXTINT |
+				 VAPIC_EVENT_INIT);
+}
+
+/* An INIT from the LVT (delivery mode INIT) drops a pending NMI too. */
+static void test_lvt_init_drops_pending_nmi(void **s)
+{
+	(void)s;
+	receive_dm(VAPIC_DM_NMI, 0);
+	vapic_lapic_write(L(), VAPIC_REG_LVT_LINT0,
+			  VAPIC_DM_INIT << VAPIC_LVT_DELIVERY_MODE_SHIFT);
+	vapic_lapic_set_lint(L(), 0, true);
+	assert_int_equal(vapic_lapic_pending_events(L()), VAPIC_EVENT_INIT);
 }
 
 static void test_events_coalesce(void **s)
@@ -576,6 +632,10 @@ int main(void)
 		T(test_timer_illegal_vector_sets_receive_error),
 		T(test_events_raised_and_taken),
 		T(test_events_coalesce),
+		T(test_init_drops_nmi_and_sipi_raised_before_it),
+		T(test_init_keeps_nmi_and_sipi_raised_after_it),
+		T(test_init_keeps_smi_and_extint),
+		T(test_lvt_init_drops_pending_nmi),
 		T(test_sw_disabled_still_takes_nmi_init_sipi),
 		T(test_receive_reserved_mode_is_host_error),
 		T(test_lint1_nmi_on_rising_edge_only),

@@ -752,7 +752,10 @@ VAPIC_API uint32_t vapic_lapic_pending_events(const struct vapic_lapic *l);
  * one (KVM_NMI), INIT to reset the vCPU (and call vapic_lapic_reset()),
  * SIPI only in the wait-for-SIPI state (elsewhere the SDM ignores it: take
  * and drop it), ExtINT to run the PIC's interrupt acknowledge.  Several
- * NMIs (SMIs, ...) raised before a take count as one.
+ * NMIs (SMIs, ...) raised before a take count as one.  An INIT drops the
+ * NMI and SIPI raised before it and not taken yet (they go with the
+ * reset; SMI and ExtINT stay): with INIT taken, a pending NMI or SIPI was
+ * raised after it.
  * @l: the LAPIC.
  * @mask: VAPIC_EVENT_* to take.
  * @sipi_vector: output (may be NULL): the SIPI vector when SIPI is taken.
