@@ -41,16 +41,18 @@ struct offset_reader {
 
 /*
  * Each test's vCPUs (and its offset reader) are static, recorded when
- * initialised (started).  A test that fails an assertion leaves through a
- * longjmp, past its own destroy calls; teardown() then stops the reader
- * and deletes the POSIX timers, so no signal or thread of a failed test
- * reaches the next one or a dead stack frame.
+ * initialised; its threads are recorded when started.  A test that fails
+ * an assertion leaves through a longjmp, past its own joins and destroy
+ * calls; teardown() then stops the reader, joins the threads and deletes
+ * the POSIX timers, so no signal or thread of a failed test reaches the
+ * next one or a dead stack frame.
  */
 #define MAX_LIVE 4
 static struct vapic_posix_vcpu *live[MAX_LIVE];
 static unsigned int nlive;
+static pthread_t live_threads[MAX_LIVE];
+static unsigned int nthreads;
 static struct offset_reader *live_reader;
-static pthread_t live_reader_thread;
 
 /* vapic_posix_vcpu_init() on clk; a vCPU it accepts is recorded. */
 static int vcpu_init(struct vapic_posix_vcpu *v, uint64_t tsc_offset,
@@ -68,14 +70,33 @@ static int vcpu_init(struct vapic_posix_vcpu *v, uint64_t tsc_offset,
 	return ret;
 }
 
+/* pthread_create(), recorded. */
+static void start_thread(void *(*fn)(void *), void *arg)
+{
+	assert_true(nthreads < MAX_LIVE);
+	assert_int_equal(pthread_create(&live_threads[nthreads], NULL, fn, arg),
+			 0);
+	nthreads++;
+}
+
+/* pthread_join() of the last thread started; returns its result. */
+static void *join_thread(void)
+{
+	void *ret = NULL;
+
+	assert_true(nthreads > 0);
+	pthread_join(live_threads[--nthreads], &ret);
+	return ret;
+}
+
 static int teardown(void **state)
 {
 	(void)state;
-	if (live_reader) {
+	if (live_reader)
 		__atomic_store_n(&live_reader->stop, 1, __ATOMIC_RELEASE);
-		pthread_join(live_reader_thread, NULL);
-		live_reader = NULL;
-	}
+	live_reader = NULL;
+	while (nthreads)
+		pthread_join(live_threads[--nthreads], NULL);
 	while (nlive)
 		vapic_posix_vcpu_destroy(live[--nlive]); /* idempotent */
 	return 0;
@@ -139,17 +160,16 @@ static void test_halt_wakes_on_kick_from_another_thread(void **state)
 	static struct vapic_posix_vcpu v;
 	struct vapic_timer t;
 	struct vapic_timer_config cfg;
-	pthread_t thr;
 
 	(void)state;
 	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
 	vapic_timer_config_default(&cfg, clk.tsc_khz);
 	assert_int_equal(vapic_timer_init(&t, &cfg, &ops, &v), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, NULL), 0);
-	assert_int_equal(pthread_create(&thr, NULL, kicker, &v), 0);
+	start_thread(kicker, &v);
 	assert_int_equal(vapic_posix_halt(&v, VAPIC_POSIX_NEVER),
 			 VAPIC_POSIX_WAKE_KICK);
-	pthread_join(thr, NULL);
+	join_thread();
 	/* service() consumes the kick exactly once. */
 	assert_true(vapic_posix_service(&v));
 	assert_false(vapic_posix_service(&v));
@@ -276,7 +296,6 @@ static void test_kick_in_guest_sets_immediate_exit_by_signal(void **state)
 	struct vapic_timer t;
 	struct vapic_timer_config cfg;
 	volatile uint8_t ie = 0;
-	pthread_t thr;
 
 	(void)state;
 	assert_int_equal(vcpu_init(&v, 0, NULL), 0);
@@ -285,10 +304,10 @@ static void test_kick_in_guest_sets_immediate_exit_by_signal(void **state)
 	assert_int_equal(vapic_posix_vcpu_attach(&v, &t, &ie), 0);
 	assert_true(vapic_posix_enter(&v));
 	/* "In KVM_RUN": the kick must arrive as a signal. */
-	assert_int_equal(pthread_create(&thr, NULL, kicker, &v), 0);
+	start_thread(kicker, &v);
 	while (!ie)
 		short_sleep(); /* ThreadSanitizer delivers signals there */
-	pthread_join(thr, NULL);
+	join_thread();
 	assert_int_equal(v.stats.kick_signals, 1);
 	vapic_posix_exit(&v, true);
 	assert_int_equal(ie, 0);
@@ -738,15 +757,14 @@ static void *set_offset_thread(void *arg)
 static void test_set_tsc_offset_from_another_thread_is_refused(void **state)
 {
 	static struct vapic_posix_vcpu v;
-	pthread_t thr;
 	void *ret;
 
 	(void)state;
 	assert_int_equal(vapic_posix_set_tsc_offset(NULL, 1), -EINVAL);
 	assert_int_equal(vcpu_init(&v, 5, NULL), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, NULL), 0);
-	assert_int_equal(pthread_create(&thr, NULL, set_offset_thread, &v), 0);
-	pthread_join(thr, &ret);
+	start_thread(set_offset_thread, &v);
+	ret = join_thread();
 	assert_int_equal((intptr_t)ret, -EINVAL);
 	assert_int_equal(vapic_posix_tsc_offset(&v), 5);
 	vapic_posix_vcpu_destroy(&v);
@@ -782,7 +800,6 @@ static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
 {
 	static struct vapic_posix_vcpu v;
 	static struct offset_reader r;
-	pthread_t thr;
 	unsigned long i;
 
 	(void)state;
@@ -792,9 +809,8 @@ static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
 	r.b = 0xfedcba9876543210ULL;
 	assert_int_equal(vcpu_init(&v, r.a, NULL), 0);
 	assert_int_equal(vapic_posix_vcpu_attach(&v, NULL, NULL), 0);
-	assert_int_equal(pthread_create(&thr, NULL, offset_reader, &r), 0);
 	live_reader = &r;
-	live_reader_thread = thr;
+	start_thread(offset_reader, &r);
 	/*
 	 * 20000 flips; every 2500, after a flip to each offset, the writer
 	 * yields until the reader has read that offset, so both are read
@@ -815,7 +831,7 @@ static void test_guest_tsc_read_elsewhere_sees_old_or_new_offset(void **state)
 			sched_yield(); /* (a bad read fails below) */
 	}
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
-	pthread_join(thr, NULL);
+	join_thread();
 	live_reader = NULL;
 	assert_int_equal(r.bad, 0);
 	vapic_posix_vcpu_destroy(&v);
