@@ -426,8 +426,9 @@ vmm_conformance() { # boot prefix name what
 	if [ "$(section_rc "$1" "$3")" = 1 ] && echo "$res" | grep -q ' 0 failed$'; then
 		ok "$2: project VMM, conformance.elf ($4): $res"
 	else
-		# the failed checks in the result line itself (CI shows only it)
-		f=$(section "$1" "$3" | sed -n 's/^  FAILED \(.*\)$/\1/p' | paste -sd';' - | sed 's/;/; /g')
+		# the failed checks (the first 5) in the result line itself:
+		# CI shows only that line
+		f=$(section "$1" "$3" | sed -n 's/^  FAILED \(.*\)$/\1/p' | head -n5 | paste -sd';' - | sed 's/;/; /g')
 		notok "$2: project VMM, conformance.elf ($4): ${res:-no result} (VMM status $(section_rc "$1" "$3"))${f:+: $f}"
 	fi
 }
